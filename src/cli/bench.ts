@@ -1,0 +1,147 @@
+/**
+ * `deno task bench [EXPERIMENT ...] [--seed N] [--backend B] [--out DIR] [--profile P]
+ *                  [--set path=value ...]`
+ *
+ * Every config is loaded and validated before anything trains or is written; a bad
+ * config or flag exits 2 with a message that names the file, the JSON path, what was
+ * found and what is allowed. Exit 130 on Ctrl-C (nothing written for the unfinished run).
+ */
+import { parseArgs } from "node:util";
+import { BACKEND_CHOICES, type BackendChoice } from "../backend/select.ts";
+import { ConfigError } from "../config/errors.ts";
+import { listConfigs, loadConfig, type ResolvedConfig } from "../config/load.ts";
+
+const USAGE = `usage: deno task bench [EXPERIMENT ...] [options]
+
+EXPERIMENT   a config name under configs/ (${listConfigs().join(", ")}) or a path
+             to a .json config; none = every config under configs/
+
+options:
+  --seed N          root seed of every random stream (default 1)
+  --backend B       auto | webgpu | wasm | cpu (default auto: a hardware WebGPU
+                    adapter, else wasm, else cpu)
+  --out DIR         output folder (default reports); runs go to DIR/<experiment>/seed-<N>/
+  --profile P       apply a profile declared in the config, e.g. smoke (default paper)
+  --set PATH=VALUE  override a config field, e.g. --set training.iterations=100
+                    (VALUE is JSON if it parses as JSON, else a string; repeatable)
+  -h, --help        show this help
+`;
+
+class UsageError extends Error {}
+
+interface Flags {
+  experiments: string[];
+  seed: number;
+  backend: BackendChoice;
+  out: string;
+  profile: string;
+  overrides: string[];
+}
+
+function parseFlags(args: string[]): Flags | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        seed: { type: "string", default: "1" },
+        backend: { type: "string", default: "auto" },
+        out: { type: "string", default: "reports" },
+        profile: { type: "string", default: "paper" },
+        set: { type: "string", multiple: true, default: [] },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return null;
+  if (!/^\d+$/.test(v.seed) || !Number.isSafeInteger(Number(v.seed))) {
+    throw new UsageError(`--seed: found "${v.seed}"; expected a non-negative integer`);
+  }
+  if (!(BACKEND_CHOICES as readonly string[]).includes(v.backend)) {
+    throw new UsageError(
+      `--backend: found "${v.backend}"; expected one of ${BACKEND_CHOICES.join(", ")}`,
+    );
+  }
+  return {
+    experiments: parsed.positionals.length ? parsed.positionals : listConfigs(),
+    seed: Number(v.seed),
+    backend: v.backend as BackendChoice,
+    out: v.out,
+    profile: v.profile,
+    overrides: v.set,
+  };
+}
+
+export async function main(args: string[]): Promise<number> {
+  let flags: Flags | null;
+  let configs: ResolvedConfig[];
+  try {
+    flags = parseFlags(args);
+    if (!flags) {
+      console.log(USAGE);
+      return 0;
+    }
+    const { profile, overrides } = flags;
+    configs = flags.experiments.map((e) => loadConfig(e, { profile, overrides }));
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof UsageError) {
+      console.error(`error: ${e.message}`);
+      if (e instanceof UsageError) console.error(`\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+
+  // TF.js loads only once the configs are known to be good: bad input fails in milliseconds.
+  const { runExperiment } = await import("../train/run.ts");
+  const { writeRunFolder } = await import("../train/run-folder.ts");
+  const { ProgressBar } = await import("./progress.ts");
+
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  try {
+    for (const resolved of configs) {
+      const label = `${resolved.experiment} seed ${flags.seed}`;
+      const bar = new ProgressBar(label);
+      let result;
+      try {
+        result = await runExperiment(resolved, {
+          seed: flags.seed,
+          backend: flags.backend,
+          signal: controller.signal,
+          onProgress: (p) => bar.update(p),
+        });
+      } catch (e) {
+        bar.finish();
+        if (controller.signal.aborted) {
+          console.error(`interrupted: ${label} stopped; nothing written for it`);
+          return 130;
+        }
+        throw e;
+      }
+      bar.finish();
+      const dir = await writeRunFolder(flags.out, result);
+      const summary = Object.entries(result.metrics)
+        .slice(0, 4)
+        .map(([k, v]) => `${k}=${Number(v.toPrecision(5))}`)
+        .join(" ");
+      console.log(
+        `${label}: ${result.status}${result.divergedAt ? ` at ${result.divergedAt}` : ""} ` +
+          `in ${
+            result.wallSeconds.toFixed(1)
+          } s on ${result.backend.name}; ${summary}\n  → ${dir}/result.json`,
+      );
+    }
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

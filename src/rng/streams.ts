@@ -1,0 +1,136 @@
+/**
+ * Named, counter-based random streams. Every random draw in ganbench comes from
+ * `rng.stream(name).at(step)`: the key is a hash of (root seed, name), the counter is
+ * (block index, step). A resumed run at step t therefore draws exactly what an
+ * uninterrupted run draws at step t, and adding a stream never shifts another one.
+ */
+import { createHash } from "node:crypto";
+import { philox4x32 } from "./philox.ts";
+
+const TWO_POW_32 = 4294967296;
+const TWO_POW_M24 = 1 / 16777216;
+const TWO_POW_M53 = 1 / 9007199254740992;
+
+export class Rng {
+  readonly #keys = new Map<string, [number, number]>();
+  constructor(readonly seed: number) {
+    if (!Number.isSafeInteger(seed) || seed < 0) {
+      throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
+    }
+  }
+
+  stream(name: string): Stream {
+    let key = this.#keys.get(name);
+    if (!key) {
+      const digest = createHash("sha256").update(`ganbench/v1/${this.seed}/${name}`).digest();
+      key = [digest.readUInt32LE(0), digest.readUInt32LE(4)];
+      this.#keys.set(name, key);
+    }
+    return new Stream(name, key[0], key[1]);
+  }
+}
+
+export class Stream {
+  constructor(readonly name: string, readonly k0: number, readonly k1: number) {}
+
+  /** A cursor over the numbers of this stream at `step` (0 ≤ step < 2^53). */
+  at(step: number): Draw {
+    if (!Number.isSafeInteger(step) || step < 0) {
+      throw new RangeError(`step must be a non-negative integer, got ${step}`);
+    }
+    return new Draw(this.k0, this.k1, step >>> 0, Math.floor(step / TWO_POW_32) >>> 0);
+  }
+}
+
+/** Sequential reads from one (stream, step); successive calls continue where the last stopped. */
+export class Draw {
+  #block = 0;
+  #buf = new Uint32Array(4);
+  #pos = 4;
+
+  constructor(
+    private readonly k0: number,
+    private readonly k1: number,
+    private readonly stepLo: number,
+    private readonly stepHi: number,
+  ) {}
+
+  nextUint32(): number {
+    if (this.#pos === 4) {
+      const b = this.#block++;
+      philox4x32(
+        b >>> 0,
+        Math.floor(b / TWO_POW_32) >>> 0,
+        this.stepLo,
+        this.stepHi,
+        this.k0,
+        this.k1,
+        this.#buf,
+      );
+      this.#pos = 0;
+    }
+    return this.#buf[this.#pos++];
+  }
+
+  /** Uniform on [0, 1) with 24 bits, so the value is exact in float32. */
+  nextFloat24(): number {
+    return (this.nextUint32() >>> 8) * TWO_POW_M24;
+  }
+
+  /** Uniform on [0, 1) with 53 bits. */
+  nextFloat53(): number {
+    const a = this.nextUint32() >>> 5, b = this.nextUint32() >>> 6;
+    return (a * 67108864 + b) * TWO_POW_M53;
+  }
+
+  /** n draws from U[low, high). */
+  uniform(n: number, low = 0, high = 1): Float32Array {
+    const out = new Float32Array(n);
+    const span = high - low;
+    for (let i = 0; i < n; i++) out[i] = low + span * this.nextFloat24();
+    return out;
+  }
+
+  /** n draws from N(mean, std²) by the Box–Muller transform on 53-bit uniforms. */
+  normal(n: number, mean = 0, std = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i += 2) {
+      const u1 = 1 - this.nextFloat53(); // (0, 1]: log stays finite
+      const u2 = this.nextFloat53();
+      const r = Math.sqrt(-2 * Math.log(u1));
+      out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
+      if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
+    }
+    return out;
+  }
+
+  /** n independent Bernoulli(p) draws as 0/1 (e.g. dropout keep masks). */
+  bernoulli(n: number, p: number): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.nextFloat24() < p ? 1 : 0;
+    return out;
+  }
+
+  /** A uniform random permutation of 0..n-1 (Fisher–Yates with unbiased bounded ints). */
+  permutation(n: number): Int32Array {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.nextBelow(i + 1);
+      const t = out[i];
+      out[i] = out[j];
+      out[j] = t;
+    }
+    return out;
+  }
+
+  /** Uniform integer in [0, bound) by rejection, so there is no modulo bias. */
+  nextBelow(bound: number): number {
+    if (!(bound >= 1 && bound <= TWO_POW_32)) throw new RangeError(`bad bound ${bound}`);
+    const limit = TWO_POW_32 - (TWO_POW_32 % bound);
+    for (;;) {
+      const u = this.nextUint32();
+      if (u < limit) return u % bound;
+    }
+  }
+}

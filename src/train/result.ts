@@ -1,0 +1,47 @@
+/** What a run produces: the contents of result.json. Reports read only this. */
+import type { AdapterInfo } from "../backend/select.ts";
+import type { Versions } from "../backend/versions.ts";
+import type { ResolvedConfig } from "../config/load.ts";
+
+export const RESULT_FORMAT = 1;
+
+export interface History {
+  /** Iteration number (1-based) at which each entry was recorded. */
+  step: number[];
+  /** The last discriminator step's loss in that iteration. */
+  dLoss: number[];
+  /** The last generator step's loss in that iteration. */
+  gLoss: number[];
+  /** Mean D(x) over the real batch of that discriminator step. */
+  dReal: number[];
+  /** Mean D(G(z)) over the generated batch of that discriminator step. */
+  dFake: number[];
+}
+
+export interface Histogram1d {
+  low: number;
+  high: number;
+  bins: number;
+  /** bins + 2 counts: below low, the bins, at or above high. */
+  real: number[];
+  fake: number[];
+}
+
+export interface Result {
+  format: typeof RESULT_FORMAT;
+  experiment: string;
+  profile: string;
+  seed: number;
+  config: ResolvedConfig["config"];
+  configHash: string;
+  backend: { name: string; requested: string; adapter: AdapterInfo | null };
+  versions: Versions;
+  status: "completed" | "diverged";
+  /** Iteration at which a non-finite loss was seen, when status is "diverged". */
+  divergedAt: number | null;
+  history: History;
+  metrics: Record<string, number>;
+  histogram: Histogram1d | null;
+  startedAt: string;
+  wallSeconds: number;
+}

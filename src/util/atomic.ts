@@ -1,0 +1,22 @@
+/** Writes that never leave a half-written file: temp file in the same folder, fsync, rename. */
+import { dirname } from "node:path";
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  try {
+    const file = await Deno.open(temp, { write: true, create: true, truncate: true });
+    try {
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(temp, path);
+  } catch (e) {
+    await Deno.remove(temp).catch(() => {});
+    throw e;
+  }
+}

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { philox4x32 } from "../src/rng/philox.ts";
+import { Rng } from "../src/rng/streams.ts";
+
+const hex = (o: Uint32Array) => [...o].map((x) => x.toString(16).padStart(8, "0"));
+
+Deno.test("philox4x32-10 matches the Random123 known-answer vectors", () => {
+  const out = new Uint32Array(4);
+  philox4x32(0, 0, 0, 0, 0, 0, out);
+  assert.deepEqual(hex(out), ["6627e8d5", "e169c58d", "bc57ac4c", "9b00dbd8"]);
+  const f = 0xffffffff;
+  philox4x32(f, f, f, f, f, f, out);
+  assert.deepEqual(hex(out), ["408f276d", "41c83b0e", "a20bc7c6", "6d5451fd"]);
+  philox4x32(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, out);
+  assert.deepEqual(hex(out), ["d16cfe09", "94fdcceb", "5001e420", "24126ea1"]);
+});
+
+Deno.test("a (seed, stream, step) always gives the same numbers; any change gives others", () => {
+  const a = new Rng(7).stream("train/z").at(12).uniform(16);
+  assert.deepEqual(new Rng(7).stream("train/z").at(12).uniform(16), a);
+  assert.notDeepEqual(new Rng(8).stream("train/z").at(12).uniform(16), a);
+  assert.notDeepEqual(new Rng(7).stream("train/z2").at(12).uniform(16), a);
+  assert.notDeepEqual(new Rng(7).stream("train/z").at(13).uniform(16), a);
+});
+
+Deno.test("successive draws from one cursor continue the sequence", () => {
+  const whole = new Rng(1).stream("s").at(0).uniform(10);
+  const cursor = new Rng(1).stream("s").at(0);
+  const parts = [...cursor.uniform(3), ...cursor.uniform(7)];
+  assert.deepEqual(Float32Array.from(parts), whole);
+});
+
+Deno.test("steps beyond 2^32 are distinct counters", () => {
+  const s = new Rng(1).stream("s");
+  assert.notDeepEqual(s.at(2 ** 32).uniform(4), s.at(0).uniform(4));
+  assert.throws(() => s.at(-1), /non-negative integer/);
+  assert.throws(() => s.at(1.5), /non-negative integer/);
+});
+
+Deno.test("uniform, normal and bernoulli have the right moments", () => {
+  const n = 200_000;
+  const d = new Rng(3).stream("moments").at(0);
+  const u = d.uniform(n, -2, 6);
+  const mean = (x: Float32Array) => x.reduce((a, b) => a + b, 0) / x.length;
+  const variance = (x: Float32Array) => {
+    const m = mean(x);
+    return x.reduce((a, b) => a + (b - m) ** 2, 0) / x.length;
+  };
+  // U(-2, 6): mean 2, variance 64/12; tolerances ≈ 5 standard errors
+  assert.ok(Math.abs(mean(u) - 2) < 5 * Math.sqrt(64 / 12 / n));
+  assert.ok(Math.abs(variance(u) - 64 / 12) < 0.05);
+  assert.ok(u.every((x) => x >= -2 && x < 6));
+  const z = d.normal(n, 4, 1.25);
+  assert.ok(Math.abs(mean(z) - 4) < 5 * 1.25 / Math.sqrt(n));
+  assert.ok(Math.abs(Math.sqrt(variance(z)) - 1.25) < 0.01);
+  const b = d.bernoulli(n, 0.8);
+  assert.ok(Math.abs(mean(b) - 0.8) < 5 * Math.sqrt(0.16 / n));
+});
+
+Deno.test("permutation is a permutation and is seeded", () => {
+  const p = new Rng(5).stream("shuffle").at(2).permutation(1000);
+  assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(new Rng(5).stream("shuffle").at(2).permutation(1000), p);
+  assert.notDeepEqual(new Rng(5).stream("shuffle").at(3).permutation(1000), p);
+});
+
+Deno.test("nextBelow is unbiased on a small bound", () => {
+  const d = new Rng(9).stream("ints").at(0);
+  const counts = [0, 0, 0];
+  for (let i = 0; i < 30_000; i++) counts[d.nextBelow(3)]++;
+  for (const c of counts) assert.ok(Math.abs(c - 10_000) < 500, `counts ${counts}`);
+});
