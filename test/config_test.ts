@@ -30,7 +30,7 @@ interface BadCase {
   expect: string[];
 }
 
-export const BAD_CONFIGS: BadCase[] = [
+const BAD_CONFIGS: BadCase[] = [
   {
     name: "malformed JSON (trailing comma)",
     text: '{\n  "description": "x",\n}\n',
@@ -248,26 +248,3 @@ Deno.test("canonical JSON ignores key order", () => {
   );
   assert.equal(hashJson({ a: 1, b: 2 }), hashJson({ b: 2, a: 1 }));
 });
-
-export async function runBench(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run=git",
-      "src/cli/bench.ts",
-      ...args,
-    ],
-    cwd: join(CONFIG_DIR, ".."),
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const out = await cmd.output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}

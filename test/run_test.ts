@@ -5,7 +5,7 @@ import { queryWebGpuAdapter } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { runExperiment } from "../src/train/run.ts";
-import { runBench } from "./config_test.ts";
+import { runBench } from "./helpers.ts";
 
 const SHORT = [
   "training.iterations=12",

@@ -16,6 +16,9 @@ export interface History {
   dReal: number[];
   /** Mean D(G(z)) over the generated batch of that discriminator step. */
   dFake: number[];
+  /** Mean and population std of all values of the last generator step's batch. */
+  fakeMean: number[];
+  fakeStd: number[];
 }
 
 export interface Histogram1d {

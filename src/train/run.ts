@@ -35,10 +35,15 @@ export interface RunOptions {
   onProgress?: (p: Progress) => void;
 }
 
-interface StepStats {
-  loss: Tensor;
-  dReal?: Tensor;
-  dFake?: Tensor;
+type Scalars = Record<string, Tensor>;
+
+const HISTORY_SERIES = ["dLoss", "gLoss", "dReal", "dFake", "fakeMean", "fakeStd"] as const;
+
+async function readScalars(scalars: Scalars): Promise<Record<string, number>> {
+  const entries = await Promise.all(
+    Object.entries(scalars).map(async ([k, t]) => [k, (await readFloats(t))[0]] as const),
+  );
+  return Object.fromEntries(entries);
 }
 
 export async function runExperiment(
@@ -82,39 +87,54 @@ export async function runExperiment(
     forward(net, discriminatorInput(dInput, x), { logits: true });
 
   // ---- one discriminator update: real batch vs. a generated batch (G held fixed) ----
-  const discriminatorStep = (step: number, record: boolean): StepStats =>
+  // With `record`, the step also returns the scalars that go into the history.
+  const discriminatorStep = (step: number, record: boolean): Scalars =>
     tf.tidy(() => {
       const real = realBatch(step);
       const fake = forward(G, noiseBatch(dNoiseStream, step));
-      const stats: Partial<StepStats> = {};
+      const stats: Scalars = {};
       const { value, grads } = tf.variableGrads(() => {
         const realLogits = discriminate(D, real);
         const fakeLogits = discriminate(D, fake);
         if (record) {
-          // kept: they must outlive the gradient scope; the caller disposes them
+          // kept: they must outlive the gradient scope; the loop disposes them
           stats.dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)));
           stats.dFake = tf.keep(tf.mean(tf.sigmoid(fakeLogits)));
         }
         return discriminatorLoss(realLogits, fakeLogits, training.dLoss) as tf.Scalar;
       }, dVars);
       dOpt.step(dVars.map((v) => grads[v.name]));
-      return { ...stats, loss: value };
+      return record ? { ...stats, dLoss: value } : {};
     });
 
   // ---- one generator update through D (D held fixed) ----
-  const generatorStep = (step: number): Tensor =>
+  const generatorStep = (step: number, record: boolean): Scalars =>
     tf.tidy(() => {
       const z = noiseBatch(gNoiseStream, step);
-      const { value, grads } = tf.variableGrads(
-        () => generatorLoss(discriminate(D, forward(G, z)), training.objective) as tf.Scalar,
-        gVars,
-      );
+      const stats: Scalars = {};
+      const { value, grads } = tf.variableGrads(() => {
+        const fake = forward(G, z);
+        if (record) {
+          const { mean, variance } = tf.moments(fake);
+          stats.fakeMean = tf.keep(mean);
+          stats.fakeStd = tf.keep(tf.sqrt(variance));
+        }
+        return generatorLoss(discriminate(D, fake), training.objective) as tf.Scalar;
+      }, gVars);
       gOpt.step(gVars.map((v) => grads[v.name]));
-      return value;
+      return record ? { ...stats, gLoss: value } : {};
     });
 
   // ---- the loop ----
-  const history: History = { step: [], dLoss: [], gLoss: [], dReal: [], dFake: [] };
+  const history: History = {
+    step: [],
+    dLoss: [],
+    gLoss: [],
+    dReal: [],
+    dFake: [],
+    fakeMean: [],
+    fakeStd: [],
+  };
   let status: Result["status"] = "completed";
   let divergedAt: number | null = null;
   let last = { dLoss: null as number | null, gLoss: null as number | null };
@@ -122,33 +142,31 @@ export async function runExperiment(
     for (let it = 0; it < training.iterations; it++) {
       options.signal?.throwIfAborted();
       const record = (it + 1) % training.logEvery === 0 || it === training.iterations - 1;
-      let d: StepStats | undefined;
+      // only the last step of each kind in a recorded iteration returns anything
+      let scalars: Scalars = {};
       for (let k = 0; k < training.dSteps; k++) {
-        if (d) tf.dispose([d.loss, d.dReal, d.dFake].filter((x) => x) as Tensor[]);
-        d = discriminatorStep(it * training.dSteps + k, record && k === training.dSteps - 1);
+        const out = discriminatorStep(
+          it * training.dSteps + k,
+          record && k === training.dSteps - 1,
+        );
+        scalars = { ...scalars, ...out };
       }
-      let gLoss: Tensor | undefined;
       for (let k = 0; k < training.gSteps; k++) {
-        gLoss?.dispose();
-        gLoss = generatorStep(it * training.gSteps + k);
+        const out = generatorStep(it * training.gSteps + k, record && k === training.gSteps - 1);
+        scalars = { ...scalars, ...out };
       }
       if (record) {
         // one read-back per recorded iteration, not per step
-        const [dl, gl, dr, df] = await Promise.all(
-          [d!.loss, gLoss!, d!.dReal!, d!.dFake!].map(async (x) => (await readFloats(x))[0]),
-        );
+        const values = await readScalars(scalars);
+        tf.dispose(Object.values(scalars));
         history.step.push(it + 1);
-        history.dLoss.push(dl);
-        history.gLoss.push(gl);
-        history.dReal.push(dr);
-        history.dFake.push(df);
-        last = { dLoss: dl, gLoss: gl };
-      }
-      tf.dispose([d!.loss, d!.dReal, d!.dFake, gLoss].filter((x) => x) as Tensor[]);
-      if (record && !(Number.isFinite(last.dLoss) && Number.isFinite(last.gLoss))) {
-        status = "diverged";
-        divergedAt = it + 1;
-        break;
+        for (const key of HISTORY_SERIES) history[key].push(values[key]);
+        last = { dLoss: values.dLoss, gLoss: values.gLoss };
+        if (!(Number.isFinite(last.dLoss) && Number.isFinite(last.gLoss))) {
+          status = "diverged";
+          divergedAt = it + 1;
+          break;
+        }
       }
       options.onProgress?.({ iteration: it + 1, iterations: training.iterations, ...last });
     }

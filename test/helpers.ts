@@ -1,0 +1,26 @@
+/** Shared by the tests: run the bench CLI in a subprocess, as a user would. */
+import { join } from "node:path";
+import { CONFIG_DIR } from "../src/config/load.ts";
+
+export async function runBench(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run=git",
+      "src/cli/bench.ts",
+      ...args,
+    ],
+    cwd: join(CONFIG_DIR, ".."),
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await cmd.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
