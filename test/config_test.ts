@@ -13,6 +13,7 @@ import {
   listConfigs,
   loadConfig,
 } from "../src/config/load.ts";
+import { runBench } from "./helpers.ts";
 
 const base = JSON.parse(Deno.readTextFileSync(join(CONFIG_DIR, "gaussian-moments.json")));
 

