@@ -8,7 +8,7 @@ import { Rng } from "../src/rng/streams.ts";
 import { runExperiment } from "../src/train/run.ts";
 
 const config = loadConfig("gaussian-moments", {
-  overrides: ["training.iterations=20", "training.logEvery=20", "metrics.samples=1000"],
+  overrides: ["training.budget.iterations=20", "training.logEvery=20", "metrics.samples=1000"],
 });
 
 for (const backend of ["wasm", "cpu"] as const) {

@@ -115,18 +115,28 @@ const BAD_CONFIGS: BadCase[] = [
     expect: ["at $.noise.high: found -1 (number)", "high must be greater than low"],
   },
   {
+    name: "two budgets at once",
+    edit: (c) => (c.training.budget = { iterations: 10, epochs: 2 }),
+    expect: ["at $.training.budget", 'give exactly one of "iterations" and "epochs"'],
+  },
+  {
+    name: "simultaneous update with several D steps",
+    edit: (c) => (c.training.update = "simultaneous"),
+    expect: ["at $.training.dSteps: found 20 (number)", "set dSteps and gSteps to 1"],
+  },
+  {
     name: "--set with an out-of-range value",
-    args: ["--set", "training.iterations=0"],
+    args: ["--set", "training.budget.iterations=0"],
     expect: [
-      "with --set training.iterations=0",
-      "at $.training.iterations: found 0 (number)",
+      "with --set training.budget.iterations=0",
+      "at $.training.budget.iterations: found 0 (number)",
       "≥ 1",
     ],
   },
   {
     name: "--set into a number",
-    args: ["--set", "training.iterations.max=3"],
-    expect: ["at $.training.iterations: found 5000 (number)", 'cannot set "max" inside it'],
+    args: ["--set", "training.batchSize.max=3"],
+    expect: ["at $.training.batchSize: found 500 (number)", 'cannot set "max" inside it'],
   },
   {
     name: "--set without '='",
@@ -230,15 +240,19 @@ Deno.test("CLI: unknown experiment lists the available ones; bad flags exit 2", 
 Deno.test("overrides and profiles change the resolved config and its hash", () => {
   const paper = loadConfig("gaussian-moments");
   const smoke = loadConfig("gaussian-moments", { profile: "smoke" });
-  assert.equal(smoke.config.training.iterations, 300);
+  assert.equal(smoke.config.training.budget.iterations, 300);
   assert.notEqual(smoke.configHash, paper.configHash);
-  const set = loadConfig("gaussian-moments", { overrides: ["training.iterations=300"] });
+  const set = loadConfig("gaussian-moments", { overrides: ["training.budget.iterations=300"] });
   assert.equal(set.configHash, smoke.configHash, "same resolved config, same hash");
   const lr = loadConfig("gaussian-moments", {
     overrides: ["training.optimizers.generator.lr=0.01", "discriminator.layers[0].units=7"],
   });
   assert.equal(lr.config.training.optimizers.generator.lr, 0.01);
-  assert.equal(lr.config.discriminator.layers[0].units, 7);
+  assert.deepEqual(lr.config.discriminator.layers[0], {
+    type: "dense",
+    units: 7,
+    activation: "sigmoid",
+  });
   assert.equal(paper.config.training.optimizers.generator.lr, 0.001, "the original is untouched");
 });
 

@@ -8,7 +8,7 @@ import { runExperiment } from "../src/train/run.ts";
 import { runBench } from "./helpers.ts";
 
 const SHORT = [
-  "training.iterations=12",
+  "training.budget.iterations=12",
   "training.dSteps=3",
   "training.gSteps=2",
   "training.logEvery=2",
@@ -44,7 +44,7 @@ Deno.test("the blog variant (Adam, data-and-diffs input) is deterministic too", 
 });
 
 Deno.test("tensor count stays flat through training and returns to its start", async () => {
-  const config = short(["training.iterations=300", "training.logEvery=10"]);
+  const config = short(["training.budget.iterations=300", "training.logEvery=10"]);
   await tf.setBackend("wasm");
   const before = tf.memory().numTensors;
   const seen: number[] = [];
@@ -79,7 +79,7 @@ Deno.test("an aborted run stops with an AbortError and frees its tensors", async
   await tf.setBackend("wasm");
   const before = tf.memory().numTensors;
   await assert.rejects(
-    runExperiment(short(["training.iterations=1000"]), {
+    runExperiment(short(["training.budget.iterations=1000"]), {
       seed: 1,
       backend: "wasm",
       signal: controller.signal,
@@ -95,7 +95,7 @@ Deno.test({
   name: "webgpu (software adapter) agrees with wasm to 1e-4 relative on a short run",
   ignore: adapter === null,
   async fn() {
-    const config = short(["training.iterations=6", "training.logEvery=1"]);
+    const config = short(["training.budget.iterations=6", "training.logEvery=1"]);
     const gpu = await runExperiment(config, { seed: 1, backend: "webgpu" });
     const cpu = await runExperiment(config, { seed: 1, backend: "wasm" });
     assert.equal(gpu.backend.name, "webgpu");
@@ -148,7 +148,7 @@ Deno.test("CLI writes config.json, result.json and report.html atomically", asyn
   assert.equal(result.experiment, "gaussian-moments");
   assert.equal(result.seed, 3);
   assert.equal(result.backend.name, "wasm");
-  assert.equal(result.config.training.iterations, 12);
+  assert.equal(result.config.training.budget.iterations, 12);
   assert.equal(result.configHash, loadConfig("gaussian-moments", { overrides: SHORT }).configHash);
   assert.match(result.versions.tfjs, /^4\.22\.0$/);
   for (const k of ["step", "dLoss", "gLoss", "dReal", "dFake"]) {

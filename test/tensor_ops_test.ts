@@ -72,7 +72,7 @@ Deno.test("SGD with momentum follows PyTorch's update on f(θ) = θ²/2", () => 
   // g = θ. Step 1: v = 1, θ = 0.9. Step 2: v = 0.9·1 + 0.9 = 1.8, θ = 0.9 − 0.18 = 0.72
   for (const expected of [0.9, 0.72]) {
     const g = tf.clone(theta);
-    opt.step([g]);
+    opt.step([g], 0);
     g.dispose();
     close(theta.dataSync()[0], expected, 1e-6, "θ");
   }
@@ -90,7 +90,7 @@ Deno.test("Adam's first step moves each weight by lr·g/(|g| + ε)", () => {
     ["θ"],
   );
   const g = tf.tensor1d([0.3, -4, 1e-3]);
-  opt.step([g]);
+  opt.step([g], 0);
   const after = theta.dataSync();
   [1, -2, 0.5].forEach((t0, i) => {
     const gi = [0.3, -4, 1e-3][i];

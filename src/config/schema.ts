@@ -6,22 +6,68 @@ import { z } from "zod";
 
 const positive = () => z.number().positive();
 const count = () => z.int().min(1);
+const probability = () => z.number().gt(0).max(1);
 
 export const Activation = z.enum(["linear", "tanh", "sigmoid", "relu", "elu", "leaky-relu"]);
-
-export const DenseLayer = z.strictObject({
-  type: z.literal("dense"),
-  units: count(),
-  activation: Activation,
-  /** Negative slope, only for `leaky-relu`. */
-  alpha: z.number().min(0).max(1).optional(),
-});
 
 export const Init = z.discriminatedUnion("kind", [
   /** PyTorch's nn.Linear default: W and b ~ U(±1/√fan_in). */
   z.strictObject({ kind: z.literal("fan-in-uniform") }),
-  /** pylearn2's `irange`: W ~ U(±irange), b = bias. */
-  z.strictObject({ kind: z.literal("uniform"), irange: positive(), bias: z.number().default(0) }),
+  /** pylearn2's `irange`: W ~ U(±irange), b = 0. */
+  z.strictObject({ kind: z.literal("uniform"), irange: positive() }),
+  /** W ~ N(0, std²), b = 0. */
+  z.strictObject({ kind: z.literal("normal"), std: positive() }),
+  /** pylearn2's `sparse_init`: each unit gets `count` nonzero inputs ~ N(0, std²); b = 0. */
+  z.strictObject({ kind: z.literal("sparse"), count: count(), std: positive().default(1) }),
+]);
+
+/** A constant initial bias, or the logit of the training set's per-pixel means. */
+const Bias = z.union([z.number(), z.literal("marginals")]).optional();
+
+export const Layer = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("dense"),
+    units: count(),
+    activation: Activation,
+    /** Negative slope, only for `leaky-relu`. */
+    alpha: z.number().min(0).max(1).optional(),
+    init: Init.optional(),
+    bias: Bias,
+  }),
+  /** pylearn2's Maxout: a dense layer of units·pieces outputs, max over contiguous pieces. */
+  z.strictObject({
+    type: z.literal("maxout"),
+    units: count(),
+    pieces: count(),
+    init: Init.optional(),
+    bias: Bias,
+  }),
+  /** pylearn2's MaxoutConvC01B: stride-1 conv (zero pad), maxout over channel pieces, cuda-convnet max pooling. */
+  z.strictObject({
+    type: z.literal("conv-maxout"),
+    channels: count(),
+    pieces: count(),
+    kernel: count(),
+    pad: z.int().min(0),
+    pool: count(),
+    poolStride: count(),
+    init: Init.optional(),
+  }),
+  /** A planar (channels, height, width) view of a vector. */
+  z.strictObject({
+    type: z.literal("reshape"),
+    shape: z.tuple([count(), count(), count()]),
+  }),
+  /** Transposed convolution, valid padding; `untiedBias`: one bias per output pixel and channel. */
+  z.strictObject({
+    type: z.literal("deconv"),
+    channels: count(),
+    kernel: count(),
+    stride: count(),
+    activation: Activation,
+    untiedBias: z.boolean(),
+    init: Init.optional(),
+  }),
 ]);
 
 export const DiscriminatorInput = z.discriminatedUnion("kind", [
@@ -33,19 +79,34 @@ export const DiscriminatorInput = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("data-and-diffs"), exponent: positive() }),
 ]);
 
+/** Inverted dropout on a layer's input: keep with probability `keep`, multiply kept units by `scale`. */
+const DropoutRule = z.strictObject({ keep: probability(), scale: positive() });
+
 export const Generator = z.strictObject({
-  layers: z.array(DenseLayer).min(1),
+  layers: z.array(Layer).min(1),
   init: Init,
+  /** pylearn2's max_col_norm on dense/maxout weights after every update (TFD). */
+  maxColNorm: positive().optional(),
 });
 
 export const Discriminator = z.strictObject({
-  input: DiscriminatorInput,
-  layers: z.array(DenseLayer).min(1),
+  input: DiscriminatorInput.default({ kind: "identity" }),
+  layers: z.array(Layer).min(1),
   init: Init,
+  maxColNorm: positive().optional(),
+  /** Dropout on the inputs of the first layer and of every later layer (training only). */
+  dropout: z.strictObject({ input: DropoutRule.nullable(), hidden: DropoutRule.nullable() })
+    .optional(),
 });
 
 export const Data = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("gaussian"), mean: z.number(), std: positive() }),
+  /** Pixels / 255 into [0, 1] ("unit") or mapped to [−1, 1] ("symmetric"). */
+  z.strictObject({ kind: z.literal("mnist"), scale: z.enum(["unit", "symmetric"]) }),
+  z.strictObject({ kind: z.literal("fashion-mnist"), scale: z.enum(["unit", "symmetric"]) }),
+  /** gcnScale: pylearn2's global contrast normalisation (the paper: 55); null = pixels / 255. */
+  z.strictObject({ kind: z.literal("cifar10"), gcnScale: positive().nullable() }),
+  z.strictObject({ kind: z.literal("tfd"), fold: z.int().min(0).max(4) }),
 ]);
 
 export const Noise = z.discriminatedUnion("kind", [
@@ -69,20 +130,52 @@ export const Optimizer = z.discriminatedUnion("kind", [
     beta2: z.number().min(0).lt(1),
     epsilon: positive().default(1e-8),
   }),
+  /**
+   * pylearn2's SGD + Momentum as the 2014 code: v ← μ·v − lr·g; θ ← θ + v;
+   * lr = max(lr0 / decay^t, minLr) at update t; μ moves linearly from `initial` to `final`
+   * between epochs `start` and `saturate` (MomentumAdjustor).
+   */
+  z.strictObject({
+    kind: z.literal("momentum"),
+    lr: positive(),
+    decay: z.number().min(1),
+    minLr: z.number().min(0),
+    momentum: z.strictObject({
+      initial: z.number().min(0).lt(1),
+      final: z.number().min(0).lt(1),
+      start: z.int().min(0),
+      saturate: z.int().min(0),
+    }),
+  }),
 ]);
 
+export const Budget = z.strictObject({ iterations: count().optional(), epochs: count().optional() })
+  .refine((b) => (b.iterations === undefined) !== (b.epochs === undefined), {
+    message: 'give exactly one of "iterations" and "epochs"',
+  });
+
 export const Training = z.strictObject({
-  /** Algorithm 1: per iteration, dSteps discriminator updates, then gSteps generator updates. */
-  update: z.literal("alternating"),
+  /**
+   * "alternating": Algorithm 1, dSteps discriminator updates then gSteps generator updates.
+   * "simultaneous": the 2014 code, one D and one G update from the same forward pass.
+   */
+  update: z.enum(["alternating", "simultaneous"]),
   objective: z.enum(["non-saturating", "minimax"]),
   dSteps: count(),
   gSteps: count(),
   batchSize: count(),
-  iterations: count(),
+  /** Iterations, or passes over the training split (reshuffled each epoch, last batch kept). */
+  budget: Budget,
   /** "sum": BCE(real) + BCE(fake) (two backward passes, as in PyTorch examples); "mean": half that. */
   dLoss: z.enum(["sum", "mean"]),
   optimizers: z.strictObject({ generator: Optimizer, discriminator: Optimizer }),
   logEvery: count(),
+  /** Write a resumable checkpoint every this many iterations (and on Ctrl-C). */
+  checkpointEvery: count().default(500),
+}).refine((t) => t.update === "alternating" || (t.dSteps === 1 && t.gSteps === 1), {
+  message:
+    "the simultaneous update takes one D and one G step per iteration: set dSteps and gSteps to 1",
+  path: ["dSteps"],
 });
 
 export const GaussianMetrics = z.strictObject({
@@ -92,7 +185,10 @@ export const GaussianMetrics = z.strictObject({
     .refine((h) => h.high > h.low, { message: "high must be greater than low", path: ["high"] }),
 });
 
-export const Metrics = z.discriminatedUnion("kind", [GaussianMetrics]);
+/** Pixel statistics of generated vs. held-out images (sample metrics proper come with Parzen). */
+export const ImageMetrics = z.strictObject({ kind: z.literal("image-stats"), samples: count() });
+
+export const Metrics = z.discriminatedUnion("kind", [GaussianMetrics, ImageMetrics]);
 
 export const ExperimentConfig = z.strictObject({
   description: z.string().min(1),
@@ -104,14 +200,15 @@ export const ExperimentConfig = z.strictObject({
   discriminator: Discriminator,
   training: Training,
   metrics: Metrics,
-  /** Named override sets, e.g. {"smoke": {"training.iterations": 200}}; applied like --set. */
+  /** Named override sets, e.g. {"smoke": {"training.budget": {"iterations": 200}}}; applied like --set. */
   profiles: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.record(z.string(), z.unknown()))
     .default({}),
 });
 
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
-export type DenseLayerConfig = z.infer<typeof DenseLayer>;
+export type LayerConfig = z.infer<typeof Layer>;
 export type InitConfig = z.infer<typeof Init>;
 export type NoiseConfig = z.infer<typeof Noise>;
+export type DataConfig = z.infer<typeof Data>;
 export type OptimizerConfig = z.infer<typeof Optimizer>;
 export type DiscriminatorInputConfig = z.infer<typeof DiscriminatorInput>;

@@ -1,19 +1,21 @@
 /**
- * Optimisers over an explicit variable list, with PyTorch's update rules (the reference
- * code for the 1-D and tutorial experiments). Written here rather than taken from
- * tf.train because TF.js's Adam places ε differently from PyTorch's, and because the
- * state must be named, checkpointed and fingerprinted.
+ * Optimisers over an explicit variable list: PyTorch's SGD and Adam (the reference code of
+ * the 1-D and tutorial experiments) and pylearn2's momentum SGD with its learning-rate decay
+ * and momentum ramp (the 2014 paper's code). Written here rather than taken from tf.train
+ * because TF.js's Adam places ε differently from PyTorch's, because the schedules depend on
+ * epoch and update counters, and because the state must be named, checkpointed and
+ * fingerprinted.
  */
 import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import type { OptimizerConfig } from "../config/schema.ts";
 
 export interface Optimizer {
-  /** Applies one update; `grads[i]` is the gradient of `variables[i]`. */
-  step(grads: Tensor[]): void;
+  /** Applies one update; `grads[i]` is the gradient of `variables[i]`; `epoch` is 0-based. */
+  step(grads: Tensor[], epoch: number): void;
   /** Slot variables by name (for checkpoints and fingerprints). */
   slots(): [string, Variable][];
-  /** Number of updates applied. */
-  readonly steps: number;
+  /** Number of updates applied; restored from checkpoints. */
+  steps: number;
   dispose(): void;
 }
 
@@ -22,9 +24,14 @@ export function createOptimizer(
   variables: Variable[],
   names: string[],
 ): Optimizer {
-  return config.kind === "sgd"
-    ? new Sgd(config, variables, names)
-    : new Adam(config, variables, names);
+  switch (config.kind) {
+    case "sgd":
+      return new Sgd(config, variables, names);
+    case "adam":
+      return new Adam(config, variables, names);
+    case "momentum":
+      return new Pylearn2Momentum(config, variables, names);
+  }
 }
 
 const zerosLike = (v: Variable) => tf.tidy(() => tf.variable(tf.zerosLike(v)));
@@ -47,8 +54,8 @@ class Sgd implements Optimizer {
       this.variables.forEach((p, i) => {
         let direction = grads[i];
         if (momentum > 0) {
+          // torch's buffer starts as g on the first step, which equals μ·0 + g
           const v = this.#velocity[i];
-          // torch starts the buffer at g itself on the first step (not μ·0 + g: same value)
           direction = tf.add(tf.mul(v, momentum), grads[i]);
           v.assign(direction);
         }
@@ -108,5 +115,59 @@ class Adam implements Optimizer {
 
   dispose(): void {
     for (const v of [...this.#m, ...this.#v]) v.dispose();
+  }
+}
+
+type MomentumConfig = Extract<OptimizerConfig, { kind: "momentum" }>;
+
+/** The learning rate of update t (0-based): ExponentialDecay after every minibatch. */
+export function pylearn2LearningRate(config: MomentumConfig, t: number): number {
+  return Math.max(config.lr / config.decay ** t, config.minLr);
+}
+
+/**
+ * Momentum during epoch `epoch` (0-based). MomentumAdjustor.on_monitor runs before training
+ * and after each epoch, so during epoch e its counter is e + 1.
+ */
+export function pylearn2Momentum(config: MomentumConfig, epoch: number): number {
+  const { initial, final, start, saturate } = config.momentum;
+  const count = epoch + 1;
+  if (saturate === start) return count >= start ? final : initial;
+  const alpha = Math.min(1, Math.max(0, (count - start) / (saturate - start)));
+  return initial * (1 - alpha) + alpha * final;
+}
+
+/** pylearn2's Momentum learning rule: v ← μ·v − lr·g;  θ ← θ + v. */
+class Pylearn2Momentum implements Optimizer {
+  readonly #velocity: Variable[];
+  steps = 0;
+  constructor(
+    readonly config: MomentumConfig,
+    readonly variables: Variable[],
+    readonly names: string[],
+  ) {
+    this.#velocity = variables.map(zerosLike);
+  }
+
+  step(grads: Tensor[], epoch: number): void {
+    const lr = pylearn2LearningRate(this.config, this.steps);
+    const mu = pylearn2Momentum(this.config, epoch);
+    tf.tidy(() => {
+      this.variables.forEach((p, i) => {
+        const v = this.#velocity[i];
+        const inc = tf.sub(tf.mul(v, mu), tf.mul(grads[i], lr));
+        v.assign(inc);
+        p.assign(tf.add(p, inc));
+      });
+    });
+    this.steps++;
+  }
+
+  slots(): [string, Variable][] {
+    return this.#velocity.map((v, i) => [`${this.names[i]}/velocity`, v]);
+  }
+
+  dispose(): void {
+    for (const v of this.#velocity) v.dispose();
   }
 }

@@ -2,6 +2,7 @@
 import type { AdapterInfo } from "../backend/select.ts";
 import type { Versions } from "../backend/versions.ts";
 import type { ResolvedConfig } from "../config/load.ts";
+import type { DataProvenance } from "./real-data.ts";
 
 export const RESULT_FORMAT = 1;
 
@@ -39,9 +40,16 @@ export interface Result {
   configHash: string;
   backend: { name: string; requested: string; adapter: AdapterInfo | null };
   versions: Versions;
+  /** The data set read (files with their SHA-256), or null for sampled data. */
+  data: DataProvenance | null;
+  parameters: { generator: number; discriminator: number };
   status: "completed" | "diverged";
-  /** Iteration at which a non-finite loss was seen, when status is "diverged". */
+  /** Iteration at which a non-finite loss (or weight) was seen, when status is "diverged". */
   divergedAt: number | null;
+  /** The checkpoint's iteration when the run was resumed, else null. */
+  resumedFrom: number | null;
+  /** The run's budget in iterations. */
+  iterations: number;
   history: History;
   metrics: Record<string, number>;
   histogram: Histogram1d | null;

@@ -1,23 +1,45 @@
 /**
- * The training loop (Algorithm 1 of Goodfellow et al. 2014): per iteration, dSteps
- * discriminator updates, then gSteps generator updates. Reads top to bottom:
- * set-up → one D step → one G step → the loop → evaluation → result.
+ * The training loop of Goodfellow et al. (2014). Reads top to bottom:
+ * set-up → data → models → one update of each kind → the loop → evaluation → result.
  *
- * `runExperiment` is a pure function of (config, seed, backend): no global state beyond
- * the TF.js engine, every random number from a named seeded stream, nothing written.
+ * Two update rules:
+ *  - "simultaneous" (the 2014 code): per minibatch, D's and G's gradients are taken at the
+ *    same parameters, from the same z and the same dropout masks, then both are applied;
+ *  - "alternating" (Algorithm 1): dSteps D updates, then gSteps G updates.
+ *
+ * `runExperiment` is a pure function of (config, seed, backend): no global state beyond the
+ * TF.js engine, every random number from a named counter-based stream, and nothing written
+ * except through the `onCheckpoint` callback.
  */
 import { type BackendChoice, readFloats, selectBackend } from "../backend/select.ts";
-import { type Tensor, tf } from "../backend/tf.ts";
+import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import { collectVersions } from "../backend/versions.ts";
 import type { ResolvedConfig } from "../config/load.ts";
-import { GAUSSIAN_DATA_DIM, sampleGaussian } from "../data/gaussian.ts";
+import type { DataSources } from "../data/registry.ts";
+import { sampleGaussian } from "../data/gaussian.ts";
 import { sampleNoise } from "../data/noise.ts";
 import { histogram, jensenShannon, summarize } from "../metrics/distribution1d.ts";
 import { discriminatorInput, discriminatorInputDim } from "../models/discriminator-input.ts";
-import { buildMlp, disposeMlp, forward, type Mlp, namedVariables } from "../models/mlp.ts";
+import {
+  applyMaxColNorm,
+  buildNetwork,
+  disposeNetwork,
+  forward,
+  type Network,
+  networkParams,
+  parameterCount,
+} from "../models/network.ts";
 import { Rng } from "../rng/streams.ts";
+import {
+  allFinite,
+  captureTensors,
+  type Checkpoint,
+  CHECKPOINT_FORMAT,
+  restoreTensors,
+} from "./checkpoint.ts";
 import { discriminatorLoss, generatorLoss } from "./losses.ts";
 import { createOptimizer } from "./optimizers.ts";
+import { logitOfMeans, openRealData } from "./real-data.ts";
 import { type Histogram1d, type History, type Result, RESULT_FORMAT } from "./result.ts";
 
 export interface Progress {
@@ -33,17 +55,20 @@ export interface RunOptions {
   backend?: BackendChoice;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** Receives a checkpoint every `training.checkpointEvery` iterations, at the end, and on abort. */
+  onCheckpoint?: (cp: Checkpoint) => Promise<void>;
+  /** Continue from this checkpoint (same config and seed). */
+  resume?: Checkpoint;
+  /** Where to read data sets from, when not the defaults. */
+  data?: DataSources;
 }
 
 type Scalars = Record<string, Tensor>;
 
 const HISTORY_SERIES = ["dLoss", "gLoss", "dReal", "dFake", "fakeMean", "fakeStd"] as const;
 
-async function readScalars(scalars: Scalars): Promise<Record<string, number>> {
-  const entries = await Promise.all(
-    Object.entries(scalars).map(async ([k, t]) => [k, (await readFloats(t))[0]] as const),
-  );
-  return Object.fromEntries(entries);
+export function emptyHistory(): History {
+  return { step: [], dLoss: [], gLoss: [], dReal: [], dFake: [], fakeMean: [], fakeStd: [] };
 }
 
 export async function runExperiment(
@@ -56,126 +81,281 @@ export async function runExperiment(
   const versions = await collectVersions();
   const { config } = resolved;
   const training = config.training;
-  const batch = training.batchSize;
-  const dataDim = GAUSSIAN_DATA_DIM;
-  const noiseDim = config.noise.dim;
+  const batchSize = training.batchSize;
+  const rng = new Rng(options.seed);
+
+  // ---- data ----
+  const real = openRealData(config.data, rng, batchSize, options.data);
   const dInput = config.discriminator.input;
 
-  // ---- models and optimisers, initialised from named streams ----
-  const rng = new Rng(options.seed);
-  const G = buildMlp(rng, "G", noiseDim, config.generator.layers, config.generator.init);
-  const D = buildMlp(
+  // ---- models, initialised from named streams ----
+  const G = buildNetwork(
+    rng,
+    "G",
+    config.noise.dim,
+    config.generator.layers,
+    config.generator.init,
+    {
+      marginalBias: config.generator.layers.some((l) => "bias" in l && l.bias === "marginals")
+        ? logitOfMeans(real.pixelMeans())
+        : undefined,
+    },
+  );
+  if (G.outputDim !== real.dim) {
+    disposeNetwork(G);
+    throw new Error(
+      `the generator outputs ${G.outputDim} values per example; the data have ${real.dim}`,
+    );
+  }
+  const D = buildNetwork(
     rng,
     "D",
-    discriminatorInputDim(dInput, dataDim, batch),
+    discriminatorInputDim(dInput, real.dim, batchSize),
     config.discriminator.layers,
     config.discriminator.init,
   );
-  const gNamed = namedVariables(G), dNamed = namedVariables(D);
-  const gVars = gNamed.map(([, v]) => v), dVars = dNamed.map(([, v]) => v);
-  const gOpt = createOptimizer(training.optimizers.generator, gVars, gNamed.map(([n]) => n));
-  const dOpt = createOptimizer(training.optimizers.discriminator, dVars, dNamed.map(([n]) => n));
+  const gParams = networkParams(G), dParams = networkParams(D);
+  const gVars = gParams.map((p) => p.variable), dVars = dParams.map((p) => p.variable);
+  const gOpt = createOptimizer(training.optimizers.generator, gVars, gParams.map((p) => p.name));
+  const dOpt = createOptimizer(
+    training.optimizers.discriminator,
+    dVars,
+    dParams.map((p) => p.name),
+  );
+  const stateTensors = (): [string, Variable][] => [
+    ...gParams.map((p): [string, Variable] => [p.name, p.variable]),
+    ...dParams.map((p): [string, Variable] => [p.name, p.variable]),
+    ...gOpt.slots(),
+    ...dOpt.slots(),
+  ];
 
-  const realStream = rng.stream("train/real");
-  const dNoiseStream = rng.stream("train/z/d");
-  const gNoiseStream = rng.stream("train/z/g");
-  const realBatch = (step: number) =>
-    tf.tensor2d(sampleGaussian(config.data, realStream.at(step), batch), [batch, dataDim]);
-  const noiseBatch = (stream: typeof dNoiseStream, step: number) =>
-    tf.tensor2d(sampleNoise(config.noise, stream.at(step), batch), [batch, noiseDim]);
-  const discriminate = (net: Mlp, x: Tensor) =>
-    forward(net, discriminatorInput(dInput, x), { logits: true });
+  // ---- random inputs of step t, each from its own stream ----
+  const noise = (stream: string, step: number, rows: number) =>
+    tf.tensor2d(sampleNoise(config.noise, rng.stream(stream).at(step), rows), [
+      rows,
+      config.noise.dim,
+    ]);
+  const dropout = config.discriminator.dropout;
+  /** Inverted-dropout masks for each D layer's input (null where none), per example and unit. */
+  const dropoutMasks = (
+    stream: string,
+    step: number,
+    rows: number,
+  ): (Tensor | null)[] | undefined => {
+    if (!dropout) return undefined;
+    let first = true;
+    return D.layers.map((layer, i) => {
+      if (layer.config.type === "reshape") return null;
+      const rule = first ? dropout.input : dropout.hidden;
+      first = false;
+      if (!rule) return null;
+      const units = layer.inShape.reduce((a, b) => a * b, 1);
+      const keep = rng.stream(`${stream}/h${i}`).at(step).bernoulli(rows * units, rule.keep);
+      for (let k = 0; k < keep.length; k++) keep[k] *= rule.scale;
+      return tf.tensor(keep, [rows, ...layer.inShape]);
+    });
+  };
+  const discriminate = (x: Tensor, masks?: (Tensor | null)[]) =>
+    forward(D, discriminatorInput(dInput, x), { logits: true, masks });
+  const realBatch = (step: number) => {
+    const b = real.batch(step);
+    return { x: tf.tensor2d(b.values, [b.rows, real.dim]), rows: b.rows, epoch: b.epoch };
+  };
+  const afterUpdate = () => {
+    if (config.generator.maxColNorm) applyMaxColNorm(G, config.generator.maxColNorm);
+    if (config.discriminator.maxColNorm) applyMaxColNorm(D, config.discriminator.maxColNorm);
+  };
 
-  // ---- one discriminator update: real batch vs. a generated batch (G held fixed) ----
-  // With `record`, the step also returns the scalars that go into the history.
-  const discriminatorStep = (step: number, record: boolean): Scalars =>
+  /** The D objective on a real batch and a generated one; with `stats`, the recorded scalars. */
+  const dObjective = (
+    x: Tensor,
+    fake: Tensor,
+    realMasks: unknown,
+    fakeMasks: unknown,
+    stats?: Scalars,
+  ) => {
+    const realLogits = discriminate(x, realMasks as (Tensor | null)[] | undefined);
+    const fakeLogits = discriminate(fake, fakeMasks as (Tensor | null)[] | undefined);
+    if (stats) {
+      // kept: they must outlive the gradient scope; the loop disposes them
+      stats.dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)));
+      stats.dFake = tf.keep(tf.mean(tf.sigmoid(fakeLogits)));
+    }
+    return discriminatorLoss(realLogits, fakeLogits, training.dLoss) as tf.Scalar;
+  };
+  const gObjective = (z: Tensor, masks: unknown, stats?: Scalars) => {
+    const fake = forward(G, z);
+    if (stats) {
+      const { mean, variance } = tf.moments(fake);
+      stats.fakeMean = tf.keep(mean);
+      stats.fakeStd = tf.keep(tf.sqrt(variance));
+    }
+    return generatorLoss(
+      discriminate(fake, masks as (Tensor | null)[] | undefined),
+      training.objective,
+    ) as tf.Scalar;
+  };
+
+  // ---- the simultaneous update of the 2014 code (k = 1) ----
+  const simultaneousStep = (t: number, record: boolean): Scalars =>
     tf.tidy(() => {
-      const real = realBatch(step);
-      const fake = forward(G, noiseBatch(dNoiseStream, step));
+      const { x, rows, epoch } = realBatch(t);
+      const z = noise("train/z", t, rows);
+      const realMasks = dropoutMasks("D/dropout/real", t, rows);
+      const fakeMasks = dropoutMasks("D/dropout/fake", t, rows);
       const stats: Scalars = {};
-      const { value, grads } = tf.variableGrads(() => {
-        const realLogits = discriminate(D, real);
-        const fakeLogits = discriminate(D, fake);
-        if (record) {
-          // kept: they must outlive the gradient scope; the loop disposes them
-          stats.dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)));
-          stats.dFake = tf.keep(tf.mean(tf.sigmoid(fakeLogits)));
-        }
-        return discriminatorLoss(realLogits, fakeLogits, training.dLoss) as tf.Scalar;
-      }, dVars);
-      dOpt.step(dVars.map((v) => grads[v.name]));
-      return record ? { ...stats, dLoss: value } : {};
+      // both gradients at the current parameters, then both updates
+      const d = tf.variableGrads(
+        () => dObjective(x, forward(G, z), realMasks, fakeMasks, record ? stats : undefined),
+        dVars,
+      );
+      const g = tf.variableGrads(() => gObjective(z, fakeMasks, record ? stats : undefined), gVars);
+      dOpt.step(dVars.map((v) => d.grads[v.name]), epoch);
+      gOpt.step(gVars.map((v) => g.grads[v.name]), epoch);
+      afterUpdate();
+      return record ? { ...stats, dLoss: d.value, gLoss: g.value } : {};
     });
 
-  // ---- one generator update through D (D held fixed) ----
-  const generatorStep = (step: number, record: boolean): Scalars =>
+  // ---- Algorithm 1: one D update (G fixed), one G update (D fixed) ----
+  const discriminatorStep = (t: number, record: boolean): Scalars & { epoch?: never } =>
     tf.tidy(() => {
-      const z = noiseBatch(gNoiseStream, step);
+      const { x, rows, epoch } = realBatch(t);
+      const fake = forward(G, noise("train/z/d", t, rows));
+      const realMasks = dropoutMasks("D/dropout/real", t, rows);
+      const fakeMasks = dropoutMasks("D/dropout/fake", t, rows);
       const stats: Scalars = {};
-      const { value, grads } = tf.variableGrads(() => {
-        const fake = forward(G, z);
-        if (record) {
-          const { mean, variance } = tf.moments(fake);
-          stats.fakeMean = tf.keep(mean);
-          stats.fakeStd = tf.keep(tf.sqrt(variance));
-        }
-        return generatorLoss(discriminate(D, fake), training.objective) as tf.Scalar;
-      }, gVars);
-      gOpt.step(gVars.map((v) => grads[v.name]));
-      return record ? { ...stats, gLoss: value } : {};
+      const d = tf.variableGrads(
+        () => dObjective(x, fake, realMasks, fakeMasks, record ? stats : undefined),
+        dVars,
+      );
+      dOpt.step(dVars.map((v) => d.grads[v.name]), epoch);
+      afterUpdate();
+      return record ? { ...stats, dLoss: d.value } : {};
     });
+  const generatorStep = (u: number, epoch: number, record: boolean): Scalars =>
+    tf.tidy(() => {
+      const z = noise("train/z/g", u, batchSize);
+      const masks = dropoutMasks("D/dropout/g", u, batchSize);
+      const stats: Scalars = {};
+      const g = tf.variableGrads(() => gObjective(z, masks, record ? stats : undefined), gVars);
+      gOpt.step(gVars.map((v) => g.grads[v.name]), epoch);
+      afterUpdate();
+      return record ? { ...stats, gLoss: g.value } : {};
+    });
+
+  // ---- budget and starting point ----
+  const dPerIteration = training.update === "simultaneous" ? 1 : training.dSteps;
+  const iterations = training.budget.iterations ??
+    Math.ceil((training.budget.epochs! * real.batchesPerEpoch!) / dPerIteration);
+  if (training.budget.epochs !== undefined && real.batchesPerEpoch === null) {
+    throw new Error(
+      "an epoch budget needs a data set; sampled data take training.budget.iterations",
+    );
+  }
+  let history = emptyHistory();
+  let start = 0;
+  if (options.resume) {
+    const h = options.resume.header;
+    if (h.configHash !== resolved.configHash || h.seed !== options.seed) {
+      throw new Error("the checkpoint belongs to another config or seed");
+    }
+    restoreTensors(
+      options.resume,
+      stateTensors(),
+      (v, values) => tf.tidy(() => v.assign(tf.tensor(values, v.shape))),
+    );
+    gOpt.steps = h.optimizerSteps.generator;
+    dOpt.steps = h.optimizerSteps.discriminator;
+    history = structuredClone(h.history);
+    start = h.iteration;
+  }
+
+  /** Snapshot after `done` iterations; null when a weight is no longer finite. */
+  const checkpoint = async (done: number): Promise<Checkpoint | null> => {
+    const { tensors, values } = await captureTensors(stateTensors());
+    if (!allFinite(values)) return null;
+    return {
+      header: {
+        format: CHECKPOINT_FORMAT,
+        experiment: resolved.experiment,
+        seed: options.seed,
+        configHash: resolved.configHash,
+        iteration: done,
+        optimizerSteps: { generator: gOpt.steps, discriminator: dOpt.steps },
+        history: structuredClone(history),
+        tensors,
+      },
+      values,
+    };
+  };
 
   // ---- the loop ----
-  const history: History = {
-    step: [],
-    dLoss: [],
-    gLoss: [],
-    dReal: [],
-    dFake: [],
-    fakeMean: [],
-    fakeStd: [],
-  };
   let status: Result["status"] = "completed";
   let divergedAt: number | null = null;
-  let last = { dLoss: null as number | null, gLoss: null as number | null };
+  let last = {
+    dLoss: history.dLoss.at(-1) ?? null as number | null,
+    gLoss: history.gLoss.at(-1) ?? null as number | null,
+  };
   try {
-    for (let it = 0; it < training.iterations; it++) {
-      options.signal?.throwIfAborted();
-      const record = (it + 1) % training.logEvery === 0 || it === training.iterations - 1;
-      // only the last step of each kind in a recorded iteration returns anything
-      let scalars: Scalars = {};
-      for (let k = 0; k < training.dSteps; k++) {
-        const out = discriminatorStep(
-          it * training.dSteps + k,
-          record && k === training.dSteps - 1,
-        );
-        scalars = { ...scalars, ...out };
+    for (let it = start; it < iterations; it++) {
+      if (options.signal?.aborted) {
+        const cp = await checkpoint(it);
+        if (cp && it > start) await options.onCheckpoint?.(cp);
+        options.signal.throwIfAborted();
       }
-      for (let k = 0; k < training.gSteps; k++) {
-        const out = generatorStep(it * training.gSteps + k, record && k === training.gSteps - 1);
-        scalars = { ...scalars, ...out };
+      const done = it + 1;
+      const checkpointHere = done % training.checkpointEvery === 0 || done === iterations;
+      const record = done % training.logEvery === 0 || checkpointHere;
+      let scalars: Scalars = {};
+      if (training.update === "simultaneous") {
+        scalars = simultaneousStep(it, record);
+      } else {
+        let epoch = 0;
+        for (let k = 0; k < training.dSteps; k++) {
+          const t = it * training.dSteps + k;
+          epoch = real.batchesPerEpoch ? Math.floor(t / real.batchesPerEpoch) : 0;
+          scalars = { ...scalars, ...discriminatorStep(t, record && k === training.dSteps - 1) };
+        }
+        for (let k = 0; k < training.gSteps; k++) {
+          const out = generatorStep(
+            it * training.gSteps + k,
+            epoch,
+            record && k === training.gSteps - 1,
+          );
+          scalars = { ...scalars, ...out };
+        }
       }
       if (record) {
         // one read-back per recorded iteration, not per step
         const values = await readScalars(scalars);
         tf.dispose(Object.values(scalars));
-        history.step.push(it + 1);
+        history.step.push(done);
         for (const key of HISTORY_SERIES) history[key].push(values[key]);
         last = { dLoss: values.dLoss, gLoss: values.gLoss };
         if (!(Number.isFinite(last.dLoss) && Number.isFinite(last.gLoss))) {
           status = "diverged";
-          divergedAt = it + 1;
+          divergedAt = done;
           break;
         }
       }
-      options.onProgress?.({ iteration: it + 1, iterations: training.iterations, ...last });
+      if (checkpointHere && options.onCheckpoint) {
+        const cp = await checkpoint(done);
+        if (!cp) {
+          // a weight overflowed in this iteration: the previous checkpoint stays the last healthy one
+          status = "diverged";
+          divergedAt = done;
+          break;
+        }
+        await options.onCheckpoint(cp);
+      }
+      options.onProgress?.({ iteration: done, iterations, ...last });
     }
 
     // ---- evaluation on fresh samples ----
     let metrics: Record<string, number> = {};
     let hist: Histogram1d | null = null;
     if (status === "completed") {
-      ({ metrics, histogram: hist } = await evaluateGaussian(resolved, G, rng));
+      ({ metrics, histogram: hist } = await evaluate(resolved, G, rng, real));
     }
 
     return {
@@ -187,8 +367,12 @@ export async function runExperiment(
       configHash: resolved.configHash,
       backend,
       versions,
+      data: real.provenance,
+      parameters: { generator: parameterCount(G), discriminator: parameterCount(D) },
       status,
       divergedAt,
+      resumedFrom: options.resume ? start : null,
+      iterations,
       history,
       metrics,
       histogram: hist,
@@ -196,40 +380,80 @@ export async function runExperiment(
       wallSeconds: (performance.now() - t0) / 1000,
     };
   } finally {
-    disposeMlp(G);
-    disposeMlp(D);
+    disposeNetwork(G);
+    disposeNetwork(D);
     gOpt.dispose();
     dOpt.dispose();
   }
 }
 
-/** Fake vs. target moments and histogram distance over fresh samples from both. */
-async function evaluateGaussian(
+async function readScalars(scalars: Scalars): Promise<Record<string, number>> {
+  const entries = await Promise.all(
+    Object.entries(scalars).map(async ([k, t]) => [k, (await readFloats(t))[0]] as const),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** Generates `n` samples from G (no dropout) in batches, as one flat array. */
+async function sampleGenerator(G: Network, config: ResolvedConfig["config"], rng: Rng, n: number) {
+  const z = sampleNoise(config.noise, rng.stream("eval/z").at(0), n);
+  const out = new Float32Array(n * G.outputDim);
+  const chunk = 1000;
+  for (let at = 0; at < n; at += chunk) {
+    const rows = Math.min(chunk, n - at);
+    const t = tf.tidy(() =>
+      forward(
+        G,
+        tf.tensor2d(z.subarray(at * config.noise.dim, (at + rows) * config.noise.dim), [
+          rows,
+          config.noise.dim,
+        ]),
+      )
+    );
+    out.set(await readFloats(t), at * G.outputDim);
+    t.dispose();
+  }
+  return out;
+}
+
+async function evaluate(
   resolved: ResolvedConfig,
-  G: Mlp,
+  G: Network,
   rng: Rng,
-): Promise<{ metrics: Record<string, number>; histogram: Histogram1d }> {
+  real: ReturnType<typeof openRealData>,
+): Promise<{ metrics: Record<string, number>; histogram: Histogram1d | null }> {
   const { config } = resolved;
   const spec = config.metrics;
-  const n = spec.samples;
-  const z = sampleNoise(config.noise, rng.stream("eval/z").at(0), n);
-  const fakeTensor = tf.tidy(() => forward(G, tf.tensor2d(z, [n, config.noise.dim])));
-  const fake = await readFloats(fakeTensor);
-  fakeTensor.dispose();
-  const real = sampleGaussian(config.data, rng.stream("eval/real").at(0), n);
-  const f = summarize(fake), r = summarize(real);
-  const realCounts = histogram(real, spec.histogram);
-  const fakeCounts = histogram(fake, spec.histogram);
+  const fake = await sampleGenerator(G, config, rng, spec.samples);
+  if (spec.kind === "gaussian-1d") {
+    if (config.data.kind !== "gaussian") throw new Error("gaussian-1d metrics need gaussian data");
+    const realSamples = sampleGaussian(config.data, rng.stream("eval/real").at(0), spec.samples);
+    const f = summarize(fake), r = summarize(realSamples);
+    const realCounts = histogram(realSamples, spec.histogram);
+    const fakeCounts = histogram(fake, spec.histogram);
+    return {
+      metrics: {
+        fakeMean: f.mean,
+        fakeStd: f.std,
+        meanAbsError: Math.abs(f.mean - config.data.mean),
+        stdAbsError: Math.abs(f.std - config.data.std),
+        realSampleMean: r.mean,
+        realSampleStd: r.std,
+        jsdBits: jensenShannon(realCounts, fakeCounts),
+      },
+      histogram: { ...spec.histogram, real: realCounts, fake: fakeCounts },
+    };
+  }
+  const held = real.heldOut!;
+  const heldRows = Math.min(spec.samples, held.count);
+  const f = summarize(fake), r = summarize(held.images.subarray(0, heldRows * real.dim));
   return {
     metrics: {
-      fakeMean: f.mean,
-      fakeStd: f.std,
-      meanAbsError: Math.abs(f.mean - config.data.mean),
-      stdAbsError: Math.abs(f.std - config.data.std),
-      realSampleMean: r.mean,
-      realSampleStd: r.std,
-      jsdBits: jensenShannon(realCounts, fakeCounts),
+      fakePixelMean: f.mean,
+      fakePixelStd: f.std,
+      heldOutPixelMean: r.mean,
+      heldOutPixelStd: r.std,
     },
-    histogram: { ...spec.histogram, real: realCounts, fake: fakeCounts },
+    histogram: null,
   };
 }

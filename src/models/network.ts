@@ -1,0 +1,327 @@
+/**
+ * Networks as plain data: a list of layers, each with named parameters and a pure apply
+ * function. Layer types cover the 2014 paper's models (dense, maxout, convolutional maxout
+ * with cuda-convnet pooling, transposed convolution) and the later MLP tutorials.
+ * Initial values come from the project's seeded streams, never from TF.js initialisers.
+ *
+ * Per-example shapes: [d] for vectors, [h, w, c] (NHWC) for images. Image data enter and
+ * leave networks as channel-planar vectors (CHW), the protocol's layout; a `reshape` layer
+ * turns a vector into an image, and a network whose output is an image returns it planar.
+ */
+import { type Tensor, tf, type Variable } from "../backend/tf.ts";
+import type { InitConfig, LayerConfig } from "../config/schema.ts";
+import type { Rng } from "../rng/streams.ts";
+import {
+  conv2dPadded,
+  conv2dTransposeValid,
+  convnetPoolSize,
+  dense,
+  maxout,
+  maxPoolConvnet,
+} from "./ops.ts";
+
+export type Shape = number[];
+
+export interface Param {
+  /** Stable name used in checkpoints and fingerprints, e.g. "G/h0/W". */
+  name: string;
+  variable: Variable;
+  /** Weight matrices of dense and maxout layers take pylearn2's max column norm. */
+  colNorm: boolean;
+}
+
+export interface Layer {
+  config: LayerConfig;
+  inShape: Shape;
+  outShape: Shape;
+  params: Param[];
+  /** x [B, ...inShape] → [B, ...outShape]; `logits` skips a final sigmoid. */
+  apply(x: Tensor, logits: boolean): Tensor;
+}
+
+export interface Network {
+  name: string;
+  /** Per-example input shape as the network receives it (flat). */
+  inputDim: number;
+  layers: Layer[];
+  /** Per-example output shape (after flattening an image output). */
+  outputDim: number;
+}
+
+export interface BuildOptions {
+  /** Initial bias for layers whose config says `"bias": "marginals"` (the data's logit means). */
+  marginalBias?: Float32Array;
+}
+
+const prod = (s: Shape) => s.reduce((a, b) => a * b, 1);
+
+/** Draws the initial values of a weight tensor and its bias. */
+function initValues(
+  rng: Rng,
+  stream: string,
+  fanIn: number,
+  weightCount: number,
+  biasCount: number,
+  init: InitConfig,
+  columns: number,
+): { W: Float32Array; b: Float32Array } {
+  const draw = rng.stream(stream).at(0);
+  switch (init.kind) {
+    case "fan-in-uniform": {
+      const bound = 1 / Math.sqrt(fanIn);
+      return {
+        W: draw.uniform(weightCount, -bound, bound),
+        b: draw.uniform(biasCount, -bound, bound),
+      };
+    }
+    case "uniform":
+      return {
+        W: draw.uniform(weightCount, -init.irange, init.irange),
+        b: new Float32Array(biasCount),
+      };
+    case "normal":
+      return { W: draw.normal(weightCount, 0, init.std), b: new Float32Array(biasCount) };
+    case "sparse": {
+      // pylearn2's sparse_init: each unit (column) gets `count` distinct nonzero inputs ~ N(0, std²)
+      const W = new Float32Array(weightCount);
+      for (let col = 0; col < columns; col++) {
+        const chosen = new Set<number>();
+        while (chosen.size < Math.min(init.count, fanIn)) chosen.add(draw.nextBelow(fanIn));
+        const values = draw.normal(chosen.size, 0, init.std);
+        [...chosen].forEach((row, k) => (W[row * columns + col] = values[k]));
+      }
+      return { W, b: new Float32Array(biasCount) };
+    }
+  }
+}
+
+function activation(x: Tensor, name: string, alpha: number | undefined): Tensor {
+  switch (name) {
+    case "linear":
+      return x;
+    case "tanh":
+      return tf.tanh(x);
+    case "sigmoid":
+      return tf.sigmoid(x);
+    case "relu":
+      return tf.relu(x);
+    case "elu":
+      return tf.elu(x);
+    case "leaky-relu":
+      return tf.leakyRelu(x, alpha ?? 0.01);
+    default:
+      throw new Error(`unknown activation ${name}`);
+  }
+}
+
+function variable(values: Float32Array, shape: Shape): Variable {
+  // tidy: a variable takes its own reference, so the initial tensor must be released
+  return tf.tidy(() => tf.variable(tf.tensor(values, shape)));
+}
+
+export function buildNetwork(
+  rng: Rng,
+  name: string,
+  inputDim: number,
+  configs: LayerConfig[],
+  defaultInit: InitConfig,
+  options: BuildOptions = {},
+): Network {
+  let shape: Shape = [inputDim];
+  const layers: Layer[] = configs.map((config, i) => {
+    const prefix = `${name}/h${i}`;
+    const init = ("init" in config && config.init) || defaultInit;
+    const layer = buildLayer(rng, prefix, shape, config, init, options);
+    shape = layer.outShape;
+    return layer;
+  });
+  return { name, inputDim, layers, outputDim: prod(shape) };
+}
+
+function biasValues(
+  config: LayerConfig,
+  drawn: Float32Array,
+  options: BuildOptions,
+  prefix: string,
+) {
+  if (!("bias" in config) || config.bias === undefined) return drawn;
+  if (config.bias === "marginals") {
+    if (!options.marginalBias || options.marginalBias.length !== drawn.length) {
+      throw new Error(
+        `${prefix}: "bias": "marginals" needs the data's ${drawn.length} pixel means`,
+      );
+    }
+    return options.marginalBias;
+  }
+  return new Float32Array(drawn.length).fill(config.bias);
+}
+
+function buildLayer(
+  rng: Rng,
+  prefix: string,
+  inShape: Shape,
+  config: LayerConfig,
+  init: InitConfig,
+  options: BuildOptions,
+): Layer {
+  const flat = (x: Tensor) => (x.shape.length === 2 ? x : tf.reshape(x, [x.shape[0], -1]));
+  switch (config.type) {
+    case "dense":
+    case "maxout": {
+      const fanIn = prod(inShape);
+      const pieces = config.type === "maxout" ? config.pieces : 1;
+      const columns = config.units * pieces;
+      const v = initValues(rng, `${prefix}/init`, fanIn, fanIn * columns, columns, init, columns);
+      const W = variable(v.W, [fanIn, columns]);
+      const b = variable(biasValues(config, v.b, options, prefix), [columns]);
+      return {
+        config,
+        inShape,
+        outShape: [config.units],
+        params: [{ name: `${prefix}/W`, variable: W, colNorm: true }, {
+          name: `${prefix}/b`,
+          variable: b,
+          colNorm: false,
+        }],
+        apply(x, logits) {
+          const z = dense(flat(x), W, b);
+          if (config.type === "maxout") return maxout(z, pieces);
+          return logits && config.activation === "sigmoid"
+            ? z
+            : activation(z, config.activation, config.alpha);
+        },
+      };
+    }
+    case "conv-maxout": {
+      if (inShape.length !== 3) {
+        throw new Error(`${prefix}: conv-maxout needs an image input; add a reshape layer`);
+      }
+      const [h, w, cin] = inShape;
+      const { channels, pieces, kernel, pad, pool, poolStride } = config;
+      const cout = channels * pieces;
+      const v = initValues(
+        rng,
+        `${prefix}/init`,
+        kernel * kernel * cin,
+        kernel * kernel * cin * cout,
+        cout,
+        init,
+        cout,
+      );
+      const W = variable(v.W, [kernel, kernel, cin, cout]);
+      const b = variable(v.b, [cout]); // tied: one bias per output channel
+      const dh = h + 2 * pad - kernel + 1, dw = w + 2 * pad - kernel + 1;
+      return {
+        config,
+        inShape,
+        outShape: [
+          convnetPoolSize(dh, pool, poolStride),
+          convnetPoolSize(dw, pool, poolStride),
+          channels,
+        ],
+        params: [{ name: `${prefix}/W`, variable: W, colNorm: false }, {
+          name: `${prefix}/b`,
+          variable: b,
+          colNorm: false,
+        }],
+        apply(x) {
+          const z = tf.add(conv2dPadded(x, W, pad), b);
+          return maxPoolConvnet(maxout(z, pieces), pool, poolStride);
+        },
+      };
+    }
+    case "reshape": {
+      const [c, h, w] = config.shape;
+      if (c * h * w !== prod(inShape)) {
+        throw new Error(`${prefix}: cannot reshape ${prod(inShape)} values to ${c}×${h}×${w}`);
+      }
+      return {
+        config,
+        inShape,
+        outShape: [h, w, c],
+        params: [],
+        // planar CHW vector → NHWC image
+        apply: (x) => tf.transpose(tf.reshape(x, [x.shape[0], c, h, w]), [0, 2, 3, 1]),
+      };
+    }
+    case "deconv": {
+      if (inShape.length !== 3) {
+        throw new Error(`${prefix}: deconv needs an image input; add a reshape layer`);
+      }
+      const [h, w, cin] = inShape;
+      const { channels, kernel, stride } = config;
+      const oh = (h - 1) * stride + kernel, ow = (w - 1) * stride + kernel;
+      const biasCount = config.untiedBias ? oh * ow * channels : channels;
+      const v = initValues(
+        rng,
+        `${prefix}/init`,
+        kernel * kernel * cin,
+        kernel * kernel * channels * cin,
+        biasCount,
+        init,
+        channels,
+      );
+      const W = variable(v.W, [kernel, kernel, channels, cin]);
+      const b = variable(v.b, config.untiedBias ? [oh, ow, channels] : [channels]);
+      return {
+        config,
+        inShape,
+        outShape: [oh, ow, channels],
+        params: [{ name: `${prefix}/W`, variable: W, colNorm: false }, {
+          name: `${prefix}/b`,
+          variable: b,
+          colNorm: false,
+        }],
+        apply(x, logits) {
+          const z = tf.add(conv2dTransposeValid(x, W, stride), b);
+          return logits && config.activation === "sigmoid"
+            ? z
+            : activation(z, config.activation, undefined);
+        },
+      };
+    }
+  }
+}
+
+/**
+ * Forward pass. `masks[i]`, when given, multiplies layer i's input (inverted dropout: the
+ * mask already holds 0 or 1/keep). With `logits`, a final sigmoid is skipped.
+ */
+export function forward(
+  net: Network,
+  x: Tensor,
+  { logits = false, masks }: { logits?: boolean; masks?: (Tensor | null)[] } = {},
+): Tensor {
+  let h = x;
+  net.layers.forEach((layer, i) => {
+    const mask = masks?.[i];
+    if (mask) h = tf.mul(h, mask);
+    h = layer.apply(h, logits && i === net.layers.length - 1);
+  });
+  if (h.shape.length === 4) h = tf.reshape(tf.transpose(h, [0, 3, 1, 2]), [h.shape[0], -1]); // NHWC → planar
+  return h;
+}
+
+export function networkParams(net: Network): Param[] {
+  return net.layers.flatMap((l) => l.params);
+}
+
+export function parameterCount(net: Network): number {
+  return networkParams(net).reduce((n, p) => n + p.variable.size, 0);
+}
+
+export function disposeNetwork(net: Network): void {
+  for (const p of networkParams(net)) p.variable.dispose();
+}
+
+/** pylearn2's max_col_norm: rescale each weight column whose L2 norm exceeds `max`. */
+export function applyMaxColNorm(net: Network, max: number): void {
+  tf.tidy(() => {
+    for (const p of networkParams(net)) {
+      if (!p.colNorm) continue;
+      const norms = tf.sqrt(tf.sum(tf.square(p.variable), 0));
+      const scale = tf.div(tf.clipByValue(norms, 0, max), tf.add(norms, 1e-7));
+      p.variable.assign(tf.mul(p.variable, scale));
+    }
+  });
+}

@@ -1,0 +1,172 @@
+/**
+ * Differentiable ops with hand-written gradients, where TF.js's own are slow or missing
+ * on the wasm backend (platform-notes.md): matMul's gradients take the transposed-operand
+ * path (7–15× slower than an explicit transpose), tf.max's gradient broadcasts an equality
+ * test, and wasm has no Conv2DBackpropFilter kernel at all. Each is checked against finite
+ * differences in test/gradcheck_test.ts.
+ */
+import { type Tensor, tf } from "../backend/tf.ts";
+
+type GradFn = Parameters<typeof tf.customGrad>[0];
+// deno-lint-ignore no-explicit-any
+const custom = <F extends (...args: any[]) => Tensor>(f: unknown): F =>
+  tf.customGrad(f as GradFn) as unknown as F;
+
+/** x·W + b for x [B, in], W [in, out], b [out]. */
+export const dense = custom<(x: Tensor, W: Tensor, b: Tensor) => Tensor>(
+  (x: Tensor, W: Tensor, b: Tensor, save: (t: Tensor[]) => void) => {
+    save([x, W]);
+    return {
+      value: tf.add(tf.matMul(x, W), b),
+      gradFunc: (dy: Tensor, [xs, Ws]: Tensor[]) => [
+        tf.matMul(dy, tf.transpose(Ws)),
+        tf.matMul(tf.transpose(xs), dy),
+        tf.sum(dy, 0),
+      ],
+    };
+  },
+);
+
+/**
+ * Maxout over contiguous groups of the last axis: [..., units·pieces] → [..., units],
+ * unit u = max of entries u·pieces … u·pieces + pieces − 1 (pylearn2's Maxout).
+ * The gradient goes to the first maximal piece.
+ */
+export function maxout(z: Tensor, pieces: number): Tensor {
+  return pieces === 1 ? z : perParameter(maxoutOps, pieces, makeMaxout)(z);
+}
+
+/** customGrad closes over its integer parameter: one op per value, made once. */
+const maxoutOps = new Map<number, (z: Tensor) => Tensor>();
+const convOps = new Map<number, (x: Tensor, f: Tensor) => Tensor>();
+const deconvOps = new Map<number, (x: Tensor, f: Tensor) => Tensor>();
+function perParameter<F>(cache: Map<number, F>, key: number, make: (k: number) => F): F {
+  let op = cache.get(key);
+  if (!op) cache.set(key, op = make(key));
+  return op;
+}
+
+const makeMaxout = (pieces: number) =>
+  custom<(z: Tensor) => Tensor>((z: Tensor, save: (t: Tensor[]) => void) => {
+    const shape = z.shape;
+    const units = shape[shape.length - 1] / pieces;
+    const grouped = tf.reshape(z, [...shape.slice(0, -1), units, pieces]);
+    const value = tf.max(grouped, -1);
+    const winner = tf.argMax(grouped, -1);
+    save([winner]);
+    return {
+      value,
+      gradFunc: (dy: Tensor, [w]: Tensor[]) => {
+        // tf.oneHot with a float dtype returns zeros on wasm 4.22: build it as int, then cast
+        const mask = tf.cast(tf.oneHot(w as tf.Tensor1D, pieces), "float32");
+        return [tf.reshape(tf.mul(mask, tf.expandDims(dy, -1)), shape)];
+      },
+    };
+  });
+
+/**
+ * Stride-1 convolution, NHWC, with zero padding `pad` on every side; x [B, H, W, Cin],
+ * filter [k, k, Cin, Cout]. The filter gradient is itself a convolution (batch as channels).
+ */
+export function conv2dPadded(x: Tensor, filter: Tensor, pad: number): Tensor {
+  return perParameter(convOps, pad, makeConv)(x, filter);
+}
+
+const makeConv = (pad: number) =>
+  custom<(x: Tensor, f: Tensor) => Tensor>(
+    (x: Tensor, filter: Tensor, save: (t: Tensor[]) => void) => {
+      const xp = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
+      save([xp, filter]);
+      const value = tf.conv2d(xp as tf.Tensor4D, filter as tf.Tensor4D, 1, "valid");
+      return {
+        value,
+        gradFunc: (dy: Tensor, [xps, f]: Tensor[]) => {
+          // dx_pad = full correlation of dy with the flipped filter = conv2dTranspose
+          const dxp = tf.conv2dTranspose(
+            dy as tf.Tensor4D,
+            f as tf.Tensor4D,
+            xps.shape as [number, number, number, number],
+            1,
+            "valid",
+          );
+          const [, hp, wp] = xps.shape;
+          const dx = pad > 0
+            ? tf.slice(dxp, [0, pad, pad, 0], [-1, hp - 2 * pad, wp - 2 * pad, -1])
+            : dxp;
+          // dW[i, j, ci, co] = Σ_b,y,x xp[b, y+i, x+j, ci] · dy[b, y, x, co]
+          const dW = tf.transpose(
+            tf.conv2d(
+              tf.transpose(xps, [3, 1, 2, 0]) as tf.Tensor4D, // [Cin, Hp, Wp, B]
+              tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D, // [Ho, Wo, B, Cout]
+              1,
+              "valid",
+            ),
+            [1, 2, 0, 3],
+          ); // [Cin, k, k, Cout] → [k, k, Cin, Cout]
+          return [dx, dW];
+        },
+      };
+    },
+  );
+
+/**
+ * Transposed convolution ("deconvolution"), NHWC, valid padding: x [B, h, w, Cin],
+ * filter [k, k, Cout, Cin] → [B, (h−1)·s + k, (w−1)·s + k, Cout].
+ */
+export function conv2dTransposeValid(x: Tensor, filter: Tensor, stride: number): Tensor {
+  return perParameter(deconvOps, stride, makeDeconv)(x, filter);
+}
+
+const makeDeconv = (s: number) =>
+  custom<(x: Tensor, f: Tensor) => Tensor>(
+    (x: Tensor, filter: Tensor, save: (t: Tensor[]) => void) => {
+      const [b, h, w] = x.shape;
+      const [k, , cout] = filter.shape;
+      const outShape: [number, number, number, number] = [
+        b,
+        (h - 1) * s + k,
+        (w - 1) * s + k,
+        cout,
+      ];
+      save([x, filter]);
+      return {
+        value: tf.conv2dTranspose(x as tf.Tensor4D, filter as tf.Tensor4D, outShape, s, "valid"),
+        gradFunc: (dy: Tensor, [xs, f]: Tensor[]) => {
+          const dx = tf.conv2d(dy as tf.Tensor4D, f as tf.Tensor4D, s, "valid");
+          // dW[i, j, co, ci] = Σ_b,y,x dy[b, y·s + i, x·s + j, co] · x[b, y, x, ci]:
+          // a correlation of dy with x dilated by s (batch as channels)
+          const dW = tf.transpose(
+            tf.conv2d(
+              tf.transpose(dy, [3, 1, 2, 0]) as tf.Tensor4D, // [Cout, H, W, B]
+              tf.transpose(xs, [1, 2, 0, 3]) as tf.Tensor4D, // [h, w, B, Cin]
+              1,
+              "valid",
+              "NHWC",
+              s,
+            ),
+            [1, 2, 0, 3],
+          ); // [Cout, k, k, Cin] → [k, k, Cout, Cin]
+          return [dx, dW];
+        },
+      };
+    },
+  );
+
+/**
+ * cuda-convnet max pooling, whose windows may run past the bottom/right edge: pad those
+ * edges with −∞ to (out − 1)·stride + pool, out = ⌈(n − pool) / stride⌉ + 1, then pool
+ * with valid windows (paper-protocol.md §2c).
+ */
+export function convnetPoolSize(n: number, pool: number, stride: number): number {
+  return Math.ceil((n - pool) / stride) + 1;
+}
+
+export function maxPoolConvnet(x: Tensor, pool: number, stride: number): Tensor {
+  const [, h, w] = x.shape;
+  const oh = convnetPoolSize(h, pool, stride), ow = convnetPoolSize(w, pool, stride);
+  const ph = (oh - 1) * stride + pool - h, pw = (ow - 1) * stride + pool - w;
+  const padded = ph > 0 || pw > 0
+    ? tf.pad(x, [[0, 0], [0, Math.max(0, ph)], [0, Math.max(0, pw)], [0, 0]], -Infinity)
+    : x;
+  return tf.maxPool(padded as tf.Tensor4D, pool, stride, "valid");
+}

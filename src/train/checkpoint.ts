@@ -1,0 +1,101 @@
+/**
+ * Resumable training state: every parameter and optimiser slot (exact float32 bytes), the
+ * update counters and the history so far. Random streams need no state: they are
+ * counter-based, so the counters alone reproduce every later draw.
+ *
+ * File format (one file, written atomically): uint32 little-endian header length, the JSON
+ * header, then the float32 values of every tensor in header order.
+ */
+import type { Variable } from "../backend/tf.ts";
+import { readFloats } from "../backend/select.ts";
+import type { History } from "./result.ts";
+
+export const CHECKPOINT_FORMAT = 1;
+
+export interface CheckpointHeader {
+  format: typeof CHECKPOINT_FORMAT;
+  experiment: string;
+  seed: number;
+  configHash: string;
+  /** Iterations completed. */
+  iteration: number;
+  optimizerSteps: { generator: number; discriminator: number };
+  history: History;
+  tensors: { name: string; shape: number[]; offset: number; length: number }[];
+}
+
+export interface Checkpoint {
+  header: CheckpointHeader;
+  values: Float32Array;
+}
+
+/** Reads named variables back from the backend into one flat array. */
+export async function captureTensors(
+  named: [string, Variable][],
+): Promise<{ tensors: CheckpointHeader["tensors"]; values: Float32Array }> {
+  const parts = await Promise.all(named.map(([, v]) => readFloats(v)));
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const values = new Float32Array(total);
+  const tensors: CheckpointHeader["tensors"] = [];
+  let offset = 0;
+  named.forEach(([name, v], i) => {
+    values.set(parts[i], offset);
+    tensors.push({ name, shape: v.shape, offset, length: parts[i].length });
+    offset += parts[i].length;
+  });
+  return { tensors, values };
+}
+
+export function encodeCheckpoint(cp: Checkpoint): Uint8Array {
+  const header = new TextEncoder().encode(JSON.stringify(cp.header));
+  const out = new Uint8Array(4 + header.length + cp.values.byteLength);
+  new DataView(out.buffer).setUint32(0, header.length, true);
+  out.set(header, 4);
+  out.set(
+    new Uint8Array(cp.values.buffer, cp.values.byteOffset, cp.values.byteLength),
+    4 + header.length,
+  );
+  return out;
+}
+
+export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
+  const fail = (what: string) => new Error(`${file}: not a ganbench checkpoint (${what})`);
+  if (bytes.length < 4) throw fail("too short");
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+  if (4 + headerLength > bytes.length) throw fail("truncated header");
+  let header: CheckpointHeader;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headerLength)));
+  } catch {
+    throw fail("unreadable header");
+  }
+  if (header.format !== CHECKPOINT_FORMAT) throw fail(`format ${header.format}`);
+  const body = bytes.slice(4 + headerLength);
+  const expected = header.tensors.reduce((n, t) => n + t.length, 0);
+  if (body.byteLength !== expected * 4) {
+    throw fail(`${body.byteLength} bytes of values, expected ${expected * 4} (truncated?)`);
+  }
+  return { header, values: new Float32Array(body.buffer) };
+}
+
+/** Assigns saved values to variables by name; every variable must be present and match. */
+export function restoreTensors(
+  cp: Checkpoint,
+  named: [string, Variable][],
+  assign: (v: Variable, values: Float32Array) => void,
+): void {
+  const byName = new Map(cp.header.tensors.map((t) => [t.name, t]));
+  for (const [name, v] of named) {
+    const t = byName.get(name);
+    if (!t) throw new Error(`checkpoint has no tensor "${name}"`);
+    if (t.shape.join("x") !== v.shape.join("x")) {
+      throw new Error(`checkpoint tensor "${name}" has shape ${t.shape}, the model ${v.shape}`);
+    }
+    assign(v, cp.values.subarray(t.offset, t.offset + t.length));
+  }
+}
+
+export function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}

@@ -1,0 +1,144 @@
+/**
+ * Where D's real batches come from: a seeded sampler (1-D experiments) or a data set's
+ * training split, reshuffled each epoch by a seeded permutation with the smaller last batch
+ * kept (pylearn2's shuffled_sequential). Batch t is a pure function of t, so a resumed run
+ * reads exactly the batches an uninterrupted one would.
+ */
+import type { DataConfig } from "../config/schema.ts";
+import type { FileRecord } from "../data/checksum.ts";
+import type { Dataset } from "../data/dataset.ts";
+import { GAUSSIAN_DATA_DIM, sampleGaussian } from "../data/gaussian.ts";
+import { type DataSources, loadDataset } from "../data/registry.ts";
+import type { Rng } from "../rng/streams.ts";
+
+export interface RealBatch {
+  /** batch rows × dim values, row-major */
+  values: Float32Array;
+  rows: number;
+  /** 0-based epoch this batch belongs to (0 for samplers) */
+  epoch: number;
+}
+
+export interface DataProvenance {
+  name: string;
+  source: string;
+  scale: string;
+  trainSplit: string;
+  trainCount: number;
+  files: FileRecord[];
+}
+
+export interface RealData {
+  dim: number;
+  /** Per-example image shape [c, h, w], or null for vectors. */
+  imageShape: [number, number, number] | null;
+  /** Batches per epoch; null for an endless sampler. */
+  batchesPerEpoch: number | null;
+  batch(step: number): RealBatch;
+  /** Per-pixel means of the training split (for sigmoid-output bias init). */
+  pixelMeans(): Float32Array;
+  /** Held-out images for evaluation, or null. */
+  heldOut: { images: Float32Array; count: number } | null;
+  provenance: DataProvenance | null;
+}
+
+export function openRealData(
+  data: DataConfig,
+  rng: Rng,
+  batchSize: number,
+  sources: DataSources = {},
+): RealData {
+  if (data.kind === "gaussian") {
+    const stream = rng.stream("train/real");
+    return {
+      dim: GAUSSIAN_DATA_DIM,
+      imageShape: null,
+      batchesPerEpoch: null,
+      batch: (step) => ({
+        values: sampleGaussian(data, stream.at(step), batchSize),
+        rows: batchSize,
+        epoch: 0,
+      }),
+      pixelMeans: () => new Float32Array([data.mean]),
+      heldOut: null,
+      provenance: null,
+    };
+  }
+  const dataset = loadImageData(data, sources);
+  const trainSplit = data.kind === "tfd" ? "unlabeled" : "train";
+  const evalSplit = data.kind === "tfd" ? "test" : "test";
+  const train = dataset.splits[trainSplit];
+  const images = "scale" in data && data.scale === "symmetric"
+    ? symmetric(train.images)
+    : train.images;
+  const n = train.count, dim = dataset.dim;
+  const perEpoch = Math.ceil(n / batchSize);
+  const shuffle = rng.stream("train/shuffle");
+  let cached: { epoch: number; order: Int32Array } | null = null;
+  const order = (epoch: number) => {
+    if (cached?.epoch !== epoch) cached = { epoch, order: shuffle.at(epoch).permutation(n) };
+    return cached.order;
+  };
+  const held = dataset.splits[evalSplit];
+  return {
+    dim,
+    imageShape: dataset.shape,
+    batchesPerEpoch: perEpoch,
+    batch(step) {
+      const epoch = Math.floor(step / perEpoch);
+      const first = (step % perEpoch) * batchSize;
+      const rows = Math.min(batchSize, n - first);
+      const perm = order(epoch);
+      const values = new Float32Array(rows * dim);
+      for (let r = 0; r < rows; r++) {
+        const src = perm[first + r] * dim;
+        values.set(images.subarray(src, src + dim), r * dim);
+      }
+      return { values, rows, epoch };
+    },
+    pixelMeans() {
+      const means = new Float64Array(dim);
+      for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) means[j] += images[i * dim + j];
+      return Float32Array.from(means, (s) => s / n);
+    },
+    heldOut: {
+      images: "scale" in data && data.scale === "symmetric" ? symmetric(held.images) : held.images,
+      count: held.count,
+    },
+    provenance: {
+      name: dataset.name,
+      source: dataset.source,
+      scale: "scale" in data ? data.scale : dataset.scale,
+      trainSplit,
+      trainCount: n,
+      files: dataset.files,
+    },
+  };
+}
+
+function loadImageData(
+  data: Exclude<DataConfig, { kind: "gaussian" }>,
+  sources: DataSources,
+): Dataset {
+  switch (data.kind) {
+    case "mnist":
+    case "fashion-mnist":
+      return loadDataset(data.kind, sources);
+    case "cifar10":
+      return loadDataset("cifar10", { ...sources, cifarGcnScale: data.gcnScale });
+    case "tfd":
+      return loadDataset("tfd", { ...sources, tfdFold: data.fold });
+  }
+}
+
+function symmetric(x: Float32Array): Float32Array {
+  return Float32Array.from(x, (v) => v * 2 - 1);
+}
+
+/** logit(clip(mean, 1e-7, 1 − 1e-7)): pylearn2's init_sigmoid_bias_from_marginals. */
+export function logitOfMeans(means: Float32Array): Float32Array {
+  return Float32Array.from(means, (m) => {
+    const p = Math.min(Math.max(m, 1e-7), 1 - 1e-7);
+    return Math.log(p / (1 - p));
+  });
+}
