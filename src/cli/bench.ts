@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend/select.ts";
 import { ConfigError } from "../config/errors.ts";
 import { listConfigs, loadConfig, type ResolvedConfig } from "../config/load.ts";
+import type { Checkpoint } from "../train/checkpoint.ts";
 
 const USAGE = `usage: deno task bench [EXPERIMENT ...] [options]
 
@@ -22,8 +23,9 @@ options:
                     adapter, else wasm, else cpu)
   --out DIR         output folder (default reports); runs go to DIR/<experiment>/seed-<N>/
   --profile P       apply a profile declared in the config, e.g. smoke (default paper)
-  --set PATH=VALUE  override a config field, e.g. --set training.iterations=100
+  --set PATH=VALUE  override a config field, e.g. --set training.budget.iterations=100
                     (VALUE is JSON if it parses as JSON, else a string; repeatable)
+  --resume          continue each run from its checkpoint (refused if the config changed)
   -h, --help        show this help
 `;
 
@@ -36,6 +38,7 @@ interface Flags {
   out: string;
   profile: string;
   overrides: string[];
+  resume: boolean;
 }
 
 function parseFlags(args: string[]): Flags | null {
@@ -51,6 +54,7 @@ function parseFlags(args: string[]): Flags | null {
         out: { type: "string", default: "reports" },
         profile: { type: "string", default: "paper" },
         set: { type: "string", multiple: true, default: [] },
+        resume: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -74,6 +78,7 @@ function parseFlags(args: string[]): Flags | null {
     out: v.out,
     profile: v.profile,
     overrides: v.set,
+    resume: v.resume,
   };
 }
 
@@ -99,15 +104,48 @@ export async function main(args: string[]): Promise<number> {
 
   // TF.js loads only once the configs are known to be good: bad input fails in milliseconds.
   const { runExperiment } = await import("../train/run.ts");
-  const { writeRunFolder } = await import("../train/run-folder.ts");
+  const folder = await import("../train/run-folder.ts");
   const { ProgressBar } = await import("./progress.ts");
+
+  // Checkpoints to resume from, all checked before anything runs.
+  const resumes = new Map<string, Checkpoint>();
+  if (flags.resume) {
+    for (const resolved of configs) {
+      const dir = folder.runFolder(flags.out, resolved.experiment, flags.seed);
+      const cp = folder.readCheckpoint(dir);
+      if (!cp) {
+        console.error(
+          `error: --resume: ${dir} has no checkpoint (checkpoints/latest.ckpt) to resume from`,
+        );
+        return 2;
+      }
+      const started = folder.readRunConfig(dir);
+      if (cp.header.configHash !== resolved.configHash || cp.header.seed !== flags.seed) {
+        const changes = started ? folder.diffJson(started.config, resolved.config) : [];
+        console.error(
+          `error: --resume: the config of ${dir} has changed since the run started; refusing to mix them.\n` +
+            (changes.length
+              ? changes.map((c) => `  ${c}`).join("\n")
+              : "  (config.json is missing; the hash differs)") +
+            "\n  Start afresh without --resume, or use another --out.",
+        );
+        return 2;
+      }
+      resumes.set(dir, cp);
+    }
+  }
 
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
   try {
     for (const resolved of configs) {
       const label = `${resolved.experiment} seed ${flags.seed}`;
+      const dir = folder.runFolder(flags.out, resolved.experiment, flags.seed);
+      const resume = resumes.get(dir);
+      if (resume) console.error(`${label}: resuming at iteration ${resume.header.iteration}`);
+      else await folder.writeRunConfig(dir, resolved);
       const bar = new ProgressBar(label);
       let result;
       try {
@@ -115,18 +153,29 @@ export async function main(args: string[]): Promise<number> {
           seed: flags.seed,
           backend: flags.backend,
           signal: controller.signal,
+          resume,
           onProgress: (p) => bar.update(p),
+          onCheckpoint: (cp) => folder.writeCheckpoint(dir, cp),
         });
       } catch (e) {
         bar.finish();
         if (controller.signal.aborted) {
-          console.error(`interrupted: ${label} stopped; nothing written for it`);
+          const cp = folder.readCheckpoint(dir);
+          console.error(
+            `interrupted: ${label} stopped` +
+              (cp
+                ? `; checkpoint at iteration ${cp.header.iteration} in ${
+                  folder.checkpointPath(dir)
+                }. ` +
+                  `Continue with the same command and --resume.`
+                : "; no checkpoint was written"),
+          );
           return 130;
         }
         throw e;
       }
       bar.finish();
-      const dir = await writeRunFolder(flags.out, result);
+      await folder.writeRunResult(dir, result);
       const summary = Object.entries(result.metrics)
         .slice(0, 4)
         .map(([k, v]) => `${k}=${Number(v.toPrecision(5))}`)
@@ -140,6 +189,7 @@ export async function main(args: string[]): Promise<number> {
     }
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
   }
   return 0;
 }

@@ -18,11 +18,15 @@ export const dense = custom<(x: Tensor, W: Tensor, b: Tensor) => Tensor>(
     save([x, W]);
     return {
       value: tf.add(tf.matMul(x, W), b),
-      gradFunc: (dy: Tensor, [xs, Ws]: Tensor[]) => [
-        tf.matMul(dy, tf.transpose(Ws)),
-        tf.matMul(tf.transpose(xs), dy),
-        tf.sum(dy, 0),
-      ],
+      gradFunc: (dy: Tensor, [xs, Ws]: Tensor[]) => {
+        // the transposed copies are freed at once: for an 8000×8000 layer each is 256 MB
+        // of a wasm heap capped at 4 GB
+        const Wt = tf.transpose(Ws), xt = tf.transpose(xs);
+        const dx = tf.matMul(dy, Wt), dW = tf.matMul(xt, dy);
+        Wt.dispose();
+        xt.dispose();
+        return [dx, dW, tf.sum(dy, 0)];
+      },
     };
   },
 );
@@ -153,20 +157,40 @@ const makeDeconv = (s: number) =>
   );
 
 /**
- * cuda-convnet max pooling, whose windows may run past the bottom/right edge: pad those
- * edges with −∞ to (out − 1)·stride + pool, out = ⌈(n − pool) / stride⌉ + 1, then pool
- * with valid windows (paper-protocol.md §2c).
+ * cuda-convnet max pooling, whose windows may run past the bottom/right edge: out =
+ * ⌈(n − pool) / stride⌉ + 1 windows per axis (paper-protocol.md §2c), padded with −∞.
+ * Built as a running tf.maximum over the pool × pool strided views of the input (as
+ * Theano did), because the wasm backend's MaxPoolGrad kernel drops gradients (found by
+ * test/gradcheck_test.ts; tf.maxPool's values are right, its gradient is not).
  */
 export function convnetPoolSize(n: number, pool: number, stride: number): number {
   return Math.ceil((n - pool) / stride) + 1;
 }
 
 export function maxPoolConvnet(x: Tensor, pool: number, stride: number): Tensor {
-  const [, h, w] = x.shape;
+  const [b, h, w, c] = x.shape;
   const oh = convnetPoolSize(h, pool, stride), ow = convnetPoolSize(w, pool, stride);
-  const ph = (oh - 1) * stride + pool - h, pw = (ow - 1) * stride + pool - w;
-  const padded = ph > 0 || pw > 0
-    ? tf.pad(x, [[0, 0], [0, Math.max(0, ph)], [0, Math.max(0, pw)], [0, 0]], -Infinity)
-    : x;
-  return tf.maxPool(padded as tf.Tensor4D, pool, stride, "valid");
+  // room for every view: offset (pool − 1) plus oh·stride rows
+  const ph = pool - 1 + oh * stride - h, pw = pool - 1 + ow * stride - w;
+  const padded = tf.pad(x, [[0, 0], [0, Math.max(0, ph)], [0, Math.max(0, pw)], [0, 0]], -Infinity);
+  let out: Tensor | null = null;
+  for (let di = 0; di < pool; di++) {
+    for (let dj = 0; dj < pool; dj++) {
+      // rows di, di + stride, …: take the first of each stride-sized block
+      const block = tf.slice(padded, [0, di, dj, 0], [b, oh * stride, ow * stride, c]);
+      const view = tf.reshape(
+        tf.slice(tf.reshape(block, [b, oh, stride, ow, stride, c]), [0, 0, 0, 0, 0, 0], [
+          b,
+          oh,
+          1,
+          ow,
+          1,
+          c,
+        ]),
+        [b, oh, ow, c],
+      );
+      out = out ? tf.maximum(out, view) : view;
+    }
+  }
+  return out!;
 }

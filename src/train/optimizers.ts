@@ -50,8 +50,9 @@ class Sgd implements Optimizer {
 
   step(grads: Tensor[]): void {
     const { lr, momentum } = this.config;
-    tf.tidy(() => {
-      this.variables.forEach((p, i) => {
+    // one tidy per variable: temporaries of an 8000×8000 layer are 256 MB each
+    this.variables.forEach((p, i) =>
+      tf.tidy(() => {
         let direction = grads[i];
         if (momentum > 0) {
           // torch's buffer starts as g on the first step, which equals μ·0 + g
@@ -60,8 +61,8 @@ class Sgd implements Optimizer {
           v.assign(direction);
         }
         p.assign(tf.sub(p, tf.mul(direction, lr)));
-      });
-    });
+      })
+    );
     this.steps++;
   }
 
@@ -92,8 +93,8 @@ class Adam implements Optimizer {
     const { lr, beta1, beta2, epsilon } = this.config;
     const t = this.steps + 1;
     const c1 = 1 - beta1 ** t, c2 = 1 - beta2 ** t;
-    tf.tidy(() => {
-      this.variables.forEach((p, i) => {
+    this.variables.forEach((p, i) =>
+      tf.tidy(() => {
         const g = grads[i];
         const m = tf.add(tf.mul(this.#m[i], beta1), tf.mul(g, 1 - beta1));
         const v = tf.add(tf.mul(this.#v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
@@ -101,8 +102,8 @@ class Adam implements Optimizer {
         this.#v[i].assign(v);
         const denom = tf.add(tf.sqrt(tf.div(v, c2)), epsilon);
         p.assign(tf.sub(p, tf.div(tf.mul(m, lr / c1), denom)));
-      });
-    });
+      })
+    );
     this.steps = t;
   }
 
@@ -152,14 +153,14 @@ class Pylearn2Momentum implements Optimizer {
   step(grads: Tensor[], epoch: number): void {
     const lr = pylearn2LearningRate(this.config, this.steps);
     const mu = pylearn2Momentum(this.config, epoch);
-    tf.tidy(() => {
-      this.variables.forEach((p, i) => {
+    this.variables.forEach((p, i) =>
+      tf.tidy(() => {
         const v = this.#velocity[i];
         const inc = tf.sub(tf.mul(v, mu), tf.mul(grads[i], lr));
         v.assign(inc);
         p.assign(tf.add(p, inc));
-      });
-    });
+      })
+    );
     this.steps++;
   }
 

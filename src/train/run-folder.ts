@@ -1,25 +1,81 @@
 /**
  * The run folder, one per experiment × seed:
- *   <out>/<experiment>/seed-<N>/config.json  resolved config + hash
- *                               result.json  the Result, written last
- *                               report.html  rendered from result.json
+ *   <out>/<experiment>/seed-<N>/config.json              resolved config + hash, written first
+ *                               checkpoints/latest.ckpt  the last healthy state (resumable)
+ *                               result.json              the Result, written last
+ *                               report.html              rendered from result.json
+ * Every file is written atomically (temp file, fsync, rename).
  */
 import { join } from "node:path";
+import type { ResolvedConfig } from "../config/load.ts";
 import { renderRunPage } from "../report/run-page.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
 import type { Result } from "./result.ts";
 
 export function runFolder(outDir: string, experiment: string, seed: number): string {
   return join(outDir, experiment, `seed-${seed}`);
 }
 
-export async function writeRunFolder(outDir: string, result: Result): Promise<string> {
-  const dir = runFolder(outDir, result.experiment, result.seed);
+export const checkpointPath = (dir: string) => join(dir, "checkpoints", "latest.ckpt");
+
+export async function writeRunConfig(dir: string, resolved: ResolvedConfig): Promise<void> {
   await writeFileAtomic(
     join(dir, "config.json"),
-    JSON.stringify({ configHash: result.configHash, config: result.config }, null, 2) + "\n",
+    JSON.stringify(
+      {
+        experiment: resolved.experiment,
+        profile: resolved.profile,
+        configHash: resolved.configHash,
+        config: resolved.config,
+      },
+      null,
+      2,
+    ) + "\n",
   );
+}
+
+export function writeCheckpoint(dir: string, cp: Checkpoint): Promise<void> {
+  return writeFileAtomic(checkpointPath(dir), encodeCheckpoint(cp));
+}
+
+/** The run's checkpoint, or null when there is none. */
+export function readCheckpoint(dir: string): Checkpoint | null {
+  const path = checkpointPath(dir);
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  return decodeCheckpoint(bytes, path);
+}
+
+/** The resolved config a run started with (its config.json), or null. */
+export function readRunConfig(dir: string): { configHash: string; config: unknown } | null {
+  try {
+    return JSON.parse(Deno.readTextFileSync(join(dir, "config.json")));
+  } catch {
+    return null;
+  }
+}
+
+export async function writeRunResult(dir: string, result: Result): Promise<void> {
   await writeFileAtomic(join(dir, "result.json"), JSON.stringify(result, null, 2) + "\n");
   await writeFileAtomic(join(dir, "report.html"), renderRunPage(result));
-  return dir;
+}
+
+/** Paths where two JSON values differ, e.g. ["$.training.batchSize: 100 → 64"]. */
+export function diffJson(a: unknown, b: unknown, path = "$"): string[] {
+  if (JSON.stringify(a) === JSON.stringify(b)) return [];
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object";
+  if (isObj(a) && isObj(b) && Array.isArray(a) === Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    return keys.flatMap((k) =>
+      diffJson(a[k], b[k], Array.isArray(a) ? `${path}[${k}]` : `${path}.${k}`)
+    );
+  }
+  const show = (v: unknown) => (v === undefined ? "(absent)" : JSON.stringify(v));
+  return [`${path}: ${show(a)} → ${show(b)}`];
 }

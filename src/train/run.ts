@@ -38,6 +38,7 @@ import {
   restoreTensors,
 } from "./checkpoint.ts";
 import { discriminatorLoss, generatorLoss } from "./losses.ts";
+import { dropoutMaskValues } from "./dropout.ts";
 import { createOptimizer } from "./optimizers.ts";
 import { logitOfMeans, openRealData } from "./real-data.ts";
 import { type Histogram1d, type History, type Result, RESULT_FORMAT } from "./result.ts";
@@ -141,20 +142,11 @@ export async function runExperiment(
     stream: string,
     step: number,
     rows: number,
-  ): (Tensor | null)[] | undefined => {
-    if (!dropout) return undefined;
-    let first = true;
-    return D.layers.map((layer, i) => {
-      if (layer.config.type === "reshape") return null;
-      const rule = first ? dropout.input : dropout.hidden;
-      first = false;
-      if (!rule) return null;
-      const units = layer.inShape.reduce((a, b) => a * b, 1);
-      const keep = rng.stream(`${stream}/h${i}`).at(step).bernoulli(rows * units, rule.keep);
-      for (let k = 0; k < keep.length; k++) keep[k] *= rule.scale;
-      return tf.tensor(keep, [rows, ...layer.inShape]);
-    });
-  };
+  ): (Tensor | null)[] | undefined =>
+    dropout &&
+    dropoutMaskValues(rng, D, dropout, stream, step, rows).map((m, i) =>
+      m && tf.tensor(m, [rows, ...D.layers[i].inShape])
+    );
   const discriminate = (x: Tensor, masks?: (Tensor | null)[]) =>
     forward(D, discriminatorInput(dInput, x), { logits: true, masks });
   const realBatch = (step: number) => {

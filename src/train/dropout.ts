@@ -1,0 +1,41 @@
+/**
+ * The 2014 code's dropout on D: inverted dropout on each layer's input, a fresh Bernoulli
+ * mask per example and per unit at every step, drawn from a named stream (so the real and
+ * the generated batch get independent masks, and a resumed run draws the same ones).
+ * Parameter-free layers (reshape) take no mask; the first layer with parameters takes the
+ * "input" rule, every later one the "hidden" rule.
+ */
+import type { Network } from "../models/network.ts";
+import type { Rng } from "../rng/streams.ts";
+
+export interface DropoutRule {
+  keep: number;
+  scale: number;
+}
+
+export interface DropoutSpec {
+  input: DropoutRule | null;
+  hidden: DropoutRule | null;
+}
+
+/** Per D layer: a rows × units mask of 0 or `scale`, or null where no dropout applies. */
+export function dropoutMaskValues(
+  rng: Rng,
+  net: Network,
+  spec: DropoutSpec,
+  stream: string,
+  step: number,
+  rows: number,
+): (Float32Array | null)[] {
+  let first = true;
+  return net.layers.map((layer, i) => {
+    if (layer.params.length === 0) return null;
+    const rule = first ? spec.input : spec.hidden;
+    first = false;
+    if (!rule) return null;
+    const units = layer.inShape.reduce((a, b) => a * b, 1);
+    const mask = rng.stream(`${stream}/h${i}`).at(step).bernoulli(rows * units, rule.keep);
+    for (let k = 0; k < mask.length; k++) mask[k] *= rule.scale;
+    return mask;
+  });
+}
