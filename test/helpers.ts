@@ -2,19 +2,24 @@
 import { join } from "node:path";
 import { CONFIG_DIR } from "../src/config/load.ts";
 
+/** The `deno run` arguments of `deno task bench` (same permissions as deno.json's task). */
+export function benchArgs(args: string[]): string[] {
+  return [
+    "run",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-run=git",
+    "src/cli/bench.ts",
+    ...args,
+  ];
+}
+
 export async function runBench(
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run=git",
-      "src/cli/bench.ts",
-      ...args,
-    ],
+    args: benchArgs(args),
     cwd: join(CONFIG_DIR, ".."),
     env: { NO_COLOR: "1" },
     stdout: "piped",

@@ -126,6 +126,7 @@ Deno.test("CLI writes config.json, result.json and report.html atomically", asyn
   assert.equal(r.code, 0, r.stderr);
   const dir = join(out, "gaussian-moments", "seed-3");
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+    "checkpoints",
     "config.json",
     "report.html",
     "result.json",

@@ -17,6 +17,8 @@ export interface RealBatch {
   rows: number;
   /** 0-based epoch this batch belongs to (0 for samplers) */
   epoch: number;
+  /** Rows of the training split in this batch (null for samplers). */
+  indices: Int32Array | null;
 }
 
 export interface DataProvenance {
@@ -58,6 +60,7 @@ export function openRealData(
         values: sampleGaussian(data, stream.at(step), batchSize),
         rows: batchSize,
         epoch: 0,
+        indices: null,
       }),
       pixelMeans: () => new Float32Array([data.mean]),
       heldOut: null,
@@ -88,13 +91,13 @@ export function openRealData(
       const epoch = Math.floor(step / perEpoch);
       const first = (step % perEpoch) * batchSize;
       const rows = Math.min(batchSize, n - first);
-      const perm = order(epoch);
+      const indices = order(epoch).subarray(first, first + rows);
       const values = new Float32Array(rows * dim);
       for (let r = 0; r < rows; r++) {
-        const src = perm[first + r] * dim;
+        const src = indices[r] * dim;
         values.set(images.subarray(src, src + dim), r * dim);
       }
-      return { values, rows, epoch };
+      return { values, rows, epoch, indices };
     },
     pixelMeans() {
       const means = new Float64Array(dim);

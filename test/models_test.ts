@@ -1,0 +1,149 @@
+/** The paper's architectures: parameter counts and every layer's output shape (protocol §2). */
+import assert from "node:assert/strict";
+import { selectBackend } from "../src/backend/select.ts";
+import { tf } from "../src/backend/tf.ts";
+import { loadConfig } from "../src/config/load.ts";
+import {
+  buildNetwork,
+  disposeNetwork,
+  forward,
+  type Network,
+  parameterCount,
+} from "../src/models/network.ts";
+import { Rng } from "../src/rng/streams.ts";
+import { dropoutMaskValues } from "../src/train/dropout.ts";
+import { pylearn2LearningRate, pylearn2Momentum } from "../src/train/optimizers.ts";
+import { logitOfMeans } from "../src/train/real-data.ts";
+
+await selectBackend("wasm");
+
+function build(name: string, dataDim: number): { G: Network; D: Network } {
+  const c = loadConfig(name).config;
+  const rng = new Rng(1);
+  return {
+    G: buildNetwork(rng, "G", c.noise.dim, c.generator.layers, c.generator.init, {
+      marginalBias: new Float32Array(dataDim).fill(0.1),
+    }),
+    D: buildNetwork(rng, "D", dataDim, c.discriminator.layers, c.discriminator.init),
+  };
+}
+const shapes = (n: Network) => n.layers.map((l) => l.outShape.join("×"));
+/** weights + biases of a dense layer */
+const dense = (i: number, o: number) => i * o + o;
+
+Deno.test("mnist-mlp: G 100→1200→1200→784, D maxout 240×5 twice then 1", () => {
+  const { G, D } = build("mnist-mlp", 784);
+  assert.deepEqual(shapes(G), ["1200", "1200", "784"]);
+  assert.deepEqual(shapes(D), ["240", "240", "1"]);
+  assert.equal(parameterCount(G), dense(100, 1200) + dense(1200, 1200) + dense(1200, 784));
+  assert.equal(parameterCount(D), dense(784, 240 * 5) + dense(240, 240 * 5) + dense(240, 1));
+  assert.equal(parameterCount(G), 2_503_984);
+  disposeNetwork(G);
+  disposeNetwork(D);
+});
+
+Deno.test("cifar10-conv: conv D 32×16×16 → 32×7×7 → 192×5×5, deconv 80×10×10 → 3×32×32", () => {
+  const { G, D } = build("cifar10-conv", 3072);
+  assert.deepEqual(shapes(G), ["8000", "8000", "10×10×80", "32×32×3"]);
+  assert.deepEqual(shapes(D), ["32×32×3", "16×16×32", "7×7×32", "5×5×192", "500", "1"]);
+  const conv = (k: number, cin: number, cout: number) => k * k * cin * cout + cout; // tied bias
+  assert.equal(
+    parameterCount(D),
+    conv(8, 3, 64) + conv(8, 32, 64) + conv(5, 32, 384) + dense(5 * 5 * 192, 500 * 5) +
+      dense(500, 1),
+  );
+  // the deconvolution's bias is untied: one per output pixel and channel
+  assert.equal(
+    parameterCount(G),
+    dense(100, 8000) + dense(8000, 8000) + 5 * 5 * 3 * 80 + 32 * 32 * 3,
+  );
+  const out = tf.tidy(() => forward(G, tf.zeros([2, 100])));
+  assert.deepEqual(out.shape, [2, 3072], "G's image output leaves as planar vectors");
+  const logits = tf.tidy(() => forward(D, out, { logits: true }));
+  assert.deepEqual(logits.shape, [2, 1]);
+  tf.dispose([out, logits]);
+  disposeNetwork(G);
+  disposeNetwork(D);
+});
+
+Deno.test("cifar10-mlp and mnist-tutorial sizes", () => {
+  const c = build("cifar10-mlp", 3072);
+  assert.deepEqual(shapes(c.G), ["8000", "8000", "3072"]);
+  assert.equal(parameterCount(c.D), dense(3072, 8000) + dense(1600, 8000) + dense(1600, 1));
+  disposeNetwork(c.G);
+  disposeNetwork(c.D);
+  const t = build("mnist-tutorial", 784);
+  assert.equal(
+    parameterCount(t.G),
+    dense(100, 256) + dense(256, 512) + dense(512, 1024) + dense(1024, 784),
+  );
+  assert.equal(
+    parameterCount(t.D),
+    dense(784, 1024) + dense(1024, 512) + dense(512, 256) + dense(256, 1),
+  );
+  disposeNetwork(t.G);
+  disposeNetwork(t.D);
+});
+
+Deno.test("initialisation: U(±irange) weights, marginal-logit output bias, per-layer override", () => {
+  const { G } = build("cifar10-mlp", 3072);
+  const w0 = G.layers[0].params[0].variable.dataSync();
+  assert.ok(w0.every((v) => Math.abs(v) <= 0.05));
+  assert.ok(Math.max(...w0.subarray(0, 10000).map(Math.abs)) > 0.049, "fills the range");
+  const w2 = G.layers[2].params[0].variable.dataSync();
+  assert.ok(
+    w2.every((v) => Math.abs(v) <= 0.5) && Math.max(...w2.subarray(0, 10000).map(Math.abs)) > 0.49,
+  );
+  assert.ok(G.layers[0].params[1].variable.dataSync().every((b) => b === 0));
+  disposeNetwork(G);
+  const m = build("mnist-mlp", 784);
+  assert.ok(m.G.layers[2].params[1].variable.dataSync().every((b) => b === Math.fround(0.1)));
+  disposeNetwork(m.G);
+  disposeNetwork(m.D);
+  const logits = logitOfMeans(new Float32Array([0.5, 0, 1, 0.25]));
+  assert.equal(logits[0], 0);
+  assert.ok(Math.abs(logits[1] - Math.log(1e-7 / (1 - 1e-7))) < 1e-4, "clipped at 1e-7");
+  assert.ok(Math.abs(logits[3] - Math.log(1 / 3)) < 1e-6);
+});
+
+Deno.test("dropout masks: 0 or 1/keep, the configured keep rates, fresh per step and batch", () => {
+  const { D } = build("mnist-mlp", 784);
+  const spec = loadConfig("mnist-mlp").config.discriminator.dropout!;
+  const rng = new Rng(3);
+  const masks = dropoutMaskValues(rng, D, spec, "D/dropout/real", 7, 100);
+  assert.deepEqual(masks.map((m) => m?.length), [100 * 784, 100 * 240, 100 * 240]);
+  const rate = (m: Float32Array) => m.reduce((n, v) => n + (v > 0 ? 1 : 0), 0) / m.length;
+  assert.ok(
+    Math.abs(rate(masks[0]!) - 0.8) < 0.01 && masks[0]!.every((v) => v === 0 || v === 1.25),
+  );
+  assert.ok(Math.abs(rate(masks[1]!) - 0.5) < 0.02 && masks[2]!.every((v) => v === 0 || v === 2));
+  assert.deepEqual(dropoutMaskValues(rng, D, spec, "D/dropout/real", 7, 100), masks, "seeded");
+  assert.notDeepEqual(
+    dropoutMaskValues(rng, D, spec, "D/dropout/real", 8, 100)[0],
+    masks[0],
+    "fresh each step",
+  );
+  assert.notDeepEqual(
+    dropoutMaskValues(rng, D, spec, "D/dropout/fake", 7, 100)[0],
+    masks[0],
+    "real ≠ fake",
+  );
+  disposeNetwork(D);
+});
+
+Deno.test("pylearn2 schedules: lr0 / 1.000004^t floored at 1e-6; momentum 0.5 → 0.7 over epochs 1–250", () => {
+  const config = loadConfig("mnist-mlp").config.training.optimizers.generator;
+  if (config.kind !== "momentum") throw new Error("mnist-mlp uses pylearn2 momentum");
+  assert.equal(pylearn2LearningRate(config, 0), 0.1);
+  // after 100 epochs of 500 minibatches (paper-protocol.md §1: ≈ 0.0819)
+  assert.ok(
+    Math.abs(pylearn2LearningRate(config, 50_000) - 0.1 * Math.exp(-50_000 * Math.log(1.000004))) <
+      1e-12,
+  );
+  assert.equal(Number(pylearn2LearningRate(config, 50_000).toFixed(4)), 0.0819);
+  assert.equal(pylearn2LearningRate(config, 10_000_000), 1e-6);
+  assert.equal(pylearn2Momentum(config, 0), 0.5);
+  assert.ok(Math.abs(pylearn2Momentum(config, 1) - (0.5 + 0.2 / 249)) < 1e-15);
+  assert.ok(Math.abs(pylearn2Momentum(config, 249) - 0.7) < 1e-15);
+  assert.ok(Math.abs(pylearn2Momentum(config, 900) - 0.7) < 1e-15);
+});

@@ -1,0 +1,238 @@
+/** Training on the paper's models: batching, exact resume, memory, divergence, the CLI's resume. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { selectBackend } from "../src/backend/select.ts";
+import { tf } from "../src/backend/tf.ts";
+import { loadConfig } from "../src/config/load.ts";
+import { Rng } from "../src/rng/streams.ts";
+import {
+  allFinite,
+  type Checkpoint,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from "../src/train/checkpoint.ts";
+import { openRealData } from "../src/train/real-data.ts";
+import { runExperiment } from "../src/train/run.ts";
+import { benchArgs, runBench } from "./helpers.ts";
+
+await selectBackend("wasm");
+
+Deno.test("epochs: every training image once per epoch, seeded reshuffles, smaller last batch kept", () => {
+  const real = openRealData({ kind: "mnist", scale: "unit" }, new Rng(4), 64);
+  assert.equal(real.batchesPerEpoch, Math.ceil(50_000 / 64));
+  const seen = new Uint8Array(50_000);
+  for (let t = 0; t < real.batchesPerEpoch!; t++) {
+    const b = real.batch(t);
+    assert.equal(b.epoch, 0);
+    for (const i of b.indices!) seen[i]++;
+    if (t === real.batchesPerEpoch! - 1) assert.equal(b.rows, 50_000 % 64);
+  }
+  assert.ok(seen.every((n) => n === 1));
+  const next = real.batch(real.batchesPerEpoch!);
+  assert.equal(next.epoch, 1);
+  assert.notDeepEqual(next.indices, real.batch(0).indices, "reshuffled");
+  const again = openRealData({ kind: "mnist", scale: "unit" }, new Rng(4), 64);
+  assert.deepEqual(again.batch(3).values, real.batch(3).values, "seeded");
+  const symmetric = openRealData({ kind: "mnist", scale: "symmetric" }, new Rng(4), 64);
+  const b = symmetric.batch(0).values, u = real.batch(0).values;
+  assert.ok(b.every((v, i) => Math.abs(v - (2 * u[i] - 1)) < 1e-6));
+});
+
+const TINY_MNIST = [
+  'training.budget={"iterations":9}',
+  "training.checkpointEvery=3",
+  "training.logEvery=1",
+  "metrics.samples=200",
+];
+
+Deno.test("a run stopped mid-way and resumed equals the uninterrupted run, bit for bit", async () => {
+  const config = loadConfig("mnist-mlp", { overrides: TINY_MNIST });
+  const whole: Checkpoint[] = [];
+  const a = await runExperiment(config, {
+    seed: 2,
+    backend: "wasm",
+    onCheckpoint: async (cp) => void whole.push(cp),
+  });
+  assert.deepEqual(whole.map((c) => c.header.iteration), [3, 6, 9]);
+
+  const controller = new AbortController();
+  const partial: Checkpoint[] = [];
+  await assert.rejects(
+    runExperiment(config, {
+      seed: 2,
+      backend: "wasm",
+      signal: controller.signal,
+      onCheckpoint: async (cp) => void partial.push(cp),
+      onProgress: (p) => p.iteration === 5 && controller.abort(),
+    }),
+    (e: Error) => e.name === "AbortError",
+  );
+  const stopped = partial.at(-1)!;
+  assert.equal(stopped.header.iteration, 5, "Ctrl-C saves the iteration it stopped at");
+  // through the file format, as a real resume reads it
+  const reread = decodeCheckpoint(encodeCheckpoint(stopped), "memory");
+  const resumed: Checkpoint[] = [];
+  const b = await runExperiment(config, {
+    seed: 2,
+    backend: "wasm",
+    resume: reread,
+    onCheckpoint: async (cp) => void resumed.push(cp),
+  });
+  assert.equal(b.resumedFrom, 5);
+  assert.equal(JSON.stringify(b.history), JSON.stringify(a.history));
+  assert.equal(JSON.stringify(b.metrics), JSON.stringify(a.metrics));
+  const end = (list: Checkpoint[]) => list.at(-1)!;
+  assert.equal(end(resumed).header.iteration, 9);
+  assert.deepEqual(
+    new Uint8Array(end(resumed).values.buffer),
+    new Uint8Array(end(whole).values.buffer),
+  );
+  assert.deepEqual(end(resumed).header.optimizerSteps, { generator: 9, discriminator: 9 });
+});
+
+Deno.test("resuming from another config's checkpoint is refused", async () => {
+  const config = loadConfig("mnist-mlp", { overrides: TINY_MNIST });
+  const cps: Checkpoint[] = [];
+  await runExperiment(config, {
+    seed: 2,
+    backend: "wasm",
+    onCheckpoint: async (cp) => void cps.push(cp),
+  });
+  const other = loadConfig("mnist-mlp", { overrides: [...TINY_MNIST, "training.batchSize=50"] });
+  await assert.rejects(
+    runExperiment(other, { seed: 2, backend: "wasm", resume: cps[0] }),
+    /another config or seed/,
+  );
+  await assert.rejects(
+    runExperiment(config, { seed: 3, backend: "wasm", resume: cps[0] }),
+    /another config or seed/,
+  );
+});
+
+Deno.test("tensor count stays flat over 1,000 steps of the paper's update (dropout, momentum)", async () => {
+  const config = loadConfig("mnist-mlp", {
+    overrides: [
+      "generator.layers[0].units=16",
+      "generator.layers[1].units=16",
+      "discriminator.layers[0].units=8",
+      "discriminator.layers[1].units=8",
+      "training.batchSize=20",
+      'training.budget={"iterations":1000}',
+      "training.logEvery=100",
+      "metrics.samples=100",
+    ],
+  });
+  const before = tf.memory().numTensors;
+  const counts: number[] = [];
+  const bytes: number[] = [];
+  await runExperiment(config, {
+    seed: 1,
+    backend: "wasm",
+    onProgress: (p) => {
+      if (p.iteration % 100 === 0) {
+        counts.push(tf.memory().numTensors);
+        bytes.push(tf.memory().numBytes);
+      }
+    },
+  });
+  assert.equal(counts.length, 10);
+  assert.ok(counts.every((n) => n === counts[0]), `tensor counts drifted: ${counts}`);
+  assert.ok(bytes.every((n) => n === bytes[0]), `tensor bytes drifted: ${bytes}`);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("divergence keeps the last healthy checkpoint", async () => {
+  const config = loadConfig("gaussian-moments", {
+    overrides: [
+      "training.budget.iterations=12",
+      "training.dSteps=3",
+      "training.gSteps=2",
+      "training.logEvery=1",
+      "training.checkpointEvery=1",
+      // the second generator update overflows float32
+      "training.optimizers.generator.lr=1e25",
+      "metrics.samples=100",
+    ],
+  });
+  const cps: Checkpoint[] = [];
+  const r = await runExperiment(config, {
+    seed: 1,
+    backend: "wasm",
+    onCheckpoint: async (cp) => void cps.push(cp),
+  });
+  assert.equal(r.status, "diverged");
+  assert.equal(r.divergedAt, 2);
+  assert.deepEqual(cps.map((c) => c.header.iteration), [1]);
+  assert.ok(allFinite(cps[0].values));
+});
+
+Deno.test("CLI: Ctrl-C saves a checkpoint; --resume finishes it identically; a changed config is refused", async () => {
+  const out = Deno.makeTempDirSync(), ref = Deno.makeTempDirSync();
+  const sets = [
+    'training.budget={"iterations":40}',
+    "training.checkpointEvery=4",
+    "training.logEvery=4",
+    "metrics.samples=200",
+  ].flatMap((s) => ["--set", s]);
+  const args = ["mnist-mlp", "--backend", "wasm", ...sets];
+
+  const child = new Deno.Command(Deno.execPath(), {
+    args: benchArgs([...args, "--out", out]),
+    cwd: join(import.meta.dirname!, ".."),
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // wait for the progress line at 30% (12 of 40 iterations), then interrupt
+  const decoder = new TextDecoder();
+  let stderr = "";
+  const reader = child.stderr.getReader();
+  while (!/\] (1[2-9]|[23]\d)\/40/.test(stderr)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stderr += decoder.decode(value);
+  }
+  child.kill("SIGINT");
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stderr += decoder.decode(value);
+  }
+  const status = await child.status;
+  await child.stdout.cancel();
+  assert.equal(status.code, 130, stderr);
+  assert.match(stderr, /interrupted: mnist-mlp seed 1 stopped; checkpoint at iteration \d+/);
+  assert.match(stderr, /--resume/);
+  const runDir = join(out, "mnist-mlp", "seed-1");
+  assert.throws(() => Deno.statSync(join(runDir, "result.json")), Deno.errors.NotFound);
+
+  const changed = await runBench([
+    ...args,
+    "--out",
+    out,
+    "--resume",
+    "--set",
+    "training.batchSize=50",
+  ]);
+  assert.equal(changed.code, 2);
+  assert.match(changed.stderr, /has changed since the run started/);
+  assert.match(changed.stderr, /\$\.training\.batchSize: 100 → 50/);
+
+  const resumed = await runBench([...args, "--out", out, "--resume"]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resuming at iteration \d+/);
+  const whole = await runBench([...args, "--out", ref]);
+  assert.equal(whole.code, 0, whole.stderr);
+  const read = (dir: string) =>
+    JSON.parse(Deno.readTextFileSync(join(dir, "mnist-mlp", "seed-1", "result.json")));
+  const [x, y] = [read(out), read(ref)];
+  assert.equal(JSON.stringify(x.history), JSON.stringify(y.history));
+  assert.equal(JSON.stringify(x.metrics), JSON.stringify(y.metrics));
+  assert.ok(x.resumedFrom > 0 && y.resumedFrom === null);
+
+  const missing = await runBench([...args, "--out", Deno.makeTempDirSync(), "--resume"]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /has no checkpoint/);
+  Deno.removeSync(out, { recursive: true });
+  Deno.removeSync(ref, { recursive: true });
+});
