@@ -17,6 +17,12 @@ import { benchArgs, runBench } from "./helpers.ts";
 
 await selectBackend("wasm");
 
+/** An onCheckpoint callback that keeps every checkpoint in `list`. */
+const collect = (list: Checkpoint[]) => (cp: Checkpoint) => {
+  list.push(cp);
+  return Promise.resolve();
+};
+
 Deno.test("epochs: every training image once per epoch, seeded reshuffles, smaller last batch kept", () => {
   const real = openRealData({ kind: "mnist", scale: "unit" }, new Rng(4), 64);
   assert.equal(real.batchesPerEpoch, Math.ceil(50_000 / 64));
@@ -51,7 +57,7 @@ Deno.test("a run stopped mid-way and resumed equals the uninterrupted run, bit f
   const a = await runExperiment(config, {
     seed: 2,
     backend: "wasm",
-    onCheckpoint: async (cp) => void whole.push(cp),
+    onCheckpoint: collect(whole),
   });
   assert.deepEqual(whole.map((c) => c.header.iteration), [3, 6, 9]);
 
@@ -62,7 +68,7 @@ Deno.test("a run stopped mid-way and resumed equals the uninterrupted run, bit f
       seed: 2,
       backend: "wasm",
       signal: controller.signal,
-      onCheckpoint: async (cp) => void partial.push(cp),
+      onCheckpoint: collect(partial),
       onProgress: (p) => p.iteration === 5 && controller.abort(),
     }),
     (e: Error) => e.name === "AbortError",
@@ -76,7 +82,7 @@ Deno.test("a run stopped mid-way and resumed equals the uninterrupted run, bit f
     seed: 2,
     backend: "wasm",
     resume: reread,
-    onCheckpoint: async (cp) => void resumed.push(cp),
+    onCheckpoint: collect(resumed),
   });
   assert.equal(b.resumedFrom, 5);
   assert.equal(JSON.stringify(b.history), JSON.stringify(a.history));
@@ -96,7 +102,7 @@ Deno.test("resuming from another config's checkpoint is refused", async () => {
   await runExperiment(config, {
     seed: 2,
     backend: "wasm",
-    onCheckpoint: async (cp) => void cps.push(cp),
+    onCheckpoint: collect(cps),
   });
   const other = loadConfig("mnist-mlp", { overrides: [...TINY_MNIST, "training.batchSize=50"] });
   await assert.rejects(
@@ -158,7 +164,7 @@ Deno.test("divergence keeps the last healthy checkpoint", async () => {
   const r = await runExperiment(config, {
     seed: 1,
     backend: "wasm",
-    onCheckpoint: async (cp) => void cps.push(cp),
+    onCheckpoint: collect(cps),
   });
   assert.equal(r.status, "diverged");
   assert.equal(r.divergedAt, 2);
