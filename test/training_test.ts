@@ -13,6 +13,7 @@ import {
 } from "../src/train/checkpoint.ts";
 import { openRealData } from "../src/train/real-data.ts";
 import { runExperiment } from "../src/train/run.ts";
+import { tfdFixture } from "./fixtures.ts";
 import { benchArgs, runBench } from "./helpers.ts";
 
 await selectBackend("wasm");
@@ -241,4 +242,96 @@ Deno.test("CLI: Ctrl-C saves a checkpoint; --resume finishes it identically; a c
   assert.match(missing.stderr, /has no checkpoint/);
   Deno.removeSync(out, { recursive: true });
   Deno.removeSync(ref, { recursive: true });
+});
+
+Deno.test("TFD's stacked stage starts from the pretraining stage's final generator", async () => {
+  const dir = Deno.makeTempDirSync();
+  const tfd = join(dir, "TFD_48x48.mat");
+  const n = 120;
+  const codes = Array.from(
+    { length: n },
+    (_, k) => k < 80 ? [0, 0, 0, 0, 0] : [0, 1, 2, 3, 4].map((f) => 1 + ((k + f) % 3)),
+  );
+  Deno.writeFileSync(tfd, tfdFixture(n, 48, codes));
+  const small = [
+    'training.budget={"iterations":2}',
+    "training.batchSize=20",
+    "training.checkpointEvery=1",
+    "training.logEvery=1",
+    "metrics.samples=50",
+    "discriminator.layers[0].units=10",
+    "discriminator.layers[1].units=10",
+  ];
+  const pre = loadConfig("tfd-mlp-pretrain", {
+    overrides: [...small, "generator.layers[0].units=30", "generator.layers[1].units=40"],
+  });
+  const first: Checkpoint[] = [];
+  await runExperiment(pre, {
+    seed: 1,
+    backend: "wasm",
+    data: { tfd },
+    onCheckpoint: collect(first),
+  });
+
+  const stacked = loadConfig("tfd-mlp", {
+    overrides: [
+      ...small,
+      "generator.layers[0].units=12",
+      "generator.layers[2].units=30",
+      "generator.layers[3].units=40",
+      // a vanishing step, so the first checkpoint still shows the loaded weights
+      "training.optimizers.generator.lr=1e-30",
+      "training.optimizers.generator.minLr=0",
+    ],
+  });
+  const second: Checkpoint[] = [];
+  const r = await runExperiment(stacked, {
+    seed: 1,
+    backend: "wasm",
+    data: { tfd },
+    pretrained: first.at(-1),
+    onCheckpoint: collect(second),
+  });
+  assert.deepEqual(r.pretrainedFrom, {
+    experiment: "tfd-mlp-pretrain",
+    configHash: pre.configHash,
+    iteration: 2,
+  });
+  const tensor = (cp: Checkpoint, name: string) => {
+    const t = cp.header.tensors.find((x) => x.name === name)!;
+    return cp.values.subarray(t.offset, t.offset + t.length);
+  };
+  for (const j of [0, 1, 2]) {
+    for (const kind of ["W", "b"]) {
+      const before = tensor(first.at(-1)!, `G/h${j}/${kind}`),
+        after = tensor(second[0], `G/h${j + 2}/${kind}`);
+      assert.equal(before.length, after.length);
+      // max column norm rescales by norm / (norm + 1e-7) after each update, as pylearn2 did
+      assert.ok(
+        before.every((v, i) => Math.abs(v - after[i]) <= 1e-5 * Math.max(1, Math.abs(v))),
+        `G/h${j}/${kind}`,
+      );
+    }
+  }
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("CLI: without TFD both TFD stages are skipped with the reason, and that is not a failure", async () => {
+  const out = Deno.makeTempDirSync();
+  const r = await runBench([
+    "tfd-mlp",
+    "--profile",
+    "smoke",
+    "--out",
+    out,
+    "--tfd",
+    "/nonexistent/TFD_48x48.mat",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /tfd-mlp-pretrain seed 1: skipped: .*not publicly distributed/);
+  assert.match(r.stdout, /tfd-mlp seed 1: skipped: needs tfd-mlp-pretrain, which was skipped/);
+  const skipped = JSON.parse(Deno.readTextFileSync(join(out, "tfd-mlp", "seed-1", "skipped.json")));
+  assert.equal(skipped.experiment, "tfd-mlp");
+  assert.match(skipped.reason, /not publicly distributed/);
+  Deno.removeSync(out, { recursive: true });
 });

@@ -1,15 +1,17 @@
 /**
  * `deno task bench [EXPERIMENT ...] [--seed N] [--backend B] [--out DIR] [--profile P]
- *                  [--set path=value ...]`
+ *                  [--set path=value ...] [--resume] [--mnist DIR] [--cifar10 PATH] ...`
  *
  * Every config is loaded and validated before anything trains or is written; a bad
  * config or flag exits 2 with a message that names the file, the JSON path, what was
- * found and what is allowed. Exit 130 on Ctrl-C (nothing written for the unfinished run).
+ * found and what is allowed. A run whose data are absent (TFD is not public) is skipped
+ * with its reason recorded, which is not a failure. Ctrl-C saves a checkpoint (exit 130).
  */
 import { parseArgs } from "node:util";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend/select.ts";
 import { ConfigError } from "../config/errors.ts";
 import { listConfigs, loadConfig, type ResolvedConfig } from "../config/load.ts";
+import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../train/checkpoint.ts";
 
 const USAGE = `usage: deno task bench [EXPERIMENT ...] [options]
@@ -26,6 +28,9 @@ options:
   --set PATH=VALUE  override a config field, e.g. --set training.budget.iterations=100
                     (VALUE is JSON if it parses as JSON, else a string; repeatable)
   --resume          continue each run from its checkpoint (refused if the config changed)
+  --mnist DIR, --fashion-mnist DIR, --cifar10 PATH, --tfd FILE
+                    read a data set from there instead of its default place
+                    (TFD: also $GANBENCH_TFD; see deno task data)
   -h, --help        show this help
 `;
 
@@ -39,6 +44,7 @@ interface Flags {
   profile: string;
   overrides: string[];
   resume: boolean;
+  data: DataSources;
 }
 
 function parseFlags(args: string[]): Flags | null {
@@ -55,6 +61,10 @@ function parseFlags(args: string[]): Flags | null {
         profile: { type: "string", default: "paper" },
         set: { type: "string", multiple: true, default: [] },
         resume: { type: "boolean", default: false },
+        mnist: { type: "string" },
+        "fashion-mnist": { type: "string" },
+        cifar10: { type: "string" },
+        tfd: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -79,20 +89,45 @@ function parseFlags(args: string[]): Flags | null {
     profile: v.profile,
     overrides: v.set,
     resume: v.resume,
+    data: { mnist: v.mnist, fashionMnist: v["fashion-mnist"], cifar10: v.cifar10, tfd: v.tfd },
   };
+}
+
+interface PlannedRun {
+  resolved: ResolvedConfig;
+  /** Added because another run builds on it; a completed one is reused. */
+  dependency: boolean;
+}
+
+/** The configs to run, each preceded by the run whose generator it builds on. */
+function planRuns(flags: Flags): PlannedRun[] {
+  const { profile, overrides } = flags;
+  const plan: PlannedRun[] = [];
+  const add = (name: string, chain: string[]) => {
+    if (chain.includes(name)) {
+      throw new UsageError(`pretrained stages form a cycle: ${[...chain, name].join(" → ")}`);
+    }
+    const resolved = loadConfig(name, { profile, overrides });
+    const before = resolved.config.generator.pretrained?.experiment;
+    if (before) add(before, [...chain, name]);
+    const known = plan.find((p) => p.resolved.experiment === resolved.experiment);
+    if (!known) plan.push({ resolved, dependency: chain.length > 0 });
+    else if (chain.length === 0) known.dependency = false;
+  };
+  for (const e of flags.experiments) add(e, []);
+  return plan;
 }
 
 export async function main(args: string[]): Promise<number> {
   let flags: Flags | null;
-  let configs: ResolvedConfig[];
+  let plan: PlannedRun[];
   try {
     flags = parseFlags(args);
     if (!flags) {
       console.log(USAGE);
       return 0;
     }
-    const { profile, overrides } = flags;
-    configs = flags.experiments.map((e) => loadConfig(e, { profile, overrides }));
+    plan = planRuns(flags);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError) {
       console.error(`error: ${e.message}`);
@@ -105,13 +140,15 @@ export async function main(args: string[]): Promise<number> {
   // TF.js loads only once the configs are known to be good: bad input fails in milliseconds.
   const { runExperiment } = await import("../train/run.ts");
   const folder = await import("../train/run-folder.ts");
+  const { MissingDataError } = await import("../data/errors.ts");
   const { ProgressBar } = await import("./progress.ts");
+  const dirOf = (r: ResolvedConfig) => folder.runFolder(flags.out, r.experiment, flags.seed);
 
   // Checkpoints to resume from, all checked before anything runs.
   const resumes = new Map<string, Checkpoint>();
   if (flags.resume) {
-    for (const resolved of configs) {
-      const dir = folder.runFolder(flags.out, resolved.experiment, flags.seed);
+    for (const { resolved } of plan) {
+      const dir = dirOf(resolved);
       const cp = folder.readCheckpoint(dir);
       if (!cp) {
         console.error(
@@ -119,8 +156,8 @@ export async function main(args: string[]): Promise<number> {
         );
         return 2;
       }
-      const started = folder.readRunConfig(dir);
       if (cp.header.configHash !== resolved.configHash || cp.header.seed !== flags.seed) {
+        const started = folder.readRunConfig(dir);
         const changes = started ? folder.diffJson(started.config, resolved.config) : [];
         console.error(
           `error: --resume: the config of ${dir} has changed since the run started; refusing to mix them.\n` +
@@ -139,10 +176,37 @@ export async function main(args: string[]): Promise<number> {
   const onSignal = () => controller.abort();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  const skipped = new Map<string, string>();
   try {
-    for (const resolved of configs) {
+    for (const { resolved, dependency } of plan) {
       const label = `${resolved.experiment} seed ${flags.seed}`;
-      const dir = folder.runFolder(flags.out, resolved.experiment, flags.seed);
+      const dir = dirOf(resolved);
+      if (dependency && folder.isCompleted(dir, resolved.configHash)) {
+        console.log(`${label}: reusing the completed run in ${dir}`);
+        continue;
+      }
+      const skip = async (reason: string) => {
+        skipped.set(resolved.experiment, reason);
+        await folder.writeSkipped(dir, resolved, flags.seed, reason);
+        console.log(`${label}: skipped: ${reason}`);
+      };
+
+      // a stacked stage starts from the final generator of the stage before it
+      let pretrained: Checkpoint | undefined;
+      const before = resolved.config.generator.pretrained?.experiment;
+      if (before) {
+        const why = skipped.get(before);
+        if (why) {
+          await skip(`needs ${before}, which was skipped (${why})`);
+          continue;
+        }
+        pretrained = folder.readCheckpoint(folder.runFolder(flags.out, before, flags.seed)) ??
+          undefined;
+        if (!pretrained) {
+          throw new Error(`${before} left no checkpoint for ${resolved.experiment} to build on`);
+        }
+      }
+
       const resume = resumes.get(dir);
       if (resume) console.error(`${label}: resuming at iteration ${resume.header.iteration}`);
       else await folder.writeRunConfig(dir, resolved);
@@ -154,6 +218,8 @@ export async function main(args: string[]): Promise<number> {
           backend: flags.backend,
           signal: controller.signal,
           resume,
+          pretrained,
+          data: flags.data,
           onProgress: (p) => bar.update(p),
           onCheckpoint: (cp) => folder.writeCheckpoint(dir, cp),
         });
@@ -171,6 +237,10 @@ export async function main(args: string[]): Promise<number> {
                 : "; no checkpoint was written"),
           );
           return 130;
+        }
+        if (e instanceof MissingDataError) {
+          await skip(e.message.replace(/\s*\n\s*/g, " "));
+          continue;
         }
         throw e;
       }

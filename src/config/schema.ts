@@ -87,6 +87,11 @@ export const Generator = z.strictObject({
   init: Init,
   /** pylearn2's max_col_norm on dense/maxout weights after every update (TFD). */
   maxColNorm: positive().optional(),
+  /**
+   * A stacked stage (TFD): the final generator of `experiment` (same seed and output
+   * folder, run first) is loaded into this generator's layers `into`, `into + 1`, ….
+   */
+  pretrained: z.strictObject({ experiment: z.string().min(1), into: z.int().min(0) }).optional(),
 });
 
 export const Discriminator = z.strictObject({

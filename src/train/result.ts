@@ -43,6 +43,8 @@ export interface Result {
   /** The data set read (files with their SHA-256), or null for sampled data. */
   data: DataProvenance | null;
   parameters: { generator: number; discriminator: number };
+  /** For a stacked stage: the run whose generator it started from. */
+  pretrainedFrom: { experiment: string; configHash: string; iteration: number } | null;
   status: "completed" | "diverged";
   /** Iteration at which a non-finite loss (or weight) was seen, when status is "diverged". */
   divergedAt: number | null;

@@ -4,6 +4,7 @@
  *                               checkpoints/latest.ckpt  the last healthy state (resumable)
  *                               result.json              the Result, written last
  *                               report.html              rendered from result.json
+ *                               skipped.json             instead, when the data are absent
  * Every file is written atomically (temp file, fsync, rename).
  */
 import { join } from "node:path";
@@ -59,6 +60,33 @@ export function readRunConfig(dir: string): { configHash: string; config: unknow
   } catch {
     return null;
   }
+}
+
+/** Whether the folder holds a completed run of exactly this config. */
+export function isCompleted(dir: string, configHash: string): boolean {
+  try {
+    const r = JSON.parse(Deno.readTextFileSync(join(dir, "result.json")));
+    return r.status === "completed" && r.configHash === configHash && readCheckpoint(dir) !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** A run that could not start because its data are absent: why, for the index. */
+export async function writeSkipped(
+  dir: string,
+  resolved: ResolvedConfig,
+  seed: number,
+  reason: string,
+) {
+  await writeFileAtomic(
+    join(dir, "skipped.json"),
+    JSON.stringify(
+      { experiment: resolved.experiment, seed, configHash: resolved.configHash, reason },
+      null,
+      2,
+    ) + "\n",
+  );
 }
 
 export async function writeRunResult(dir: string, result: Result): Promise<void> {

@@ -62,6 +62,8 @@ export interface RunOptions {
   resume?: Checkpoint;
   /** Where to read data sets from, when not the defaults. */
   data?: DataSources;
+  /** The final checkpoint of the stage named by `generator.pretrained`. */
+  pretrained?: Checkpoint;
 }
 
 type Scalars = Record<string, Tensor>;
@@ -116,6 +118,34 @@ export async function runExperiment(
     config.discriminator.init,
   );
   const gParams = networkParams(G), dParams = networkParams(D);
+  const stacked = config.generator.pretrained;
+  if (stacked) {
+    if (!options.pretrained) {
+      disposeNetwork(G);
+      disposeNetwork(D);
+      throw new Error(
+        `${resolved.experiment} builds on ${stacked.experiment}: pass its final checkpoint`,
+      );
+    }
+    // G/h{j} of the earlier stage becomes G/h{j + into} here
+    const source = options.pretrained.header.tensors.filter((t) => /^G\/h\d+\/[Wb]$/.test(t.name));
+    const renamed = source.map(({ name }) => {
+      const j = Number(/^G\/h(\d+)\//.exec(name)![1]);
+      const target = name.replace(/^G\/h\d+\//, `G/h${j + stacked.into}/`);
+      const param = gParams.find((p) => p.name === target);
+      if (!param) {
+        throw new Error(
+          `${stacked.experiment}'s ${name} has no place in this generator (${target})`,
+        );
+      }
+      return [name, param.variable] as [string, Variable];
+    });
+    restoreTensors(
+      options.pretrained,
+      renamed,
+      (v, values) => tf.tidy(() => v.assign(tf.tensor(values, v.shape))),
+    );
+  }
   const gVars = gParams.map((p) => p.variable), dVars = dParams.map((p) => p.variable);
   const gOpt = createOptimizer(training.optimizers.generator, gVars, gParams.map((p) => p.name));
   const dOpt = createOptimizer(
@@ -360,6 +390,13 @@ export async function runExperiment(
       backend,
       versions,
       data: real.provenance,
+      pretrainedFrom: stacked && options.pretrained
+        ? {
+          experiment: stacked.experiment,
+          configHash: options.pretrained.header.configHash,
+          iteration: options.pretrained.header.iteration,
+        }
+        : null,
       parameters: { generator: parameterCount(G), discriminator: parameterCount(D) },
       status,
       divergedAt,
