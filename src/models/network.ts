@@ -114,6 +114,14 @@ function activation(x: Tensor, name: string, alpha: number | undefined): Tensor 
   }
 }
 
+/** A layer's two parameters; only weight matrices take the max column norm. */
+function weightAndBias(prefix: string, W: Variable, b: Variable, colNorm: boolean): Param[] {
+  return [
+    { name: `${prefix}/W`, variable: W, colNorm },
+    { name: `${prefix}/b`, variable: b, colNorm: false },
+  ];
+}
+
 function variable(values: Float32Array, shape: Shape): Variable {
   // tidy: a variable takes its own reference, so the initial tensor must be released
   return tf.tidy(() => tf.variable(tf.tensor(values, shape)));
@@ -178,11 +186,7 @@ function buildLayer(
         config,
         inShape,
         outShape: [config.units],
-        params: [{ name: `${prefix}/W`, variable: W, colNorm: true }, {
-          name: `${prefix}/b`,
-          variable: b,
-          colNorm: false,
-        }],
+        params: weightAndBias(prefix, W, b, true),
         apply(x, logits) {
           const z = dense(flat(x), W, b);
           if (config.type === "maxout") return maxout(z, pieces);
@@ -219,11 +223,7 @@ function buildLayer(
           convnetPoolSize(dw, pool, poolStride),
           channels,
         ],
-        params: [{ name: `${prefix}/W`, variable: W, colNorm: false }, {
-          name: `${prefix}/b`,
-          variable: b,
-          colNorm: false,
-        }],
+        params: weightAndBias(prefix, W, b, false),
         apply(x) {
           const z = tf.add(conv2dPadded(x, W, pad), b);
           return maxPoolConvnet(maxout(z, pieces), pool, poolStride);
@@ -267,11 +267,7 @@ function buildLayer(
         config,
         inShape,
         outShape: [oh, ow, channels],
-        params: [{ name: `${prefix}/W`, variable: W, colNorm: false }, {
-          name: `${prefix}/b`,
-          variable: b,
-          colNorm: false,
-        }],
+        params: weightAndBias(prefix, W, b, false),
         apply(x, logits) {
           const z = tf.add(conv2dTransposeValid(x, W, stride), b);
           return logits && config.activation === "sigmoid"

@@ -159,9 +159,11 @@ const makeDeconv = (s: number) =>
 /**
  * cuda-convnet max pooling, whose windows may run past the bottom/right edge: out =
  * ⌈(n − pool) / stride⌉ + 1 windows per axis (paper-protocol.md §2c), padded with −∞.
- * Built as a running tf.maximum over the pool × pool strided views of the input (as
- * Theano did), because the wasm backend's MaxPoolGrad kernel drops gradients (found by
- * test/gradcheck_test.ts; tf.maxPool's values are right, its gradient is not).
+ * Not tf.maxPool: the wasm backend's MaxPoolGrad kernel drops gradients (found by
+ * test/gradcheck_test.ts). When pool is a multiple of stride (every paper layer), the
+ * input is max-reduced over stride × stride blocks and the pool/stride × pool/stride
+ * neighbourhoods of those blocks are combined with tf.maximum; otherwise every
+ * pool × pool strided view is. Both use only ops whose wasm gradients are right.
  */
 export function convnetPoolSize(n: number, pool: number, stride: number): number {
   return Math.ceil((n - pool) / stride) + 1;
@@ -170,27 +172,40 @@ export function convnetPoolSize(n: number, pool: number, stride: number): number
 export function maxPoolConvnet(x: Tensor, pool: number, stride: number): Tensor {
   const [b, h, w, c] = x.shape;
   const oh = convnetPoolSize(h, pool, stride), ow = convnetPoolSize(w, pool, stride);
-  // room for every view: offset (pool − 1) plus oh·stride rows
-  const ph = pool - 1 + oh * stride - h, pw = pool - 1 + ow * stride - w;
-  const padded = tf.pad(x, [[0, 0], [0, Math.max(0, ph)], [0, Math.max(0, pw)], [0, 0]], -Infinity);
-  let out: Tensor | null = null;
-  for (let di = 0; di < pool; di++) {
-    for (let dj = 0; dj < pool; dj++) {
-      // rows di, di + stride, …: take the first of each stride-sized block
-      const block = tf.slice(padded, [0, di, dj, 0], [b, oh * stride, ow * stride, c]);
-      const view = tf.reshape(
-        tf.slice(tf.reshape(block, [b, oh, stride, ow, stride, c]), [0, 0, 0, 0, 0, 0], [
-          b,
-          oh,
-          1,
-          ow,
-          1,
-          c,
-        ]),
-        [b, oh, ow, c],
-      );
-      out = out ? tf.maximum(out, view) : view;
+  const padTo = (hh: number, ww: number) =>
+    tf.pad(x, [[0, 0], [0, Math.max(0, hh - h)], [0, Math.max(0, ww - w)], [0, 0]], -Infinity);
+  const combine = (source: Tensor, offsets: number, step: number) => {
+    let out: Tensor | null = null;
+    for (let di = 0; di < offsets; di++) {
+      for (let dj = 0; dj < offsets; dj++) {
+        const view = step === 1 ? tf.slice(source, [0, di, dj, 0], [b, oh, ow, c]) : tf.reshape( // rows di, di + step, …: the first row of each step-sized block
+          tf.slice(
+            tf.reshape(tf.slice(source, [0, di, dj, 0], [b, oh * step, ow * step, c]), [
+              b,
+              oh,
+              step,
+              ow,
+              step,
+              c,
+            ]),
+            [0, 0, 0, 0, 0, 0],
+            [b, oh, 1, ow, 1, c],
+          ),
+          [b, oh, ow, c],
+        );
+        out = out ? tf.maximum(out, view) : view;
+      }
     }
+    return out!;
+  };
+  if (pool % stride === 0) {
+    const k = pool / stride;
+    const hh = (oh - 1 + k) * stride, ww = (ow - 1 + k) * stride;
+    const blocks = tf.max(
+      tf.reshape(padTo(hh, ww), [b, hh / stride, stride, ww / stride, stride, c]),
+      [2, 4],
+    );
+    return combine(blocks, k, 1);
   }
-  return out!;
+  return combine(padTo(pool - 1 + oh * stride, pool - 1 + ow * stride), pool, stride);
 }
