@@ -335,3 +335,52 @@ Deno.test("CLI: without TFD both TFD stages are skipped with the reason, and tha
   assert.match(skipped.reason, /not publicly distributed/);
   Deno.removeSync(out, { recursive: true });
 });
+
+Deno.test("CLI: --eval-only --resume scores a checkpoint without training; the final one reproduces the metrics", async () => {
+  const out = Deno.makeTempDirSync();
+  const sets = [
+    "training.budget.iterations=12",
+    "training.checkpointEvery=5",
+    "metrics.samples=500",
+  ]
+    .flatMap((s) => ["--set", s]);
+  const args = ["gaussian-moments", "--backend", "wasm", "--out", out, ...sets];
+  assert.equal((await runBench(args)).code, 0);
+  const path = join(out, "gaussian-moments", "seed-1", "result.json");
+  const trained = JSON.parse(Deno.readTextFileSync(path));
+  const evaluated = await runBench([...args, "--resume", "--eval-only"]);
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  assert.match(evaluated.stderr, /evaluating the checkpoint of iteration 12/);
+  const again = JSON.parse(Deno.readTextFileSync(path));
+  assert.equal(again.evaluatedAtIteration, 12);
+  assert.equal(JSON.stringify(again.metrics), JSON.stringify(trained.metrics));
+  const refused = await runBench([...args, "--eval-only"]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--eval-only scores a saved checkpoint: add --resume/);
+  Deno.removeSync(out, { recursive: true });
+});
+
+Deno.test("an MNIST run reports Parzen beside Table 1, with the σ curve", async () => {
+  const config = loadConfig("mnist-mlp", {
+    profile: "smoke",
+    overrides: [
+      "training.budget.iterations=5",
+      "metrics.parzen.samples=300",
+      "metrics.parzen.validation=100",
+    ],
+  });
+  const r = await runExperiment(config, { seed: 1, backend: "wasm" });
+  const p = r.parzen!;
+  assert.equal(p.centreCount, 300);
+  assert.equal(p.validationCount, 100);
+  assert.equal(p.testCount, 10_000);
+  assert.equal(p.sigmaCurve.length, 10);
+  assert.equal(
+    p.sigma,
+    p.sigmaCurve.reduce((a, b) => (b.validationLL > a.validationLL ? b : a)).sigma,
+  );
+  assert.equal(r.metrics.parzenMean, p.mean);
+  assert.deepEqual({ mean: p.paper!.mean, se: p.paper!.se }, { mean: 225, se: 2 });
+  assert.equal(p.paper!.delta, p.mean - 225);
+  assert.equal(p.trainingSetReference, null);
+});

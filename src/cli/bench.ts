@@ -28,6 +28,7 @@ options:
   --set PATH=VALUE  override a config field, e.g. --set training.budget.iterations=100
                     (VALUE is JSON if it parses as JSON, else a string; repeatable)
   --resume          continue each run from its checkpoint (refused if the config changed)
+  --eval-only       with --resume: score the checkpoint as it is, without training further
   --mnist DIR, --fashion-mnist DIR, --cifar10 PATH, --tfd FILE
                     read a data set from there instead of its default place
                     (TFD: also $GANBENCH_TFD; see deno task data)
@@ -44,6 +45,7 @@ interface Flags {
   profile: string;
   overrides: string[];
   resume: boolean;
+  evalOnly: boolean;
   data: DataSources;
 }
 
@@ -61,6 +63,7 @@ function parseFlags(args: string[]): Flags | null {
         profile: { type: "string", default: "paper" },
         set: { type: "string", multiple: true, default: [] },
         resume: { type: "boolean", default: false },
+        "eval-only": { type: "boolean", default: false },
         mnist: { type: "string" },
         "fashion-mnist": { type: "string" },
         cifar10: { type: "string" },
@@ -76,6 +79,9 @@ function parseFlags(args: string[]): Flags | null {
   if (!/^\d+$/.test(v.seed) || !Number.isSafeInteger(Number(v.seed))) {
     throw new UsageError(`--seed: found "${v.seed}"; expected a non-negative integer`);
   }
+  if (v["eval-only"] && !v.resume) {
+    throw new UsageError("--eval-only scores a saved checkpoint: add --resume");
+  }
   if (!(BACKEND_CHOICES as readonly string[]).includes(v.backend)) {
     throw new UsageError(
       `--backend: found "${v.backend}"; expected one of ${BACKEND_CHOICES.join(", ")}`,
@@ -89,6 +95,7 @@ function parseFlags(args: string[]): Flags | null {
     profile: v.profile,
     overrides: v.set,
     resume: v.resume,
+    evalOnly: v["eval-only"],
     data: { mnist: v.mnist, fashionMnist: v["fashion-mnist"], cifar10: v.cifar10, tfd: v.tfd },
   };
 }
@@ -208,8 +215,13 @@ export async function main(args: string[]): Promise<number> {
       }
 
       const resume = resumes.get(dir);
-      if (resume) console.error(`${label}: resuming at iteration ${resume.header.iteration}`);
-      else await folder.writeRunConfig(dir, resolved);
+      if (resume) {
+        console.error(
+          `${label}: ${
+            flags.evalOnly ? "evaluating the checkpoint of" : "resuming at"
+          } iteration ${resume.header.iteration}`,
+        );
+      } else await folder.writeRunConfig(dir, resolved);
       const bar = new ProgressBar(label);
       let result;
       try {
@@ -219,6 +231,7 @@ export async function main(args: string[]): Promise<number> {
           signal: controller.signal,
           resume,
           pretrained,
+          evalOnly: flags.evalOnly,
           data: flags.data,
           onProgress: (p) => bar.update(p),
           onCheckpoint: (cp) => folder.writeCheckpoint(dir, cp),

@@ -190,8 +190,22 @@ export const GaussianMetrics = z.strictObject({
     .refine((h) => h.high > h.low, { message: "high must be greater than low", path: ["high"] }),
 });
 
-/** Pixel statistics of generated vs. held-out images (sample metrics proper come with Parzen). */
-export const ImageMetrics = z.strictObject({ kind: z.literal("image-stats"), samples: count() });
+/**
+ * Pixel statistics of generated vs. test images, and the paper's Parzen-window estimate
+ * (paper-protocol.md §3): `samples` generator samples as kernel centres, σ from
+ * logspace(−1, 0, 10) by the mean log-likelihood of the first `validation` images of the
+ * validation split (null: all of it), the mean over the whole test split.
+ */
+export const ImageMetrics = z.strictObject({
+  kind: z.literal("image-stats"),
+  samples: count(),
+  parzen: z.strictObject({
+    samples: count(),
+    validation: count().nullable(),
+    /** Also score the first `samples` training images as centres (a perfect memoriser), cached. */
+    trainingSetReference: z.boolean(),
+  }).optional(),
+});
 
 export const Metrics = z.discriminatedUnion("kind", [GaussianMetrics, ImageMetrics]);
 

@@ -6,7 +6,7 @@
  */
 import type { DataConfig } from "../config/schema.ts";
 import type { FileRecord } from "../data/checksum.ts";
-import type { Dataset } from "../data/dataset.ts";
+import type { Dataset, Split } from "../data/dataset.ts";
 import { GAUSSIAN_DATA_DIM, sampleGaussian } from "../data/gaussian.ts";
 import { type DataSources, loadDataset } from "../data/registry.ts";
 import type { Rng } from "../rng/streams.ts";
@@ -39,8 +39,12 @@ export interface RealData {
   batch(step: number): RealBatch;
   /** Per-pixel means of the training split (for sigmoid-output bias init). */
   pixelMeans(): Float32Array;
-  /** Held-out images for evaluation, or null. */
-  heldOut: { images: Float32Array; count: number } | null;
+  /** The training split in order, in the training data's scale. */
+  trainImages(): Float32Array;
+  /** The validation and test splits, in the training data's scale (null for samplers). */
+  heldOut: { validation: Split; test: Split } | null;
+  /** Maps a value of the training data's scale to pixels in [0, 1] (Parzen's scale). */
+  toUnit: ((v: number) => number) | null;
   provenance: DataProvenance | null;
 }
 
@@ -63,17 +67,19 @@ export function openRealData(
         indices: null,
       }),
       pixelMeans: () => new Float32Array([data.mean]),
+      trainImages: () => new Float32Array(0),
       heldOut: null,
+      toUnit: null,
       provenance: null,
     };
   }
   const dataset = loadImageData(data, sources);
   const trainSplit = data.kind === "tfd" ? "unlabeled" : "train";
-  const evalSplit = data.kind === "tfd" ? "test" : "test";
   const train = dataset.splits[trainSplit];
-  const images = "scale" in data && data.scale === "symmetric"
-    ? symmetric(train.images)
-    : train.images;
+  const symmetricScale = "scale" in data && data.scale === "symmetric";
+  const rescaled = (split: Split): Split =>
+    symmetricScale ? { ...split, images: symmetric(split.images) } : split;
+  const images = rescaled(train).images;
   const n = train.count, dim = dataset.dim;
   const perEpoch = Math.ceil(n / batchSize);
   const shuffle = rng.stream("train/shuffle");
@@ -82,7 +88,6 @@ export function openRealData(
     if (cached?.epoch !== epoch) cached = { epoch, order: shuffle.at(epoch).permutation(n) };
     return cached.order;
   };
-  const held = dataset.splits[evalSplit];
   return {
     dim,
     imageShape: dataset.shape,
@@ -99,15 +104,18 @@ export function openRealData(
       }
       return { values, rows, epoch, indices };
     },
+    trainImages: () => images,
     pixelMeans() {
       const means = new Float64Array(dim);
       for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) means[j] += images[i * dim + j];
       return Float32Array.from(means, (s) => s / n);
     },
-    heldOut: {
-      images: "scale" in data && data.scale === "symmetric" ? symmetric(held.images) : held.images,
-      count: held.count,
-    },
+    heldOut: { validation: rescaled(dataset.splits.valid), test: rescaled(dataset.splits.test) },
+    toUnit: symmetricScale
+      ? (v) => (v + 1) / 2
+      : data.kind === "cifar10" && data.gcnScale !== null
+      ? null
+      : (v) => v,
     provenance: {
       name: dataset.name,
       source: dataset.source,

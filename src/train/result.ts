@@ -2,6 +2,7 @@
 import type { AdapterInfo } from "../backend/select.ts";
 import type { Versions } from "../backend/versions.ts";
 import type { ResolvedConfig } from "../config/load.ts";
+import type { ParzenEstimate } from "../metrics/parzen.ts";
 import type { DataProvenance } from "./real-data.ts";
 
 export const RESULT_FORMAT = 1;
@@ -31,6 +32,14 @@ export interface Histogram1d {
   fake: number[];
 }
 
+/** The Parzen estimate with its σ curve and alarms, beside the paper's number. */
+export interface ParzenReport extends ParzenEstimate {
+  /** Table 1's number for this data set, and how far this run is from it. */
+  paper: { mean: number; se: number; delta: number; standardErrors: number } | null;
+  /** The same estimator with training images as centres (a perfect memoriser). */
+  trainingSetReference: { mean: number; se: number; sigma: number } | null;
+}
+
 export interface Result {
   format: typeof RESULT_FORMAT;
   experiment: string;
@@ -52,9 +61,12 @@ export interface Result {
   resumedFrom: number | null;
   /** The run's budget in iterations. */
   iterations: number;
+  /** Iterations trained when the metrics were computed (less than `iterations` with --eval-only). */
+  evaluatedAtIteration: number | null;
   history: History;
   metrics: Record<string, number>;
   histogram: Histogram1d | null;
+  parzen: ParzenReport | null;
   startedAt: string;
   wallSeconds: number;
 }
