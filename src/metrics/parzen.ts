@@ -9,11 +9,9 @@
  * the test set reported with SE = std (ddof 0) / √N.
  *
  * Squared distances come from one matrix product per batch on the active backend
- * (‖x‖² + ‖μ‖² − 2x·μ, clamped at 0); each σ then costs only a log-sum-exp over the same
- * distances. Rows are independent, so the result does not depend on the batch size.
+ * (src/metrics/distances.ts); each σ then costs only a log-sum-exp over the same distances. Rows are independent, so the result does not depend on the batch size.
  */
-import { readFloats } from "../backend/select.ts";
-import { tf } from "../backend/tf.ts";
+import { forEachDistanceBatch } from "./distances.ts";
 
 /** numpy.logspace(start, end, count): the paper's σ grid is logspace(−1, 0, 10). */
 export function logspace(start: number, end: number, count: number): number[] {
@@ -43,31 +41,15 @@ export async function parzenLogLikelihoods(
     throw new RangeError("arrays are not whole rows of dim");
   }
   const out = sigmas.map(() => new Float64Array(m));
-  // centres as [dim, n] once: the wasm backend's transposed matMul is 7–15× slower
-  const centresT = tf.tidy(() => tf.transpose(tf.tensor2d(centres, [n, dim])));
-  const centreNorms = tf.tidy(() => tf.sum(tf.square(centresT), 0).reshape([1, n]));
-  try {
-    for (let at = 0; at < m; at += batchSize) {
-      const rows = Math.min(batchSize, m - at);
-      const sq = tf.tidy(() => {
-        const x = tf.tensor2d(points.subarray(at * dim, (at + rows) * dim), [rows, dim]);
-        const xNorms = tf.sum(tf.square(x), 1, true);
-        const cross = tf.matMul(x, centresT);
-        return tf.relu(tf.sub(tf.add(xNorms, centreNorms), tf.mul(cross, 2)));
-      });
-      const d2 = await readFloats(sq);
-      sq.dispose();
-      sigmas.forEach((sigma, s) => {
-        const norm = dim * Math.log(sigma * Math.sqrt(2 * Math.PI));
-        const scale = 1 / (2 * sigma * sigma);
-        for (let r = 0; r < rows; r++) {
-          out[s][at + r] = logMeanExpNegScaled(d2, r * n, n, scale) - norm;
-        }
-      });
-    }
-  } finally {
-    tf.dispose([centresT, centreNorms]);
-  }
+  await forEachDistanceBatch(points, centres, dim, batchSize, (d2, rows, first) => {
+    sigmas.forEach((sigma, s) => {
+      const norm = dim * Math.log(sigma * Math.sqrt(2 * Math.PI));
+      const scale = 1 / (2 * sigma * sigma);
+      for (let r = 0; r < rows; r++) {
+        out[s][first + r] = logMeanExpNegScaled(d2, r * n, n, scale) - norm;
+      }
+    });
+  });
   return out;
 }
 

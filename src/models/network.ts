@@ -286,10 +286,15 @@ function buildLayer(
 export function forward(
   net: Network,
   x: Tensor,
-  { logits = false, masks }: { logits?: boolean; masks?: (Tensor | null)[] } = {},
+  { logits = false, masks, layers = net.layers.length }: {
+    logits?: boolean;
+    masks?: (Tensor | null)[];
+    /** Stop after this many layers (e.g. a classifier's penultimate features). */
+    layers?: number;
+  } = {},
 ): Tensor {
   let h = x;
-  net.layers.forEach((layer, i) => {
+  net.layers.slice(0, layers).forEach((layer, i) => {
     const mask = masks?.[i];
     if (mask) h = tf.mul(h, mask);
     h = layer.apply(h, logits && i === net.layers.length - 1);

@@ -1,0 +1,216 @@
+/**
+ * A small image classifier trained by the harness itself (seeded, cached under a hash of
+ * its data, architecture and training settings), whose class probabilities and
+ * penultimate features drive the sample-quality scores (src/metrics/sample-scores.ts).
+ * Maxout convolutions: the paper's own building blocks, no extra layer types needed.
+ */
+import { join } from "node:path";
+import { readFloats } from "../backend/select.ts";
+import { tf, type Variable } from "../backend/tf.ts";
+import type { LayerConfig, OptimizerConfig } from "../config/schema.ts";
+import { combinedHash, sha256Hex } from "../data/checksum.ts";
+import type { Dataset } from "../data/dataset.ts";
+import { defaultCacheDir } from "../data/download.ts";
+import {
+  buildNetwork,
+  disposeNetwork,
+  forward,
+  type Network,
+  networkParams,
+} from "../models/network.ts";
+import { Rng } from "../rng/streams.ts";
+import {
+  captureTensors,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  restoreTensors,
+} from "../train/checkpoint.ts";
+import { createOptimizer } from "../train/optimizers.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
+
+export interface ClassifierSpec {
+  layers: LayerConfig[];
+  /** Layers up to and including the feature layer (the penultimate one). */
+  featureLayers: number;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  seed: number;
+}
+
+/** Bump when training or the architecture's meaning changes. */
+const CLASSIFIER_VERSION = "classifier-v1";
+
+export function mnistClassifierSpec(): ClassifierSpec {
+  return {
+    layers: [
+      { type: "reshape", shape: [1, 28, 28] },
+      { type: "conv-maxout", channels: 32, pieces: 2, kernel: 5, pad: 2, pool: 2, poolStride: 2 },
+      { type: "conv-maxout", channels: 64, pieces: 2, kernel: 5, pad: 2, pool: 2, poolStride: 2 },
+      { type: "maxout", units: 256, pieces: 2 },
+      { type: "dense", units: 10, activation: "linear" },
+    ],
+    featureLayers: 4,
+    epochs: 2,
+    batchSize: 100,
+    optimizer: { kind: "adam", lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+    seed: 2014,
+  };
+}
+
+export interface Classifier {
+  net: Network;
+  spec: ClassifierSpec;
+  testAccuracy: number;
+  /** SHA-256 of everything the weights depend on; also the cache key. */
+  key: string;
+  cached: boolean;
+}
+
+function build(spec: ClassifierSpec, dim: number): Network {
+  return buildNetwork(new Rng(spec.seed), "C", dim, spec.layers, { kind: "fan-in-uniform" });
+}
+
+/** Class probabilities (n × classes) and features (n × featureDim) of `images`, in batches. */
+export async function classify(
+  c: Classifier,
+  images: Float32Array,
+  dim: number,
+): Promise<{ probs: Float32Array; features: Float32Array; featureDim: number }> {
+  const n = images.length / dim;
+  const featureDim = c.net.layers[c.spec.featureLayers - 1].outShape.reduce((a, b) => a * b, 1);
+  const classes = c.net.outputDim;
+  const probs = new Float32Array(n * classes), features = new Float32Array(n * featureDim);
+  for (let at = 0; at < n; at += 500) {
+    const rows = Math.min(500, n - at);
+    const [p, f] = tf.tidy(() => {
+      const x = tf.tensor2d(images.subarray(at * dim, (at + rows) * dim), [rows, dim]);
+      const feats = forward(c.net, x, { layers: c.spec.featureLayers });
+      const logits = c.net.layers[c.net.layers.length - 1].apply(feats, false);
+      return [tf.softmax(logits), feats];
+    });
+    probs.set(await readFloats(p), at * classes);
+    features.set(await readFloats(f), at * featureDim);
+    tf.dispose([p, f]);
+  }
+  return { probs, features, featureDim };
+}
+
+export async function accuracy(
+  c: Classifier,
+  images: Float32Array,
+  labels: Uint8Array,
+  dim: number,
+): Promise<number> {
+  const { probs } = await classify(c, images, dim);
+  const k = c.net.outputDim;
+  let right = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (probs[i * k + j] > probs[i * k + best]) best = j;
+    if (best === labels[i]) right++;
+  }
+  return right / labels.length;
+}
+
+/** The cached classifier for this data set and spec, trained first when there is none. */
+export async function trainedClassifier(
+  dataset: Dataset,
+  spec: ClassifierSpec,
+  { cacheDir = defaultCacheDir(), onEpoch }: {
+    cacheDir?: string;
+    onEpoch?: (epoch: number, acc: number) => void;
+  } = {},
+): Promise<Classifier> {
+  const key = sha256Hex(new TextEncoder().encode(JSON.stringify({
+    version: CLASSIFIER_VERSION,
+    data: combinedHash(dataset.files),
+    spec,
+  })));
+  const path = join(cacheDir, `classifier-${dataset.name}-${key.slice(0, 16)}.ckpt`);
+  const net = build(spec, dataset.dim);
+  const named = networkParams(net).map((p): [string, Variable] => [p.name, p.variable]);
+  try {
+    const cp = decodeCheckpoint(await Deno.readFile(path), path);
+    restoreTensors(cp, named, (v, values) => tf.tidy(() => v.assign(tf.tensor(values, v.shape))));
+    return { net, spec, key, cached: true, testAccuracy: cp.header.history.dReal[0] };
+  } catch { /* not cached (or unreadable): train */ }
+
+  const train = dataset.splits.train, test = dataset.splits.test;
+  const vars = named.map(([, v]) => v);
+  const opt = createOptimizer(spec.optimizer, vars, named.map(([n]) => n));
+  const shuffle = new Rng(spec.seed).stream("classifier/shuffle");
+  const classes = net.outputDim;
+  try {
+    for (let epoch = 0; epoch < spec.epochs; epoch++) {
+      const order = shuffle.at(epoch).permutation(train.count);
+      for (let at = 0; at < train.count; at += spec.batchSize) {
+        const rows = Math.min(spec.batchSize, train.count - at);
+        const x = new Float32Array(rows * dataset.dim), y = new Int32Array(rows);
+        for (let r = 0; r < rows; r++) {
+          const i = order[at + r];
+          x.set(train.images.subarray(i * dataset.dim, (i + 1) * dataset.dim), r * dataset.dim);
+          y[r] = train.labels![i];
+        }
+        tf.tidy(() => {
+          const xs = tf.tensor2d(x, [rows, dataset.dim]);
+          // an int one-hot, cast: a float one-hot is all zeros on wasm 4.22
+          const ys = tf.cast(tf.oneHot(tf.tensor1d(y, "int32"), classes), "float32");
+          const { grads } = tf.variableGrads(
+            () => tf.losses.softmaxCrossEntropy(ys, forward(net, xs)) as tf.Scalar,
+            vars,
+          );
+          opt.step(vars.map((v) => grads[v.name]), epoch);
+        });
+      }
+      onEpoch?.(
+        epoch,
+        await accuracy(
+          { net, spec, key, cached: false, testAccuracy: NaN },
+          test.images,
+          test.labels!,
+          dataset.dim,
+        ),
+      );
+    }
+  } finally {
+    opt.dispose();
+  }
+  const testAccuracy = await accuracy(
+    { net, spec, key, cached: false, testAccuracy: NaN },
+    test.images,
+    test.labels!,
+    dataset.dim,
+  );
+  const { tensors, values } = await captureTensors(named);
+  await writeFileAtomic(
+    path,
+    encodeCheckpoint({
+      header: {
+        format: 1,
+        experiment: `classifier-${dataset.name}`,
+        seed: spec.seed,
+        configHash: key,
+        iteration: spec.epochs,
+        optimizerSteps: { generator: 0, discriminator: 0 },
+        // the test accuracy rides in the history's first slot
+        history: {
+          step: [spec.epochs],
+          dLoss: [],
+          gLoss: [],
+          dReal: [testAccuracy],
+          dFake: [],
+          fakeMean: [],
+          fakeStd: [],
+        },
+        tensors,
+      },
+      values,
+    }),
+  );
+  return { net, spec, key, cached: false, testAccuracy };
+}
+
+export function disposeClassifier(c: Classifier): void {
+  disposeNetwork(c.net);
+}

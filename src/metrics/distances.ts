@@ -1,0 +1,65 @@
+/**
+ * Squared Euclidean distances between rows of `points` and of `refs`, one batch of points
+ * at a time, as ‖x‖² + ‖r‖² − 2x·r from a matrix product on the active backend (clamped
+ * at 0). Shared by the Parzen estimator and the nearest-training-image search.
+ */
+import { readFloats } from "../backend/select.ts";
+import { tf } from "../backend/tf.ts";
+
+export async function forEachDistanceBatch(
+  points: Float32Array,
+  refs: Float32Array,
+  dim: number,
+  batchSize: number,
+  visit: (d2: Float32Array, rows: number, first: number) => void,
+): Promise<void> {
+  const n = refs.length / dim, m = points.length / dim;
+  if (!Number.isInteger(n) || !Number.isInteger(m)) {
+    throw new RangeError("arrays are not whole rows of dim");
+  }
+  // refs as [dim, n] once: the wasm backend's transposed matMul is 7–15× slower
+  const refsT = tf.tidy(() => tf.transpose(tf.tensor2d(refs, [n, dim])));
+  const refNorms = tf.tidy(() => tf.sum(tf.square(refsT), 0).reshape([1, n]));
+  try {
+    for (let at = 0; at < m; at += batchSize) {
+      const rows = Math.min(batchSize, m - at);
+      const sq = tf.tidy(() => {
+        const x = tf.tensor2d(points.subarray(at * dim, (at + rows) * dim), [rows, dim]);
+        const cross = tf.matMul(x, refsT);
+        return tf.relu(tf.sub(tf.add(tf.sum(tf.square(x), 1, true), refNorms), tf.mul(cross, 2)));
+      });
+      const d2 = await readFloats(sq);
+      sq.dispose();
+      visit(d2, rows, at);
+    }
+  } finally {
+    tf.dispose([refsT, refNorms]);
+  }
+}
+
+export interface Nearest {
+  /** Index into `refs` of each point's nearest row. */
+  index: Int32Array;
+  /** Its squared distance. */
+  distance2: Float32Array;
+}
+
+/** Each point's nearest reference row (squared L2 in pixel space, as the paper's Figure 2). */
+export async function nearestRows(
+  points: Float32Array,
+  refs: Float32Array,
+  dim: number,
+  batchSize = 250,
+): Promise<Nearest> {
+  const n = refs.length / dim, m = points.length / dim;
+  const index = new Int32Array(m), distance2 = new Float32Array(m);
+  await forEachDistanceBatch(points, refs, dim, batchSize, (d2, rows, first) => {
+    for (let r = 0; r < rows; r++) {
+      let best = 0;
+      for (let i = 1; i < n; i++) if (d2[r * n + i] < d2[r * n + best]) best = i;
+      index[first + r] = best;
+      distance2[first + r] = d2[r * n + best];
+    }
+  });
+  return { index, distance2 };
+}
