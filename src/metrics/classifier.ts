@@ -45,9 +45,9 @@ export function mnistClassifierSpec(): ClassifierSpec {
   return {
     layers: [
       { type: "reshape", shape: [1, 28, 28] },
+      { type: "conv-maxout", channels: 16, pieces: 2, kernel: 5, pad: 2, pool: 2, poolStride: 2 },
       { type: "conv-maxout", channels: 32, pieces: 2, kernel: 5, pad: 2, pool: 2, poolStride: 2 },
-      { type: "conv-maxout", channels: 64, pieces: 2, kernel: 5, pad: 2, pool: 2, poolStride: 2 },
-      { type: "maxout", units: 256, pieces: 2 },
+      { type: "maxout", units: 128, pieces: 2 },
       { type: "dense", units: 10, activation: "linear" },
     ],
     featureLayers: 4,

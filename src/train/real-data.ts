@@ -46,6 +46,8 @@ export interface RealData {
   /** Maps a value of the training data's scale to pixels in [0, 1] (Parzen's scale). */
   toUnit: ((v: number) => number) | null;
   provenance: DataProvenance | null;
+  /** The data set itself (null for samplers), for classifier-based metrics. */
+  dataset: Dataset | null;
 }
 
 export function openRealData(
@@ -71,6 +73,7 @@ export function openRealData(
       heldOut: null,
       toUnit: null,
       provenance: null,
+      dataset: null,
     };
   }
   const dataset = loadImageData(data, sources);
@@ -116,6 +119,7 @@ export function openRealData(
       : data.kind === "cifar10" && data.gcnScale !== null
       ? null
       : (v) => v,
+    dataset,
     provenance: {
       name: dataset.name,
       source: dataset.source,

@@ -67,6 +67,8 @@ export interface Result {
   metrics: Record<string, number>;
   histogram: Histogram1d | null;
   parzen: ParzenReport | null;
+  /** Fraction of generated samples the harness's classifier puts in each class (MNIST). */
+  classHistogram: number[] | null;
   startedAt: string;
   wallSeconds: number;
 }

@@ -21,6 +21,14 @@ import { sampleNoise } from "../data/noise.ts";
 import { histogram, jensenShannon, summarize } from "../metrics/distribution1d.ts";
 import { deltaToPaper, PAPER_TABLE1, parzenEstimate } from "../metrics/parzen.ts";
 import { trainingSetReference } from "../metrics/parzen-reference.ts";
+import {
+  classify,
+  disposeClassifier,
+  mnistClassifierSpec,
+  trainedClassifier,
+} from "../metrics/classifier.ts";
+import { nearestRows } from "../metrics/distances.ts";
+import { classScores, frechetDistance, meanAndCovariance } from "../metrics/sample-scores.ts";
 import { discriminatorInput, discriminatorInputDim } from "../models/discriminator-input.ts";
 import {
   applyMaxColNorm,
@@ -392,10 +400,12 @@ export async function runExperiment(
     let metrics: Record<string, number> = {};
     let hist: Histogram1d | null = null;
     let parzen: ParzenReport | null = null;
+    let classHistogram: number[] | null = null;
     if (status === "completed") {
       const e = await evaluate(resolved, G, rng, real);
       ({ metrics, histogram: hist } = e);
       parzen = e.parzen ?? null;
+      classHistogram = e.classHistogram ?? null;
     }
 
     return {
@@ -425,6 +435,7 @@ export async function runExperiment(
       metrics,
       histogram: hist,
       parzen,
+      classHistogram,
       startedAt: startedAt.toISOString(),
       wallSeconds: (performance.now() - t0) / 1000,
     };
@@ -465,14 +476,19 @@ async function sampleGenerator(G: Network, config: ResolvedConfig["config"], rng
   return out;
 }
 
+interface Evaluation {
+  metrics: Record<string, number>;
+  histogram: Histogram1d | null;
+  parzen?: ParzenReport | null;
+  classHistogram?: number[] | null;
+}
+
 async function evaluate(
   resolved: ResolvedConfig,
   G: Network,
   rng: Rng,
   real: ReturnType<typeof openRealData>,
-): Promise<
-  { metrics: Record<string, number>; histogram: Histogram1d | null; parzen?: ParzenReport | null }
-> {
+): Promise<Evaluation> {
   const { config } = resolved;
   const spec = config.metrics;
   const fake = await sampleGenerator(G, config, rng, spec.samples);
@@ -505,6 +521,7 @@ async function evaluate(
     testPixelStd: r.std,
   };
   let parzen: ParzenReport | null = null;
+  let classHistogram: number[] | null = null;
   if (spec.parzen) {
     // the protocol scores pixels in [0, 1]; GCN data have no such scale (scored as they are)
     const unit = (x: Float32Array) => (real.toUnit ? Float32Array.from(x, real.toUnit) : x);
@@ -545,5 +562,54 @@ async function evaluate(
       parzenSigma: estimate.sigma,
     });
   }
-  return { metrics, histogram: null, parzen };
+  if (spec.classifier) {
+    if (config.data.kind !== "mnist" || !real.dataset) {
+      throw new Error("metrics.classifier needs MNIST data");
+    }
+    const unit = (x: Float32Array) => (real.toUnit ? Float32Array.from(x, real.toUnit) : x);
+    const samples = unit(await sampleGenerator(G, config, rng, spec.classifier.samples));
+    const classifier = await trainedClassifier(real.dataset, mnistClassifierSpec());
+    try {
+      const fakeOut = await classify(classifier, samples, real.dim);
+      const testOut = await classify(classifier, real.dataset.splits.test.images, real.dim);
+      const scores = classScores(fakeOut.probs, 10);
+      Object.assign(metrics, {
+        classifierTestAccuracy: classifier.testAccuracy,
+        classEntropy: scores.entropy,
+        classKlToUniform: scores.klToUniform,
+        classesCovered: scores.classesCovered,
+        mnistScore: scores.score,
+        testSetMnistScore: classScores(testOut.probs, 10).score,
+        frechetDistance: frechetDistance(
+          meanAndCovariance(fakeOut.features, fakeOut.featureDim),
+          meanAndCovariance(testOut.features, testOut.featureDim),
+        ),
+      });
+      classHistogram = scores.histogram;
+    } finally {
+      disposeClassifier(classifier);
+    }
+  }
+  if (spec.nearestTraining) {
+    const unit = (x: Float32Array) => (real.toUnit ? Float32Array.from(x, real.toUnit) : x);
+    const samples = unit(await sampleGenerator(G, config, rng, spec.nearestTraining.samples));
+    const train = unit(real.trainImages());
+    const fromSamples = await nearestRows(samples, train, real.dim);
+    const testRows = Math.min(spec.nearestTraining.samples, held.test.count);
+    const fromTest = await nearestRows(
+      unit(held.test.images.subarray(0, testRows * real.dim)),
+      train,
+      real.dim,
+    );
+    const median = (x: Float32Array) => {
+      const sorted = Float32Array.from(x).sort();
+      return sorted[Math.floor(sorted.length / 2)];
+    };
+    Object.assign(metrics, {
+      nearestTrainingMedian: median(fromSamples.distance2),
+      nearestTrainingMin: Math.min(...fromSamples.distance2),
+      testNearestTrainingMedian: median(fromTest.distance2),
+    });
+  }
+  return { metrics, histogram: null, parzen, classHistogram };
 }
