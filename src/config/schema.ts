@@ -204,15 +204,15 @@ export const ImageMetrics = z.strictObject({
     validation: count().nullable(),
     /** Also score the first `samples` training images as centres (a perfect memoriser), cached. */
     trainingSetReference: z.boolean(),
-  }).optional(),
+  }).nullable().optional(),
   /**
    * MNIST only: a classifier trained by the harness (cached) scores `samples` generated
    * images: class histogram, entropy, KL to uniform, classes covered, the MNIST score and
    * the Fréchet distance of its features to the test set's.
    */
-  classifier: z.strictObject({ samples: count() }).optional(),
+  classifier: z.strictObject({ samples: count() }).nullable().optional(),
   /** Distance from each of `samples` generated images to its nearest training image. */
-  nearestTraining: z.strictObject({ samples: count() }).optional(),
+  nearestTraining: z.strictObject({ samples: count() }).nullable().optional(),
 });
 
 export const Metrics = z.discriminatedUnion("kind", [GaussianMetrics, ImageMetrics]);

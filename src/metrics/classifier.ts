@@ -51,7 +51,7 @@ export function mnistClassifierSpec(): ClassifierSpec {
       { type: "dense", units: 10, activation: "linear" },
     ],
     featureLayers: 4,
-    epochs: 2,
+    epochs: 4,
     batchSize: 100,
     optimizer: { kind: "adam", lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
     seed: 2014,

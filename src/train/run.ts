@@ -512,6 +512,8 @@ async function evaluate(
     };
   }
   const held = real.heldOut!;
+  // the protocol scores pixels in [0, 1]; GCN data have no such scale (scored as they are)
+  const unit = (x: Float32Array) => (real.toUnit ? Float32Array.from(x, real.toUnit) : x);
   const testRows = Math.min(spec.samples, held.test.count);
   const f = summarize(fake), r = summarize(held.test.images.subarray(0, testRows * real.dim));
   const metrics: Record<string, number> = {
@@ -523,8 +525,6 @@ async function evaluate(
   let parzen: ParzenReport | null = null;
   let classHistogram: number[] | null = null;
   if (spec.parzen) {
-    // the protocol scores pixels in [0, 1]; GCN data have no such scale (scored as they are)
-    const unit = (x: Float32Array) => (real.toUnit ? Float32Array.from(x, real.toUnit) : x);
     const centres = unit(await sampleGenerator(G, config, rng, spec.parzen.samples));
     const validRows = Math.min(
       spec.parzen.validation ?? held.validation.count,
@@ -566,7 +566,6 @@ async function evaluate(
     if (config.data.kind !== "mnist" || !real.dataset) {
       throw new Error("metrics.classifier needs MNIST data");
     }
-    const unit = (x: Float32Array) => (real.toUnit ? Float32Array.from(x, real.toUnit) : x);
     const samples = unit(await sampleGenerator(G, config, rng, spec.classifier.samples));
     const classifier = await trainedClassifier(real.dataset, mnistClassifierSpec());
     try {
@@ -591,7 +590,6 @@ async function evaluate(
     }
   }
   if (spec.nearestTraining) {
-    const unit = (x: Float32Array) => (real.toUnit ? Float32Array.from(x, real.toUnit) : x);
     const samples = unit(await sampleGenerator(G, config, rng, spec.nearestTraining.samples));
     const train = unit(real.trainImages());
     const fromSamples = await nearestRows(samples, train, real.dim);
