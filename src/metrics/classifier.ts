@@ -58,6 +58,24 @@ export function mnistClassifierSpec(): ClassifierSpec {
   };
 }
 
+/** The CIFAR-10 counterpart (features for a Fréchet distance; accuracy is secondary). */
+export function cifarClassifierSpec(): ClassifierSpec {
+  return {
+    layers: [
+      { type: "reshape", shape: [3, 32, 32] },
+      { type: "conv-maxout", channels: 16, pieces: 2, kernel: 5, pad: 2, pool: 2, poolStride: 2 },
+      { type: "conv-maxout", channels: 32, pieces: 2, kernel: 5, pad: 2, pool: 2, poolStride: 2 },
+      { type: "maxout", units: 128, pieces: 2 },
+      { type: "dense", units: 10, activation: "linear" },
+    ],
+    featureLayers: 4,
+    epochs: 3,
+    batchSize: 100,
+    optimizer: { kind: "adam", lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+    seed: 2014,
+  };
+}
+
 export interface Classifier {
   net: Network;
   spec: ClassifierSpec;
@@ -125,6 +143,7 @@ export async function trainedClassifier(
   const key = sha256Hex(new TextEncoder().encode(JSON.stringify({
     version: CLASSIFIER_VERSION,
     data: combinedHash(dataset.files),
+    scale: dataset.scale,
     spec,
   })));
   const path = join(cacheDir, `classifier-${dataset.name}-${key.slice(0, 16)}.ckpt`);

@@ -22,6 +22,7 @@ import { histogram, jensenShannon, summarize } from "../metrics/distribution1d.t
 import { deltaToPaper, PAPER_TABLE1, parzenEstimate } from "../metrics/parzen.ts";
 import { trainingSetReference } from "../metrics/parzen-reference.ts";
 import {
+  cifarClassifierSpec,
   classify,
   disposeClassifier,
   mnistClassifierSpec,
@@ -563,11 +564,16 @@ async function evaluate(
     });
   }
   if (spec.classifier) {
-    if (config.data.kind !== "mnist" || !real.dataset) {
-      throw new Error("metrics.classifier needs MNIST data");
+    const kind = config.data.kind;
+    if ((kind !== "mnist" && kind !== "cifar10") || !real.dataset) {
+      throw new Error("metrics.classifier needs MNIST or CIFAR-10 data");
     }
+    // the classifier learns the data set as loaded ([0, 1], or GCN for CIFAR-10)
     const samples = unit(await sampleGenerator(G, config, rng, spec.classifier.samples));
-    const classifier = await trainedClassifier(real.dataset, mnistClassifierSpec());
+    const classifier = await trainedClassifier(
+      real.dataset,
+      kind === "mnist" ? mnistClassifierSpec() : cifarClassifierSpec(),
+    );
     try {
       const fakeOut = await classify(classifier, samples, real.dim);
       const testOut = await classify(classifier, real.dataset.splits.test.images, real.dim);
@@ -577,8 +583,8 @@ async function evaluate(
         classEntropy: scores.entropy,
         classKlToUniform: scores.klToUniform,
         classesCovered: scores.classesCovered,
-        mnistScore: scores.score,
-        testSetMnistScore: classScores(testOut.probs, 10).score,
+        classifierScore: scores.score,
+        testSetClassifierScore: classScores(testOut.probs, 10).score,
         frechetDistance: frechetDistance(
           meanAndCovariance(fakeOut.features, fakeOut.featureDim),
           meanAndCovariance(testOut.features, testOut.featureDim),
