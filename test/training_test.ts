@@ -45,11 +45,19 @@ Deno.test("epochs: every training image once per epoch, seeded reshuffles, small
   assert.ok(b.every((v, i) => Math.abs(v - (2 * u[i] - 1)) < 1e-6));
 });
 
+/** Evaluation extras that cost minutes at paper settings (Parzen, classifier, nearest images). */
+const NO_EXTRA_METRICS = [
+  "metrics.parzen=null",
+  "metrics.classifier=null",
+  "metrics.nearestTraining=null",
+];
+
 const TINY_MNIST = [
   'training.budget={"iterations":9}',
   "training.checkpointEvery=3",
   "training.logEvery=1",
   "metrics.samples=200",
+  ...NO_EXTRA_METRICS,
 ];
 
 Deno.test("a run stopped mid-way and resumed equals the uninterrupted run, bit for bit", async () => {
@@ -127,6 +135,7 @@ Deno.test("tensor count stays flat over 1,000 steps of the paper's update (dropo
       'training.budget={"iterations":1000}',
       "training.logEvery=100",
       "metrics.samples=100",
+      ...NO_EXTRA_METRICS,
     ],
   });
   const before = tf.memory().numTensors;
@@ -180,6 +189,7 @@ Deno.test("CLI: Ctrl-C saves a checkpoint; --resume finishes it identically; a c
     "training.checkpointEvery=4",
     "training.logEvery=4",
     "metrics.samples=200",
+    ...NO_EXTRA_METRICS,
   ].flatMap((s) => ["--set", s]);
   const args = ["mnist-mlp", "--backend", "wasm", ...sets];
 
@@ -261,6 +271,7 @@ Deno.test("TFD's stacked stage starts from the pretraining stage's final generat
     "metrics.samples=50",
     "discriminator.layers[0].units=10",
     "discriminator.layers[1].units=10",
+    ...NO_EXTRA_METRICS,
   ];
   const pre = loadConfig("tfd-mlp-pretrain", {
     overrides: [...small, "generator.layers[0].units=30", "generator.layers[1].units=40"],
