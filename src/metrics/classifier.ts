@@ -41,40 +41,29 @@ export interface ClassifierSpec {
 /** Bump when training or the architecture's meaning changes. */
 const CLASSIFIER_VERSION = "classifier-v1";
 
-export function mnistClassifierSpec(): ClassifierSpec {
+/** Two maxout convolutions, a maxout feature layer and a linear output: small and quick. */
+function maxoutConvSpec(shape: [number, number, number], epochs: number): ClassifierSpec {
   return {
     layers: [
-      { type: "reshape", shape: [1, 28, 28] },
+      { type: "reshape", shape },
       { type: "conv-maxout", channels: 16, pieces: 2, kernel: 5, pad: 2, pool: 2, poolStride: 2 },
       { type: "conv-maxout", channels: 32, pieces: 2, kernel: 5, pad: 2, pool: 2, poolStride: 2 },
       { type: "maxout", units: 128, pieces: 2 },
       { type: "dense", units: 10, activation: "linear" },
     ],
     featureLayers: 4,
-    epochs: 4,
+    epochs,
     batchSize: 100,
     optimizer: { kind: "adam", lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
     seed: 2014,
   };
 }
 
-/** The CIFAR-10 counterpart (features for a Fréchet distance; accuracy is secondary). */
-export function cifarClassifierSpec(): ClassifierSpec {
-  return {
-    layers: [
-      { type: "reshape", shape: [3, 32, 32] },
-      { type: "conv-maxout", channels: 16, pieces: 2, kernel: 5, pad: 2, pool: 2, poolStride: 2 },
-      { type: "conv-maxout", channels: 32, pieces: 2, kernel: 5, pad: 2, pool: 2, poolStride: 2 },
-      { type: "maxout", units: 128, pieces: 2 },
-      { type: "dense", units: 10, activation: "linear" },
-    ],
-    featureLayers: 4,
-    epochs: 3,
-    batchSize: 100,
-    optimizer: { kind: "adam", lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
-    seed: 2014,
-  };
-}
+/** MNIST: 99.11% test accuracy after 4 epochs (README). */
+export const mnistClassifierSpec = () => maxoutConvSpec([1, 28, 28], 4);
+
+/** CIFAR-10 on GCN data (features for a Fréchet distance; accuracy is secondary). */
+export const cifarClassifierSpec = () => maxoutConvSpec([3, 32, 32], 3);
 
 export interface Classifier {
   net: Network;

@@ -492,7 +492,16 @@ async function evaluate(
 ): Promise<Evaluation> {
   const { config } = resolved;
   const spec = config.metrics;
-  const fake = await sampleGenerator(G, config, rng, spec.samples);
+  // one draw of eval/z serves every metric: each takes the first n rows it needs
+  const needed = spec.kind === "gaussian-1d" ? spec.samples : Math.max(
+    spec.samples,
+    spec.parzen?.samples ?? 0,
+    spec.classifier?.samples ?? 0,
+    spec.nearestTraining?.samples ?? 0,
+  );
+  const pool = await sampleGenerator(G, config, rng, needed);
+  const generated = (n: number) => pool.subarray(0, n * G.outputDim);
+  const fake = generated(spec.samples);
   if (spec.kind === "gaussian-1d") {
     if (config.data.kind !== "gaussian") throw new Error("gaussian-1d metrics need gaussian data");
     const realSamples = sampleGaussian(config.data, rng.stream("eval/real").at(0), spec.samples);
@@ -526,7 +535,7 @@ async function evaluate(
   let parzen: ParzenReport | null = null;
   let classHistogram: number[] | null = null;
   if (spec.parzen) {
-    const centres = unit(await sampleGenerator(G, config, rng, spec.parzen.samples));
+    const centres = unit(generated(spec.parzen.samples));
     const validRows = Math.min(
       spec.parzen.validation ?? held.validation.count,
       held.validation.count,
@@ -569,7 +578,7 @@ async function evaluate(
       throw new Error("metrics.classifier needs MNIST or CIFAR-10 data");
     }
     // the classifier learns the data set as loaded ([0, 1], or GCN for CIFAR-10)
-    const samples = unit(await sampleGenerator(G, config, rng, spec.classifier.samples));
+    const samples = unit(generated(spec.classifier.samples));
     const classifier = await trainedClassifier(
       real.dataset,
       kind === "mnist" ? mnistClassifierSpec() : cifarClassifierSpec(),
@@ -596,7 +605,7 @@ async function evaluate(
     }
   }
   if (spec.nearestTraining) {
-    const samples = unit(await sampleGenerator(G, config, rng, spec.nearestTraining.samples));
+    const samples = unit(generated(spec.nearestTraining.samples));
     const train = unit(real.trainImages());
     const fromSamples = await nearestRows(samples, train, real.dim);
     const testRows = Math.min(spec.nearestTraining.samples, held.test.count);
