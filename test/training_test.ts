@@ -96,6 +96,8 @@ Deno.test("a run stopped mid-way and resumed equals the uninterrupted run, bit f
   assert.equal(b.resumedFrom, 5);
   assert.equal(JSON.stringify(b.history), JSON.stringify(a.history));
   assert.equal(JSON.stringify(b.metrics), JSON.stringify(a.metrics));
+  assert.equal(JSON.stringify(b.fingerprints), JSON.stringify(a.fingerprints));
+  assert.equal(a.fingerprints.length, 9);
   const end = (list: Checkpoint[]) => list.at(-1)!;
   assert.equal(end(resumed).header.iteration, 9);
   assert.deepEqual(

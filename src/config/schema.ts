@@ -177,6 +177,8 @@ export const Training = z.strictObject({
   logEvery: count(),
   /** Write a resumable checkpoint every this many iterations (and on Ctrl-C). */
   checkpointEvery: count().default(500),
+  /** Record a fingerprint (SHA-256 of every weight, optimiser slot and the losses) this often; default logEvery. */
+  fingerprintEvery: count().optional(),
 }).refine((t) => t.update === "alternating" || (t.dSteps === 1 && t.gSteps === 1), {
   message:
     "the simultaneous update takes one D and one G step per iteration: set dSteps and gSteps to 1",

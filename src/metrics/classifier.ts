@@ -211,6 +211,7 @@ export async function trainedClassifier(
           fakeMean: [],
           fakeStd: [],
         },
+        fingerprints: [],
         tensors,
       },
       values,

@@ -9,6 +9,7 @@
 import type { Variable } from "../backend/tf.ts";
 import { readFloats } from "../backend/select.ts";
 import type { History } from "./result.ts";
+import { sha256Hex } from "../data/checksum.ts";
 
 export const CHECKPOINT_FORMAT = 1;
 
@@ -21,7 +22,41 @@ export interface CheckpointHeader {
   iteration: number;
   optimizerSteps: { generator: number; discriminator: number };
   history: History;
+  fingerprints: Fingerprint[];
   tensors: { name: string; shape: number[]; offset: number; length: number }[];
+}
+
+/** The whole training state at one iteration, hashed: equal fingerprints, equal runs. */
+export interface Fingerprint {
+  step: number;
+  /** SHA-256 over the tensor hashes, the losses and the update counters. */
+  hash: string;
+  /** SHA-256 (first 16 hex digits) of each weight and optimiser slot's float32 bytes. */
+  tensors: Record<string, string>;
+  /** SHA-256 (first 16 hex digits) of the recorded scalars at this step. */
+  losses: string;
+}
+
+export function fingerprint(
+  step: number,
+  captured: { tensors: CheckpointHeader["tensors"]; values: Float32Array },
+  losses: Record<string, number>,
+  counters: number[],
+): Fingerprint {
+  const tensors: Record<string, string> = {};
+  for (const t of captured.tensors) {
+    const bytes = new Uint8Array(
+      captured.values.buffer,
+      captured.values.byteOffset + t.offset * 4,
+      t.length * 4,
+    );
+    tensors[t.name] = sha256Hex(bytes).slice(0, 16);
+  }
+  const lossHash = sha256Hex(new TextEncoder().encode(JSON.stringify(losses))).slice(0, 16);
+  const hash = sha256Hex(
+    new TextEncoder().encode(JSON.stringify({ step, tensors, lossHash, counters })),
+  );
+  return { step, hash, tensors, losses: lossHash };
 }
 
 export interface Checkpoint {

@@ -3,6 +3,7 @@ import type { AdapterInfo } from "../backend/select.ts";
 import type { Versions } from "../backend/versions.ts";
 import type { ResolvedConfig } from "../config/load.ts";
 import type { ParzenEstimate } from "../metrics/parzen.ts";
+import type { Fingerprint } from "./checkpoint.ts";
 import type { DataProvenance } from "./real-data.ts";
 
 export const RESULT_FORMAT = 1;
@@ -64,6 +65,8 @@ export interface Result {
   /** Iterations trained when the metrics were computed (less than `iterations` with --eval-only). */
   evaluatedAtIteration: number | null;
   history: History;
+  /** Every `fingerprintEvery` iterations and at the end: see `deno task verify` / `diff`. */
+  fingerprints: Fingerprint[];
   metrics: Record<string, number>;
   histogram: Histogram1d | null;
   parzen: ParzenReport | null;

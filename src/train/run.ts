@@ -46,6 +46,8 @@ import {
   captureTensors,
   type Checkpoint,
   CHECKPOINT_FORMAT,
+  type Fingerprint,
+  fingerprint,
   restoreTensors,
 } from "./checkpoint.ts";
 import { discriminatorLoss, generatorLoss } from "./losses.ts";
@@ -294,6 +296,8 @@ export async function runExperiment(
     );
   }
   let history = emptyHistory();
+  let fingerprints: Fingerprint[] = [];
+  const fingerprintEvery = training.fingerprintEvery ?? training.logEvery;
   let start = 0;
   if (options.resume) {
     const h = options.resume.header;
@@ -308,6 +312,7 @@ export async function runExperiment(
     gOpt.steps = h.optimizerSteps.generator;
     dOpt.steps = h.optimizerSteps.discriminator;
     history = structuredClone(h.history);
+    fingerprints = structuredClone(h.fingerprints ?? []);
     start = h.iteration;
   }
 
@@ -324,6 +329,7 @@ export async function runExperiment(
         iteration: done,
         optimizerSteps: { generator: gOpt.steps, discriminator: dOpt.steps },
         history: structuredClone(history),
+        fingerprints: structuredClone(fingerprints),
         tensors,
       },
       values,
@@ -351,7 +357,8 @@ export async function runExperiment(
       }
       const done = it + 1;
       const checkpointHere = done % training.checkpointEvery === 0 || done === iterations;
-      const record = done % training.logEvery === 0 || checkpointHere;
+      const fingerprintHere = done % fingerprintEvery === 0 || done === iterations;
+      const record = done % training.logEvery === 0 || checkpointHere || fingerprintHere;
       let scalars: Scalars = {};
       if (training.update === "simultaneous") {
         scalars = simultaneousStep(it, record);
@@ -382,6 +389,14 @@ export async function runExperiment(
           status = "diverged";
           divergedAt = done;
           break;
+        }
+        if (fingerprintHere) {
+          fingerprints.push(
+            fingerprint(done, await captureTensors(stateTensors()), values, [
+              gOpt.steps,
+              dOpt.steps,
+            ]),
+          );
         }
       }
       if (checkpointHere && options.onCheckpoint) {
@@ -433,6 +448,7 @@ export async function runExperiment(
       evaluatedAtIteration: status === "completed" ? it : null,
       iterations,
       history,
+      fingerprints,
       metrics,
       histogram: hist,
       parzen,
