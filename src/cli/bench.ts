@@ -194,6 +194,7 @@ export async function main(args: string[]): Promise<number> {
       }
       const skip = async (reason: string) => {
         skipped.set(resolved.experiment, reason);
+        await folder.clearRunFolder(dir);
         await folder.writeSkipped(dir, resolved, flags.seed, reason);
         console.log(`${label}: skipped: ${reason}`);
       };
@@ -221,7 +222,10 @@ export async function main(args: string[]): Promise<number> {
             flags.evalOnly ? "evaluating the checkpoint of" : "resuming at"
           } iteration ${resume.header.iteration}`,
         );
-      } else await folder.writeRunConfig(dir, resolved);
+      } else {
+        await folder.clearRunFolder(dir);
+        await folder.writeRunConfig(dir, resolved);
+      }
       const bar = new ProgressBar(label);
       let result;
       try {

@@ -20,6 +20,15 @@ export function runFolder(outDir: string, experiment: string, seed: number): str
 
 export const checkpointPath = (dir: string) => join(dir, "checkpoints", "latest.ckpt");
 
+/** A fresh run owns its folder: results, pages and checkpoints of an earlier run go. */
+export async function clearRunFolder(dir: string): Promise<void> {
+  for (const name of ["result.json", "report.html", "skipped.json", "checkpoints"]) {
+    await Deno.remove(join(dir, name), { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+  }
+}
+
 export async function writeRunConfig(dir: string, resolved: ResolvedConfig): Promise<void> {
   await writeFileAtomic(
     join(dir, "config.json"),
