@@ -165,3 +165,63 @@ Deno.test("CLI writes config.json, result.json and report.html atomically", asyn
   assert.ok(!page.includes("<script"), "the page needs no scripts");
   Deno.removeSync(out, { recursive: true });
 });
+
+Deno.test("CLI --seeds runs every seed; each equals its single-seed run; bad seed lists exit 2", async () => {
+  const out = Deno.makeTempDirSync(), single = Deno.makeTempDirSync();
+  const sets = SHORT.flatMap((s) => ["--set", s]);
+  const many = await runBench([
+    "gaussian-moments",
+    "--backend",
+    "wasm",
+    "--seeds",
+    "2",
+    "--out",
+    out,
+    ...sets,
+  ]);
+  assert.equal(many.code, 0, many.stderr);
+  assert.match(many.stdout, /seed 1: completed[\s\S]*seed 2: completed/);
+  const one = await runBench([
+    "gaussian-moments",
+    "--backend",
+    "wasm",
+    "--seed",
+    "2",
+    "--out",
+    single,
+    ...sets,
+  ]);
+  assert.equal(one.code, 0, one.stderr);
+  const history = (dir: string) =>
+    JSON.stringify(
+      JSON.parse(Deno.readTextFileSync(join(dir, "gaussian-moments", "seed-2", "result.json")))
+        .history,
+    );
+  assert.equal(history(out), history(single));
+  const list = await runBench([
+    "gaussian-moments",
+    "--backend",
+    "wasm",
+    "--seeds",
+    "3,5",
+    "--out",
+    out,
+    ...sets,
+  ]);
+  assert.equal(list.code, 0, list.stderr);
+  for (const s of [3, 5]) Deno.statSync(join(out, "gaussian-moments", `seed-${s}`, "result.json"));
+  for (
+    const [args, message] of [
+      [["--seed", "1", "--seeds", "2"], /give --seed or --seeds, not both/],
+      [["--seeds", "0"], /expected a count ≥ 1/],
+      [["--seeds", "1,1"], /repeats a seed/],
+      [["--seeds", "1,x"], /--seeds: found "x"/],
+    ] as const
+  ) {
+    const r = await runBench(["gaussian-moments", ...args]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, message);
+  }
+  Deno.removeSync(out, { recursive: true });
+  Deno.removeSync(single, { recursive: true });
+});

@@ -21,6 +21,8 @@ EXPERIMENT   a config name under configs/ (${listConfigs().join(", ")}) or a pat
 
 options:
   --seed N          root seed of every random stream (default 1)
+  --seeds LIST      several seeds: "1,2,3", or a count N for seeds 1…N; runs every
+                    experiment for each seed
   --backend B       auto | webgpu | wasm | cpu (default auto: a hardware WebGPU
                     adapter, else wasm, else cpu)
   --out DIR         output folder (default reports); runs go to DIR/<experiment>/seed-<N>/
@@ -39,7 +41,7 @@ class UsageError extends Error {}
 
 interface Flags {
   experiments: string[];
-  seed: number;
+  seeds: number[];
   backend: BackendChoice;
   out: string;
   profile: string;
@@ -57,7 +59,8 @@ function parseFlags(args: string[]): Flags | null {
       allowPositionals: true,
       strict: true,
       options: {
-        seed: { type: "string", default: "1" },
+        seed: { type: "string" },
+        seeds: { type: "string" },
         backend: { type: "string", default: "auto" },
         out: { type: "string", default: "reports" },
         profile: { type: "string", default: "paper" },
@@ -76,9 +79,7 @@ function parseFlags(args: string[]): Flags | null {
   }
   const v = parsed.values;
   if (v.help) return null;
-  if (!/^\d+$/.test(v.seed) || !Number.isSafeInteger(Number(v.seed))) {
-    throw new UsageError(`--seed: found "${v.seed}"; expected a non-negative integer`);
-  }
+  const seeds = parseSeeds(v.seed, v.seeds);
   if (v["eval-only"] && !v.resume) {
     throw new UsageError("--eval-only scores a saved checkpoint: add --resume");
   }
@@ -89,7 +90,7 @@ function parseFlags(args: string[]): Flags | null {
   }
   return {
     experiments: parsed.positionals.length ? parsed.positionals : listConfigs(),
-    seed: Number(v.seed),
+    seeds,
     backend: v.backend as BackendChoice,
     out: v.out,
     profile: v.profile,
@@ -98,6 +99,32 @@ function parseFlags(args: string[]): Flags | null {
     evalOnly: v["eval-only"],
     data: { mnist: v.mnist, fashionMnist: v["fashion-mnist"], cifar10: v.cifar10, tfd: v.tfd },
   };
+}
+
+/** `--seed N`, or `--seeds 1,2,3` / `--seeds N` (seeds 1…N); default seed 1. */
+function parseSeeds(seed: string | undefined, seeds: string | undefined): number[] {
+  const integer = (text: string, flag: string) => {
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+      throw new UsageError(`${flag}: found "${text}"; expected a non-negative integer`);
+    }
+    return Number(text);
+  };
+  if (seed !== undefined && seeds !== undefined) {
+    throw new UsageError("give --seed or --seeds, not both");
+  }
+  if (seeds === undefined) return [seed === undefined ? 1 : integer(seed, "--seed")];
+  if (!seeds.includes(",")) {
+    const n = integer(seeds, "--seeds");
+    if (n < 1) {
+      throw new UsageError(`--seeds: found "${seeds}"; expected a count ≥ 1 or a list like 1,2,3`);
+    }
+    return Array.from({ length: n }, (_, i) => i + 1);
+  }
+  const list = seeds.split(",").map((t) => integer(t.trim(), "--seeds"));
+  if (new Set(list).size !== list.length) {
+    throw new UsageError(`--seeds: "${seeds}" repeats a seed`);
+  }
+  return list;
 }
 
 interface PlannedRun {
@@ -149,13 +176,15 @@ export async function main(args: string[]): Promise<number> {
   const folder = await import("../train/run-folder.ts");
   const { MissingDataError } = await import("../data/errors.ts");
   const { ProgressBar } = await import("./progress.ts");
-  const dirOf = (r: ResolvedConfig) => folder.runFolder(flags.out, r.experiment, flags.seed);
+  const dirOf = (r: ResolvedConfig, seed: number) =>
+    folder.runFolder(flags.out, r.experiment, seed);
+  const runs = flags.seeds.flatMap((seed) => plan.map((p) => ({ ...p, seed })));
 
   // Checkpoints to resume from, all checked before anything runs.
   const resumes = new Map<string, Checkpoint>();
   if (flags.resume) {
-    for (const { resolved } of plan) {
-      const dir = dirOf(resolved);
+    for (const { resolved, seed } of runs) {
+      const dir = dirOf(resolved, seed);
       const cp = folder.readCheckpoint(dir);
       if (!cp) {
         console.error(
@@ -163,7 +192,7 @@ export async function main(args: string[]): Promise<number> {
         );
         return 2;
       }
-      if (cp.header.configHash !== resolved.configHash || cp.header.seed !== flags.seed) {
+      if (cp.header.configHash !== resolved.configHash || cp.header.seed !== seed) {
         const started = folder.readRunConfig(dir);
         const changes = started ? folder.diffJson(started.config, resolved.config) : [];
         console.error(
@@ -185,17 +214,17 @@ export async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", onSignal);
   const skipped = new Map<string, string>();
   try {
-    for (const { resolved, dependency } of plan) {
-      const label = `${resolved.experiment} seed ${flags.seed}`;
-      const dir = dirOf(resolved);
+    for (const { resolved, dependency, seed } of runs) {
+      const label = `${resolved.experiment} seed ${seed}`;
+      const dir = dirOf(resolved, seed);
       if (dependency && folder.isCompleted(dir, resolved.configHash)) {
         console.log(`${label}: reusing the completed run in ${dir}`);
         continue;
       }
       const skip = async (reason: string) => {
-        skipped.set(resolved.experiment, reason);
+        skipped.set(`${seed}/${resolved.experiment}`, reason);
         await folder.clearRunFolder(dir);
-        await folder.writeSkipped(dir, resolved, flags.seed, reason);
+        await folder.writeSkipped(dir, resolved, seed, reason);
         console.log(`${label}: skipped: ${reason}`);
       };
 
@@ -203,12 +232,12 @@ export async function main(args: string[]): Promise<number> {
       let pretrained: Checkpoint | undefined;
       const before = resolved.config.generator.pretrained?.experiment;
       if (before) {
-        const why = skipped.get(before);
+        const why = skipped.get(`${seed}/${before}`);
         if (why) {
           await skip(`needs ${before}, which was skipped (${why})`);
           continue;
         }
-        pretrained = folder.readCheckpoint(folder.runFolder(flags.out, before, flags.seed)) ??
+        pretrained = folder.readCheckpoint(folder.runFolder(flags.out, before, seed)) ??
           undefined;
         if (!pretrained) {
           throw new Error(`${before} left no checkpoint for ${resolved.experiment} to build on`);
@@ -230,7 +259,7 @@ export async function main(args: string[]): Promise<number> {
       let result;
       try {
         result = await runExperiment(resolved, {
-          seed: flags.seed,
+          seed,
           backend: flags.backend,
           signal: controller.signal,
           resume,
