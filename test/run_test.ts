@@ -225,3 +225,38 @@ Deno.test("CLI --seeds runs every seed; each equals its single-seed run; bad see
   Deno.removeSync(out, { recursive: true });
   Deno.removeSync(single, { recursive: true });
 });
+
+Deno.test("CLI --dry-run checks configs and data, prints the plan, writes and trains nothing", async () => {
+  const out = Deno.makeTempDirSync();
+  Deno.removeSync(out);
+  const r = await runBench([
+    "gaussian-moments",
+    "tfd-mlp-pretrain",
+    "--dry-run",
+    "--seeds",
+    "2",
+    "--out",
+    out,
+    "--tfd",
+    "/nonexistent/TFD_48x48.mat",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /gaussian-moments \(paper, seeds 1,2\): ok: sampled gaussian data; 5000 iterations per seed/,
+  );
+  assert.match(
+    r.stdout,
+    /tfd-mlp-pretrain \(paper, seeds 1,2\): would be skipped: .*not publicly distributed/,
+  );
+  assert.throws(() => Deno.statSync(out), Deno.errors.NotFound);
+  const bad = Deno.makeTempDirSync();
+  Deno.writeFileSync(join(bad, "train-images-idx3-ubyte"), new Uint8Array(10));
+  const corrupt = await runBench(["mnist-mlp", "--dry-run", "--mnist", bad]);
+  assert.equal(corrupt.code, 1);
+  assert.match(
+    corrupt.stdout,
+    /mnist-mlp \(paper, seeds 1\): data error: .*train-images-idx3-ubyte/,
+  );
+  Deno.removeSync(bad, { recursive: true });
+});

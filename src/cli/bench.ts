@@ -31,6 +31,8 @@ options:
                     (VALUE is JSON if it parses as JSON, else a string; repeatable)
   --resume          continue each run from its checkpoint (refused if the config changed)
   --eval-only       with --resume: score the checkpoint as it is, without training further
+  --dry-run         validate every config and read every data source (checksums included),
+                    print the planned runs and their iterations, and train nothing
   --mnist DIR, --fashion-mnist DIR, --cifar10 PATH, --tfd FILE
                     read a data set from there instead of its default place
                     (TFD: also $GANBENCH_TFD; see deno task data)
@@ -48,6 +50,7 @@ interface Flags {
   overrides: string[];
   resume: boolean;
   evalOnly: boolean;
+  dryRun: boolean;
   data: DataSources;
 }
 
@@ -67,6 +70,7 @@ function parseFlags(args: string[]): Flags | null {
         set: { type: "string", multiple: true, default: [] },
         resume: { type: "boolean", default: false },
         "eval-only": { type: "boolean", default: false },
+        "dry-run": { type: "boolean", default: false },
         mnist: { type: "string" },
         "fashion-mnist": { type: "string" },
         cifar10: { type: "string" },
@@ -97,6 +101,7 @@ function parseFlags(args: string[]): Flags | null {
     overrides: v.set,
     resume: v.resume,
     evalOnly: v["eval-only"],
+    dryRun: v["dry-run"],
     data: { mnist: v.mnist, fashionMnist: v["fashion-mnist"], cifar10: v.cifar10, tfd: v.tfd },
   };
 }
@@ -179,6 +184,8 @@ export async function main(args: string[]): Promise<number> {
   const dirOf = (r: ResolvedConfig, seed: number) =>
     folder.runFolder(flags.out, r.experiment, seed);
   const runs = flags.seeds.flatMap((seed) => plan.map((p) => ({ ...p, seed })));
+
+  if (flags.dryRun) return await dryRun(plan, flags);
 
   // Checkpoints to resume from, all checked before anything runs.
   const resumes = new Map<string, Checkpoint>();
@@ -308,6 +315,40 @@ export async function main(args: string[]): Promise<number> {
     Deno.removeSignalListener("SIGTERM", onSignal);
   }
   return 0;
+}
+
+/** Reads each run's data (verifying checksums) and prints what would run; trains nothing. */
+async function dryRun(plan: PlannedRun[], flags: Flags): Promise<number> {
+  const { openRealData } = await import("../train/real-data.ts");
+  const { DataError, MissingDataError } = await import("../data/errors.ts");
+  const { Rng } = await import("../rng/streams.ts");
+  let corrupt = 0;
+  for (const { resolved } of plan) {
+    const { config } = resolved;
+    const t = config.training;
+    let line: string;
+    try {
+      const real = openRealData(config.data, new Rng(0), t.batchSize, flags.data);
+      const perIteration = t.update === "simultaneous" ? 1 : t.dSteps;
+      const iterations = t.budget.iterations ??
+        Math.ceil((t.budget.epochs! * real.batchesPerEpoch!) / perIteration);
+      const data = real.provenance
+        ? `${real.provenance.name}, ${real.provenance.trainCount} training images`
+        : `sampled ${config.data.kind} data`;
+      line = `ok: ${data}; ${iterations} iterations per seed`;
+    } catch (e) {
+      if (e instanceof MissingDataError) {
+        line = `would be skipped: ${e.message.replace(/\s*\n\s*/g, " ")}`;
+      } else if (e instanceof DataError) {
+        corrupt++;
+        line = `data error: ${e.message.replace(/\s*\n\s*/g, " ")}`;
+      } else throw e;
+    }
+    console.log(
+      `${resolved.experiment} (${resolved.profile}, seeds ${flags.seeds.join(",")}): ${line}`,
+    );
+  }
+  return corrupt ? 1 : 0;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
