@@ -75,10 +75,12 @@ export interface RunOptions {
 }
 
 type Scalars = Record<string, Tensor>;
+/** Dropout masks for each D layer's input (null: none), or undefined without dropout. */
+type Masks = (Tensor | null)[] | undefined;
 
 const HISTORY_SERIES = ["dLoss", "gLoss", "dReal", "dFake", "fakeMean", "fakeStd"] as const;
 
-export function emptyHistory(): History {
+function emptyHistory(): History {
   return { step: [], dLoss: [], gLoss: [], dReal: [], dFake: [], fakeMean: [], fakeStd: [] };
 }
 
@@ -180,12 +182,12 @@ export async function runExperiment(
     stream: string,
     step: number,
     rows: number,
-  ): (Tensor | null)[] | undefined =>
+  ): Masks =>
     dropout &&
     dropoutMaskValues(rng, D, dropout, stream, step, rows).map((m, i) =>
       m && tf.tensor(m, [rows, ...D.layers[i].inShape])
     );
-  const discriminate = (x: Tensor, masks?: (Tensor | null)[]) =>
+  const discriminate = (x: Tensor, masks: Masks) =>
     forward(D, discriminatorInput(dInput, x), { logits: true, masks });
   const realBatch = (step: number) => {
     const b = real.batch(step);
@@ -200,12 +202,12 @@ export async function runExperiment(
   const dObjective = (
     x: Tensor,
     fake: Tensor,
-    realMasks: unknown,
-    fakeMasks: unknown,
+    realMasks: Masks,
+    fakeMasks: Masks,
     stats?: Scalars,
   ) => {
-    const realLogits = discriminate(x, realMasks as (Tensor | null)[] | undefined);
-    const fakeLogits = discriminate(fake, fakeMasks as (Tensor | null)[] | undefined);
+    const realLogits = discriminate(x, realMasks);
+    const fakeLogits = discriminate(fake, fakeMasks);
     if (stats) {
       // kept: they must outlive the gradient scope; the loop disposes them
       stats.dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)));
@@ -213,7 +215,7 @@ export async function runExperiment(
     }
     return discriminatorLoss(realLogits, fakeLogits, training.dLoss) as tf.Scalar;
   };
-  const gObjective = (z: Tensor, masks: unknown, stats?: Scalars) => {
+  const gObjective = (z: Tensor, masks: Masks, stats?: Scalars) => {
     const fake = forward(G, z);
     if (stats) {
       const { mean, variance } = tf.moments(fake);
@@ -221,7 +223,7 @@ export async function runExperiment(
       stats.fakeStd = tf.keep(tf.sqrt(variance));
     }
     return generatorLoss(
-      discriminate(fake, masks as (Tensor | null)[] | undefined),
+      discriminate(fake, masks),
       training.objective,
     ) as tf.Scalar;
   };
@@ -247,7 +249,7 @@ export async function runExperiment(
     });
 
   // ---- Algorithm 1: one D update (G fixed), one G update (D fixed) ----
-  const discriminatorStep = (t: number, record: boolean): Scalars & { epoch?: never } =>
+  const discriminatorStep = (t: number, record: boolean): Scalars =>
     tf.tidy(() => {
       const { x, rows, epoch } = realBatch(t);
       const fake = forward(G, noise("train/z/d", t, rows));
@@ -304,8 +306,11 @@ export async function runExperiment(
   }
 
   /** Snapshot after `done` iterations; null when a weight is no longer finite. */
-  const checkpoint = async (done: number): Promise<Checkpoint | null> => {
-    const { tensors, values } = await captureTensors(stateTensors());
+  const checkpoint = async (
+    done: number,
+    captured?: Awaited<ReturnType<typeof captureTensors>>,
+  ): Promise<Checkpoint | null> => {
+    const { tensors, values } = captured ?? await captureTensors(stateTensors());
     if (!allFinite(values)) return null;
     return {
       header: {
@@ -347,6 +352,7 @@ export async function runExperiment(
       const fingerprintHere = done % fingerprintEvery === 0 || done === iterations;
       const record = done % training.logEvery === 0 || checkpointHere || fingerprintHere;
       let scalars: Scalars = {};
+      let captured: Awaited<ReturnType<typeof captureTensors>> | undefined;
       if (training.update === "simultaneous") {
         scalars = simultaneousStep(it, record);
       } else {
@@ -378,16 +384,13 @@ export async function runExperiment(
           break;
         }
         if (fingerprintHere) {
-          fingerprints.push(
-            fingerprint(done, await captureTensors(stateTensors()), values, [
-              gOpt.steps,
-              dOpt.steps,
-            ]),
-          );
+          // one read-back of the whole state serves the fingerprint and a checkpoint here
+          captured = await captureTensors(stateTensors());
+          fingerprints.push(fingerprint(done, captured, values, [gOpt.steps, dOpt.steps]));
         }
       }
       if (checkpointHere && options.onCheckpoint) {
-        const cp = await checkpoint(done);
+        const cp = await checkpoint(done, captured);
         if (!cp) {
           // a weight overflowed in this iteration: the previous checkpoint stays the last healthy one
           status = "diverged";
