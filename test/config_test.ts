@@ -226,7 +226,10 @@ Deno.test("CLI: unknown experiment lists the available ones; bad flags exit 2", 
   assert.match(r.stderr, /available: .*gaussian-moments/);
   r = await runBench(["gaussian-moments", "--backend", "tpu"]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--backend: found "tpu"; expected one of auto, webgpu, wasm, cpu/);
+  assert.match(
+    r.stderr,
+    /--backend: found "tpu"; expected one of auto, webgpu, wasm\+openblas, wasm, cpu/,
+  );
   r = await runBench(["gaussian-moments", "--seed", "-4"]);
   assert.equal(r.code, 2);
   r = await runBench(["gaussian-moments", "--frobnicate"]);

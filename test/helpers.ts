@@ -10,6 +10,7 @@ export function benchArgs(args: string[]): string[] {
     "--allow-write",
     "--allow-env",
     "--allow-run=git",
+    "--allow-ffi",
     "src/cli/bench.ts",
     ...args,
   ];

@@ -1,10 +1,14 @@
 /**
  * Backend choice. `auto` takes WebGPU only on a hardware adapter (a software fallback
- * adapter is ~25× slower than wasm here), else wasm, else the pure-JS cpu backend.
+ * adapter is ~25× slower than wasm here), else wasm with its matrix products on OpenBLAS
+ * (when Deno may use FFI and the library loads), else plain wasm, else the pure-JS cpu
+ * backend. `wasm` is always the plain one: results are tied to the path that made them.
  */
+import { configureWasmKernels } from "./wasm-kernels.ts";
+import { type BlasInfo, openBlas, openBlasUnavailableReason } from "./openblas.ts";
 import { tf } from "./tf.ts";
 
-export const BACKEND_CHOICES = ["auto", "webgpu", "wasm", "cpu"] as const;
+export const BACKEND_CHOICES = ["auto", "webgpu", "wasm+openblas", "wasm", "cpu"] as const;
 export type BackendChoice = typeof BACKEND_CHOICES[number];
 
 export interface AdapterInfo {
@@ -20,6 +24,16 @@ export interface BackendInfo {
   requested: BackendChoice;
   /** The WebGPU adapter when `name` is "webgpu", else null. */
   adapter: AdapterInfo | null;
+  /** OpenBLAS and its thread count when `name` is "wasm+openblas", else null. */
+  blas: BlasInfo | null;
+}
+
+export interface BackendOptions {
+  /**
+   * OpenBLAS threads for "wasm+openblas" (default 1). OpenBLAS splits its work by thread
+   * count and the sums round differently, so results are the same only at the same count.
+   */
+  blasThreads?: number;
 }
 
 interface GpuAdapterLike {
@@ -49,15 +63,20 @@ export async function queryWebGpuAdapter(): Promise<AdapterInfo | null> {
 }
 
 /** Activates a backend on the TF.js engine and says which one and on what adapter. */
-export async function selectBackend(requested: BackendChoice): Promise<BackendInfo> {
+export async function selectBackend(
+  requested: BackendChoice,
+  options: BackendOptions = {},
+): Promise<BackendInfo> {
   if (requested === "auto") {
     const adapter = await queryWebGpuAdapter();
     if (adapter && !adapter.isFallbackAdapter && await tf.setBackend("webgpu")) {
-      return { name: "webgpu", requested, adapter };
+      return { name: "webgpu", requested, adapter, blas: null };
     }
-    for (const name of ["wasm", "cpu"]) {
-      if (await tf.setBackend(name)) return { name, requested, adapter: null };
+    if (await tf.setBackend("wasm")) {
+      const blas = openBlas() ? setBlas(options) : (configureWasmKernels(null), null);
+      return { name: blas ? "wasm+openblas" : "wasm", requested, adapter: null, blas };
     }
+    if (await tf.setBackend("cpu")) return { name: "cpu", requested, adapter: null, blas: null };
     throw new Error("no TF.js backend could be initialised (tried webgpu, wasm, cpu)");
   }
   let adapter: AdapterInfo | null = null;
@@ -70,10 +89,25 @@ export async function selectBackend(requested: BackendChoice): Promise<BackendIn
       );
     }
   }
-  if (!await tf.setBackend(requested)) {
+  if (requested === "wasm+openblas" && !openBlas()) {
+    throw new Error(`--backend wasm+openblas: ${openBlasUnavailableReason()}`);
+  }
+  const tfName = requested === "wasm+openblas" ? "wasm" : requested;
+  if (!await tf.setBackend(tfName)) {
     throw new Error(`--backend ${requested}: the TF.js backend failed to initialise`);
   }
-  return { name: requested, requested, adapter };
+  let blas: BlasInfo | null = null;
+  if (tfName === "wasm") {
+    blas = requested === "wasm+openblas" ? setBlas(options) : (configureWasmKernels(null), null);
+  }
+  return { name: requested, requested, adapter, blas };
+}
+
+function setBlas(options: BackendOptions): BlasInfo {
+  const blas = openBlas()!;
+  blas.setThreads(options.blasThreads ?? 1);
+  configureWasmKernels(blas);
+  return blas.info();
 }
 
 /** Reads a tensor back on any backend (webgpu forbids synchronous reads). */

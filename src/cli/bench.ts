@@ -23,8 +23,11 @@ options:
   --seed N          root seed of every random stream (default 1)
   --seeds LIST      several seeds: "1,2,3", or a count N for seeds 1…N; runs every
                     experiment for each seed
-  --backend B       auto | webgpu | wasm | cpu (default auto: a hardware WebGPU
-                    adapter, else wasm, else cpu)
+  --backend B       auto | webgpu | wasm+openblas | wasm | cpu (default auto: a hardware
+                    WebGPU adapter, else wasm with OpenBLAS matrix products, else plain
+                    wasm, else cpu)
+  --blas-threads N  OpenBLAS threads per run on wasm+openblas (default 1); results are
+                    identical only at the same count, which result.json records
   --out DIR         output folder (default reports); runs go to DIR/<experiment>/seed-<N>/
   --profile P       apply a profile declared in the config, e.g. smoke (default paper)
   --set PATH=VALUE  override a config field, e.g. --set training.budget.iterations=100
@@ -45,6 +48,7 @@ interface Flags {
   experiments: string[];
   seeds: number[];
   backend: BackendChoice;
+  blasThreads: number;
   out: string;
   profile: string;
   overrides: string[];
@@ -65,6 +69,7 @@ function parseFlags(args: string[]): Flags | null {
         seed: { type: "string" },
         seeds: { type: "string" },
         backend: { type: "string", default: "auto" },
+        "blas-threads": { type: "string", default: "1" },
         out: { type: "string", default: "reports" },
         profile: { type: "string", default: "paper" },
         set: { type: "string", multiple: true, default: [] },
@@ -96,6 +101,7 @@ function parseFlags(args: string[]): Flags | null {
     experiments: parsed.positionals.length ? parsed.positionals : listConfigs(),
     seeds,
     backend: v.backend as BackendChoice,
+    blasThreads: positiveInteger("--blas-threads", v["blas-threads"]),
     out: v.out,
     profile: v.profile,
     overrides: v.set,
@@ -104,6 +110,13 @@ function parseFlags(args: string[]): Flags | null {
     dryRun: v["dry-run"],
     data: { mnist: v.mnist, fashionMnist: v["fashion-mnist"], cifar10: v.cifar10, tfd: v.tfd },
   };
+}
+
+function positiveInteger(flag: string, text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`${flag}: found "${text}"; expected an integer ≥ 1`);
+  }
+  return Number(text);
 }
 
 /** `--seed N`, or `--seeds 1,2,3` / `--seeds N` (seeds 1…N); default seed 1. */
@@ -268,6 +281,7 @@ export async function main(args: string[]): Promise<number> {
         result = await runExperiment(resolved, {
           seed,
           backend: flags.backend,
+          blasThreads: flags.blasThreads,
           signal: controller.signal,
           resume,
           pretrained,

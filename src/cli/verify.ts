@@ -47,7 +47,7 @@ export async function main(args: string[]): Promise<number> {
     options: { backend: { type: "string" } },
   });
   if (positionals.length !== 1) {
-    console.error("usage: deno task verify <run-dir> [--backend auto|webgpu|wasm|cpu]");
+    console.error(`usage: deno task verify <run-dir> [--backend ${BACKEND_CHOICES.join("|")}]`);
     return 2;
   }
   const dir = positionals[0];
@@ -76,7 +76,14 @@ export async function main(args: string[]): Promise<number> {
       undefined
     : undefined;
   console.error(`re-running ${recorded.experiment} seed ${recorded.seed} on ${backend} …`);
-  const again = await runExperiment(resolved, { seed: recorded.seed, backend, pretrained });
+  // the recorded OpenBLAS thread count: results depend on it
+  const blasThreads = recorded.backend.blas?.threads;
+  const again = await runExperiment(resolved, {
+    seed: recorded.seed,
+    backend,
+    blasThreads,
+    pretrained,
+  });
   const diff = firstDifference(recorded.fingerprints, again.fingerprints);
   if (diff === null) {
     console.log(

@@ -5,6 +5,11 @@
  * test, and wasm has no Conv2DBackpropFilter kernel at all. Each is checked against finite
  * differences in test/gradcheck_test.ts.
  */
+import {
+  blasKernelsActive,
+  maxoutBackwardWasm,
+  maxoutForwardWasm,
+} from "../backend/wasm-kernels.ts";
 import { type Tensor, tf } from "../backend/tf.ts";
 
 type GradFn = Parameters<typeof tf.customGrad>[0];
@@ -12,8 +17,16 @@ type GradFn = Parameters<typeof tf.customGrad>[0];
 const custom = <F extends (...args: any[]) => Tensor>(f: unknown): F =>
   tf.customGrad(f as GradFn) as unknown as F;
 
-/** x·W + b for x [B, in], W [in, out], b [out]. */
-export const dense = custom<(x: Tensor, W: Tensor, b: Tensor) => Tensor>(
+/**
+ * x·W + b for x [B, in], W [in, out], b [out]. On OpenBLAS, TF.js's own gradients: they
+ * read transposed operands in place and, unlike a customGrad, compute only the gradients
+ * the tape needs (no dx for data, no dW for the frozen network of a G step).
+ */
+export function dense(x: Tensor, W: Tensor, b: Tensor): Tensor {
+  return blasKernelsActive() ? tf.add(tf.matMul(x, W), b) : denseExplicitTransposes(x, W, b);
+}
+
+const denseExplicitTransposes = custom<(x: Tensor, W: Tensor, b: Tensor) => Tensor>(
   (x: Tensor, W: Tensor, b: Tensor, save: (t: Tensor[]) => void) => {
     save([x, W]);
     return {
@@ -30,6 +43,16 @@ export const dense = custom<(x: Tensor, W: Tensor, b: Tensor) => Tensor>(
     };
   },
 );
+
+/**
+ * The same values as `t`, invisible to gradients: a new tensor on `t`'s memory (no copy,
+ * no op on the tape), so a tape sees no path through it.
+ */
+export function detach(t: Tensor): Tensor {
+  const backend = tf.engine().backend as unknown as { incRef(dataId: object): void };
+  backend.incRef(t.dataId);
+  return tf.engine().makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+}
 
 /**
  * Maxout over contiguous groups of the last axis: [..., units·pieces] → [..., units],
@@ -54,13 +77,16 @@ const makeMaxout = (pieces: number) =>
   custom<(z: Tensor) => Tensor>((z: Tensor, save: (t: Tensor[]) => void) => {
     const shape = z.shape;
     const units = shape[shape.length - 1] / pieces;
-    const grouped = tf.reshape(z, [...shape.slice(0, -1), units, pieces]);
-    const value = tf.max(grouped, -1);
-    const winner = tf.argMax(grouped, -1);
+    const onHeap = maxoutForwardWasm(z, pieces);
+    const grouped = onHeap ? null : tf.reshape(z, [...shape.slice(0, -1), units, pieces]);
+    const value = onHeap?.value ?? tf.max(grouped!, -1);
+    const winner = onHeap?.winner ?? tf.argMax(grouped!, -1);
     save([winner]);
     return {
       value,
       gradFunc: (dy: Tensor, [w]: Tensor[]) => {
+        const scattered = maxoutBackwardWasm(dy, w, pieces, shape);
+        if (scattered) return [scattered];
         // tf.oneHot with a float dtype returns zeros on wasm 4.22: build it as int, then cast
         const mask = tf.cast(tf.oneHot(w as tf.Tensor1D, pieces), "float32");
         return [tf.reshape(tf.mul(mask, tf.expandDims(dy, -1)), shape)];

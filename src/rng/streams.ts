@@ -72,6 +72,28 @@ export class Draw {
     return this.#buf[this.#pos++];
   }
 
+  /** The next n uint32 of the stream, in order: whole blocks go straight into the result. */
+  uint32s(n: number): Uint32Array {
+    const out = new Uint32Array(n);
+    let i = 0;
+    while (i < n && this.#pos < 4) out[i++] = this.#buf[this.#pos++];
+    for (; i + 4 <= n; i += 4) {
+      const b = this.#block++;
+      philox4x32(
+        b >>> 0,
+        Math.floor(b / TWO_POW_32) >>> 0,
+        this.stepLo,
+        this.stepHi,
+        this.k0,
+        this.k1,
+        out,
+        i,
+      );
+    }
+    while (i < n) out[i++] = this.nextUint32();
+    return out;
+  }
+
   /** Uniform on [0, 1) with 24 bits, so the value is exact in float32. */
   nextFloat24(): number {
     return (this.nextUint32() >>> 8) * TWO_POW_M24;
@@ -85,9 +107,9 @@ export class Draw {
 
   /** n draws from U[low, high). */
   uniform(n: number, low = 0, high = 1): Float32Array {
-    const out = new Float32Array(n);
+    const out = new Float32Array(n), bits = this.uint32s(n);
     const span = high - low;
-    for (let i = 0; i < n; i++) out[i] = low + span * this.nextFloat24();
+    for (let i = 0; i < n; i++) out[i] = low + span * ((bits[i] >>> 8) * TWO_POW_M24);
     return out;
   }
 
@@ -106,8 +128,8 @@ export class Draw {
 
   /** n independent Bernoulli(p) draws as 0/1 (e.g. dropout keep masks). */
   bernoulli(n: number, p: number): Float32Array {
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.nextFloat24() < p ? 1 : 0;
+    const out = new Float32Array(n), bits = this.uint32s(n);
+    for (let i = 0; i < n; i++) out[i] = (bits[i] >>> 8) * TWO_POW_M24 < p ? 1 : 0;
     return out;
   }
 

@@ -1,5 +1,5 @@
 /** What a run produces: the contents of result.json. Reports read only this. */
-import type { AdapterInfo } from "../backend/select.ts";
+import type { BackendInfo } from "../backend/select.ts";
 import type { Versions } from "../backend/versions.ts";
 import type { ResolvedConfig } from "../config/load.ts";
 import type { ParzenEstimate } from "../metrics/parzen.ts";
@@ -48,11 +48,14 @@ export interface Result {
   seed: number;
   config: ResolvedConfig["config"];
   configHash: string;
-  backend: { name: string; requested: string; adapter: AdapterInfo | null };
+  /** `blas` is absent in results written before the OpenBLAS path existed. */
+  backend: BackendInfo;
   versions: Versions;
   /** The data set read (files with their SHA-256), or null for sampled data. */
   data: DataProvenance | null;
   parameters: { generator: number; discriminator: number };
+  /** Matrix-product FLOPs one iteration needs (src/models/flops.ts); absent in older results. */
+  modelFlopsPerIteration?: number;
   /** For a stacked stage: the run whose generator it started from. */
   pretrainedFrom: { experiment: string; configHash: string; iteration: number } | null;
   status: "completed" | "diverged";

@@ -26,6 +26,8 @@ import {
   networkParams,
   parameterCount,
 } from "../models/network.ts";
+import { iterationFlops } from "../models/flops.ts";
+import { detach } from "../models/ops.ts";
 import { Rng } from "../rng/streams.ts";
 import {
   allFinite,
@@ -60,6 +62,8 @@ export interface Progress {
 export interface RunOptions {
   seed: number;
   backend?: BackendChoice;
+  /** OpenBLAS threads on "wasm+openblas" (default 1; results depend on it). */
+  blasThreads?: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
   /** Receives a checkpoint every `training.checkpointEvery` iterations, at the end, and on abort. */
@@ -90,7 +94,9 @@ export async function runExperiment(
 ): Promise<Result> {
   const startedAt = new Date();
   const t0 = performance.now();
-  const backend = await selectBackend(options.backend ?? "auto");
+  const backend = await selectBackend(options.backend ?? "auto", {
+    blasThreads: options.blasThreads,
+  });
   const versions = await collectVersions();
   const { config } = resolved;
   const training = config.training;
@@ -215,8 +221,9 @@ export async function runExperiment(
     }
     return discriminatorLoss(realLogits, fakeLogits, training.dLoss) as tf.Scalar;
   };
-  const gObjective = (z: Tensor, masks: Masks, stats?: Scalars) => {
-    const fake = forward(G, z);
+  const gObjective = (z: Tensor, masks: Masks, stats?: Scalars) =>
+    gObjectiveOf(forward(G, z), masks, stats);
+  const gObjectiveOf = (fake: Tensor, masks: Masks, stats?: Scalars) => {
     if (stats) {
       const { mean, variance } = tf.moments(fake);
       stats.fakeMean = tf.keep(mean);
@@ -236,16 +243,28 @@ export async function runExperiment(
       const realMasks = dropoutMasks("D/dropout/real", t, rows);
       const fakeMasks = dropoutMasks("D/dropout/fake", t, rows);
       const stats: Scalars = {};
-      // both gradients at the current parameters, then both updates
-      const d = tf.variableGrads(
-        () => dObjective(x, forward(G, z), realMasks, fakeMasks, record ? stats : undefined),
-        dVars,
-      );
-      const g = tf.variableGrads(() => gObjective(z, fakeMasks, record ? stats : undefined), gVars);
-      dOpt.step(dVars.map((v) => d.grads[v.name]), epoch);
+      // Both gradients at the current parameters, then both updates. One G forward serves
+      // both: D's gradients are taken inside G's tape on a detached copy of G(z), so D's
+      // tape stops at the samples and G's tape never reaches D's weights.
+      let d: ReturnType<typeof tf.variableGrads> | undefined;
+      const g = tf.variableGrads(() => {
+        const fake = forward(G, z);
+        d = tf.variableGrads(
+          () => dObjective(x, detach(fake), realMasks, fakeMasks, record ? stats : undefined),
+          dVars,
+        );
+        // kept past G's forward scope, then disposed below (a recorded loss by the loop)
+        tf.keep(d.value);
+        for (const grad of Object.values(d.grads)) tf.keep(grad);
+        return gObjectiveOf(fake, fakeMasks, record ? stats : undefined);
+      }, gVars);
+      dOpt.step(dVars.map((v) => d!.grads[v.name]), epoch);
       gOpt.step(gVars.map((v) => g.grads[v.name]), epoch);
       afterUpdate();
-      return record ? { ...stats, dLoss: d.value, gLoss: g.value } : {};
+      const dValue = d!.value;
+      if (!record) dValue.dispose();
+      tf.dispose(Object.values(d!.grads));
+      return record ? { ...stats, dLoss: dValue, gLoss: g.value } : {};
     });
 
   // ---- Algorithm 1: one D update (G fixed), one G update (D fixed) ----
@@ -432,6 +451,12 @@ export async function runExperiment(
         }
         : null,
       parameters: { generator: parameterCount(G), discriminator: parameterCount(D) },
+      modelFlopsPerIteration: iterationFlops(
+        config,
+        G,
+        D,
+        dInput.kind === "identity" ? batchSize : 1,
+      ),
       status,
       divergedAt,
       resumedFrom: options.resume ? start : null,

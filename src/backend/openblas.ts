@@ -1,0 +1,130 @@
+/**
+ * OpenBLAS through Deno's FFI: `cblas_sgemm` on float32 views, zero-copy (a view of the
+ * wasm heap is passed as a pointer in place). platform-notes.md: ~188 GFLOP/s on these
+ * two cores against ~26 for the wasm backend's own matMul.
+ *
+ * Available only when Deno has `--allow-ffi` and the shared library loads (Debian
+ * `libopenblas0`; `GANBENCH_OPENBLAS=/path/to/libopenblas.so` picks another build).
+ */
+
+/** The library's identity and thread count, recorded with every result. */
+export interface BlasInfo {
+  library: string;
+  /** `openblas_get_config()`, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64". */
+  config: string;
+  /** The kernel family OpenBLAS chose for this CPU (its results depend on it). */
+  core: string;
+  threads: number;
+}
+
+const SYMBOLS = {
+  cblas_sgemm: {
+    parameters: [
+      "i32", // order
+      "i32", // transA
+      "i32", // transB
+      "i32", // M
+      "i32", // N
+      "i32", // K
+      "f32", // alpha
+      "buffer", // A
+      "i32", // lda
+      "buffer", // B
+      "i32", // ldb
+      "f32", // beta
+      "buffer", // C
+      "i32", // ldc
+    ],
+    result: "void",
+  },
+  openblas_set_num_threads: { parameters: ["i32"], result: "void" },
+  openblas_get_num_threads: { parameters: [], result: "i32" },
+  openblas_get_config: { parameters: [], result: "pointer" },
+  openblas_get_corename: { parameters: [], result: "pointer" },
+} as const;
+
+const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+
+export interface OpenBlas {
+  info(): BlasInfo;
+  /**
+   * C[M×N] = op(A)·op(B), row-major, where op transposes when asked; A is [M, K] (or
+   * [K, M] transposed), B is [K, N] (or [N, K]). The arrays may be views of any buffer.
+   */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    A: Float32Array,
+    B: Float32Array,
+    C: Float32Array,
+  ): void;
+  /**
+   * OpenBLAS's thread count. Its results depend on it (the work is split differently),
+   * so it is part of a result's identity: see README "Performance".
+   */
+  setThreads(n: number): void;
+}
+
+let loaded: OpenBlas | null | undefined;
+let loadError = "";
+
+/** The library, or null (with `openBlasUnavailableReason()` saying why). Loaded once. */
+export function openBlas(): OpenBlas | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
+    loadError = "Deno runs without --allow-ffi";
+    return null;
+  }
+  const path = Deno.env.get("GANBENCH_OPENBLAS") || "libopenblas.so.0";
+  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  try {
+    lib = Deno.dlopen(path, SYMBOLS);
+  } catch (e) {
+    loadError = `${path} could not be loaded (${(e as Error).message.split("\n")[0]}); ` +
+      "on Debian/Ubuntu: apt-get install libopenblas0";
+    return null;
+  }
+  const s = lib.symbols;
+  const cString = (p: Deno.PointerValue) => p ? new Deno.UnsafePointerView(p).getCString() : "";
+  const config = cString(s.openblas_get_config()).trim();
+  const core = cString(s.openblas_get_corename()).trim();
+  s.openblas_set_num_threads(1);
+  loaded = {
+    info: () => ({ library: path, config, core, threads: s.openblas_get_num_threads() }),
+    sgemm(transA, transB, M, N, K, A, B, C) {
+      if (A.length < M * K || B.length < K * N || C.length < M * N) {
+        throw new RangeError(`sgemm ${M}×${K}·${K}×${N}: an operand is too short`);
+      }
+      s.cblas_sgemm(
+        ROW_MAJOR,
+        transA ? TRANS : NO_TRANS,
+        transB ? TRANS : NO_TRANS,
+        M,
+        N,
+        K,
+        1,
+        A,
+        transA ? M : K,
+        B,
+        transB ? K : N,
+        0,
+        C,
+        N,
+      );
+    },
+    setThreads(n) {
+      if (!Number.isInteger(n) || n < 1) throw new RangeError(`BLAS threads must be ≥ 1, got ${n}`);
+      s.openblas_set_num_threads(n);
+    },
+  };
+  return loaded;
+}
+
+export function openBlasUnavailableReason(): string {
+  openBlas();
+  return loadError;
+}

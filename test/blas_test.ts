@@ -1,0 +1,263 @@
+/**
+ * The OpenBLAS path (wasm+openblas) and the wasm kernel replacements: products against
+ * the cpu backend, exact equality where nothing may change, determinism per thread count,
+ * flat memory, the fallback without FFI, and the FLOP count against a hand computation.
+ */
+import assert from "node:assert/strict";
+import { openBlas, openBlasUnavailableReason } from "../src/backend/openblas.ts";
+import { selectBackend } from "../src/backend/select.ts";
+import { tf } from "../src/backend/tf.ts";
+import { blasCounters, blasKernelsActive } from "../src/backend/wasm-kernels.ts";
+import { loadConfig } from "../src/config/load.ts";
+import { maxout } from "../src/models/ops.ts";
+import { runExperiment } from "../src/train/run.ts";
+import { runBench } from "./helpers.ts";
+
+const blas = openBlas();
+const ignore = blas === null;
+if (ignore) {
+  console.warn(`OpenBLAS tests skipped: ${openBlasUnavailableReason()} (Debian: libopenblas0)`);
+}
+
+const MNIST_SHORT = [
+  'training.budget={"iterations":6}',
+  "training.logEvery=2",
+  "metrics.samples=100",
+  "metrics.parzen=null",
+  "metrics.classifier=null",
+  "metrics.nearestTraining=null",
+];
+
+async function valuesOn(
+  backend: "cpu" | "wasm" | "wasm+openblas",
+  f: () => tf.Tensor,
+): Promise<Float32Array> {
+  await selectBackend(backend);
+  const t = f();
+  const v = await t.data() as Float32Array;
+  t.dispose();
+  return v;
+}
+
+/** Deterministic pseudo-random values without touching any backend. */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out[i] = x / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+Deno.test({
+  name: "matMul on OpenBLAS equals the cpu backend: transposes, batches, broadcast, empty",
+  ignore,
+  async fn() {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[100, 784], [784, 1200], false, false],
+      [[100, 1200], [784, 1200], false, true],
+      [[100, 784], [100, 1200], true, false],
+      [[37, 53], [91, 37], true, true],
+      [[3, 5, 7], [3, 7, 2], false, false],
+      [[3, 5, 7], [7, 2], false, false],
+      [[1, 5, 7], [4, 2, 7], false, true],
+      [[5, 0], [0, 3], false, false],
+    ];
+    for (const [sa, sb, ta, tb] of cases) {
+      const a = values(sa.reduce((p, d) => p * d, 1), 1);
+      const b = values(sb.reduce((p, d) => p * d, 1), 2);
+      const product = () => tf.matMul(tf.tensor(a, sa), tf.tensor(b, sb), ta, tb);
+      const want = await valuesOn("cpu", product);
+      const got = await valuesOn("wasm+openblas", product);
+      assert.equal(got.length, want.length);
+      const k = ta ? sa.at(-2)! : sa.at(-1)!;
+      for (let i = 0; i < want.length; i++) {
+        // float32 sums of k products of magnitude ≤ 0.25, in another order
+        assert.ok(
+          Math.abs(got[i] - want[i]) <= 1e-6 * k,
+          `${sa}·${sb}[${i}]: ${got[i]} vs ${want[i]}`,
+        );
+      }
+      if (want.length === 15) assert.ok(got.every((v) => v === 0), "an empty inner product is 0");
+    }
+  },
+});
+
+Deno.test({
+  name: "the kernel counts its FLOPs, and plain wasm gets its own kernel back",
+  ignore,
+  async fn() {
+    const a = values(64 * 32, 3), b = values(32 * 16, 4);
+    const product = () => tf.matMul(tf.tensor(a, [64, 32]), tf.tensor(b, [32, 16]));
+    const before = blasCounters();
+    const onBlas = await valuesOn("wasm+openblas", product);
+    assert.ok(blasKernelsActive());
+    const after = blasCounters();
+    assert.equal(after.calls - before.calls, 1);
+    assert.equal(after.flops - before.flops, 2 * 64 * 32 * 16);
+    const onWasm = await valuesOn("wasm", product);
+    assert.ok(!blasKernelsActive());
+    assert.equal(blasCounters().calls, after.calls, "plain wasm must not call OpenBLAS");
+    const onCpu = await valuesOn("cpu", product);
+    for (let i = 0; i < onCpu.length; i++) {
+      assert.ok(Math.abs(onWasm[i] - onCpu[i]) <= 1e-5 && Math.abs(onBlas[i] - onCpu[i]) <= 1e-5);
+    }
+  },
+});
+
+Deno.test("wasm's shared Identity: a clone outlives its source, values intact", async () => {
+  await selectBackend("wasm");
+  const source = tf.tensor([1, 2, 3, 4], [2, 2]);
+  const copy = tf.clone(source);
+  source.dispose();
+  assert.deepEqual([...await copy.data()], [1, 2, 3, 4]);
+  copy.dispose();
+});
+
+Deno.test("maxout on the wasm heap equals tf.max / tf.argMax on the cpu backend, values and gradients", async () => {
+  // ties included: the gradient goes to the first maximal piece
+  const z = Float32Array.from(values(6 * 20, 5), (v, i) => i % 7 === 0 ? 0.25 : v);
+  z[3] = z[4] = 0.49; // a tie within one group of 5
+  const run = async (backend: "cpu" | "wasm") => {
+    await selectBackend(backend);
+    const x = tf.tensor(z, [6, 20]);
+    const dy = tf.tensor(values(6 * 4, 6), [6, 4]);
+    const value = maxout(x, 5);
+    const grads = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(maxout(t, 5), dy)))([x]);
+    const out = [await value.data() as Float32Array, await grads[0].data() as Float32Array];
+    tf.dispose([x, dy, value, ...grads]);
+    return out;
+  };
+  const [cpuValue, cpuGrad] = await run("cpu");
+  const [wasmValue, wasmGrad] = await run("wasm");
+  // equal as numbers (the one-hot product writes −0 where the scatter writes 0)
+  const numbers = (a: Float32Array) => [...a].map((v) => v + 0);
+  assert.deepEqual(numbers(wasmValue), numbers(cpuValue));
+  assert.deepEqual(numbers(wasmGrad), numbers(cpuGrad));
+});
+
+Deno.test({
+  name: "wasm+openblas: same config + seed + thread count → identical fingerprints; recorded",
+  ignore,
+  async fn() {
+    const config = loadConfig("mnist-mlp", { profile: "smoke", overrides: MNIST_SHORT });
+    const a = await runExperiment(config, { seed: 4, backend: "wasm+openblas" });
+    const b = await runExperiment(config, { seed: 4, backend: "wasm+openblas" });
+    assert.deepEqual(a.fingerprints, b.fingerprints);
+    assert.deepEqual(a.history, b.history);
+    assert.equal(a.backend.name, "wasm+openblas");
+    assert.equal(a.backend.blas?.threads, 1);
+    assert.match(a.backend.blas?.config ?? "", /^OpenBLAS \d+\.\d+/);
+    // the plain path is a different backend: close, not equal
+    const w = await runExperiment(config, { seed: 4, backend: "wasm" });
+    assert.equal(w.backend.blas, null);
+    assert.notDeepEqual(w.fingerprints, a.fingerprints);
+    w.history.dLoss.forEach((v, i) =>
+      assert.ok(
+        Math.abs(v - a.history.dLoss[i]) < 1e-3,
+        `dLoss[${i}]: ${v} vs ${a.history.dLoss[i]}`,
+      )
+    );
+  },
+});
+
+Deno.test({
+  name: "wasm+openblas: tensors and wasm heap flat over 150 mnist-mlp iterations",
+  ignore,
+  async fn() {
+    const config = loadConfig("mnist-mlp", {
+      profile: "smoke",
+      overrides: [...MNIST_SHORT, 'training.budget={"iterations":150}', "training.logEvery=10"],
+    });
+    const seen: { tensors: number; bytes: number }[] = [];
+    await runExperiment(config, {
+      seed: 1,
+      backend: "wasm+openblas",
+      onProgress: (p) => {
+        if (p.iteration % 10 === 0) {
+          const m = tf.memory();
+          seen.push({ tensors: m.numTensors, bytes: m.numBytes });
+        }
+      },
+    });
+    const later = seen.slice(2);
+    assert.ok(later.length >= 10);
+    assert.ok(later.every((s) => s.tensors === later[0].tensors), JSON.stringify(later));
+    assert.ok(later.every((s) => s.bytes === later[0].bytes), JSON.stringify(later));
+  },
+});
+
+Deno.test("without --allow-ffi: auto falls back to plain wasm; asking for OpenBLAS says why", async () => {
+  const out = Deno.makeTempDirSync();
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run=git",
+      "src/cli/bench.ts",
+      "gaussian-moments",
+      "--set",
+      "training.budget.iterations=2",
+      "--set",
+      "metrics.samples=100",
+      "--out",
+      out,
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const r = await cmd.output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  const result = JSON.parse(Deno.readTextFileSync(`${out}/gaussian-moments/seed-1/result.json`));
+  assert.equal(result.backend.name, "wasm");
+  assert.equal(result.backend.blas, null);
+  const refused = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-run=git"].concat([
+      "src/cli/bench.ts",
+      "gaussian-moments",
+      "--backend",
+      "wasm+openblas",
+      "--out",
+      out,
+    ]),
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.notEqual(refused.code, 0);
+  assert.match(
+    new TextDecoder().decode(refused.stderr),
+    /wasm\+openblas: Deno runs without --allow-ffi/,
+  );
+});
+
+Deno.test({
+  name: "bench --blas-threads 2 is recorded, and refused when not a positive integer",
+  ignore,
+  async fn() {
+    const out = Deno.makeTempDirSync();
+    const args = ["gaussian-moments", "--set", "training.budget.iterations=2", "--out", out];
+    const r = await runBench([...args, "--blas-threads", "2"]);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(Deno.readTextFileSync(`${out}/gaussian-moments/seed-1/result.json`));
+    assert.equal(result.backend.name, "wasm+openblas");
+    assert.equal(result.backend.blas.threads, 2);
+    const bad = await runBench([...args, "--blas-threads", "0"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--blas-threads: found "0"; expected an integer ≥ 1/);
+  },
+});
+
+Deno.test("model FLOPs of the paper's MNIST iteration equal the hand count", async () => {
+  // G 100→1200→1200→784: 2,500,800 MACs per example; D 784→1200 (maxout 240×5)→1200→1:
+  // 1,229,040, first layer 940,800. Batch 100, simultaneous update:
+  // G fwd 500,160,000 + D real & fake (fwd + weight grads + hidden-input grads)
+  // 2 × 549,264,000 + D to its input for G 245,808,000 + G backward 976,320,000.
+  const config = loadConfig("mnist-mlp", { profile: "smoke", overrides: MNIST_SHORT });
+  const r = await runExperiment(config, { seed: 1, backend: "wasm" });
+  assert.equal(r.modelFlopsPerIteration, 2_820_816_000);
+});
