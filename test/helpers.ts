@@ -11,6 +11,7 @@ export function benchArgs(args: string[]): string[] {
     "--allow-env",
     "--allow-run=git",
     "--allow-ffi",
+    "--allow-sys=homedir",
     "src/cli/bench.ts",
     ...args,
   ];

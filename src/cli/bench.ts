@@ -289,6 +289,7 @@ export async function main(args: string[]): Promise<number> {
           data: flags.data,
           onProgress: (p) => bar.update(p),
           onCheckpoint: (cp) => folder.writeCheckpoint(dir, cp),
+          onFigure: (f) => folder.writeFigure(dir, f),
         });
       } catch (e) {
         bar.finish();
@@ -328,6 +329,8 @@ export async function main(args: string[]): Promise<number> {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }
+  const { writeIndexPage } = await import("../report/build.ts");
+  console.log(`index of every run in ${flags.out}: ${await writeIndexPage(flags.out)}`);
   return 0;
 }
 

@@ -1,122 +1,353 @@
 /**
- * A minimal, self-contained run page: provenance, metrics, loss and D-output curves, and
- * (for 1-D experiments) real vs. generated histograms. No scripts, no network.
+ * One run's page, from its result.json and the figures in its folder: provenance and the
+ * resolved config; metrics, the Parzen estimate beside Table 1; loss and D-output curves;
+ * samples of the fixed latent batch through training; the paper's Figures 1, 2 and 3.
  */
+import type { DensitySnapshot } from "../train/figures.ts";
 import type { Result } from "../train/result.ts";
+import { barSpec, COLORS, lineSpec, points } from "./charts.ts";
 import { escapeHtml, formatNumber } from "./html.ts";
-import { histogramChart, lineChart } from "./svg.ts";
+import { ChartSet, dataUri, renderPage } from "./page.ts";
+import type { RunData } from "./run-data.ts";
 
-export function renderRunPage(r: Result): string {
-  const h = r.history;
+export const PAPER = "Goodfellow et al., Generative Adversarial Nets, NIPS 2014 (arXiv:1406.2661)";
+
+/** Pixels per image pixel when sample grids are shown (they are stored at native size). */
+const ZOOM = 2;
+
+function keyValueTable(rows: [string, string][]): string {
+  return `<table class="kv">${
+    rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("")
+  }</table>`;
+}
+
+/** A metric cell: the rounded number shown, the exact value in data-value (tests read it). */
+export function numberCell(x: number | null | undefined, key = ""): string {
+  const exact = typeof x === "number" ? String(x) : "";
+  return `<td class="num"${key ? ` data-metric="${escapeHtml(key)}"` : ""} data-value="${
+    escapeHtml(exact)
+  }">${formatNumber(x)}</td>`;
+}
+
+export function provenanceRows(r: Result): [string, string][] {
   const adapter = r.backend.adapter
     ? ` (${r.backend.adapter.description}${
       r.backend.adapter.isFallbackAdapter ? ", software fallback" : ""
     })`
     : "";
-  const rows: [string, string][] = [
+  const trained = r.evaluatedAtIteration ?? r.history.step.at(-1) ?? 0;
+  return [
     ["status", r.status + (r.divergedAt ? ` at iteration ${r.divergedAt}` : "")],
+    ["reproduces", PAPER],
     ["seed", String(r.seed)],
     ["profile", r.profile],
-    ["backend", r.backend.name + adapter],
+    [
+      "iterations",
+      `${trained} of ${r.iterations}` + (r.resumedFrom ? ` (resumed at ${r.resumedFrom})` : ""),
+    ],
+    ["backend", `${r.backend.name}${adapter} (requested: ${r.backend.requested})`],
     [
       "versions",
-      `deno ${r.versions.deno}, tfjs ${r.versions.tfjs}, ganbench ${
+      `deno ${r.versions.deno}, V8 ${r.versions.v8}, TF.js ${r.versions.tfjs}, ganbench ${
         r.versions.ganbench ?? "unknown"
       }`,
     ],
+    [
+      "data",
+      r.data
+        ? `${r.data.name} (${r.data.trainSplit}, ${r.data.trainCount} examples, ${r.data.scale})`
+        : "sampled",
+    ],
+    [
+      "parameters",
+      `G ${r.parameters.generator.toLocaleString("en")}, D ${
+        r.parameters.discriminator.toLocaleString("en")
+      }`,
+    ],
+    ...(r.pretrainedFrom
+      ? [
+        [
+          "pretrained from",
+          `${r.pretrainedFrom.experiment} at iteration ${r.pretrainedFrom.iteration} (config ${
+            r.pretrainedFrom.configHash.slice(0, 12)
+          })`,
+        ] as [string, string],
+      ]
+      : []),
     ["config hash", r.configHash],
     ["started", r.startedAt],
     ["wall time", `${r.wallSeconds.toFixed(1)} s`],
   ];
-  const metricRows = Object.entries(r.metrics).map(([k, v]) =>
-    `<tr><th>${escapeHtml(k)}</th><td>${formatNumber(v)}</td></tr>`
+}
+
+function parzenSection(r: Result, charts: ChartSet): Promise<string> | string {
+  const p = r.parzen;
+  if (!p) return "";
+  const rows = [
+    `<tr><th>this run</th>${numberCell(p.mean, "parzen.mean")}${numberCell(p.se, "parzen.se")}${
+      numberCell(p.sigma, "parzen.sigma")
+    }<td></td></tr>`,
+  ];
+  if (p.paper) {
+    rows.push(
+      `<tr><th>paper, Table 1 (Adversarial nets)</th>${numberCell(p.paper.mean)}${
+        numberCell(p.paper.se)
+      }<td class="num">—</td><td>difference ${formatNumber(p.paper.delta)} nats = <b>${
+        formatNumber(p.paper.standardErrors)
+      }</b> standard errors of the difference</td></tr>`,
+    );
+  }
+  if (p.trainingSetReference) {
+    const t = p.trainingSetReference;
+    rows.push(
+      `<tr><th>training images as centres (a perfect memoriser)</th>${numberCell(t.mean)}${
+        numberCell(t.se)
+      }${numberCell(t.sigma)}<td></td></tr>`,
+    );
+  }
+  const alarms = p.alarms.length
+    ? `<ul class="alarms">${p.alarms.map((a) => `<li>${escapeHtml(a)}</li>`).join("")}</ul>`
+    : "";
+  return charts.figure(
+    lineSpec(
+      "Parzen: mean validation log-likelihood over σ",
+      "σ (log scale)",
+      "mean log-likelihood (nats)",
+      [{
+        label: "validation",
+        color: COLORS.d,
+        data: points(p.sigmaCurve.map((c) => c.sigma), p.sigmaCurve.map((c) => c.validationLL)),
+      }],
+      { xLog: true },
+    ),
+    `σ = ${
+      formatNumber(p.sigma)
+    } has the highest mean log-likelihood on ${p.validationCount} validation images.`,
+  ).then((chart) =>
+    `<h2>Parzen-window log-likelihood</h2>
+<p>${p.centreCount.toLocaleString("en")} generator samples as kernel centres, σ chosen on ${
+      p.validationCount.toLocaleString("en")
+    } validation images, mean over ${
+      p.testCount.toLocaleString("en")
+    } test images (nats; ± is the standard error over test images).</p>
+<table class="parzen"><thead><tr><th></th><th class="num">mean</th><th class="num">SE</th><th class="num">σ</th><th></th></tr></thead><tbody>${
+      rows.join("")
+    }</tbody></table>
+${alarms}${chart}`
   );
-  const charts = [
-    lineChart(h.step, [
-      { label: "D loss", color: "#1f77b4", y: h.dLoss },
-      { label: "G loss", color: "#d62728", y: h.gLoss },
-    ], "Losses over iterations"),
-    lineChart(h.step, [
-      { label: "D(x)", color: "#2ca02c", y: h.dReal },
-      { label: "D(G(z))", color: "#9467bd", y: h.dFake },
-    ], "Discriminator outputs over iterations"),
+}
+
+/** Per-unit-x density of counts over [low, high) (the two overflow bins count in the total). */
+function densityPoints(low: number, high: number, counts: number[]): { x: number; y: number }[] {
+  const bins = counts.length - 2, width = (high - low) / bins;
+  const total = counts.reduce((a, b) => a + b, 0) || 1;
+  return counts.slice(1, -1).map((c, i) => ({
+    x: low + (i + 0.5) * width,
+    y: c / (total * width),
+  }));
+}
+
+const normalPdf = (x: number, mean: number, std: number) =>
+  Math.exp(-0.5 * ((x - mean) / std) ** 2) / (std * Math.sqrt(2 * Math.PI));
+
+/** Figure 1: real density, generated density and D over x at four points of training. */
+async function figure1(r: Result, snaps: DensitySnapshot[], charts: ChartSet): Promise<string> {
+  if (!snaps.length || r.config.data.kind !== "gaussian") return "";
+  const { mean, std } = r.config.data;
+  const picks = [...new Set([0, 1, 2, 3].map((k) => Math.round((k * (snaps.length - 1)) / 3)))];
+  const probe = snaps[0].probe === "pointwise" ? "D(x)" : `D of a batch from N(x, ${std}²)`;
+  const panels = [];
+  for (const [n, k] of picks.entries()) {
+    const s = snaps[k];
+    panels.push(
+      await charts.figure(lineSpec(
+        `(${"abcd"[n]}) after ${s.iteration} iterations`,
+        "x",
+        "density / D",
+        [
+          {
+            label: "real density",
+            color: COLORS.real,
+            dash: [2, 3],
+            data: s.x.map((x) => ({ x, y: normalPdf(x, mean, std) })),
+          },
+          {
+            label: "generated density",
+            color: COLORS.generated,
+            stepped: true,
+            data: densityPoints(s.low, s.high, s.generated),
+          },
+          { label: probe, color: COLORS.disc, dash: [6, 3], data: points(s.x, s.d) },
+        ],
+        // a collapsed generator's spike would flatten the rest; D stays in [0, 1]
+        { yMin: 0, yMax: 1.5 },
+      )),
+    );
+  }
+  const explain = snaps[0].probe === "pointwise"
+    ? "D(x) is the discriminator's output at x."
+    : `This discriminator sees a whole batch (${
+      escapeHtml(r.config.discriminator.input.kind)
+    }), not single points, so the paper's D(x) does not exist for it; the blue curve is D of one fixed batch of ${r.config.training.batchSize} draws from N(0, 1), scaled by ${std} and moved to mean x.`;
+  return `<h2>Figure 1: densities and the discriminator over training</h2>
+<p>As the paper's Figure 1: the data density (black, dotted; N(${mean}, ${std}²)), the generated density (green; ${
+    snaps[0].generated.reduce((a, b) => a + b, 0).toLocaleString("en")
+  } samples of a fixed latent batch) and the discriminator (blue, dashed). ${explain} The axis stops at 1.5.</p>
+<div class="panels">${panels.join("\n")}</div>`;
+}
+
+function framesHtml(frames: { iteration: number; png: Uint8Array }[], alt: string, width: number) {
+  const last = frames.length - 1;
+  return `<div class="frames">${
+    frames.map((f, i) =>
+      `<img class="frame pixels" data-iteration="${f.iteration}" alt="${
+        escapeHtml(alt)
+      } at iteration ${f.iteration}" width="${width}" src="${dataUri("image/png", f.png)}"${
+        i === last ? "" : " hidden"
+      }>`
+    ).join("")
+  }<div class="controls" hidden><button type="button" class="play">play</button><input type="range" min="0" max="${last}" value="${last}" aria-label="snapshot"><span class="frame-label">iteration ${
+    frames[last].iteration
+  }</span></div></div>`;
+}
+
+/** PNG width from its IHDR (bytes 16–19). */
+function pngWidth(png: Uint8Array): number {
+  return new DataView(png.buffer, png.byteOffset).getUint32(16);
+}
+
+function imageFigures(data: RunData): string {
+  const r = data.result, f = r.figures;
+  if (!f?.display) return "";
+  const parts: string[] = [];
+  const frames = data.snapshots.filter((s) => s.png).map((s) => ({
+    iteration: s.iteration,
+    png: s.png!,
+  }));
+  if (frames.length) {
+    parts.push(`<h2>Samples through training</h2>
+<p>The same ${f.latent.count} latent vectors (stream <code>${
+      escapeHtml(f.latent.stream)
+    }</code>, stored in <code>${
+      escapeHtml(f.latent.file)
+    }</code>) through the generator after each of ${frames.length} snapshots; the slider and play button step through them.${
+      f.display.kind === "per-image"
+        ? " Each image is rescaled to its own minimum and maximum for display (GCN data have no pixel range)."
+        : ""
+    }</p>
+${framesHtml(frames, "samples", pngWidth(frames[0].png) * ZOOM)}`);
+  }
+  const nn = f.nearest;
+  const samples = nn && data.images.get(nn.file),
+    neighbours = nn && data.images.get(nn.neighboursFile);
+  if (nn && samples && neighbours) {
+    const dist = nn.distance2.map((d, i) =>
+      `<tr><td class="num">${i + 1}</td><td class="num">${nn.trainIndex[i]}</td>${
+        numberCell(d)
+      }</tr>`
+    ).join("");
+    parts.push(`<h2>Figure 2: samples and their nearest training images</h2>
+<p>As the paper's Figure 2: ${nn.rows} rows of ${nn.cols} samples of the final generator; the rightmost column (outlined) is the training image nearest to the row's last sample (squared L2 distance in ${
+      escapeHtml(nn.space)
+    }), showing the model has not memorised it.</p>
+<div class="fig2"><img class="pixels" alt="Figure 2 samples" width="${
+      pngWidth(samples) * ZOOM
+    }" src="${
+      dataUri("image/png", samples)
+    }"><img class="pixels nn" alt="nearest training images" width="${
+      pngWidth(neighbours) * ZOOM
+    }" src="${
+      dataUri("image/png", neighbours)
+    }"><table><thead><tr><th class="num">row</th><th class="num">training index</th><th class="num">distance²</th></tr></thead><tbody>${dist}</tbody></table></div>`);
+  }
+  const interp = f.interpolation && data.images.get(f.interpolation.file);
+  if (f.interpolation && interp) {
+    parts.push(`<h2>Figure 3: linear interpolation in z</h2>
+<p>As the paper's Figure 3: each row is G along the straight line between two latent vectors of the fixed batch, in ${f.interpolation.steps} equal steps.</p>
+<img class="pixels" alt="Figure 3 interpolations" width="${pngWidth(interp) * ZOOM}" src="${
+      dataUri("image/png", interp)
+    }">`);
+  }
+  return parts.join("\n");
+}
+
+export async function renderRunPage(data: RunData): Promise<string> {
+  const r = data.result, h = r.history;
+  const charts = new ChartSet();
+  const metricRows = Object.entries(r.metrics).map(([k, v]) =>
+    `<tr><th>${escapeHtml(k)}</th>${numberCell(v, k)}</tr>`
+  );
+  const training = [
+    await charts.figure(lineSpec("Losses", "iteration", "loss", [
+      { label: "D loss", color: COLORS.d, data: points(h.step, h.dLoss) },
+      { label: "G loss", color: COLORS.g, data: points(h.step, h.gLoss) },
+    ])),
+    await charts.figure(
+      lineSpec("Discriminator outputs", "iteration", "mean D", [
+        { label: "D(x), real batch", color: COLORS.generated, data: points(h.step, h.dReal) },
+        { label: "D(G(z)), generated batch", color: COLORS.g, data: points(h.step, h.dFake) },
+      ], { yMin: 0, yMax: 1 }),
+      "At the game's equilibrium both are 1/2. D(x) → 1 with D(G(z)) → 0 means D wins.",
+    ),
   ];
   if (r.histogram) {
-    const inner = (c: number[]) => c.slice(1, -1);
-    charts.push(histogramChart(r.histogram.low, r.histogram.high, [
-      { label: "real", color: "#2ca02c", y: inner(r.histogram.real) },
-      { label: "generated", color: "#d62728", y: inner(r.histogram.fake) },
-    ], "Real vs. generated samples (final model)"));
-  }
-  let parzen = "";
-  if (r.parzen) {
-    const p = r.parzen;
-    const x = p.sigmaCurve.map((c) => Math.log10(c.sigma));
-    charts.push(lineChart(x, [
-      { label: "validation LL", color: "#1f77b4", y: p.sigmaCurve.map((c) => c.validationLL) },
-    ], "Parzen: mean validation log-likelihood over log10 σ"));
-    const rows: [string, string][] = [
-      [
-        "this run",
-        `${formatNumber(p.mean)} ± ${formatNumber(p.se)} (σ = ${formatNumber(p.sigma)})`,
-      ],
-    ];
-    if (p.paper) {
-      rows.push([
-        "paper, Table 1",
-        `${p.paper.mean} ± ${p.paper.se}; difference ${formatNumber(p.paper.delta)} ` +
-        `(${formatNumber(p.paper.standardErrors)} standard errors)`,
-      ]);
-    }
-    if (p.trainingSetReference) {
-      const t = p.trainingSetReference;
-      rows.push([
-        "training images as centres",
-        `${formatNumber(t.mean)} ± ${formatNumber(t.se)} (σ = ${formatNumber(t.sigma)})`,
-      ]);
-    }
-    parzen = `<h2>Parzen-window log-likelihood</h2>
-<p>${p.centreCount} samples as centres, σ chosen on ${p.validationCount} validation images, ${p.testCount} test images, in nats.</p>
-<table>${
-      rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("")
-    }</table>
-${
-      p.alarms.length
-        ? `<ul class="alarms">${p.alarms.map((a) => `<li>${escapeHtml(a)}</li>`).join("")}</ul>`
-        : ""
-    }`;
+    training.push(
+      await charts.figure(lineSpec("Final model: real vs. generated", "x", "density", [
+        {
+          label: "real",
+          color: COLORS.real,
+          stepped: true,
+          data: densityPoints(r.histogram.low, r.histogram.high, r.histogram.real),
+        },
+        {
+          label: "generated",
+          color: COLORS.generated,
+          stepped: true,
+          data: densityPoints(r.histogram.low, r.histogram.high, r.histogram.fake),
+        },
+      ])),
+    );
   }
   if (r.classHistogram) {
-    charts.push(histogramChart(0, 10, [
-      { label: "generated", color: "#d62728", y: r.classHistogram },
-      { label: "uniform", color: "#888", y: r.classHistogram.map(() => 0.1) },
-    ], "Classes of generated samples (harness classifier)"));
+    training.push(
+      await charts.figure(barSpec(
+        "Classes of generated samples (harness classifier)",
+        r.classHistogram.map((_, i) => String(i)),
+        { label: "generated", color: COLORS.g, data: r.classHistogram },
+        {
+          label: "uniform",
+          color: COLORS.grey,
+          data: r.classHistogram.map(() => 1 / r.classHistogram!.length),
+        },
+      )),
+    );
   }
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(r.experiment)} · seed ${r.seed} · ganbench</title>
-<style>
-body{font:14px/1.45 system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0}th,td{padding:2px 10px;border-bottom:1px solid #ddd;text-align:left}
-td{font-variant-numeric:tabular-nums}figure{display:inline-block;margin:0 1em 1em 0}
-figcaption{font-size:12px;color:#555}.alarms{color:#a40000}pre{background:#f6f6f6;padding:1em;overflow:auto}
-</style></head><body>
-<h1>${escapeHtml(r.experiment)} <small>seed ${r.seed}</small></h1>
+  const densities = data.snapshots.filter((s) => s.density).map((s) => s.density!);
+  const missing = data.missing.length
+    ? `<p class="alarms">Missing from the run folder: ${
+      data.missing.map((m) => `<code>${escapeHtml(m)}</code>`).join(", ")
+    }</p>`
+    : "";
+  const body = `<nav><a href="../../index.html">← all runs</a></nav>
+<h1>${escapeHtml(r.experiment)} <small>seed ${r.seed} · ${
+    escapeHtml(r.profile)
+  } profile</small></h1>
 <p>${escapeHtml(r.config.description)}</p>
-<table>${
-    rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("")
-  }</table>
+${keyValueTable(provenanceRows(r))}
+${missing}
 <h2>Metrics</h2>
-<table>${metricRows.join("") || "<tr><td>none (run did not complete)</td></tr>"}</table>
-${parzen}
+<table class="metrics">${
+    metricRows.join("") || "<tr><td>none (the run did not complete)</td></tr>"
+  }</table>
+${await parzenSection(r, charts)}
 <h2>Training</h2>
-${charts.join("\n")}
+${training.join("\n")}
+${await figure1(r, densities, charts)}
+${imageFigures(data)}
 <h2>Source</h2>
 <p>${escapeHtml(r.config.source)}</p>
-<details><summary>Resolved config</summary><pre>${
+<details><summary>Resolved config (hash ${escapeHtml(r.configHash.slice(0, 12))}…)</summary><pre>${
     escapeHtml(JSON.stringify(r.config, null, 2))
-  }</pre></details>
-</body></html>
-`;
+  }</pre></details>`;
+  return renderPage({ title: `${r.experiment} · seed ${r.seed} · ganbench`, body, charts });
 }

@@ -4,6 +4,7 @@ import type { Versions } from "../backend/versions.ts";
 import type { ResolvedConfig } from "../config/load.ts";
 import type { ParzenEstimate } from "../metrics/parzen.ts";
 import type { Fingerprint } from "./checkpoint.ts";
+import type { FigureIndex } from "./figures.ts";
 import type { DataProvenance } from "./real-data.ts";
 
 export const RESULT_FORMAT = 1;
@@ -75,6 +76,8 @@ export interface Result {
   parzen: ParzenReport | null;
   /** Fraction of generated samples the harness's classifier puts in each class (MNIST). */
   classHistogram: number[] | null;
+  /** The report's figures in the run folder (samples/, figures/); null when none were made. */
+  figures: FigureIndex | null;
   startedAt: string;
   wallSeconds: number;
 }

@@ -2,6 +2,9 @@
  * The run folder, one per experiment × seed:
  *   <out>/<experiment>/seed-<N>/config.json              resolved config + hash, written first
  *                               checkpoints/latest.ckpt  the last healthy state (resumable)
+ *                               samples/                 the fixed latent batch and its samples
+ *                                                        (or 1-D densities) through training
+ *                               figures/                 the paper's Figures 2 and 3 (images)
  *                               result.json              the Result, written last
  *                               report.html              rendered from result.json
  *                               skipped.json             instead, when the data are absent
@@ -9,9 +12,11 @@
  */
 import { join } from "node:path";
 import type { ResolvedConfig } from "../config/load.ts";
-import { renderRunPage } from "../report/run-page.ts";
+import { writeRunPage } from "../report/build.ts";
+import { encodeGrid } from "../report/image-grid.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
+import type { Figure } from "./figures.ts";
 import type { Result } from "./result.ts";
 
 export function runFolder(outDir: string, experiment: string, seed: number): string {
@@ -22,7 +27,8 @@ export const checkpointPath = (dir: string) => join(dir, "checkpoints", "latest.
 
 /** A fresh run owns its folder: results, pages and checkpoints of an earlier run go. */
 export async function clearRunFolder(dir: string): Promise<void> {
-  for (const name of ["result.json", "report.html", "skipped.json", "checkpoints"]) {
+  const names = ["result.json", "report.html", "skipped.json", "checkpoints", "samples", "figures"];
+  for (const name of names) {
     await Deno.remove(join(dir, name), { recursive: true }).catch((e) => {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     });
@@ -98,9 +104,17 @@ export async function writeSkipped(
   );
 }
 
+/** A figure of the report: an image grid as PNG, anything else as JSON. */
+export function writeFigure(dir: string, figure: Figure): Promise<void> {
+  return writeFileAtomic(
+    join(dir, figure.file),
+    figure.kind === "image-grid" ? encodeGrid(figure) : JSON.stringify(figure.value) + "\n",
+  );
+}
+
 export async function writeRunResult(dir: string, result: Result): Promise<void> {
   await writeFileAtomic(join(dir, "result.json"), JSON.stringify(result, null, 2) + "\n");
-  await writeFileAtomic(join(dir, "report.html"), renderRunPage(result));
+  await writeRunPage(dir);
 }
 
 /** Paths where two JSON values differ, e.g. ["$.training.batchSize: 100 → 64"]. */

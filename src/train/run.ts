@@ -42,6 +42,7 @@ import { discriminatorLoss, generatorLoss } from "./losses.ts";
 import { dropoutMaskValues } from "./dropout.ts";
 import { createOptimizer } from "./optimizers.ts";
 import { evaluate } from "./evaluate.ts";
+import { type Figure, type FigureIndex, FigureMaker, snapshotSchedule } from "./figures.ts";
 import { logitOfMeans, openRealData } from "./real-data.ts";
 import {
   type Histogram1d,
@@ -76,6 +77,11 @@ export interface RunOptions {
   pretrained?: Checkpoint;
   /** Evaluate the `resume` checkpoint without training further. */
   evalOnly?: boolean;
+  /**
+   * Receives the report's figures: the fixed latent batch, sample grids (or 1-D densities)
+   * at snapshots through training, and Figures 2 and 3 at the end. Without it none are made.
+   */
+  onFigure?: (f: Figure) => Promise<void>;
 }
 
 type Scalars = Record<string, Tensor>;
@@ -347,6 +353,15 @@ export async function runExperiment(
     };
   };
 
+  // ---- figures for the report, from their own streams (training numbers do not change) ----
+  const figures = options.onFigure ? new FigureMaker(config, rng, real, iterations) : null;
+  const snapshots = snapshotSchedule(iterations);
+  const snapshotAt = async (done: number) => {
+    if (figures && snapshots.includes(done)) {
+      await options.onFigure!(await figures.snapshot(done, G, D));
+    }
+  };
+
   // ---- the loop ----
   let status: Result["status"] = "completed";
   let divergedAt: number | null = null;
@@ -359,6 +374,10 @@ export async function runExperiment(
       throw new Error("evalOnly needs a checkpoint to evaluate (resume)");
     }
     const end = options.evalOnly ? start : iterations;
+    if (figures && start === 0 && end > 0) {
+      await options.onFigure!(figures.latentFigure());
+      await snapshotAt(0);
+    }
     let it = start;
     for (; it < end; it++) {
       if (options.signal?.aborted) {
@@ -418,6 +437,7 @@ export async function runExperiment(
         }
         await options.onCheckpoint(cp);
       }
+      await snapshotAt(done);
       options.onProgress?.({ iteration: done, iterations, ...last });
     }
 
@@ -431,6 +451,16 @@ export async function runExperiment(
       ({ metrics, histogram: hist } = e);
       parzen = e.parzen ?? null;
       classHistogram = e.classHistogram ?? null;
+    }
+    let figureIndex: FigureIndex | null = null;
+    if (figures) {
+      let final = null;
+      if (status === "completed" && real.imageShape) {
+        const made = await figures.finalFigures(G);
+        for (const f of made.figures) await options.onFigure!(f);
+        final = made.index;
+      }
+      figureIndex = figures.index(it, final);
     }
 
     return {
@@ -468,6 +498,7 @@ export async function runExperiment(
       histogram: hist,
       parzen,
       classHistogram,
+      figures: figureIndex,
       startedAt: startedAt.toISOString(),
       wallSeconds: (performance.now() - t0) / 1000,
     };

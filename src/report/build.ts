@@ -1,0 +1,75 @@
+/**
+ * Writes report pages from run folders: one run's report.html, the output folder's
+ * index.html, or all of them (`deno task report`). Pages are pure functions of the files in
+ * the folder, so rebuilding gives the same bytes.
+ */
+import { join } from "node:path";
+import { writeFileAtomic } from "../util/atomic.ts";
+import { type IndexEntry, renderIndexPage } from "./index-page.ts";
+import { readResult, readRunData } from "./run-data.ts";
+import { renderRunPage } from "./run-page.ts";
+
+export async function writeRunPage(dir: string): Promise<string> {
+  const path = join(dir, "report.html");
+  await writeFileAtomic(path, await renderRunPage(readRunData(dir)));
+  return path;
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(Deno.readTextFileSync(path));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+}
+
+function isDir(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** Every `<experiment>/seed-<N>/` folder under `outDir`, sorted by experiment and seed. */
+export function scanRuns(outDir: string): IndexEntry[] {
+  const entries: IndexEntry[] = [];
+  for (const exp of Deno.readDirSync(outDir)) {
+    if (!exp.isDirectory) continue;
+    for (const run of Deno.readDirSync(join(outDir, exp.name))) {
+      const m = /^seed-(\d+)$/.exec(run.name);
+      const dir = join(outDir, exp.name, run.name);
+      if (!m || !isDir(dir)) continue;
+      const hasResult = readJson(join(dir, "result.json")) !== null;
+      const skipped = readJson(join(dir, "skipped.json")) as { reason: string } | null;
+      if (!hasResult && !skipped && readJson(join(dir, "config.json")) === null) continue;
+      entries.push({
+        experiment: exp.name,
+        seed: Number(m[1]),
+        href: `${encodeURIComponent(exp.name)}/${run.name}/report.html`,
+        result: hasResult ? readResult(dir) : null,
+        skipped: skipped && !hasResult ? { reason: String(skipped.reason) } : null,
+      });
+    }
+  }
+  return entries.sort((a, b) =>
+    a.experiment < b.experiment ? -1 : a.experiment > b.experiment ? 1 : a.seed - b.seed
+  );
+}
+
+export async function writeIndexPage(outDir: string): Promise<string> {
+  const path = join(outDir, "index.html");
+  await writeFileAtomic(path, renderIndexPage(scanRuns(outDir)));
+  return path;
+}
+
+/** Rebuilds every run page and the index; returns the pages written. */
+export async function buildReports(outDir: string): Promise<string[]> {
+  const written: string[] = [];
+  for (const e of scanRuns(outDir)) {
+    if (e.result) written.push(await writeRunPage(join(outDir, e.experiment, `seed-${e.seed}`)));
+  }
+  written.push(await writeIndexPage(outDir));
+  return written;
+}

@@ -1,0 +1,200 @@
+/**
+ * The index of an output folder: every experiment × seed with its status and key metrics,
+ * mean ± std over seeds, links to the run pages, the runs that were skipped and why, and
+ * the paper's Table 1 beside the Parzen estimates measured here.
+ */
+import type { Result } from "../train/result.ts";
+import { escapeHtml, formatNumber } from "./html.ts";
+import { renderPage } from "./page.ts";
+import { numberCell, PAPER } from "./run-page.ts";
+
+/** Table 1 of the paper (paper-protocol.md §4): Parzen log-likelihood, mean ± SE. */
+export const TABLE1 = [
+  { model: "DBN", mnist: { mean: 138, se: 2 }, tfd: { mean: 1909, se: 66 } },
+  { model: "Stacked CAE", mnist: { mean: 121, se: 1.6 }, tfd: { mean: 2110, se: 50 } },
+  { model: "Deep GSN", mnist: { mean: 214, se: 1.1 }, tfd: { mean: 1890, se: 29 } },
+  { model: "Adversarial nets", mnist: { mean: 225, se: 2 }, tfd: { mean: 2057, se: 26 } },
+] as const;
+
+/** Metrics shown in the index, in this order, when an experiment's runs have them. */
+export const KEY_METRICS = [
+  "parzenMean",
+  "classifierScore",
+  "classesCovered",
+  "frechetDistance",
+  "nearestTrainingMedian",
+  "fakeMean",
+  "fakeStd",
+  "jsdBits",
+];
+
+export interface IndexEntry {
+  experiment: string;
+  seed: number;
+  /** Path of the run page relative to the index. */
+  href: string;
+  result: Result | null;
+  skipped: { reason: string } | null;
+}
+
+/** Mean and sample standard deviation (ddof 1; null for one value) of the finite values. */
+export function meanStd(values: number[]): { n: number; mean: number; std: number | null } {
+  const xs = values.filter(Number.isFinite);
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : null;
+  return { n, mean, std };
+}
+
+function meanStdText(values: number[]): string {
+  const { n, mean, std } = meanStd(values);
+  if (n === 0) return "—";
+  return std === null ? formatNumber(mean) : `${formatNumber(mean)} ± ${formatNumber(std)}`;
+}
+
+interface Group {
+  key: string;
+  experiment: string;
+  profile: string;
+  configHash: string;
+  runs: IndexEntry[];
+}
+
+/** Runs of one experiment are averaged only when their configs are identical (same hash). */
+function groupRuns(entries: IndexEntry[]): Group[] {
+  const groups = new Map<string, Group>();
+  for (const e of entries) {
+    if (!e.result) continue;
+    const key = `${e.experiment}\u0000${e.result.configHash}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = {
+        key,
+        experiment: e.experiment,
+        profile: e.result.profile,
+        configHash: e.result.configHash,
+        runs: [],
+      };
+      groups.set(key, g);
+    }
+    g.runs.push(e);
+  }
+  return [...groups.values()];
+}
+
+function statusCell(r: Result): string {
+  const ok = r.status === "completed";
+  return `<td class="${ok ? "ok" : "bad"}">${escapeHtml(r.status)}${
+    r.divergedAt ? ` at ${r.divergedAt}` : ""
+  }</td>`;
+}
+
+function groupTable(g: Group): string {
+  const completed = g.runs.filter((e) => e.result!.status === "completed");
+  const keys = KEY_METRICS.filter((k) => g.runs.some((e) => k in e.result!.metrics));
+  const header =
+    `<tr><th>seed</th><th>status</th><th class="num">iterations</th><th class="num">wall time (s)</th>${
+      keys.map((k) => `<th class="num">${escapeHtml(k)}</th>`).join("")
+    }<th>backend</th></tr>`;
+  const rows = g.runs.map(({ result: r, href }) =>
+    `<tr><td><a href="${escapeHtml(href)}">seed ${r!.seed}</a></td>${
+      statusCell(r!)
+    }<td class="num">${r!.evaluatedAtIteration ?? r!.history.step.at(-1) ?? 0} / ${
+      r!.iterations
+    }</td><td class="num">${r!.wallSeconds.toFixed(1)}</td>${
+      keys.map((k) => numberCell(r!.metrics[k], k)).join("")
+    }<td>${escapeHtml(r!.backend.name)}</td></tr>`
+  );
+  const summary =
+    `<tr class="summary"><td>mean ± std</td><td>${completed.length} of ${g.runs.length} completed</td><td></td><td></td>${
+      keys.map((k) =>
+        `<td class="num" data-summary="${escapeHtml(k)}">${
+          meanStdText(
+            completed.map((e) => e.result!.metrics[k]).filter((v) =>
+              v !== undefined
+            ),
+          )
+        }</td>`
+      ).join("")
+    }<td></td></tr>`;
+  const description = g.runs[0].result!.config.description;
+  return `<h3>${escapeHtml(g.experiment)} <small class="muted">${
+    escapeHtml(g.profile)
+  } profile · config ${escapeHtml(g.configHash.slice(0, 12))}</small></h3>
+<p class="muted">${escapeHtml(description)}</p>
+<table class="runs"><thead>${header}</thead><tbody>${rows.join("")}${
+    g.runs.length > 1 ? summary : ""
+  }</tbody></table>`;
+}
+
+/** The paper's Table 1 with a row per measured MNIST or TFD experiment. */
+function table1(groups: Group[]): string {
+  const cell = (x: { mean: number; se: number } | undefined) =>
+    x ? `<td class="num">${x.mean} ± ${x.se}</td>` : `<td class="num">—</td>`;
+  const paperRows = TABLE1.map((row) =>
+    `<tr><td>${row.model}</td><td class="muted">paper</td>${cell(row.mnist)}${cell(row.tfd)}</tr>`
+  );
+  const measured = groups.flatMap((g) => {
+    const runs = g.runs.map((e) => e.result!).filter((r) => r.status === "completed" && r.parzen);
+    const kind = g.runs[0].result!.config.data.kind;
+    if (!runs.length || (kind !== "mnist" && kind !== "tfd")) return [];
+    const values = runs.map((r) => r.parzen!.mean);
+    const { n, mean, std } = meanStd(values);
+    const text = n === 1
+      ? `${formatNumber(mean)} ± ${formatNumber(runs[0].parzen!.se)}`
+      : `${formatNumber(mean)} ± ${formatNumber(std)}`;
+    const note = n === 1 ? "1 seed, ± SE over test images" : `${n} seeds, ± std over seeds`;
+    const value = `<td class="num" data-table1="${
+      escapeHtml(g.experiment)
+    }">${text}<br><small class="muted">${note}</small></td>`;
+    const empty = `<td class="num">—</td>`;
+    return [
+      `<tr><td><b>${escapeHtml(g.experiment)}</b> <small class="muted">(${escapeHtml(g.profile)}, ${
+        runs[0].iterations.toLocaleString("en")
+      } iterations)</small></td><td>ganbench</td>${
+        kind === "mnist" ? value + empty : empty + value
+      }</tr>`,
+    ];
+  });
+  return `<h2>Table 1: Parzen window-based log-likelihood</h2>
+<p>The paper's estimates (mean ± standard error; for TFD the error is across folds) beside the runs measured here with the same estimator (<code>parzen_ll.py</code>'s protocol). A smoke profile's number measures a barely trained model, not a reproduction. Parzen estimates are noisy and can rank a memoriser above a good model (Theis et al., 2016).</p>
+<table class="table1"><thead><tr><th>model</th><th></th><th class="num">MNIST</th><th class="num">TFD</th></tr></thead><tbody>${
+    paperRows.join("")
+  }${
+    measured.length
+      ? measured.join("")
+      : `<tr><td colspan="4" class="muted">no MNIST or TFD run with a Parzen estimate in this folder yet</td></tr>`
+  }</tbody></table>`;
+}
+
+export function renderIndexPage(entries: IndexEntry[]): string {
+  const groups = groupRuns(entries);
+  const skipped = entries.filter((e) => e.skipped);
+  const incomplete = entries.filter((e) => !e.result && !e.skipped);
+  const body = `<h1>ganbench <small>runs in this folder</small></h1>
+<p>Reproductions of ${
+    escapeHtml(PAPER)
+  }. Every run links to its page; numbers are rounded to 4 significant digits (the exact values are in each run's <code>result.json</code>). Mean ± std is over the completed seeds (std with ddof 1).</p>
+${table1(groups)}
+<h2>Runs</h2>
+${groups.map(groupTable).join("\n") || `<p class="muted">No completed runs yet.</p>`}
+${
+    skipped.length
+      ? `<h2>Skipped</h2><table class="skipped"><thead><tr><th>experiment</th><th>seed</th><th>reason</th></tr></thead><tbody>${
+        skipped.map((e) =>
+          `<tr><td>${escapeHtml(e.experiment)}</td><td>${e.seed}</td><td>${
+            escapeHtml(e.skipped!.reason)
+          }</td></tr>`
+        ).join("")
+      }</tbody></table>`
+      : ""
+  }
+${
+    incomplete.length
+      ? `<h2>Without a result</h2><p class="muted">Started but not finished (interrupted, running, or failed); <code>--resume</code> continues one from its checkpoint.</p><ul>${
+        incomplete.map((e) => `<li>${escapeHtml(e.experiment)} seed ${e.seed}</li>`).join("")
+      }</ul>`
+      : ""
+  }`;
+  return renderPage({ title: "ganbench runs", body, charts: null });
+}

@@ -1,0 +1,369 @@
+// deno-lint-ignore-file no-explicit-any
+/**
+ * Report pages end to end: two short runs through the CLI (one under a hostile experiment
+ * name and description), `deno task report` rebuilding the same bytes, and every page opened
+ * from disk in real headless Chromium: no console errors, no request beyond file: and data:,
+ * charts and images drawn, and the numbers in the tables those of result.json.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { formatNumber } from "../src/report/html.ts";
+import { KEY_METRICS, meanStd } from "../src/report/index-page.ts";
+import type { Result } from "../src/train/result.ts";
+import { runBench } from "./helpers.ts";
+
+// page.evaluate's functions run in the page; these stand in for the DOM's types here
+declare const document: any;
+declare const Event: any;
+
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+});
+if (!CHROMIUM) {
+  console.warn(
+    "browser tests skipped: no Chromium at /usr/bin/chromium (Debian: apt-get install chromium)",
+  );
+}
+
+const HOSTILE_NAME = `x"><img src=y onerror=alert(1)>`;
+const HOSTILE_TEXT = `</script><script>alert("d")</script> & 'q'`;
+
+/** Two short runs into a fresh folder, made once for every test in this file. */
+let made: Promise<{ out: string; gaussian: string; mnist: string }> | null = null;
+function makeRuns() {
+  made ??= (async () => {
+    const out = Deno.makeTempDirSync({ prefix: "ganbench-report-" });
+    const configDir = Deno.makeTempDirSync();
+    const hostileConfig = join(configDir, `${HOSTILE_NAME}.json`);
+    Deno.copyFileSync(
+      join(import.meta.dirname!, "..", "configs", "gaussian-moments.json"),
+      hostileConfig,
+    );
+    const a = await runBench([
+      hostileConfig,
+      "--profile",
+      "smoke",
+      "--seeds",
+      "2",
+      "--backend",
+      "wasm",
+      "--out",
+      out,
+      "--set",
+      "training.budget.iterations=24",
+      "--set",
+      "metrics.samples=2000",
+      "--set",
+      `description=${HOSTILE_TEXT}`,
+    ]);
+    assert.equal(a.code, 0, a.stderr);
+    const b = await runBench([
+      "mnist-mlp",
+      "--profile",
+      "smoke",
+      "--backend",
+      "wasm",
+      "--out",
+      out,
+      "--set",
+      "training.budget.iterations=4",
+      "--set",
+      "metrics.nearestTraining.samples=50",
+    ]);
+    assert.equal(b.code, 0, b.stderr);
+    Deno.removeSync(configDir, { recursive: true });
+    return {
+      out,
+      gaussian: join(out, HOSTILE_NAME, "seed-1"),
+      mnist: join(out, "mnist-mlp", "seed-1"),
+    };
+  })();
+  return made;
+}
+
+const readResult = (dir: string): Result =>
+  JSON.parse(Deno.readTextFileSync(join(dir, "result.json")));
+
+Deno.test("deno task report rebuilds the very same pages from the run folders", async () => {
+  const { out, gaussian, mnist } = await makeRuns();
+  const pages = [
+    join(gaussian, "report.html"),
+    join(mnist, "report.html"),
+    join(out, "index.html"),
+  ];
+  const before = pages.map((p) => Deno.readFileSync(p));
+  for (const p of pages) Deno.removeSync(p);
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys=homedir",
+      "src/cli/report.ts",
+      out,
+    ],
+    cwd: join(import.meta.dirname!, ".."),
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const r = await cmd.output();
+  const stdout = new TextDecoder().decode(r.stdout);
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  assert.match(stdout, /^4 pages in [\d.]+ s$/m);
+  pages.forEach((p, i) =>
+    assert.ok(
+      before[i].length > 0 && Deno.readFileSync(p).length === before[i].length &&
+        Deno.readFileSync(p).every((b, k) => b === before[i][k]),
+      `${p} differs after the rebuild`,
+    )
+  );
+});
+
+Deno.test("run folders hold the fixed latent batch, snapshots and Figures 2 and 3", async () => {
+  const { gaussian, mnist } = await makeRuns();
+  const m = readResult(mnist), g = readResult(gaussian);
+  // smoke: 4 iterations → snapshots at 0…4; the latent batch is 64 × 100
+  assert.deepEqual(m.figures!.snapshots, [0, 1, 2, 3, 4]);
+  const latent = JSON.parse(Deno.readTextFileSync(join(mnist, "samples", "latent.json")));
+  assert.deepEqual(latent.shape, [64, 100]);
+  assert.equal(latent.values.length, 6400);
+  assert.ok(latent.values.every((v: number) => Math.abs(v) <= Math.sqrt(3)));
+  for (const f of ["iter-000000.png", "iter-000004.png"]) {
+    assert.ok(Deno.statSync(join(mnist, "samples", f)).size > 1000, f);
+  }
+  assert.equal(m.figures!.nearest!.distance2.length, 4);
+  assert.ok(m.figures!.nearest!.distance2.every((d) => d > 0 && d < 784));
+  // 1-D: Figure 1 data at each snapshot; the density counts every latent sample once
+  assert.equal(g.figures!.snapshots.length, 25);
+  const last = JSON.parse(
+    Deno.readTextFileSync(join(gaussian, "samples", "iter-000024.json")),
+  );
+  assert.equal(last.generated.reduce((a: number, b: number) => a + b, 0), 5000);
+  assert.equal(last.probe, "batch-location");
+  assert.ok(last.d.every((v: number) => v > 0 && v < 1));
+});
+
+Deno.test({
+  name: "every page in headless Chromium: no errors, no network, drawn charts, exact numbers",
+  ignore: !CHROMIUM,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { out, gaussian, mnist } = await makeRuns();
+    // a computed specifier keeps puppeteer's Node-flavoured typings out of the type check
+    const specifier = "puppeteer-core";
+    const { default: puppeteer } = await import(specifier);
+    const profile = Deno.makeTempDirSync();
+    const browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      pipe: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${profile}`,
+      ],
+    });
+    try {
+      const open = async (path: string) => {
+        const page = await browser.newPage();
+        const errors: string[] = [], outside: string[] = [];
+        page.on("console", (m: any) => m.type() === "error" && errors.push(m.text()));
+        page.on("pageerror", (e: any) => errors.push(String(e)));
+        await page.setRequestInterception(true);
+        page.on("request", (req: any) => {
+          const url = req.url();
+          if (url.startsWith("file:") || url.startsWith("data:")) req.continue();
+          else {
+            outside.push(url);
+            req.abort();
+          }
+        });
+        await page.goto(`file://${path}`, { waitUntil: "load" });
+        return { page, errors, outside };
+      };
+
+      // ---- a 1-D run page under a hostile name ----
+      const g = await open(join(gaussian, "report.html"));
+      const gView = await g.page.evaluate(() => {
+        const drawn = [...document.querySelectorAll("canvas.live")].map((c: any) => {
+          const { data } = c.getContext("2d")!.getImageData(0, 0, c.width, c.height);
+          let inked = 0;
+          for (let i = 3; i < data.length; i += 4) if (data[i] > 0) inked++;
+          return { hidden: c.hidden, width: c.width, inked: inked / (data.length / 4) };
+        });
+        return {
+          drawn,
+          statics: [...document.querySelectorAll("img.static")].map((i: any) => ({
+            w: i.naturalWidth,
+            hidden: i.hidden,
+          })),
+          h1: document.querySelector("h1")!.textContent,
+          description: document.querySelector("h1 + p")!.textContent,
+          injected: document.querySelectorAll("img[onerror], script:not([type]):not([src])").length,
+          metrics: [...document.querySelectorAll("table.metrics td[data-metric]")].map((
+            td,
+          ) => [td.dataset.metric, td.dataset.value, td.textContent]),
+        };
+      });
+      assert.deepEqual(g.errors, []);
+      assert.deepEqual(g.outside, []);
+      assert.equal(gView.h1, `${HOSTILE_NAME} seed 1 · smoke profile`);
+      assert.equal(gView.description, HOSTILE_TEXT);
+      assert.equal(gView.injected, 2, "only chart.js and the page's own script run");
+      // losses, D outputs, final histogram, four Figure 1 panels
+      assert.equal(gView.drawn.length, 7);
+      for (const c of gView.drawn) {
+        assert.equal(c.hidden, false);
+        assert.ok(c.inked > 0.02, `a chart is nearly blank (${c.inked})`);
+      }
+      assert.equal(gView.statics.length, 7);
+      assert.ok(gView.statics.every((s: any) => s.w === 900 && s.hidden));
+      const gr = readResult(gaussian);
+      assert.equal(gView.metrics.length, Object.keys(gr.metrics).length);
+      for (const [key, value, text] of gView.metrics) {
+        assert.equal(value, String(gr.metrics[key!]), key);
+        assert.equal(text, formatNumber(gr.metrics[key!]), key);
+      }
+
+      // ---- an MNIST run page: samples slider, Figures 2 and 3, Parzen beside Table 1 ----
+      const m = await open(join(mnist, "report.html"));
+      const mView = await m.page.evaluate(async () => {
+        const variance = (img: any) => {
+          const c = document.createElement("canvas");
+          [c.width, c.height] = [img.naturalWidth, img.naturalHeight];
+          const ctx = c.getContext("2d")!;
+          ctx.drawImage(img, 0, 0);
+          const { data } = ctx.getImageData(0, 0, c.width, c.height);
+          let s = 0, s2 = 0;
+          for (let i = 0; i < data.length; i += 4) [s, s2] = [s + data[i], s2 + data[i] ** 2];
+          const n = data.length / 4;
+          return s2 / n - (s / n) ** 2;
+        };
+        const pixels = [...document.querySelectorAll("img.pixels")];
+        await Promise.all(pixels.map((i: any) => i.decode()));
+        const slider = document.querySelector(".frames input[type=range]")!;
+        const shownBefore = [...document.querySelectorAll(".frame")].findIndex((f: any) =>
+          !f.hidden
+        );
+        slider.value = "0";
+        slider.dispatchEvent(new Event("input"));
+        return {
+          images: pixels.map((i: any) => ({
+            alt: i.alt,
+            w: i.naturalWidth,
+            variance: variance(i),
+          })),
+          frames: document.querySelectorAll(".frame").length,
+          shownBefore,
+          shownAfter: [...document.querySelectorAll(".frame")].findIndex((f: any) => !f.hidden),
+          label: document.querySelector(".frame-label")!.textContent,
+          parzen: [...document.querySelectorAll("table.parzen td[data-metric]")].map((
+            td,
+          ) => [td.dataset.metric, td.dataset.value]),
+          nearest: [...document.querySelectorAll(".fig2 td.num:last-child")].map((td: any) =>
+            td.textContent
+          ),
+        };
+      });
+      assert.deepEqual(m.errors, []);
+      assert.deepEqual(m.outside, []);
+      const mr = readResult(mnist);
+      assert.equal(mView.frames, 5);
+      assert.equal(mView.shownBefore, 4);
+      assert.equal(mView.shownAfter, 0);
+      assert.equal(mView.label, "iteration 0");
+      // 8 × 8 grids of 28-pixel digits with 2-pixel gaps: 8·28 + 7·2 = 238
+      for (const img of mView.images.filter((i: any) => i.alt.startsWith("samples"))) {
+        assert.equal(img.w, 238);
+      }
+      assert.deepEqual(
+        mView.images.filter((i: any) => !i.alt.startsWith("samples")).map((i: any) => [i.alt, i.w]),
+        [["Figure 2 samples", 5 * 28 + 4 * 2], ["nearest training images", 28], [
+          "Figure 3 interpolations",
+          9 * 28 + 8 * 2,
+        ]],
+      );
+      for (const img of mView.images) assert.ok(img.variance > 100, `${img.alt} is flat`);
+      assert.deepEqual(mView.parzen, [
+        ["parzen.mean", String(mr.parzen!.mean)],
+        ["parzen.se", String(mr.parzen!.se)],
+        ["parzen.sigma", String(mr.parzen!.sigma)],
+      ]);
+      assert.deepEqual(mView.nearest, mr.figures!.nearest!.distance2.map(formatNumber));
+
+      // ---- the index: every run, mean ± std over the two seeds, Table 1 ----
+      const ix = await open(join(out, "index.html"));
+      const iView = await ix.page.evaluate(() => ({
+        links: [...document.querySelectorAll("table.runs a")].map((a: any) => a.href),
+        cells: [...document.querySelectorAll("table.runs td[data-metric]")].map((td: any) =>
+          td.dataset.value
+        ),
+        summary: Object.fromEntries(
+          [...document.querySelectorAll("td[data-summary]")].map((td: any) => [
+            td.dataset.summary,
+            td.textContent,
+          ]),
+        ),
+        table1: document.querySelector("td[data-table1='mnist-mlp']")?.textContent,
+        paperRows: [...document.querySelectorAll("table.table1 tbody tr")].map((tr: any) =>
+          tr.textContent
+        ),
+        injected: document.querySelectorAll("img[onerror], script").length,
+      }));
+      assert.deepEqual(ix.errors, []);
+      assert.deepEqual(ix.outside, []);
+      assert.equal(iView.injected, 0, "the index has no script at all");
+      assert.equal(iView.links.length, 3);
+      for (const link of iView.links) {
+        assert.ok(Deno.statSync(new URL(link)).isFile, `${link} does not resolve`);
+      }
+      const g2 = readResult(join(out, HOSTILE_NAME, "seed-2"));
+      for (const key of ["fakeMean", "fakeStd", "jsdBits"]) {
+        const { mean, std } = meanStd([gr.metrics[key], g2.metrics[key]]);
+        assert.equal(iView.summary[key], `${formatNumber(mean)} ± ${formatNumber(std)}`, key);
+      }
+      // groups sorted by name ("mnist-mlp" < "x…"), seeds in order, KEY_METRICS present
+      const shown = (r: Result) =>
+        KEY_METRICS.filter((k) => k in r.metrics).map((k) => String(r.metrics[k]));
+      assert.deepEqual(iView.cells, [...shown(mr), ...shown(gr), ...shown(g2)]);
+      assert.equal(iView.cells.length, 2 + 3 + 3);
+      assert.equal(
+        iView.table1,
+        `${formatNumber(mr.parzen!.mean)} ± ${
+          formatNumber(mr.parzen!.se)
+        }1 seed, ± SE over test images`,
+      );
+      assert.deepEqual(iView.paperRows.slice(0, 4), [
+        "DBNpaper138 ± 21909 ± 66",
+        "Stacked CAEpaper121 ± 1.62110 ± 50",
+        "Deep GSNpaper214 ± 1.11890 ± 29",
+        "Adversarial netspaper225 ± 22057 ± 26",
+      ]);
+    } finally {
+      await browser.close();
+      Deno.removeSync(profile, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "browser test folder is removed",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { out } = await makeRuns();
+    Deno.removeSync(out, { recursive: true });
+  },
+});
