@@ -9,6 +9,8 @@ import { selectBackend } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
 import { blasCounters, blasKernelsActive } from "../src/backend/wasm-kernels.ts";
 import { loadConfig } from "../src/config/load.ts";
+import { nearestRows } from "../src/metrics/distances.ts";
+import { parzenLogLikelihoods } from "../src/metrics/parzen.ts";
 import { maxout } from "../src/models/ops.ts";
 import { runExperiment } from "../src/train/run.ts";
 import { runBench } from "./helpers.ts";
@@ -260,4 +262,35 @@ Deno.test("model FLOPs of the paper's MNIST iteration equal the hand count", asy
   const config = loadConfig("mnist-mlp", { profile: "smoke", overrides: MNIST_SHORT });
   const r = await runExperiment(config, { seed: 1, backend: "wasm" });
   assert.equal(r.modelFlopsPerIteration, 2_820_816_000);
+});
+
+Deno.test({
+  name: "Parzen and nearest rows on OpenBLAS (host arrays) equal the tensor path",
+  ignore,
+  async fn() {
+    const dim = 40, n = 300, m = 120;
+    const centres = Float32Array.from(values(n * dim, 7), (v) => v + 0.5);
+    const points = Float32Array.from(values(m * dim, 8), (v) => v + 0.5);
+    const sigmas = [0.1, 0.3];
+    const run = async (backend: "wasm" | "wasm+openblas") => {
+      await selectBackend(backend);
+      const before = blasCounters().calls;
+      const ll = await parzenLogLikelihoods(centres, points, dim, sigmas, { batchSize: 50 });
+      const near = await nearestRows(points, centres, dim, 50);
+      return { ll, near, blasCalls: blasCounters().calls - before };
+    };
+    const plain = await run("wasm");
+    const fast = await run("wasm+openblas");
+    assert.equal(plain.blasCalls, 0);
+    assert.ok(fast.blasCalls === 0, "the host path calls sgemm directly, not the kernel");
+    sigmas.forEach((_, s) =>
+      plain.ll[s].forEach((v, i) =>
+        assert.ok(Math.abs(v - fast.ll[s][i]) <= 1e-4 * Math.abs(v), `σ ${s} point ${i}`)
+      )
+    );
+    assert.deepEqual([...fast.near.index], [...plain.near.index]);
+    fast.near.distance2.forEach((v, i) =>
+      assert.ok(Math.abs(v - plain.near.distance2[i]) <= 1e-4 * v + 1e-5)
+    );
+  },
 });

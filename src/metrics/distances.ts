@@ -3,8 +3,10 @@
  * at a time, as ‖x‖² + ‖r‖² − 2x·r from a matrix product on the active backend (clamped
  * at 0). Shared by the Parzen estimator and the nearest-training-image search.
  */
+import { openBlas } from "../backend/openblas.ts";
 import { readFloats } from "../backend/select.ts";
 import { tf } from "../backend/tf.ts";
+import { blasKernelsActive } from "../backend/wasm-kernels.ts";
 
 export async function forEachDistanceBatch(
   points: Float32Array,
@@ -17,6 +19,7 @@ export async function forEachDistanceBatch(
   if (!Number.isInteger(n) || !Number.isInteger(m)) {
     throw new RangeError("arrays are not whole rows of dim");
   }
+  if (blasKernelsActive()) return distancesOnBlas(points, refs, dim, batchSize, visit);
   // refs as [dim, n] once: the wasm backend's transposed matMul is 7–15× slower
   const refsT = tf.tidy(() => tf.transpose(tf.tensor2d(refs, [n, dim])));
   const refNorms = tf.tidy(() => tf.sum(tf.square(refsT), 0).reshape([1, n]));
@@ -34,6 +37,47 @@ export async function forEachDistanceBatch(
     }
   } finally {
     tf.dispose([refsT, refNorms]);
+  }
+}
+
+/**
+ * The same on OpenBLAS, straight from the host arrays: one sgemm per batch, then the
+ * norms added in one pass, in float32 steps as the tensor version rounds them.
+ */
+function distancesOnBlas(
+  points: Float32Array,
+  refs: Float32Array,
+  dim: number,
+  batchSize: number,
+  visit: (d2: Float32Array, rows: number, first: number) => void,
+): void {
+  const blas = openBlas()!;
+  const n = refs.length / dim, m = points.length / dim;
+  const squaredNorms = (x: Float32Array, count: number) => {
+    const out = new Float32Array(count);
+    for (let r = 0; r < count; r++) {
+      let s = 0;
+      for (let k = r * dim; k < (r + 1) * dim; k++) s = Math.fround(s + Math.fround(x[k] * x[k]));
+      out[r] = s;
+    }
+    return out;
+  };
+  const refNorms = squaredNorms(refs, n);
+  const d2 = new Float32Array(Math.min(batchSize, m) * n);
+  for (let at = 0; at < m; at += batchSize) {
+    const rows = Math.min(batchSize, m - at);
+    const x = points.subarray(at * dim, (at + rows) * dim);
+    const xNorms = squaredNorms(x, rows);
+    const out = d2.subarray(0, rows * n);
+    blas.sgemm(false, true, rows, n, dim, x, refs, out);
+    for (let r = 0; r < rows; r++) {
+      const xr = xNorms[r];
+      for (let i = r * n, j = 0; j < n; i++, j++) {
+        const v = Math.fround(Math.fround(xr + refNorms[j]) - Math.fround(2 * out[i]));
+        out[i] = v > 0 ? v : 0;
+      }
+    }
+    visit(out, rows, at);
   }
 }
 

@@ -53,12 +53,17 @@ export async function parzenLogLikelihoods(
   return out;
 }
 
-/** log((1/n) Σ exp(−scale·v_i)) over v[from, from + n), in float64 with the max shifted out. */
+/**
+ * log((1/n) Σ exp(−scale·v_i)) over v[from, from + n), in float64 with the max shifted out.
+ * Terms below e^−60 are skipped, not computed: the sum holds a 1 (the max term), so even
+ * 10^6 of them (< 10^−20 in all) are below its rounding, and most exps are saved.
+ */
 function logMeanExpNegScaled(v: Float32Array, from: number, n: number, scale: number): number {
   let min = Infinity;
   for (let i = from; i < from + n; i++) if (v[i] < min) min = v[i];
+  const cutoff = min + 60 / scale;
   let sum = 0;
-  for (let i = from; i < from + n; i++) sum += Math.exp(-scale * (v[i] - min));
+  for (let i = from; i < from + n; i++) if (v[i] < cutoff) sum += Math.exp(-scale * (v[i] - min));
   return -scale * min + Math.log(sum / n);
 }
 
