@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { philox4x32 } from "../src/rng/philox.ts";
+import { philox4x32, philox4x32Blocks } from "../src/rng/philox.ts";
 import { Rng } from "../src/rng/streams.ts";
 
 const hex = (o: Uint32Array) => [...o].map((x) => x.toString(16).padStart(8, "0"));
@@ -69,4 +69,22 @@ Deno.test("nextBelow is unbiased on a small bound", () => {
   const counts = [0, 0, 0];
   for (let i = 0; i < 30_000; i++) counts[d.nextBelow(3)]++;
   for (const c of counts) assert.ok(Math.abs(c - 10_000) < 500, `counts ${counts}`);
+});
+
+Deno.test("the bulk block generator equals philox4x32 block for block", () => {
+  const keys: [number, number][] = [[0, 0], [0xffffffff, 0xffffffff], [0xa4093822, 0x299f31d0]];
+  const firsts = [0, 2 ** 32 - 2, 2 ** 40 + 5];
+  for (const [k0, k1] of keys) {
+    for (const first of firsts) {
+      const bulk = new Uint32Array(4 * 6 + 2);
+      philox4x32Blocks(first, 6, 0x13198a2e, 0xffffffff, k0, k1, bulk, 2);
+      const one = new Uint32Array(4);
+      for (let i = 0; i < 6; i++) {
+        const b = first + i;
+        philox4x32(b >>> 0, Math.floor(b / 2 ** 32) >>> 0, 0x13198a2e, 0xffffffff, k0, k1, one);
+        assert.deepEqual([...bulk.subarray(2 + 4 * i, 6 + 4 * i)], [...one], `block ${b}`);
+      }
+      assert.deepEqual([bulk[0], bulk[1]], [0, 0], "nothing written before the offset");
+    }
+  }
 });

@@ -5,7 +5,7 @@
  * uninterrupted run draws at step t, and adding a stream never shifts another one.
  */
 import { createHash } from "node:crypto";
-import { philox4x32 } from "./philox.ts";
+import { philox4x32, philox4x32Blocks } from "./philox.ts";
 
 const TWO_POW_32 = 4294967296;
 const TWO_POW_M24 = 1 / 16777216;
@@ -77,19 +77,10 @@ export class Draw {
     const out = new Uint32Array(n);
     let i = 0;
     while (i < n && this.#pos < 4) out[i++] = this.#buf[this.#pos++];
-    for (; i + 4 <= n; i += 4) {
-      const b = this.#block++;
-      philox4x32(
-        b >>> 0,
-        Math.floor(b / TWO_POW_32) >>> 0,
-        this.stepLo,
-        this.stepHi,
-        this.k0,
-        this.k1,
-        out,
-        i,
-      );
-    }
+    const whole = Math.floor((n - i) / 4);
+    philox4x32Blocks(this.#block, whole, this.stepLo, this.stepHi, this.k0, this.k1, out, i);
+    this.#block += whole;
+    i += 4 * whole;
     while (i < n) out[i++] = this.nextUint32();
     return out;
   }
