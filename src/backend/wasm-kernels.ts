@@ -7,7 +7,8 @@
  *   TF.js clones every tensor it saves for a backward pass, each a full copy on wasm.
  * - Maxout's forward (max and winning piece in one pass) and backward (scatter to the
  *   winner), on the heap: wasm's Max/ArgMax over a last axis of 5 are generic reductions.
- * None changes a number: products aside, each computes exactly what it replaces.
+ * None changes a number: products aside, each computes exactly what it replaces (a NaN
+ * after the first piece of a maxout group is not propagated; that run has diverged anyway).
  */
 import { tf } from "./tf.ts";
 import type { OpenBlas } from "./openblas.ts";
@@ -176,11 +177,11 @@ export function maxoutForwardWasm(
   for (let g = 0, o = 0; g < value.length; g++, o += pieces) {
     let best = x[o], at = 0;
     for (let p = 1; p < pieces; p++) {
-      // NaN wins, as in tf.max / tf.argMax
-      if (x[o + p] > best || (x[o + p] !== x[o + p] && best === best)) {
-        best = x[o + p];
-        at = p;
-      }
+      const v = x[o + p];
+      // branch-free selects: which piece wins is data-dependent, a branch mispredicts
+      const wins = v > best;
+      at = wins ? p : at;
+      best = wins ? v : best;
     }
     value[g] = best;
     winner[g] = at;
