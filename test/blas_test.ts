@@ -294,3 +294,19 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "after wasm+openblas, another backend does not take the OpenBLAS paths",
+  ignore,
+  async fn() {
+    await selectBackend("wasm+openblas");
+    assert.ok(blasKernelsActive());
+    await selectBackend("cpu");
+    assert.ok(!blasKernelsActive());
+    const before = blasCounters().calls;
+    tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).dispose();
+    assert.equal(blasCounters().calls, before);
+    await selectBackend("wasm+openblas");
+    assert.ok(blasKernelsActive());
+  },
+});

@@ -31,9 +31,9 @@ export function blasCounters(): Readonly<typeof counters> {
   return { ...counters };
 }
 
-/** True while matMul runs on OpenBLAS (ops choose transposed operands over copies then). */
+/** True while matMul runs on OpenBLAS: the wasm backend is active with the BLAS kernel. */
 export function blasKernelsActive(): boolean {
-  return blasActive;
+  return blasActive && tf.getBackend() === "wasm";
 }
 
 function replaceKernel(name: string, kernelFunc: KernelConfig["kernelFunc"] | null): void {
