@@ -12,6 +12,7 @@ import { loadConfig } from "../src/config/load.ts";
 import { nearestRows } from "../src/metrics/distances.ts";
 import { parzenLogLikelihoods } from "../src/metrics/parzen.ts";
 import { maxout } from "../src/models/ops.ts";
+import type { Checkpoint } from "../src/train/checkpoint.ts";
 import { runExperiment } from "../src/train/run.ts";
 import { runBench } from "./helpers.ts";
 
@@ -308,5 +309,46 @@ Deno.test({
     assert.equal(blasCounters().calls, before);
     await selectBackend("wasm+openblas");
     assert.ok(blasKernelsActive());
+  },
+});
+
+Deno.test({
+  name: "resuming on another thread count warns that the run will not be bit-identical",
+  ignore,
+  async fn() {
+    const config = loadConfig("mnist-mlp", {
+      profile: "smoke",
+      overrides: [...MNIST_SHORT, "training.checkpointEvery=3"],
+    });
+    let first: Checkpoint | undefined;
+    await runExperiment(config, {
+      seed: 2,
+      backend: "wasm+openblas",
+      onCheckpoint: (cp) => {
+        first ??= cp;
+        return Promise.resolve();
+      },
+    });
+    assert.deepEqual(first!.header.backend, { name: "wasm+openblas", blasThreads: 1 });
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...a: unknown[]) => warnings.push(a.join(" "));
+    try {
+      await runExperiment(config, { seed: 2, backend: "wasm+openblas", resume: first });
+      assert.deepEqual(warnings, []);
+      await runExperiment(config, {
+        seed: 2,
+        backend: "wasm+openblas",
+        blasThreads: 2,
+        resume: first,
+      });
+    } finally {
+      console.warn = warn;
+    }
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0],
+      /made on wasm\+openblas \(1 BLAS threads\) on wasm\+openblas \(2 BLAS threads\): .* not equal an uninterrupted run/,
+    );
   },
 });

@@ -18,6 +18,8 @@ export interface CheckpointHeader {
   experiment: string;
   seed: number;
   configHash: string;
+  /** The path that computed it (absent in older checkpoints): numbers depend on it. */
+  backend?: { name: string; blasThreads: number | null };
   /** Iterations completed. */
   iteration: number;
   optimizerSteps: { generator: number; discriminator: number };

@@ -318,6 +318,13 @@ export async function runExperiment(
     if (h.configHash !== resolved.configHash || h.seed !== options.seed) {
       throw new Error("the checkpoint belongs to another config or seed");
     }
+    const was = h.backend, now = { name: backend.name, blasThreads: backend.blas?.threads ?? null };
+    if (was && (was.name !== now.name || was.blasThreads !== now.blasThreads)) {
+      console.warn(
+        `warning: resuming a checkpoint made on ${describePath(was)} on ${describePath(now)}: ` +
+          "the run continues, but will not equal an uninterrupted run bit for bit",
+      );
+    }
     restoreTensors(
       options.resume,
       stateTensors(),
@@ -343,6 +350,7 @@ export async function runExperiment(
         experiment: resolved.experiment,
         seed: options.seed,
         configHash: resolved.configHash,
+        backend: { name: backend.name, blasThreads: backend.blas?.threads ?? null },
         iteration: done,
         optimizerSteps: { generator: gOpt.steps, discriminator: dOpt.steps },
         history: structuredClone(history),
@@ -508,6 +516,10 @@ export async function runExperiment(
     gOpt.dispose();
     dOpt.dispose();
   }
+}
+
+function describePath(p: { name: string; blasThreads: number | null }): string {
+  return p.blasThreads === null ? p.name : `${p.name} (${p.blasThreads} BLAS threads)`;
 }
 
 async function readScalars(scalars: Scalars): Promise<Record<string, number>> {
