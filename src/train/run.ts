@@ -250,27 +250,27 @@ export async function runExperiment(
       const fakeMasks = dropoutMasks("D/dropout/fake", t, rows);
       const stats: Scalars = {};
       // Both gradients at the current parameters, then both updates. One G forward serves
-      // both: D's gradients are taken inside G's tape on a detached copy of G(z), so D's
-      // tape stops at the samples and G's tape never reaches D's weights.
-      let d: ReturnType<typeof tf.variableGrads> | undefined;
+      // both: G's tape keeps a detached G(z) (same memory, invisible to tapes) on which D's
+      // gradients are taken afterwards, so D's tape stops at the samples. Not nested: a tape
+      // open around D's backward pass would hold every tensor it saves until G's closes.
+      let fake: Tensor | undefined;
       const g = tf.variableGrads(() => {
-        const fake = forward(G, z);
-        d = tf.variableGrads(
-          () => dObjective(x, detach(fake), realMasks, fakeMasks, record ? stats : undefined),
-          dVars,
-        );
-        // kept past G's forward scope, then disposed below (a recorded loss by the loop)
-        tf.keep(d.value);
-        for (const grad of Object.values(d.grads)) tf.keep(grad);
-        return gObjectiveOf(fake, fakeMasks, record ? stats : undefined);
+        const f = forward(G, z);
+        fake = tf.keep(detach(f));
+        return gObjectiveOf(f, fakeMasks, record ? stats : undefined);
       }, gVars);
-      dOpt.step(dVars.map((v) => d!.grads[v.name]), epoch);
+      const d = tf.variableGrads(
+        () => dObjective(x, fake!, realMasks, fakeMasks, record ? stats : undefined),
+        dVars,
+      );
+      fake!.dispose();
+      dOpt.step(dVars.map((v) => d.grads[v.name]), epoch);
       gOpt.step(gVars.map((v) => g.grads[v.name]), epoch);
       afterUpdate();
-      const dValue = d!.value;
-      if (!record) dValue.dispose();
-      tf.dispose(Object.values(d!.grads));
-      return record ? { ...stats, dLoss: dValue, gLoss: g.value } : {};
+      if (!record) return {} as Scalars;
+      // D's scalars first: fingerprints hash the recorded losses in this order
+      const { dReal, dFake, fakeMean, fakeStd } = stats;
+      return { dReal, dFake, fakeMean, fakeStd, dLoss: d.value, gLoss: g.value } as Scalars;
     });
 
   // ---- Algorithm 1: one D update (G fixed), one G update (D fixed) ----
