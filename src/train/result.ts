@@ -2,6 +2,7 @@
 import type { AdapterInfo } from "../backend/select.ts";
 import type { Versions } from "../backend/versions.ts";
 import type { ResolvedConfig } from "../config/load.ts";
+import type { Check, DrawCounts } from "../check/bands.ts";
 import type { ParzenEstimate } from "../metrics/parzen.ts";
 import type { Fingerprint } from "./checkpoint.ts";
 import type { DataProvenance } from "./real-data.ts";
@@ -72,6 +73,12 @@ export interface Result {
   parzen: ParzenReport | null;
   /** Fraction of generated samples the harness's classifier puts in each class (MNIST). */
   classHistogram: number[] | null;
+  /** The stability bands of the run's profile and how the run fared (absent: none declared). */
+  checks?: Check[];
+  /** Random draws the loop used, and how many repeated the previous draw (absent in old files). */
+  draws?: Record<"noise" | "dropout" | "real", DrawCounts>;
+  /** Set only on a deliberately broken run (GANBENCH_FAULT, canary tests). */
+  fault?: string;
   startedAt: string;
   wallSeconds: number;
 }
