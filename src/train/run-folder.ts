@@ -98,6 +98,16 @@ export async function writeSkipped(
   );
 }
 
+/** The reason recorded in the folder's skipped.json, or null when there is none. */
+export function readSkipped(dir: string): string | null {
+  try {
+    return JSON.parse(Deno.readTextFileSync(join(dir, "skipped.json"))).reason ?? null;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
 export async function writeRunResult(dir: string, result: Result): Promise<void> {
   await writeFileAtomic(join(dir, "result.json"), JSON.stringify(result, null, 2) + "\n");
   await writeFileAtomic(join(dir, "report.html"), renderRunPage(result));
