@@ -10,6 +10,7 @@ export function benchArgs(args: string[]): string[] {
     "--allow-write",
     "--allow-env",
     "--allow-run",
+    "--allow-sys=systemMemoryInfo",
     "src/cli/bench.ts",
     ...args,
   ];

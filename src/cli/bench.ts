@@ -354,11 +354,10 @@ function workerArgs(flags: Flags): string[] {
   ];
 }
 
-/** MemAvailable (Linux), less a tenth for everything else; unlimited where unknown. */
+/** 90% of the memory available now; unlimited when the system does not say (no --allow-sys). */
 function availableMemoryGB(): number {
   try {
-    const kb = /MemAvailable:\s*(\d+) kB/.exec(Deno.readTextFileSync("/proc/meminfo"))?.[1];
-    return kb ? (0.9 * Number(kb)) / 1024 ** 2 : Infinity;
+    return (0.9 * Deno.systemMemoryInfo().available) / 1024 ** 3;
   } catch {
     return Infinity;
   }

@@ -78,6 +78,7 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
   }
   const bar = new ProgressBar(label);
   const timing: { first?: Mark; last?: Mark } = {};
+  let peakGB = 0;
   let result: Result;
   try {
     result = await runExperiment(resolved, {
@@ -92,6 +93,7 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
         const now = { at: performance.now(), iteration: p.iteration };
         timing.first ??= now;
         timing.last = now;
+        if (ctx.measureMemory) peakGB = Math.max(peakGB, residentGB());
         bar.update(p);
       },
       onCheckpoint: (cp) => folder.writeCheckpoint(dir, cp),
@@ -137,16 +139,11 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
     checks,
     wallSeconds: result.wallSeconds,
     ...(timed === undefined ? {} : { secondsPerIteration: Number(timed.toPrecision(4)) }),
-    ...(ctx.measureMemory ? peakMemory() : {}),
+    ...(ctx.measureMemory ? { peakRssGB: Number(Math.max(peakGB, residentGB()).toFixed(2)) } : {}),
   };
 }
 
-/** This process's peak resident memory (Linux's VmHWM), in GB. */
-function peakMemory(): { peakRssGB?: number } {
-  try {
-    const kb = /VmHWM:\s*(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
-    return kb ? { peakRssGB: Number((Number(kb) / 1024 ** 2).toFixed(2)) } : {};
-  } catch {
-    return {};
-  }
+/** Resident memory now, in GB (sampled at every progress report and at the end). */
+function residentGB(): number {
+  return Deno.memoryUsage().rss / 1024 ** 3;
 }

@@ -25,7 +25,7 @@ export interface Outcome {
   wallSeconds?: number;
   /** Training seconds per iteration, timed between the first and last progress report. */
   secondsPerIteration?: number;
-  /** Peak resident memory of the worker process that ran it (--jobs > 1, Linux). */
+  /** Peak resident memory of the worker that ran it (--jobs > 1), sampled at progress reports. */
   peakRssGB?: number;
 }
 
