@@ -45,9 +45,9 @@ options:
                     (VALUE is JSON if it parses as JSON, else a string; repeatable)
   --resume          continue each run from its checkpoint (refused if the config changed)
   --eval-only       with --resume: score the checkpoint as it is, without training further
-  --jobs N          run N runs at once, each in its own worker process (default 1);
-                    a run starts only when the estimated memory of the running ones
-                    leaves room (see --max-memory)
+  --jobs N          run N runs at once (default 1); with several runs each runs in its
+                    own worker process; a run starts only when the estimated memory of
+                    the running ones leaves room (see --max-memory)
   --max-memory GB   memory the runs of --jobs may use together (default: 90% of the
                     memory available at start)
   --check           exit 1 when a run misses a stability band of its profile
@@ -213,10 +213,10 @@ export async function main(args: string[]): Promise<number> {
   }
   if (flags.dryRun) return await dryRun(tasks, flags);
 
-  // Checkpoints to resume from, all checked before anything runs (TF.js loads from here on).
-  const folder = await import("../train/run-folder.ts");
+  // Checkpoints to resume from, all checked before anything runs.
   const resumes = new Map<string, Checkpoint>();
   if (flags.resume) {
+    const folder = await import("../train/run-folder.ts");
     for (const { resolved, seed, dir, key } of tasks) {
       const cp = folder.readCheckpoint(dir);
       if (!cp) {
@@ -248,7 +248,10 @@ export async function main(args: string[]): Promise<number> {
   const startedAt = new Date();
   let outcomes: Outcome[];
   try {
-    outcomes = flags.jobs > 1 && !flags.worker
+    // Several runs each get a fresh process, even one at a time: the wasm heap never shrinks,
+    // and after a CIFAR-10 run the next run in the same process fails with "memory access out
+    // of bounds" (measured: the smoke suite, one process).
+    outcomes = !flags.worker && (flags.jobs > 1 || tasks.length > 1)
       ? await runInWorkers(tasks, {
         jobs: flags.jobs,
         memoryGB,
@@ -286,7 +289,7 @@ export async function main(args: string[]): Promise<number> {
   return flags.check && summary.missed.length ? 1 : 0;
 }
 
-/** The runs one after another in this process; a failed run is reported and the rest go on. */
+/** The runs one after another in this process (a single run, or a worker's); a failure is reported. */
 async function runHere(
   tasks: Task[],
   flags: Flags,

@@ -161,6 +161,8 @@ export function schedule(
   return { order, makespan: unknown ? null : now };
 }
 
+const bands = (n: number) => (n === 0 ? "" : n === 1 ? "1 band" : `${n} bands`);
+
 /** The --list table: one line per planned run, then the totals. */
 export function listing(tasks: readonly Task[], jobs: number, memoryGB: number): string[] {
   const width = Math.max(...tasks.map((t) => t.key.length));
@@ -171,7 +173,7 @@ export function listing(tasks: readonly Task[], jobs: number, memoryGB: number):
     const memory = e.memoryGB === null ? "" : `, ~${e.memoryGB} GB`;
     const extra = [
       t.dependency ? "stage another builds on" : "",
-      t.resolved.expect.length ? `${t.resolved.expect.length} bands` : "",
+      bands(t.resolved.expect.length),
     ].filter(Boolean).join("; ");
     return `${t.key.padEnd(width)}  ${t.resolved.profile}  ${its.padStart(17)}  ${
       time.padStart(9)

@@ -1,7 +1,8 @@
 /**
- * --jobs N: planned runs in N worker processes, each `deno run … bench.ts <experiment>
- * --seed S --worker` for exactly one run. Workers share nothing (the wasm backend is
- * single-threaded, so each uses one core), which is why a run's numbers do not depend on N.
+ * Several planned runs, N at a time (--jobs N), each in a fresh worker process: `deno run …
+ * bench.ts <experiment> --seed S --worker` for exactly one run. Workers share nothing (the
+ * wasm backend is single-threaded, so each uses one core), which is why a run's numbers do
+ * not depend on N; and every run starts with an empty wasm heap.
  * A stage starts only after the stage it builds on has finished; a run starts only while
  * the estimated memory of the running ones leaves room for it (alone, any run may start).
  * Each worker gets GANBENCH_JOBS=N, so a multi-threaded kernel can use cores / N threads.
