@@ -9,9 +9,9 @@ export function benchArgs(args: string[]): string[] {
     "--allow-read",
     "--allow-write",
     "--allow-env",
-    "--allow-run=git",
+    "--allow-run",
     "--allow-ffi",
-    "--allow-sys=homedir",
+    "--allow-sys=homedir,systemMemoryInfo",
     "src/cli/bench.ts",
     ...args,
   ];
@@ -19,11 +19,12 @@ export function benchArgs(args: string[]): string[] {
 
 export async function runBench(
   args: string[],
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const cmd = new Deno.Command(Deno.execPath(), {
     args: benchArgs(args),
     cwd: join(CONFIG_DIR, ".."),
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   });

@@ -1,26 +1,40 @@
 /**
- * `deno task bench [EXPERIMENT ...] [--seed N] [--backend B] [--out DIR] [--profile P]
- *                  [--set path=value ...] [--resume] [--mnist DIR] [--cifar10 PATH] ...`
+ * `deno task bench [EXPERIMENT ...] [options]`: the paper suite (no EXPERIMENT), or the named
+ * experiments, once per seed, in this process or in --jobs worker processes.
  *
  * Every config is loaded and validated before anything trains or is written; a bad
  * config or flag exits 2 with a message that names the file, the JSON path, what was
  * found and what is allowed. A run whose data are absent (TFD is not public) is skipped
  * with its reason recorded, which is not a failure. Ctrl-C saves a checkpoint (exit 130).
+ * Exit 1: a run failed, or with --check a stability band was missed.
  */
 import { parseArgs } from "node:util";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend/select.ts";
 import { ConfigError } from "../config/errors.ts";
-import { listConfigs, loadConfig, type ResolvedConfig } from "../config/load.ts";
+import { listConfigs } from "../config/load.ts";
 import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../train/checkpoint.ts";
+import { listing, planTasks, type Task, UsageError } from "./plan.ts";
+import {
+  missedBands,
+  type Outcome,
+  SUITE_FORMAT,
+  type SuiteSummary,
+  summaryLines,
+  writeSummary,
+} from "./summary.ts";
+import { OUTCOME_PREFIX, runInWorkers } from "./workers.ts";
+
+const SUITE_SEEDS = [1, 2, 3];
 
 const USAGE = `usage: deno task bench [EXPERIMENT ...] [options]
 
 EXPERIMENT   a config name under configs/ (${listConfigs().join(", ")}) or a path
-             to a .json config; none = every config under configs/
+             to a .json config; none = the suite: every config marked "suite" (all but
+             gaussian-moments-blog), 3 seeds each
 
 options:
-  --seed N          root seed of every random stream (default 1)
+  --seed N          root seed of every random stream (default 1; the suite: 1, 2, 3)
   --seeds LIST      several seeds: "1,2,3", or a count N for seeds 1…N; runs every
                     experiment for each seed
   --backend B       auto | webgpu | wasm+openblas | wasm | cpu (default auto: a hardware
@@ -34,6 +48,14 @@ options:
                     (VALUE is JSON if it parses as JSON, else a string; repeatable)
   --resume          continue each run from its checkpoint (refused if the config changed)
   --eval-only       with --resume: score the checkpoint as it is, without training further
+  --jobs N          run N runs at once (default 1); with several runs each runs in its
+                    own worker process; a run starts only when the estimated memory of
+                    the running ones leaves room (see --max-memory)
+  --max-memory GB   memory the runs of --jobs may use together (default: 90% of the
+                    memory available at start)
+  --check           exit 1 when a run misses a stability band of its profile
+                    (the config's "expect"); every run records its bands anyway
+  --list            print the planned runs with estimated time and memory; run nothing
   --dry-run         validate every config and read every data source (checksums included),
                     print the planned runs and their iterations, and train nothing
   --mnist DIR, --fashion-mnist DIR, --cifar10 PATH, --tfd FILE
@@ -42,10 +64,9 @@ options:
   -h, --help        show this help
 `;
 
-class UsageError extends Error {}
-
 interface Flags {
-  experiments: string[];
+  /** null: the suite. */
+  experiments: string[] | null;
   seeds: number[];
   backend: BackendChoice;
   blasThreads: number;
@@ -55,6 +76,13 @@ interface Flags {
   resume: boolean;
   evalOnly: boolean;
   dryRun: boolean;
+  list: boolean;
+  check: boolean;
+  jobs: number;
+  maxMemoryGB: number | null;
+  /** A --jobs worker: exactly one run, no dependencies, outcome on stdout. */
+  worker: boolean;
+  reuseCompleted: boolean;
   data: DataSources;
 }
 
@@ -76,6 +104,12 @@ function parseFlags(args: string[]): Flags | null {
         resume: { type: "boolean", default: false },
         "eval-only": { type: "boolean", default: false },
         "dry-run": { type: "boolean", default: false },
+        list: { type: "boolean", default: false },
+        check: { type: "boolean", default: false },
+        jobs: { type: "string", default: "1" },
+        "max-memory": { type: "string" },
+        worker: { type: "boolean", default: false },
+        "reuse-completed": { type: "boolean", default: false },
         mnist: { type: "string" },
         "fashion-mnist": { type: "string" },
         cifar10: { type: "string" },
@@ -88,7 +122,15 @@ function parseFlags(args: string[]): Flags | null {
   }
   const v = parsed.values;
   if (v.help) return null;
-  const seeds = parseSeeds(v.seed, v.seeds);
+  const suite = parsed.positionals.length === 0;
+  const seeds = parseSeeds(v.seed, v.seeds) ?? (suite ? SUITE_SEEDS : [1]);
+  if (!/^[1-9]\d*$/.test(v.jobs)) {
+    throw new UsageError(`--jobs: found "${v.jobs}"; expected a count ≥ 1`);
+  }
+  const maxMemory = v["max-memory"];
+  if (maxMemory !== undefined && !(Number(maxMemory) > 0)) {
+    throw new UsageError(`--max-memory: found "${maxMemory}"; expected a number of GB > 0`);
+  }
   if (v["eval-only"] && !v.resume) {
     throw new UsageError("--eval-only scores a saved checkpoint: add --resume");
   }
@@ -98,7 +140,7 @@ function parseFlags(args: string[]): Flags | null {
     );
   }
   return {
-    experiments: parsed.positionals.length ? parsed.positionals : listConfigs(),
+    experiments: suite ? null : parsed.positionals,
     seeds,
     backend: v.backend as BackendChoice,
     blasThreads: positiveInteger("--blas-threads", v["blas-threads"]),
@@ -108,6 +150,12 @@ function parseFlags(args: string[]): Flags | null {
     resume: v.resume,
     evalOnly: v["eval-only"],
     dryRun: v["dry-run"],
+    list: v.list,
+    check: v.check,
+    jobs: Number(v.jobs),
+    maxMemoryGB: maxMemory === undefined ? null : Number(maxMemory),
+    worker: v.worker,
+    reuseCompleted: v["reuse-completed"],
     data: { mnist: v.mnist, fashionMnist: v["fashion-mnist"], cifar10: v.cifar10, tfd: v.tfd },
   };
 }
@@ -119,8 +167,8 @@ function positiveInteger(flag: string, text: string): number {
   return Number(text);
 }
 
-/** `--seed N`, or `--seeds 1,2,3` / `--seeds N` (seeds 1…N); default seed 1. */
-function parseSeeds(seed: string | undefined, seeds: string | undefined): number[] {
+/** `--seed N`, or `--seeds 1,2,3` / `--seeds N` (seeds 1…N); undefined when neither. */
+function parseSeeds(seed: string | undefined, seeds: string | undefined): number[] | undefined {
   const integer = (text: string, flag: string) => {
     if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
       throw new UsageError(`${flag}: found "${text}"; expected a non-negative integer`);
@@ -130,7 +178,7 @@ function parseSeeds(seed: string | undefined, seeds: string | undefined): number
   if (seed !== undefined && seeds !== undefined) {
     throw new UsageError("give --seed or --seeds, not both");
   }
-  if (seeds === undefined) return [seed === undefined ? 1 : integer(seed, "--seed")];
+  if (seeds === undefined) return seed === undefined ? undefined : [integer(seed, "--seed")];
   if (!seeds.includes(",")) {
     const n = integer(seeds, "--seeds");
     if (n < 1) {
@@ -145,41 +193,24 @@ function parseSeeds(seed: string | undefined, seeds: string | undefined): number
   return list;
 }
 
-interface PlannedRun {
-  resolved: ResolvedConfig;
-  /** Added because another run builds on it; a completed one is reused. */
-  dependency: boolean;
-}
-
-/** The configs to run, each preceded by the run whose generator it builds on. */
-function planRuns(flags: Flags): PlannedRun[] {
-  const { profile, overrides } = flags;
-  const plan: PlannedRun[] = [];
-  const add = (name: string, chain: string[]) => {
-    if (chain.includes(name)) {
-      throw new UsageError(`pretrained stages form a cycle: ${[...chain, name].join(" → ")}`);
-    }
-    const resolved = loadConfig(name, { profile, overrides });
-    const before = resolved.config.generator.pretrained?.experiment;
-    if (before) add(before, [...chain, name]);
-    const known = plan.find((p) => p.resolved.experiment === resolved.experiment);
-    if (!known) plan.push({ resolved, dependency: chain.length > 0 });
-    else if (chain.length === 0) known.dependency = false;
-  };
-  for (const e of flags.experiments) add(e, []);
-  return plan;
-}
-
 export async function main(args: string[]): Promise<number> {
   let flags: Flags | null;
-  let plan: PlannedRun[];
+  let tasks: Task[];
   try {
     flags = parseFlags(args);
     if (!flags) {
       console.log(USAGE);
       return 0;
     }
-    plan = planRuns(flags);
+    tasks = planTasks({
+      experiments: flags.experiments,
+      seeds: flags.seeds,
+      profile: flags.profile,
+      overrides: flags.overrides,
+      out: flags.out,
+      withoutDependencies: flags.worker,
+    });
+    if (flags.worker) tasks.forEach((t) => (t.dependency = flags!.reuseCompleted));
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError) {
       console.error(`error: ${e.message}`);
@@ -188,23 +219,18 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
-
-  // TF.js loads only once the configs are known to be good: bad input fails in milliseconds.
-  const { runExperiment } = await import("../train/run.ts");
-  const folder = await import("../train/run-folder.ts");
-  const { MissingDataError } = await import("../data/errors.ts");
-  const { ProgressBar } = await import("./progress.ts");
-  const dirOf = (r: ResolvedConfig, seed: number) =>
-    folder.runFolder(flags.out, r.experiment, seed);
-  const runs = flags.seeds.flatMap((seed) => plan.map((p) => ({ ...p, seed })));
-
-  if (flags.dryRun) return await dryRun(plan, flags);
+  const memoryGB = flags.maxMemoryGB ?? availableMemoryGB();
+  if (flags.list) {
+    for (const line of listing(tasks, flags.jobs, memoryGB)) console.log(line);
+    return 0;
+  }
+  if (flags.dryRun) return await dryRun(tasks, flags);
 
   // Checkpoints to resume from, all checked before anything runs.
   const resumes = new Map<string, Checkpoint>();
   if (flags.resume) {
-    for (const { resolved, seed } of runs) {
-      const dir = dirOf(resolved, seed);
+    const folder = await import("../train/run-folder.ts");
+    for (const { resolved, seed, dir, key } of tasks) {
       const cp = folder.readCheckpoint(dir);
       if (!cp) {
         console.error(
@@ -224,7 +250,7 @@ export async function main(args: string[]): Promise<number> {
         );
         return 2;
       }
-      resumes.set(dir, cp);
+      resumes.set(key, cp);
     }
   }
 
@@ -232,115 +258,141 @@ export async function main(args: string[]): Promise<number> {
   const onSignal = () => controller.abort();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
-  const skipped = new Map<string, string>();
+  const startedAt = new Date();
+  let outcomes: Outcome[];
   try {
-    for (const { resolved, dependency, seed } of runs) {
-      const label = `${resolved.experiment} seed ${seed}`;
-      const dir = dirOf(resolved, seed);
-      if (dependency && folder.isCompleted(dir, resolved.configHash)) {
-        console.log(`${label}: reusing the completed run in ${dir}`);
-        continue;
-      }
-      const skip = async (reason: string) => {
-        skipped.set(`${seed}/${resolved.experiment}`, reason);
-        await folder.clearRunFolder(dir);
-        await folder.writeSkipped(dir, resolved, seed, reason);
-        console.log(`${label}: skipped: ${reason}`);
-      };
-
-      // a stacked stage starts from the final generator of the stage before it
-      let pretrained: Checkpoint | undefined;
-      const before = resolved.config.generator.pretrained?.experiment;
-      if (before) {
-        const why = skipped.get(`${seed}/${before}`);
-        if (why) {
-          await skip(`needs ${before}, which was skipped (${why})`);
-          continue;
-        }
-        pretrained = folder.readCheckpoint(folder.runFolder(flags.out, before, seed)) ??
-          undefined;
-        if (!pretrained) {
-          throw new Error(`${before} left no checkpoint for ${resolved.experiment} to build on`);
-        }
-      }
-
-      const resume = resumes.get(dir);
-      if (resume) {
-        console.error(
-          `${label}: ${
-            flags.evalOnly ? "evaluating the checkpoint of" : "resuming at"
-          } iteration ${resume.header.iteration}`,
-        );
-      } else {
-        await folder.clearRunFolder(dir);
-        await folder.writeRunConfig(dir, resolved);
-      }
-      const bar = new ProgressBar(label);
-      let result;
-      try {
-        result = await runExperiment(resolved, {
-          seed,
-          backend: flags.backend,
-          blasThreads: flags.blasThreads,
-          signal: controller.signal,
-          resume,
-          pretrained,
-          evalOnly: flags.evalOnly,
-          data: flags.data,
-          onProgress: (p) => bar.update(p),
-          onCheckpoint: (cp) => folder.writeCheckpoint(dir, cp),
-          onFigure: (f) => folder.writeFigure(dir, f),
-        });
-      } catch (e) {
-        bar.finish();
-        if (controller.signal.aborted) {
-          const cp = folder.readCheckpoint(dir);
-          console.error(
-            `interrupted: ${label} stopped` +
-              (cp
-                ? `; checkpoint at iteration ${cp.header.iteration} in ${
-                  folder.checkpointPath(dir)
-                }. ` +
-                  `Continue with the same command and --resume.`
-                : "; no checkpoint was written"),
-          );
-          return 130;
-        }
-        if (e instanceof MissingDataError) {
-          await skip(e.message.replace(/\s*\n\s*/g, " "));
-          continue;
-        }
-        throw e;
-      }
-      bar.finish();
-      await folder.writeRunResult(dir, result);
-      const summary = Object.entries(result.metrics)
-        .slice(0, 4)
-        .map(([k, v]) => `${k}=${Number(v.toPrecision(5))}`)
-        .join(" ");
-      console.log(
-        `${label}: ${result.status}${result.divergedAt ? ` at ${result.divergedAt}` : ""} ` +
-          `in ${
-            result.wallSeconds.toFixed(1)
-          } s on ${result.backend.name}; ${summary}\n  → ${dir}/result.json`,
-      );
-    }
+    // Several runs each get a fresh process, even one at a time: the wasm heap never shrinks,
+    // and after a CIFAR-10 run the next run in the same process fails with "memory access out
+    // of bounds" (measured: the smoke suite, one process).
+    outcomes = !flags.worker && (flags.jobs > 1 || tasks.length > 1)
+      ? await runInWorkers(tasks, {
+        jobs: flags.jobs,
+        memoryGB,
+        shared: workerArgs(flags),
+        signal: controller.signal,
+      })
+      : await runHere(tasks, flags, resumes, controller.signal);
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }
+  const interrupted = outcomes.some((o) => o.status === "interrupted");
+  if (flags.worker) {
+    console.log(OUTCOME_PREFIX + JSON.stringify(outcomes[0]));
+    return interrupted ? 130 : outcomes[0].status === "failed" ? 1 : 0;
+  }
+
+  const summary: SuiteSummary = {
+    format: SUITE_FORMAT,
+    profile: flags.profile,
+    seeds: flags.seeds,
+    jobs: flags.jobs,
+    check: flags.check,
+    startedAt: startedAt.toISOString(),
+    wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
+    runs: outcomes,
+    missed: missedBands(outcomes),
+  };
+  const path = await writeSummary(flags.out, summary);
   const { writeIndexPage } = await import("../report/build.ts");
   console.log(`index of every run in ${flags.out}: ${await writeIndexPage(flags.out)}`);
-  return 0;
+  if (outcomes.length > 1 || flags.check || outcomes.some((o) => o.status === "failed")) {
+    console.log(`\n${summaryLines(summary).join("\n")}\n  → ${path}`);
+  }
+  if (interrupted) return 130;
+  if (outcomes.some((o) => o.status === "failed")) return 1;
+  return flags.check && summary.missed.length ? 1 : 0;
+}
+
+/** The runs one after another in this process (a single run, or a worker's); a failure is reported. */
+async function runHere(
+  tasks: Task[],
+  flags: Flags,
+  resumes: Map<string, Checkpoint>,
+  signal: AbortSignal,
+): Promise<Outcome[]> {
+  const { runTask } = await import("./run-task.ts");
+  const outcomes = new Map<string, Outcome>();
+  for (const task of tasks) {
+    const base = {
+      key: task.key,
+      experiment: task.resolved.experiment,
+      seed: task.seed,
+      profile: task.resolved.profile,
+      dir: task.dir,
+    };
+    const before = task.after ? outcomes.get(task.after) : undefined;
+    if (signal.aborted) {
+      outcomes.set(task.key, { ...base, status: "interrupted", reason: "not started" });
+    } else if (before && (before.status === "failed" || before.status === "interrupted")) {
+      outcomes.set(task.key, {
+        ...base,
+        status: before.status,
+        reason: `not started: needs ${before.experiment}, which ${
+          before.status === "failed" ? "failed" : "was interrupted"
+        }`,
+      });
+    } else {
+      try {
+        outcomes.set(
+          task.key,
+          await runTask(task, {
+            out: flags.out,
+            backend: flags.backend,
+            blasThreads: flags.blasThreads,
+            evalOnly: flags.evalOnly,
+            data: flags.data,
+            signal,
+            resume: resumes.get(task.key),
+            measureMemory: flags.worker,
+          }),
+        );
+      } catch (e) {
+        console.error(`${task.resolved.experiment} seed ${task.seed}: failed:`, e);
+        outcomes.set(task.key, { ...base, status: "failed", reason: (e as Error).message });
+      }
+    }
+  }
+  return tasks.map((t) => outcomes.get(t.key)!);
+}
+
+/** What a worker needs of this invocation: everything but experiments, seeds and scheduling. */
+function workerArgs(flags: Flags): string[] {
+  const data: [string, string | undefined][] = [
+    ["--mnist", flags.data.mnist],
+    ["--fashion-mnist", flags.data.fashionMnist],
+    ["--cifar10", flags.data.cifar10],
+    ["--tfd", flags.data.tfd],
+  ];
+  return [
+    ...["--backend", flags.backend, "--blas-threads", String(flags.blasThreads)],
+    ...["--out", flags.out, "--profile", flags.profile],
+    ...flags.overrides.flatMap((s) => ["--set", s]),
+    ...(flags.resume ? ["--resume"] : []),
+    ...(flags.evalOnly ? ["--eval-only"] : []),
+    ...data.flatMap(([flag, value]) => (value === undefined ? [] : [flag, value])),
+  ];
+}
+
+/** 90% of the memory available now; unlimited when the system does not say (no --allow-sys). */
+function availableMemoryGB(): number {
+  try {
+    return (0.9 * Deno.systemMemoryInfo().available) / 1024 ** 3;
+  } catch {
+    return Infinity;
+  }
 }
 
 /** Reads each run's data (verifying checksums) and prints what would run; trains nothing. */
-async function dryRun(plan: PlannedRun[], flags: Flags): Promise<number> {
+async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
   const { openRealData } = await import("../train/real-data.ts");
   const { DataError, MissingDataError } = await import("../data/errors.ts");
   const { Rng } = await import("../rng/streams.ts");
   let corrupt = 0;
-  for (const { resolved } of plan) {
+  const experiments = tasks.filter((t, i) =>
+    tasks.findIndex((u) => u.resolved.experiment === t.resolved.experiment) === i
+  );
+  for (const { resolved } of experiments) {
     const { config } = resolved;
     const t = config.training;
     let line: string;

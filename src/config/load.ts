@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue, describeValue, jsonPath } from "./errors.ts";
-import { ExperimentConfig } from "./schema.ts";
+import { type BandConfig, type CostConfig, ExperimentConfig } from "./schema.ts";
 
 export const CONFIG_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../configs");
 
@@ -17,11 +17,22 @@ export interface ResolvedConfig {
   experiment: string;
   file: string;
   profile: string;
-  /** Fully resolved: defaults filled in, profile and overrides applied, `profiles` removed. */
-  config: Omit<ExperimentConfig, "profiles">;
+  /**
+   * Fully resolved: defaults filled in, profile and overrides applied; what is about the
+   * run rather than the training (`profiles`, `expect`, `suite`, `cost`) removed, so the
+   * hash and a resume do not depend on it.
+   */
+  config: Omit<ExperimentConfig, RunMetadata>;
   /** SHA-256 of the canonical JSON of `config`. */
   configHash: string;
+  /** The stability bands declared for this profile. */
+  expect: BandConfig[];
+  /** Part of the default suite. */
+  inSuite: boolean;
+  cost?: CostConfig;
 }
+
+type RunMetadata = "profiles" | "expect" | "suite" | "cost";
 
 export interface LoadOptions {
   /** `path=value` strings, applied in order after the profile. */
@@ -104,13 +115,16 @@ export function resolveConfig(
     const where = overrides.length ? `${file} (with --set ${overrides.join(" ")})` : file;
     throw new ConfigError(where, parsed.error.issues.map((i) => toIssue(i, data)));
   }
-  const { profiles: _profiles, ...config } = parsed.data;
+  const { profiles: _profiles, expect, suite, cost, ...config } = parsed.data;
   return {
     experiment: basename(file).replace(/\.json$/, ""),
     file,
     profile,
     config,
     configHash: hashJson(config),
+    expect: expect[profile] ?? [],
+    inSuite: suite,
+    cost,
   };
 }
 

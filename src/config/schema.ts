@@ -3,6 +3,7 @@
  * number has its allowed range, and the inferred TypeScript type is what the runner sees.
  */
 import { z } from "zod";
+import { checkableMetrics } from "../check/bands.ts";
 
 const positive = () => z.number().positive();
 const count = () => z.int().min(1);
@@ -219,6 +220,34 @@ export const ImageMetrics = z.strictObject({
 
 export const Metrics = z.discriminatedUnion("kind", [GaussianMetrics, ImageMetrics]);
 
+const ProfileName = z.string().regex(/^[a-z][a-z0-9-]*$/);
+
+/** A range a run's metric must fall in (inclusive; a missing side is open). */
+export const Band = z.strictObject({
+  metric: z.string().min(1),
+  low: z.number().optional(),
+  high: z.number().optional(),
+  /** Where the numbers come from: measured runs (which, how many), or the paper. */
+  basis: z.string().min(1),
+}).refine((b) => b.low !== undefined || b.high !== undefined, {
+  message: 'give "low", "high" or both',
+}).refine((b) => b.low === undefined || b.high === undefined || b.low <= b.high, {
+  message: '"low" must not exceed "high"',
+  path: ["high"],
+});
+
+/** What one run costs on the build machine (wasm, 2 cores): for --list and --jobs scheduling. */
+export const Cost = z.strictObject({
+  /** Seconds per training iteration. */
+  secondsPerIteration: positive(),
+  /** Per profile: seconds outside the loop (start-up, data, evaluation). */
+  fixedSeconds: z.record(ProfileName, z.number().min(0)),
+  /** Per profile: peak resident memory of one run, in GB. */
+  memoryGB: z.record(ProfileName, positive()),
+  /** How and where these were measured. */
+  measured: z.string().min(1),
+});
+
 export const ExperimentConfig = z.strictObject({
   description: z.string().min(1),
   /** Where the numbers come from (paper section, reference code and commit). */
@@ -230,11 +259,43 @@ export const ExperimentConfig = z.strictObject({
   training: Training,
   metrics: Metrics,
   /** Named override sets, e.g. {"smoke": {"training.budget": {"iterations": 200}}}; applied like --set. */
-  profiles: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.record(z.string(), z.unknown()))
-    .default({}),
+  profiles: z.record(ProfileName, z.record(z.string(), z.unknown())).default({}),
+  /** Stability bands per profile ("paper" or a declared profile), checked by bench --check. */
+  expect: z.record(ProfileName, z.array(Band)).default({}),
+  /** Part of the default suite (`deno task bench` with no experiment). */
+  suite: z.boolean().default(true),
+  cost: Cost.optional(),
+}).superRefine((config, ctx) => {
+  const profiles = ["paper", ...Object.keys(config.profiles)];
+  const known = (field: "expect" | "fixedSeconds" | "memoryGB", map: object | undefined) => {
+    for (const name of Object.keys(map ?? {})) {
+      if (profiles.includes(name)) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: field === "expect" ? ["expect", name] : ["cost", field, name],
+        message: `no profile "${name}"; declared profiles: ${profiles.join(", ")}`,
+      });
+    }
+  };
+  known("expect", config.expect);
+  known("fixedSeconds", config.cost?.fixedSeconds);
+  known("memoryGB", config.cost?.memoryGB);
+  const metrics = checkableMetrics(config.metrics.kind);
+  for (const [name, bands] of Object.entries(config.expect)) {
+    bands.forEach((band, i) => {
+      if (metrics.includes(band.metric)) return;
+      ctx.addIssue({
+        code: "custom",
+        path: ["expect", name, i, "metric"],
+        message: `expected a metric of ${config.metrics.kind} runs: ${metrics.join(", ")}`,
+      });
+    });
+  }
 });
 
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
+export type BandConfig = z.infer<typeof Band>;
+export type CostConfig = z.infer<typeof Cost>;
 export type LayerConfig = z.infer<typeof Layer>;
 export type InitConfig = z.infer<typeof Init>;
 export type NoiseConfig = z.infer<typeof Noise>;

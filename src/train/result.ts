@@ -2,6 +2,7 @@
 import type { BackendInfo } from "../backend/select.ts";
 import type { Versions } from "../backend/versions.ts";
 import type { ResolvedConfig } from "../config/load.ts";
+import type { Check, DrawCounts } from "../check/bands.ts";
 import type { ParzenEstimate } from "../metrics/parzen.ts";
 import type { Fingerprint } from "./checkpoint.ts";
 import type { FigureIndex } from "./figures.ts";
@@ -78,6 +79,12 @@ export interface Result {
   classHistogram: number[] | null;
   /** The report's figures in the run folder (samples/, figures/); null when none were made. */
   figures: FigureIndex | null;
+  /** The stability bands of the run's profile and how the run fared (absent: none declared). */
+  checks?: Check[];
+  /** Random draws the loop used, and how many repeated the previous draw (absent in old files). */
+  draws?: Record<"noise" | "dropout" | "real", DrawCounts>;
+  /** Set only on a deliberately broken run (GANBENCH_FAULT, canary tests). */
+  fault?: string;
   startedAt: string;
   wallSeconds: number;
 }

@@ -112,6 +112,16 @@ export function writeFigure(dir: string, figure: Figure): Promise<void> {
   );
 }
 
+/** The reason recorded in the folder's skipped.json, or null when there is none. */
+export function readSkipped(dir: string): string | null {
+  try {
+    return JSON.parse(Deno.readTextFileSync(join(dir, "skipped.json"))).reason ?? null;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
 export async function writeRunResult(dir: string, result: Result): Promise<void> {
   await writeFileAtomic(join(dir, "result.json"), JSON.stringify(result, null, 2) + "\n");
   await writeRunPage(dir);

@@ -40,6 +40,8 @@ import {
 } from "./checkpoint.ts";
 import { discriminatorLoss, generatorLoss } from "./losses.ts";
 import { dropoutMaskValues } from "./dropout.ts";
+import { DrawMonitor } from "./draw-monitor.ts";
+import { activeFault, zeroLearningRates } from "./faults.ts";
 import { createOptimizer } from "./optimizers.ts";
 import { evaluate } from "./evaluate.ts";
 import { type Figure, type FigureIndex, FigureMaker, snapshotSchedule } from "./figures.ts";
@@ -108,6 +110,9 @@ export async function runExperiment(
   const training = config.training;
   const batchSize = training.batchSize;
   const rng = new Rng(options.seed);
+  // canary tests only: a deliberately broken loop (src/train/faults.ts)
+  const fault = activeFault();
+  if (fault) console.error(`warning: GANBENCH_FAULT=${fault}: this run is deliberately broken`);
 
   // ---- data ----
   const real = openRealData(config.data, rng, batchSize, options.data);
@@ -169,12 +174,11 @@ export async function runExperiment(
     );
   }
   const gVars = gParams.map((p) => p.variable), dVars = dParams.map((p) => p.variable);
-  const gOpt = createOptimizer(training.optimizers.generator, gVars, gParams.map((p) => p.name));
-  const dOpt = createOptimizer(
-    training.optimizers.discriminator,
-    dVars,
-    dParams.map((p) => p.name),
-  );
+  const optimizers = fault === "lr-zero"
+    ? zeroLearningRates(training.optimizers)
+    : training.optimizers;
+  const gOpt = createOptimizer(optimizers.generator, gVars, gParams.map((p) => p.name));
+  const dOpt = createOptimizer(optimizers.discriminator, dVars, dParams.map((p) => p.name));
   const stateTensors = (): [string, Variable][] => [
     ...gParams.map((p): [string, Variable] => [p.name, p.variable]),
     ...dParams.map((p): [string, Variable] => [p.name, p.variable]),
@@ -183,11 +187,14 @@ export async function runExperiment(
   ];
 
   // ---- random inputs of step t, each from its own stream ----
-  const noise = (stream: string, step: number, rows: number) =>
-    tf.tensor2d(sampleNoise(config.noise, rng.stream(stream).at(step), rows), [
-      rows,
-      config.noise.dim,
-    ]);
+  // (a frozen stream, for the canary tests, draws step 0's numbers at every step)
+  const noiseStep = (t: number) => fault === "freeze-noise" ? 0 : t;
+  const maskStep = (t: number) => fault === "freeze-dropout" ? 0 : t;
+  const draws = new DrawMonitor();
+  const noise = (stream: string, step: number, rows: number) => {
+    const z = sampleNoise(config.noise, rng.stream(stream).at(noiseStep(step)), rows);
+    return tf.tensor2d(draws.see("noise", stream, z), [rows, config.noise.dim]);
+  };
   const dropout = config.discriminator.dropout;
   /** Inverted-dropout masks for each D layer's input (null where none), per example and unit. */
   const dropoutMasks = (
@@ -196,14 +203,15 @@ export async function runExperiment(
     rows: number,
   ): Masks =>
     dropout &&
-    dropoutMaskValues(rng, D, dropout, stream, step, rows).map((m, i) =>
-      m && tf.tensor(m, [rows, ...D.layers[i].inShape])
+    dropoutMaskValues(rng, D, dropout, stream, maskStep(step), rows).map((m, i) =>
+      m && tf.tensor(draws.see("dropout", `${stream}/h${i}`, m), [rows, ...D.layers[i].inShape])
     );
   const discriminate = (x: Tensor, masks: Masks) =>
     forward(D, discriminatorInput(dInput, x), { logits: true, masks });
   const realBatch = (step: number) => {
     const b = real.batch(step);
-    return { x: tf.tensor2d(b.values, [b.rows, real.dim]), rows: b.rows, epoch: b.epoch };
+    const x = tf.tensor2d(draws.see("real", "real", b.values), [b.rows, real.dim]);
+    return { x, rows: b.rows, epoch: b.epoch };
   };
   const afterUpdate = () => {
     if (config.generator.maxColNorm) applyMaxColNorm(G, config.generator.maxColNorm);
@@ -235,10 +243,8 @@ export async function runExperiment(
       stats.fakeMean = tf.keep(mean);
       stats.fakeStd = tf.keep(tf.sqrt(variance));
     }
-    return generatorLoss(
-      discriminate(fake, masks),
-      training.objective,
-    ) as tf.Scalar;
+    const loss = generatorLoss(discriminate(fake, masks), training.objective) as tf.Scalar;
+    return fault === "flip-g-loss" ? tf.neg(loss) : loss;
   };
 
   // ---- the simultaneous update of the 2014 code (k = 1) ----
@@ -507,6 +513,8 @@ export async function runExperiment(
       parzen,
       classHistogram,
       figures: figureIndex,
+      draws: draws.counts,
+      ...(fault ? { fault } : {}),
       startedAt: startedAt.toISOString(),
       wallSeconds: (performance.now() - t0) / 1000,
     };

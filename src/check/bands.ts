@@ -1,0 +1,153 @@
+/**
+ * Stability bands: a config's `expect` declares, per profile, the range each named value of
+ * a finished run must fall in. `checkRun` turns a result into the checks written to
+ * result.json (`checks`) and gated on by `bench --check`.
+ *
+ * A band's metric is either a number of result.metrics (what evaluation measured) or one
+ * derived here from the run's training record (DERIVED_METRICS): divergence, late-training
+ * dynamics from the recorded history, and repeated random draws.
+ */
+
+export interface Band {
+  metric: string;
+  /** Inclusive bounds; a missing side is open. */
+  low?: number;
+  high?: number;
+  /** Where the numbers come from (measured runs, the paper). */
+  basis: string;
+}
+
+/** One band applied to one run: what the report shows beside the curve. */
+export interface Check {
+  metric: string;
+  low: number | null;
+  high: number | null;
+  /** null when the run did not produce the value (e.g. it diverged before evaluation). */
+  value: number | null;
+  pass: boolean;
+}
+
+/** How often a random stream handed the training loop the same numbers as its previous draw. */
+export interface DrawCounts {
+  draws: number;
+  repeats: number;
+}
+
+/** What checkRun reads: a subset of Result, so old result files and tests can be checked too. */
+export interface CheckedRun {
+  status: "completed" | "diverged";
+  metrics: Record<string, number>;
+  history: {
+    dLoss: number[];
+    gLoss: number[];
+    dReal: number[];
+    dFake: number[];
+    fakeMean: number[];
+    fakeStd: number[];
+  };
+  draws?: Record<"noise" | "dropout" | "real", DrawCounts>;
+}
+
+const LATE = "mean over the last quarter of the recorded iterations";
+
+/** Values derived from the training record, by name, with what each means. */
+export const DERIVED_METRICS: Record<string, string> = {
+  diverged: "1 when a loss or weight stopped being finite, else 0",
+  "lastQuarter.dReal": `D(x) on real batches, ${LATE}`,
+  "lastQuarter.dFake": `D(G(z)) on generated batches, ${LATE}`,
+  "lastQuarter.dGap": `D(x) − D(G(z)), ${LATE}`,
+  "lastQuarter.dLoss": `the discriminator's loss, ${LATE}`,
+  "lastQuarter.gLoss": `the generator's loss, ${LATE}`,
+  "lastQuarter.fakeMean": `the mean of a training batch of generated values, ${LATE}`,
+  "lastQuarter.fakeStd": `the std of a training batch of generated values, ${LATE}`,
+  repeatedNoiseDraws: "noise batches z identical to the same stream's previous draw",
+  repeatedDropoutMasks: "dropout masks identical to the same stream's previous draw",
+  repeatedRealBatches: "real-data batches identical to the previous one",
+};
+
+/** The numbers evaluation writes to result.metrics, per metrics kind (src/train/evaluate.ts). */
+export const RESULT_METRICS: Record<"gaussian-1d" | "image-stats", readonly string[]> = {
+  "gaussian-1d": [
+    "fakeMean",
+    "fakeStd",
+    "meanAbsError",
+    "stdAbsError",
+    "realSampleMean",
+    "realSampleStd",
+    "jsdBits",
+  ],
+  "image-stats": [
+    "fakePixelMean",
+    "fakePixelStd",
+    "testPixelMean",
+    "testPixelStd",
+    "parzenMean",
+    "parzenSe",
+    "parzenSigma",
+    "classifierTestAccuracy",
+    "classEntropy",
+    "classKlToUniform",
+    "classesCovered",
+    "classifierScore",
+    "testSetClassifierScore",
+    "frechetDistance",
+    "nearestTrainingMedian",
+    "nearestTrainingMin",
+    "testNearestTrainingMedian",
+  ],
+};
+
+/** Every name a band of a config with these metrics may use. */
+export function checkableMetrics(kind: keyof typeof RESULT_METRICS): string[] {
+  return [...RESULT_METRICS[kind], ...Object.keys(DERIVED_METRICS)];
+}
+
+/** The value a band is about, or null when the run does not have it. */
+export function metricValue(run: CheckedRun, metric: string): number | null {
+  const finite = (x: number | null | undefined) =>
+    typeof x === "number" && Number.isFinite(x) ? x : null;
+  if (metric === "diverged") return run.status === "diverged" ? 1 : 0;
+  const late = /^lastQuarter\.(\w+)$/.exec(metric);
+  if (late) {
+    const h = run.history;
+    const series = late[1] === "dGap"
+      ? h.dReal.map((r, i) => r - h.dFake[i])
+      : (h as unknown as Record<string, number[] | undefined>)[late[1]];
+    if (!series || series.length === 0) return null;
+    const tail = series.slice(-Math.ceil(series.length / 4));
+    if (tail.some((x) => finite(x) === null)) return null;
+    return tail.reduce((a, b) => a + b, 0) / tail.length;
+  }
+  const repeated = /^repeated(NoiseDraws|DropoutMasks|RealBatches)$/.exec(metric);
+  if (repeated) {
+    const kind = ({ NoiseDraws: "noise", DropoutMasks: "dropout", RealBatches: "real" } as const)[
+      repeated[1] as "NoiseDraws"
+    ];
+    return run.draws ? run.draws[kind].repeats : null;
+  }
+  return finite(run.metrics[metric]);
+}
+
+export function checkRun(bands: readonly Band[], run: CheckedRun): Check[] {
+  return bands.map((band) => {
+    const value = metricValue(run, band.metric);
+    const pass = value !== null &&
+      (band.low === undefined || value >= band.low) &&
+      (band.high === undefined || value <= band.high);
+    return { metric: band.metric, low: band.low ?? null, high: band.high ?? null, value, pass };
+  });
+}
+
+/** "[3.85, 4.15]", "≥ 8", "≤ 0". */
+export function formatBand(check: Pick<Check, "low" | "high">): string {
+  if (check.low !== null && check.high !== null) {
+    return check.low === check.high ? `= ${check.low}` : `[${check.low}, ${check.high}]`;
+  }
+  return check.low !== null ? `≥ ${check.low}` : `≤ ${check.high}`;
+}
+
+/** One line per missed band, naming the run, the band and the value. */
+export function describeMiss(run: string, check: Check): string {
+  const value = check.value === null ? "no value" : String(Number(check.value.toPrecision(6)));
+  return `${run}: ${check.metric} = ${value}, outside ${formatBand(check)}`;
+}

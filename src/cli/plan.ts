@@ -1,0 +1,198 @@
+/**
+ * What a bench invocation will run: one task per experiment × seed, each stacked stage after
+ * the stage it builds on (same seed), with estimated time and memory from the config's
+ * `cost` (--list, and the order and memory limit of --jobs). Loads configs; no TF.js.
+ */
+import { join } from "node:path";
+import { ConfigError } from "../config/errors.ts";
+import { listConfigs, loadConfig, type ResolvedConfig } from "../config/load.ts";
+import { formatDuration } from "./progress.ts";
+
+export class UsageError extends Error {}
+
+export interface Task {
+  /** `<experiment>/seed-<N>`: also the run folder below --out. */
+  key: string;
+  resolved: ResolvedConfig;
+  seed: number;
+  /** Added because another run builds on it; a completed one is reused. */
+  dependency: boolean;
+  /** The key of the task whose final generator this one starts from. */
+  after: string | null;
+  dir: string;
+  estimate: Estimate;
+}
+
+export interface Estimate {
+  /** null where the budget is in epochs of a data set whose size is known only once read. */
+  iterations: number | null;
+  seconds: number | null;
+  memoryGB: number | null;
+}
+
+/**
+ * Training-split sizes, for estimating epoch budgets without reading the data
+ * (src/data: MNIST and Fashion-MNIST train[0:50000], CIFAR-10 train[0:40000]).
+ */
+const TRAINING_EXAMPLES: Record<string, number | undefined> = {
+  mnist: 50_000,
+  "fashion-mnist": 50_000,
+  cifar10: 40_000,
+};
+
+export interface PlanOptions {
+  /** Config names or paths; null: the suite (every config with `suite` true). */
+  experiments: string[] | null;
+  seeds: number[];
+  profile: string;
+  overrides: string[];
+  out: string;
+  /** Plan only the named experiments (a worker: its parent ran the dependencies). */
+  withoutDependencies?: boolean;
+}
+
+/** The tasks in run order: seeds outer, each stage after the stage it builds on. */
+export function planTasks(options: PlanOptions): Task[] {
+  const { profile, overrides } = options;
+  const configs: { resolved: ResolvedConfig; dependency: boolean }[] = [];
+  const add = (name: string, chain: string[]) => {
+    if (chain.includes(name)) {
+      throw new UsageError(`pretrained stages form a cycle: ${[...chain, name].join(" → ")}`);
+    }
+    const resolved = loadConfig(name, { profile, overrides });
+    const before = resolved.config.generator.pretrained?.experiment;
+    if (before && !options.withoutDependencies) add(before, [...chain, name]);
+    const known = configs.find((p) => p.resolved.experiment === resolved.experiment);
+    if (!known) configs.push({ resolved, dependency: chain.length > 0 });
+    else if (chain.length === 0) known.dependency = false;
+  };
+  const names = options.experiments ?? suiteConfigs(profile);
+  for (const name of names) add(name, []);
+  return options.seeds.flatMap((seed) =>
+    configs.map(({ resolved, dependency }) => {
+      const before = resolved.config.generator.pretrained?.experiment;
+      return {
+        key: `${resolved.experiment}/seed-${seed}`,
+        resolved,
+        seed,
+        dependency,
+        after: before && !options.withoutDependencies ? `${before}/seed-${seed}` : null,
+        // as runFolder (src/train/run-folder.ts), which would load TF.js
+        dir: join(options.out, resolved.experiment, `seed-${seed}`),
+        estimate: estimate(resolved),
+      };
+    })
+  );
+}
+
+/** Every config under configs/ that belongs to the default suite. */
+function suiteConfigs(profile: string): string[] {
+  return listConfigs().filter((name) => {
+    try {
+      return loadConfig(name, { profile }).inSuite;
+    } catch (e) {
+      // a broken config is reported when it is planned, not silently left out
+      if (e instanceof ConfigError) return true;
+      throw e;
+    }
+  });
+}
+
+/** Seconds and memory of one run from the config's measured `cost`. */
+export function estimate(resolved: ResolvedConfig): Estimate {
+  const { config, cost, profile } = resolved;
+  const t = config.training;
+  const examples = "kind" in config.data ? TRAINING_EXAMPLES[config.data.kind] : undefined;
+  const perIteration = t.update === "simultaneous" ? 1 : t.dSteps;
+  const iterations = t.budget.iterations ??
+    (examples
+      ? Math.ceil((t.budget.epochs! * Math.ceil(examples / t.batchSize)) / perIteration)
+      : null);
+  const fixed = cost?.fixedSeconds[profile];
+  return {
+    iterations,
+    seconds: cost && iterations !== null && fixed !== undefined
+      ? fixed + cost.secondsPerIteration * iterations
+      : null,
+    memoryGB: cost?.memoryGB[profile] ?? null,
+  };
+}
+
+/**
+ * The order --jobs starts tasks in, and when each would finish if every estimate were
+ * right: whenever a worker is free, the longest ready task whose memory fits beside the
+ * running ones (alone, any task fits). Ready: the stage it builds on has finished.
+ */
+export function schedule(
+  tasks: readonly Task[],
+  jobs: number,
+  memoryGB: number,
+  /** Tasks that need no worker (already finished, reused or skipped). */
+  done: ReadonlySet<string> = new Set(),
+): { order: Task[]; makespan: number | null } {
+  const seconds = (t: Task) => t.estimate.seconds ?? 0;
+  const memory = (t: Task) => t.estimate.memoryGB ?? 0;
+  const finished = new Set(done);
+  const waiting = tasks.filter((t) => !finished.has(t.key));
+  const running: { task: Task; end: number }[] = [];
+  const order: Task[] = [];
+  let now = 0;
+  while (waiting.length || running.length) {
+    const used = running.reduce((sum, r) => sum + memory(r.task), 0);
+    const ready = waiting
+      .filter((t) =>
+        t.after === null || finished.has(t.after) || !tasks.some((u) => u.key === t.after)
+      )
+      .filter((t) => running.length === 0 || used + memory(t) <= memoryGB)
+      .sort((a, b) => seconds(b) - seconds(a));
+    if (running.length < jobs && ready.length) {
+      const next = ready[0];
+      waiting.splice(waiting.indexOf(next), 1);
+      order.push(next);
+      running.push({ task: next, end: now + seconds(next) });
+      continue;
+    }
+    running.sort((a, b) => a.end - b.end);
+    const first = running.shift()!;
+    now = first.end;
+    finished.add(first.task.key);
+  }
+  const unknown = tasks.some((t) => !done.has(t.key) && t.estimate.seconds === null);
+  return { order, makespan: unknown ? null : now };
+}
+
+const bands = (n: number) => (n === 0 ? "" : n === 1 ? "1 band" : `${n} bands`);
+
+/** The --list table: one line per planned run, then the totals. */
+export function listing(tasks: readonly Task[], jobs: number, memoryGB: number): string[] {
+  const width = Math.max(...tasks.map((t) => t.key.length));
+  const lines = tasks.map((t) => {
+    const e = t.estimate;
+    const its = e.iterations === null ? "? iterations" : `${e.iterations} iterations`;
+    const time = e.seconds === null ? "time unknown" : `~${formatDuration(e.seconds)}`;
+    const memory = e.memoryGB === null ? "" : `, ~${e.memoryGB} GB`;
+    const extra = [
+      t.dependency ? "stage another builds on" : "",
+      bands(t.resolved.expect.length),
+    ].filter(Boolean).join("; ");
+    return `${t.key.padEnd(width)}  ${t.resolved.profile}  ${its.padStart(17)}  ${
+      time.padStart(9)
+    }${memory}` +
+      (extra ? `  (${extra})` : "");
+  });
+  const known = tasks.filter((t) => t.estimate.seconds !== null);
+  const total = known.reduce((s, t) => s + t.estimate.seconds!, 0);
+  const parallel = schedule(tasks, jobs, memoryGB);
+  lines.push(
+    `${tasks.length} runs; estimated ${formatDuration(total)} one after another` +
+      (known.length < tasks.length
+        ? ` (+ ${tasks.length - known.length} without an estimate)`
+        : "") +
+      (jobs > 1 && parallel.makespan !== null
+        ? `, ~${formatDuration(parallel.makespan)} with --jobs ${jobs}`
+        : ""),
+    "Estimates: the config's cost.secondsPerIteration × iterations + cost.fixedSeconds[profile]," +
+      " measured on wasm on the 2-core build machine; epochs use the training split's size.",
+  );
+  return lines;
+}

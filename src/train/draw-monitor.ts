@@ -1,0 +1,44 @@
+/**
+ * Counts random draws that repeat the same stream's previous draw. Fresh noise z, dropout
+ * masks and real batches differ at every step; a harness bug that freezes one of them
+ * (a step counter that stops advancing, a cached tensor) changes a short run's metrics by
+ * less than seed-to-seed variation, so the stability checks read these counts instead
+ * (repeatedNoiseDraws, repeatedDropoutMasks, repeatedRealBatches in src/check/bands.ts).
+ */
+import type { DrawCounts } from "../check/bands.ts";
+
+/**
+ * Two 32-bit multiplicative hashes of every value's bits. Every value: a prefix is not
+ * enough (the first pixels of MNIST images are all 0). Microseconds per draw beside the
+ * milliseconds of a training step.
+ */
+function fingerprint(values: Float32Array): string {
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  let a = 0x811c9dc5, b = 0x9e3779b9;
+  for (let i = 0; i < words.length; i++) {
+    a = Math.imul(a ^ words[i], 0x01000193);
+    b = Math.imul(b + words[i], 0x85ebca6b) ^ (b >>> 13);
+  }
+  return `${values.length}:${a >>> 0}:${b >>> 0}`;
+}
+
+export type DrawKind = "noise" | "dropout" | "real";
+
+export class DrawMonitor {
+  readonly counts: Record<DrawKind, DrawCounts> = {
+    noise: { draws: 0, repeats: 0 },
+    dropout: { draws: 0, repeats: 0 },
+    real: { draws: 0, repeats: 0 },
+  };
+  readonly #previous = new Map<string, string>();
+
+  /** Records one draw of `stream`; returns `values` unchanged. */
+  see(kind: DrawKind, stream: string, values: Float32Array): Float32Array {
+    const signature = fingerprint(values);
+    const key = `${kind}:${stream}`;
+    this.counts[kind].draws++;
+    if (this.#previous.get(key) === signature) this.counts[kind].repeats++;
+    this.#previous.set(key, signature);
+    return values;
+  }
+}
