@@ -6,6 +6,7 @@ import { PAPER_TABLE1 } from "../src/metrics/parzen.ts";
 import { encodeGrid, GAP } from "../src/report/image-grid.ts";
 import { meanStd, renderIndexPage, TABLE1 } from "../src/report/index-page.ts";
 import { jsonForScript } from "../src/report/page.ts";
+import { renderRunPage } from "../src/report/run-page.ts";
 import { type Figure, nearestTraining, snapshotSchedule } from "../src/train/figures.ts";
 import { runExperiment } from "../src/train/run.ts";
 
@@ -147,4 +148,47 @@ Deno.test("JSON inside a script block cannot close it", () => {
   const text = jsonForScript({ a: "</script><script>alert(1)</script>", b: "&" });
   assert.ok(!text.includes("<") && !text.includes(">") && !text.includes("&"));
   assert.deepEqual(JSON.parse(text), { a: "</script><script>alert(1)</script>", b: "&" });
+});
+
+Deno.test("the run page shows each stability band with its value and verdict, and the curve under its band", async () => {
+  const config = loadConfig("gaussian-moments", {
+    overrides: ["training.budget.iterations=8", "training.logEvery=2", "metrics.samples=1000"],
+  });
+  const result = await runExperiment(config, { seed: 1, backend: "wasm" });
+  result.profile = "smoke<script>";
+  result.checks = [
+    { metric: "diverged", low: null, high: 0, value: 0, pass: true },
+    { metric: "lastQuarter.dGap", low: -0.5, high: 0.25, value: 0.75, pass: false },
+  ];
+  const html = await renderRunPage({
+    dir: "/nonexistent",
+    result,
+    snapshots: [],
+    images: new Map(),
+    missing: [],
+  });
+  assert.match(html, /<h2>Stability bands \(smoke&lt;script&gt; profile\)<\/h2>/);
+  assert.match(
+    html,
+    /<tr class="pass"><th>diverged<\/th><td>≤ 0<\/td><td[^>]*>0<\/td><td>✓ met<\/td><\/tr>/,
+  );
+  assert.match(
+    html,
+    /<tr class="miss"><th>lastQuarter\.dGap<\/th><td>\[-0\.5, 0\.25\]<\/td><td[^>]*>0\.75<\/td><td>✗ missed<\/td><\/tr>/,
+  );
+  // one curve, for the band on a curve: the D gap with both edges over the last quarter
+  const specs = JSON.parse(
+    /<script type="application\/json" id="chart-specs">(.*?)<\/script>/s.exec(html)![1],
+  );
+  const bandChart = Object.values(specs).find((s) =>
+    (s as { options: { plugins: { title: { text: string } } } }).options.plugins.title.text ===
+      "lastQuarter.dGap: curve and band"
+  ) as { data: { datasets: { label: string; data: { x: number; y: number }[] }[] } };
+  const [curve, low, high] = bandChart.data.datasets;
+  assert.deepEqual(
+    curve.data.map((p) => p.y),
+    result.history.dReal.map((r, i) => r - result.history.dFake[i]),
+  );
+  assert.deepEqual(low.data, [{ x: 8, y: -0.5 }, { x: 8, y: -0.5 }]);
+  assert.deepEqual(high.data.map((p) => p.y), [0.25, 0.25]);
 });

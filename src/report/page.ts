@@ -104,6 +104,7 @@ figure.chart img,figure.chart canvas{width:100%;height:auto}
 figcaption{font-size:12px;color:#555;max-width:600px}
 img.pixels{image-rendering:pixelated;background:#fff}
 .alarms{color:#b00020}
+table.bands tr.pass td:last-child{color:#1a7f37}table.bands tr.miss td:last-child{color:#b00020;font-weight:bold}
 .fig2{display:flex;gap:10px;align-items:flex-start}
 .fig2 .nn{outline:3px solid #e6b800;outline-offset:2px}
 .frames .controls{display:flex;gap:10px;align-items:center;margin:.3em 0}

@@ -3,6 +3,7 @@
  * resolved config; metrics, the Parzen estimate beside Table 1; loss and D-output curves;
  * samples of the fixed latent batch through training; the paper's Figures 1, 2 and 3.
  */
+import { formatBand } from "../check/bands.ts";
 import type { DensitySnapshot } from "../train/figures.ts";
 import type { Result } from "../train/result.ts";
 import { barSpec, COLORS, lineSpec, points } from "./charts.ts";
@@ -35,6 +36,13 @@ export function provenanceRows(r: Result): [string, string][] {
       r.backend.adapter.isFallbackAdapter ? ", software fallback" : ""
     })`
     : "";
+  const blas = r.backend.blas
+    ? `; ${
+      r.backend.blas.config.split(" ").slice(0, 2).join(" ")
+    }, ${r.backend.blas.core} kernels, ${r.backend.blas.threads} thread${
+      r.backend.blas.threads === 1 ? "" : "s"
+    }`
+    : "";
   const trained = r.evaluatedAtIteration ?? r.history.step.at(-1) ?? 0;
   return [
     ["status", r.status + (r.divergedAt ? ` at iteration ${r.divergedAt}` : "")],
@@ -45,7 +53,7 @@ export function provenanceRows(r: Result): [string, string][] {
       "iterations",
       `${trained} of ${r.iterations}` + (r.resumedFrom ? ` (resumed at ${r.resumedFrom})` : ""),
     ],
-    ["backend", `${r.backend.name}${adapter} (requested: ${r.backend.requested})`],
+    ["backend", `${r.backend.name}${adapter} (requested: ${r.backend.requested}${blas})`],
     [
       "versions",
       `deno ${r.versions.deno}, V8 ${r.versions.v8}, TF.js ${r.versions.tfjs}, ganbench ${
@@ -271,6 +279,54 @@ ${framesHtml(frames, "samples", pngWidth(frames[0].png) * ZOOM)}`);
   return parts.join("\n");
 }
 
+/**
+ * The profile's stability bands (`--check`): each with its value and verdict, and for a band
+ * on a training curve's last quarter, that curve with the band drawn over the quarter.
+ */
+async function bandsSection(r: Result, charts: ChartSet): Promise<string> {
+  if (!r.checks?.length) return "";
+  const rows = r.checks.map((c) =>
+    `<tr class="${c.pass ? "pass" : "miss"}"><th>${escapeHtml(c.metric)}</th><td>${
+      escapeHtml(formatBand(c))
+    }</td>${numberCell(c.value, c.metric)}<td>${c.pass ? "✓ met" : "✗ missed"}</td></tr>`
+  );
+  const h = r.history;
+  const curves: string[] = [];
+  for (const c of r.checks) {
+    const late = /^lastQuarter\.(\w+)$/.exec(c.metric);
+    if (!late || h.step.length === 0) continue;
+    const values = late[1] === "dGap"
+      ? h.dReal.map((v, i) => v - h.dFake[i])
+      : (h as unknown as Record<string, number[] | undefined>)[late[1]];
+    if (!values) continue;
+    const from = h.step[h.step.length - Math.ceil(h.step.length / 4)], to = h.step.at(-1)!;
+    const edge = (y: number | null, label: string) =>
+      y === null ? [] : [{
+        label,
+        color: c.pass ? COLORS.grey : COLORS.g,
+        dash: [6, 4],
+        data: [{ x: from, y }, { x: to, y }],
+      }];
+    curves.push(
+      await charts.figure(
+        lineSpec(`${c.metric}: curve and band`, "iteration", late[1], [
+          { label: late[1], color: COLORS.d, data: points(h.step, values) },
+          ...edge(c.low, "band low"),
+          ...edge(c.high, "band high"),
+        ]),
+        `The band applies to the mean over the last quarter of the recorded iterations (${
+          c.pass ? "met" : "missed"
+        }).`,
+      ),
+    );
+  }
+  return `<h2>Stability bands (${escapeHtml(r.profile)} profile)</h2>
+<table class="bands"><tr><th>metric</th><th>band</th><th>value</th><th></th></tr>${
+    rows.join("")
+  }</table>
+${curves.join("\n")}`;
+}
+
 export async function renderRunPage(data: RunData): Promise<string> {
   const r = data.result, h = r.history;
   const charts = new ChartSet();
@@ -340,6 +396,7 @@ ${missing}
     metricRows.join("") || "<tr><td>none (the run did not complete)</td></tr>"
   }</table>
 ${await parzenSection(r, charts)}
+${await bandsSection(r, charts)}
 <h2>Training</h2>
 ${training.join("\n")}
 ${await figure1(r, densities, charts)}
