@@ -352,3 +352,20 @@ Deno.test({
     );
   },
 });
+
+Deno.test("bench warns when jobs × BLAS threads oversubscribe the cores", async () => {
+  const cores = navigator.hardwareConcurrency;
+  const args = ["gaussian-moments", "--seeds", "1,2", "--list", "--out", Deno.makeTempDirSync()];
+  const over = await runBench([...args, "--jobs", "2", "--blas-threads", String(cores)]);
+  assert.equal(over.code, 0, over.stderr);
+  assert.ok(
+    over.stderr.includes(
+      `warning: 2 jobs × ${cores} BLAS threads > ${cores} cores; use --blas-threads ${
+        Math.max(1, Math.floor(cores / 2))
+      }`,
+    ),
+    over.stderr,
+  );
+  const fine = await runBench([...args, "--jobs", "2", "--blas-threads", "1"]);
+  assert.ok(!fine.stderr.includes("BLAS threads >"), fine.stderr);
+});

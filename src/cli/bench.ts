@@ -220,6 +220,16 @@ export async function main(args: string[]): Promise<number> {
     throw e;
   }
   const memoryGB = flags.maxMemoryGB ?? availableMemoryGB();
+  const cores = navigator.hardwareConcurrency;
+  if (!flags.worker && flags.blasThreads * Math.min(flags.jobs, tasks.length) > cores) {
+    // OpenBLAS threads spin while they wait: oversubscribed cores slow every run down
+    console.warn(
+      `warning: ${Math.min(flags.jobs, tasks.length)} jobs × ${flags.blasThreads} BLAS ` +
+        `threads > ${cores} cores; use --blas-threads ${
+          Math.max(1, Math.floor(cores / flags.jobs))
+        }`,
+    );
+  }
   if (flags.list) {
     for (const line of listing(tasks, flags.jobs, memoryGB)) console.log(line);
     return 0;
