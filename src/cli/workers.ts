@@ -5,7 +5,8 @@
  * not depend on N; and every run starts with an empty wasm heap.
  * A stage starts only after the stage it builds on has finished; a run starts only while
  * the estimated memory of the running ones leaves room for it (alone, any run may start).
- * Each worker gets GANBENCH_JOBS=N, so a multi-threaded kernel can use cores / N threads.
+ * Each worker gets the invocation's --blas-threads (default 1), not cores / N: OpenBLAS's
+ * results depend on its thread count, and N must not change a number.
  * Ctrl-C reaches every worker, which checkpoints and stops; nothing new starts.
  */
 import { existsSync } from "node:fs";
@@ -114,7 +115,6 @@ function spawnWorker(task: Task, options: WorkerOptions): Deno.ChildProcess {
       "--worker",
       ...(task.dependency ? ["--reuse-completed"] : []),
     ],
-    env: { GANBENCH_JOBS: String(options.jobs) },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
