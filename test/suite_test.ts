@@ -2,7 +2,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RESULT_METRICS } from "../src/check/bands.ts";
+import { openBlas } from "../src/backend/openblas.ts";
+import { estimate } from "../src/cli/plan.ts";
 import { formatDuration } from "../src/cli/progress.ts";
+import { loadConfig } from "../src/config/load.ts";
 import type { SuiteSummary } from "../src/cli/summary.ts";
 import type { Result } from "../src/train/result.ts";
 import { runBench } from "./helpers.ts";
@@ -28,7 +31,14 @@ Deno.test("--list: the suite is every config but the blog variant, 3 seeds, each
   ];
   assert.deepEqual(keys, [1, 2, 3].flatMap((s) => configs.map((c) => `${c}/seed-${s}`)));
   // fixedSeconds[profile] + secondsPerIteration × iterations, as the config file states them
-  const cost = (name: string) => JSON.parse(Deno.readTextFileSync(`configs/${name}.json`)).cost;
+  const cost = (name: string) => {
+    const c = JSON.parse(Deno.readTextFileSync(`configs/${name}.json`)).cost;
+    // bench resolves auto to wasm+openblas where OpenBLAS loads (the CLI has --allow-ffi)
+    return {
+      ...c,
+      secondsPerIteration: c.secondsPerIteration[openBlas() ? "wasm+openblas" : "wasm"],
+    };
+  };
   const line = (key: string) => lines.find((l) => l.startsWith(`${key} `))!;
   const g = cost("gaussian-moments");
   assert.match(
@@ -172,4 +182,21 @@ Deno.test("canaries: the unbroken harness meets every smoke band; a flipped G lo
     lane(cases.filter((c) => c[1] === "mnist-mlp")),
     lane(cases.filter((c) => c[1] !== "mnist-mlp")),
   ]);
+});
+
+Deno.test("estimates use the seconds per iteration of the backend the runs will use", () => {
+  const resolved = loadConfig("mnist-mlp", { profile: "smoke" });
+  const perIteration = resolved.cost!.secondsPerIteration as Record<string, number>;
+  const fixed = resolved.cost!.fixedSeconds.smoke;
+  assert.equal(estimate(resolved, "wasm").seconds, fixed + 60 * perIteration.wasm);
+  assert.equal(
+    estimate(resolved, "wasm+openblas").seconds,
+    fixed + 60 * perIteration["wasm+openblas"],
+  );
+  // a backend without a measurement takes the slowest one given
+  assert.equal(
+    estimate(resolved, "webgpu").seconds,
+    fixed + 60 * Math.max(...Object.values(perIteration)),
+  );
+  assert.ok(perIteration["wasm+openblas"] < perIteration.wasm);
 });

@@ -9,6 +9,7 @@
  * Exit 1: a run failed, or with --check a stability band was missed.
  */
 import { parseArgs } from "node:util";
+import { openBlas } from "../backend/openblas.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend/select.ts";
 import { ConfigError } from "../config/errors.ts";
 import { listConfigs } from "../config/load.ts";
@@ -209,6 +210,8 @@ export async function main(args: string[]): Promise<number> {
       overrides: flags.overrides,
       out: flags.out,
       withoutDependencies: flags.worker,
+      // auto, as the runs will resolve it on a CPU (a hardware WebGPU adapter aside)
+      backend: flags.backend === "auto" ? (openBlas() ? "wasm+openblas" : "wasm") : flags.backend,
     });
     if (flags.worker) tasks.forEach((t) => (t.dependency = flags!.reuseCompleted));
   } catch (e) {

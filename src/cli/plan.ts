@@ -49,6 +49,8 @@ export interface PlanOptions {
   out: string;
   /** Plan only the named experiments (a worker: its parent ran the dependencies). */
   withoutDependencies?: boolean;
+  /** The backend the runs will use, for the estimates (default "wasm"). */
+  backend?: string;
 }
 
 /** The tasks in run order: seeds outer, each stage after the stage it builds on. */
@@ -79,7 +81,7 @@ export function planTasks(options: PlanOptions): Task[] {
         after: before && !options.withoutDependencies ? `${before}/seed-${seed}` : null,
         // as runFolder (src/train/run-folder.ts), which would load TF.js
         dir: join(options.out, resolved.experiment, `seed-${seed}`),
-        estimate: estimate(resolved),
+        estimate: estimate(resolved, options.backend),
       };
     })
   );
@@ -98,8 +100,12 @@ function suiteConfigs(profile: string): string[] {
   });
 }
 
+function secondsPerIteration(given: number | Record<string, number>, backend: string): number {
+  return typeof given === "number" ? given : given[backend] ?? Math.max(...Object.values(given));
+}
+
 /** Seconds and memory of one run from the config's measured `cost`. */
-export function estimate(resolved: ResolvedConfig): Estimate {
+export function estimate(resolved: ResolvedConfig, backend = "wasm"): Estimate {
   const { config, cost, profile } = resolved;
   const t = config.training;
   const examples = "kind" in config.data ? TRAINING_EXAMPLES[config.data.kind] : undefined;
@@ -112,7 +118,7 @@ export function estimate(resolved: ResolvedConfig): Estimate {
   return {
     iterations,
     seconds: cost && iterations !== null && fixed !== undefined
-      ? fixed + cost.secondsPerIteration * iterations
+      ? fixed + secondsPerIteration(cost.secondsPerIteration, backend) * iterations
       : null,
     memoryGB: cost?.memoryGB[profile] ?? null,
   };
@@ -191,8 +197,9 @@ export function listing(tasks: readonly Task[], jobs: number, memoryGB: number):
       (jobs > 1 && parallel.makespan !== null
         ? `, ~${formatDuration(parallel.makespan)} with --jobs ${jobs}`
         : ""),
-    "Estimates: the config's cost.secondsPerIteration × iterations + cost.fixedSeconds[profile]," +
-      " measured on wasm on the 2-core build machine; epochs use the training split's size.",
+    "Estimates: the config's cost.secondsPerIteration (for the backend the runs will use) × " +
+      "iterations + cost.fixedSeconds[profile], measured on the 2-core build machine; epochs " +
+      "use the training split's size.",
   );
   return lines;
 }

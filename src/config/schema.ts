@@ -238,8 +238,11 @@ export const Band = z.strictObject({
 
 /** What one run costs on the build machine (wasm, 2 cores): for --list and --jobs scheduling. */
 export const Cost = z.strictObject({
-  /** Seconds per training iteration. */
-  secondsPerIteration: positive(),
+  /**
+   * Seconds per training iteration: one number, or one per backend ("wasm", "wasm+openblas",
+   * …; a backend not named takes the slowest given).
+   */
+  secondsPerIteration: z.union([positive(), z.record(z.string(), positive())]),
   /** Per profile: seconds outside the loop (start-up, data, evaluation). */
   fixedSeconds: z.record(ProfileName, z.number().min(0)),
   /** Per profile: peak resident memory of one run, in GB. */
