@@ -25,6 +25,8 @@ export interface TrainStepResult {
   modelFlopsPerIteration: number;
   /** FLOPs OpenBLAS actually ran per iteration (null on plain wasm). */
   executedFlopsPerIteration: number | null;
+  /** Seconds per iteration inside OpenBLAS (null on plain wasm): the rest is everything else. */
+  blasSecondsPerIteration: number | null;
   modelGflopsPerSecond: number;
   /** Peak resident set of the whole process (VmHWM), MiB. */
   peakRssMiB: number;
@@ -90,6 +92,9 @@ if (import.meta.main) {
     examplesPerSecond: rate * resolved.config.training.batchSize,
     modelFlopsPerIteration: model,
     executedFlopsPerIteration: result.backend.blas ? executed / timed : null,
+    blasSecondsPerIteration: result.backend.blas
+      ? (blasAtEnd.seconds - blasAtWarmup.seconds) / timed
+      : null,
     modelGflopsPerSecond: (model * rate) / 1e9,
     peakRssMiB: peakRssMiB(),
     tensors,
