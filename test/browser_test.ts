@@ -215,6 +215,12 @@ Deno.test({
           metrics: [...document.querySelectorAll("table.metrics td[data-metric]")].map((
             td,
           ) => [td.dataset.metric, td.dataset.value, td.textContent]),
+          bands: [...document.querySelectorAll("table.bands tr.pass, table.bands tr.miss")].map((
+            tr,
+          ) => [
+            tr.querySelector("th")!.textContent,
+            tr.querySelector("td:last-child")!.textContent,
+          ]),
         };
       });
       assert.deepEqual(g.errors, []);
@@ -222,15 +228,22 @@ Deno.test({
       assert.equal(gView.h1, `${HOSTILE_NAME} seed 1 · smoke profile`);
       assert.equal(gView.description, HOSTILE_TEXT);
       assert.equal(gView.injected, 2, "only chart.js and the page's own script run");
-      // losses, D outputs, final histogram, four Figure 1 panels
-      assert.equal(gView.drawn.length, 7);
+      // losses, D outputs, final histogram, four Figure 1 panels, and one curve per band on a
+      // training curve's last quarter (the smoke profile declares bands)
+      const gr = readResult(gaussian);
+      const bandCurves = (gr.checks ?? []).filter((c) => c.metric.startsWith("lastQuarter."));
+      assert.ok(bandCurves.length > 0, "the smoke profile has curve bands");
+      assert.equal(gView.drawn.length, 7 + bandCurves.length);
       for (const c of gView.drawn) {
         assert.equal(c.hidden, false);
         assert.ok(c.inked > 0.02, `a chart is nearly blank (${c.inked})`);
       }
-      assert.equal(gView.statics.length, 7);
+      assert.equal(gView.statics.length, 7 + bandCurves.length);
       assert.ok(gView.statics.every((s: any) => s.w === 900 && s.hidden));
-      const gr = readResult(gaussian);
+      assert.deepEqual(
+        gView.bands,
+        gr.checks!.map((c) => [c.metric, c.pass ? "✓ met" : "✗ missed"]),
+      );
       assert.equal(gView.metrics.length, Object.keys(gr.metrics).length);
       for (const [key, value, text] of gView.metrics) {
         assert.equal(value, String(gr.metrics[key!]), key);
