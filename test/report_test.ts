@@ -8,6 +8,7 @@ import { meanStd, renderIndexPage, TABLE1 } from "../src/report/index-page.ts";
 import { jsonForScript } from "../src/report/page.ts";
 import { renderRunPage } from "../src/report/run-page.ts";
 import { type Figure, nearestTraining, snapshotSchedule } from "../src/train/figures.ts";
+import type { Result } from "../src/train/result.ts";
 import { runExperiment } from "../src/train/run.ts";
 
 Deno.test("figures come from their own streams: training numbers and fingerprints do not change", async () => {
@@ -191,4 +192,29 @@ Deno.test("the run page shows each stability band with its value and verdict, an
   );
   assert.deepEqual(low.data, [{ x: 8, y: -0.5 }, { x: 8, y: -0.5 }]);
   assert.deepEqual(high.data.map((p) => p.y), [0.25, 0.25]);
+});
+
+Deno.test("the index says per run whether its stability bands were met, naming the missed ones", async () => {
+  const config = loadConfig("gaussian-moments", {
+    overrides: ["training.budget.iterations=4", "training.logEvery=2", "metrics.samples=1000"],
+  });
+  const base = await runExperiment(config, { seed: 1, backend: "wasm" });
+  const entry = (seed: number, checks: Result["checks"]) => ({
+    experiment: "gaussian-moments",
+    seed,
+    href: `gaussian-moments/seed-${seed}/report.html`,
+    result: { ...base, seed, checks },
+    skipped: null,
+  });
+  const html = renderIndexPage([
+    entry(1, [{ metric: "diverged", low: null, high: 0, value: 0, pass: true }]),
+    entry(2, [
+      { metric: "diverged", low: null, high: 0, value: 0, pass: true },
+      { metric: "lastQuarter.<dGap>", low: null, high: 0.6, value: 0.9, pass: false },
+    ]),
+    entry(3, undefined),
+  ]);
+  assert.match(html, /seed 1<\/a>.*?<td class="ok">1\/1 met<\/td>/s);
+  assert.match(html, /seed 2<\/a>.*?<td class="bad">missed: lastQuarter\.&lt;dGap&gt;<\/td>/s);
+  assert.match(html, /seed 3<\/a>.*?<td class="muted">none<\/td>/s);
 });

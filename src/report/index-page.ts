@@ -89,13 +89,22 @@ function statusCell(r: Result): string {
   }</td>`;
 }
 
+/** "6/6 met", or the missed bands by name (the run page has the values). */
+function bandsCell(r: Result): string {
+  if (!r.checks?.length) return `<td class="muted">none</td>`;
+  const missed = r.checks.filter((c) => !c.pass);
+  return missed.length
+    ? `<td class="bad">missed: ${missed.map((c) => escapeHtml(c.metric)).join(", ")}</td>`
+    : `<td class="ok">${r.checks.length}/${r.checks.length} met</td>`;
+}
+
 function groupTable(g: Group): string {
   const completed = g.runs.filter((e) => e.result!.status === "completed");
   const keys = KEY_METRICS.filter((k) => g.runs.some((e) => k in e.result!.metrics));
   const header =
     `<tr><th>seed</th><th>status</th><th class="num">iterations</th><th class="num">wall time (s)</th>${
       keys.map((k) => `<th class="num">${escapeHtml(k)}</th>`).join("")
-    }<th>backend</th></tr>`;
+    }<th>bands</th><th>backend</th></tr>`;
   const rows = g.runs.map(({ result: r, href }) =>
     `<tr><td><a href="${escapeHtml(href)}">seed ${r!.seed}</a></td>${
       statusCell(r!)
@@ -103,7 +112,7 @@ function groupTable(g: Group): string {
       r!.iterations
     }</td><td class="num">${r!.wallSeconds.toFixed(1)}</td>${
       keys.map((k) => numberCell(r!.metrics[k], k)).join("")
-    }<td>${escapeHtml(r!.backend.name)}</td></tr>`
+    }${bandsCell(r!)}<td>${escapeHtml(r!.backend.name)}</td></tr>`
   );
   const summary =
     `<tr class="summary"><td>mean ± std</td><td>${completed.length} of ${g.runs.length} completed</td><td></td><td></td>${
@@ -116,7 +125,7 @@ function groupTable(g: Group): string {
           )
         }</td>`
       ).join("")
-    }<td></td></tr>`;
+    }<td></td><td></td></tr>`;
   const description = g.runs[0].result!.config.description;
   return `<h3>${escapeHtml(g.experiment)} <small class="muted">${
     escapeHtml(g.profile)
