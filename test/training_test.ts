@@ -13,6 +13,9 @@ import {
 } from "../src/train/checkpoint.ts";
 import { openRealData } from "../src/train/real-data.ts";
 import { runExperiment } from "../src/train/run.ts";
+import { sampleNoise } from "../src/data/noise.ts";
+import { dropoutMasksFrom } from "../src/train/dropout.ts";
+import { type DrawJob, DrawPrefetcher } from "../src/train/prefetch.ts";
 import { tfdFixture } from "./fixtures.ts";
 import { benchArgs, runBench } from "./helpers.ts";
 
@@ -32,6 +35,7 @@ Deno.test("epochs: every training image once per epoch, seeded reshuffles, small
     const b = real.batch(t);
     assert.equal(b.epoch, 0);
     for (const i of b.indices!) seen[i]++;
+    assert.equal(real.rowsAt(t), b.rows, "rowsAt tells a batch's rows without drawing it");
     if (t === real.batchesPerEpoch! - 1) assert.equal(b.rows, 50_000 % 64);
   }
   assert.ok(seen.every((n) => n === 1));
@@ -396,4 +400,43 @@ Deno.test("an MNIST run reports Parzen beside Table 1, with the σ curve", async
   assert.deepEqual({ mean: p.paper!.mean, se: p.paper!.se }, { mean: 225, se: 2 });
   assert.equal(p.paper!.delta, p.mean - 225);
   assert.equal(p.trainingSetReference, null);
+});
+
+Deno.test("drawing the simultaneous update's noise and masks ahead in a worker changes no number", async () => {
+  const config = loadConfig("mnist-mlp", {
+    profile: "smoke",
+    overrides: [...NO_EXTRA_METRICS, 'training.budget={"iterations":6}', "training.logEvery=1"],
+  });
+  const ahead = await runExperiment(config, { seed: 3, backend: "wasm" });
+  const inline = await runExperiment(config, { seed: 3, backend: "wasm", prefetchDraws: false });
+  assert.deepEqual(ahead.fingerprints, inline.fingerprints);
+  assert.deepEqual(ahead.history, inline.history);
+  assert.deepEqual(ahead.draws, inline.draws);
+});
+
+Deno.test("the draw worker returns exactly the inline draws, for an epoch's short last batch too", async () => {
+  const real = openRealData({ kind: "mnist", scale: "unit" }, new Rng(4), 64);
+  const last = real.batchesPerEpoch! - 1; // 50,000 = 781 × 64 + 16
+  assert.equal(real.rowsAt(last), 16);
+  const noise = { kind: "uniform", dim: 100, low: -1, high: 1 } as const;
+  const plan = [
+    { units: 784, rule: { keep: 0.8, scale: 1.25 } },
+    null,
+    { units: 240, rule: { keep: 0.5, scale: 2 } },
+  ];
+  const jobsOf = (t: number): DrawJob[] => [
+    { kind: "noise", stream: "train/z", step: t, rows: real.rowsAt(t), noise },
+    { kind: "masks", stream: "D/dropout/real", step: t, rows: real.rowsAt(t), plan },
+  ];
+  const prefetch = new DrawPrefetcher(9, jobsOf);
+  try {
+    for (const t of [last, last + 1]) {
+      const [[z], masks] = await prefetch.take(t);
+      const rng = new Rng(9);
+      assert.deepEqual(z, sampleNoise(noise, rng.stream("train/z").at(t), real.rowsAt(t)));
+      assert.deepEqual(masks, dropoutMasksFrom(rng, plan, "D/dropout/real", t, real.rowsAt(t)));
+    }
+  } finally {
+    prefetch.close();
+  }
 });

@@ -18,7 +18,42 @@ export interface DropoutSpec {
   hidden: DropoutRule | null;
 }
 
-/** Per D layer: a rows × units mask of 0 or `scale`, or null where no dropout applies. */
+/** Per D layer: the units of its input and its rule, or null where no dropout applies. */
+export type MaskPlan = ({ units: number; rule: DropoutRule } | null)[];
+
+export function dropoutMaskPlan(net: Network, spec: DropoutSpec): MaskPlan {
+  let first = true;
+  return net.layers.map((layer) => {
+    if (layer.params.length === 0) return null;
+    const rule = first ? spec.input : spec.hidden;
+    first = false;
+    if (!rule) return null;
+    return { units: layer.inShape.reduce((a, b) => a * b, 1), rule };
+  });
+}
+
+/**
+ * Per D layer: a rows × units mask of 0 or `scale`, or null where no dropout applies. Pure:
+ * the same (seed, stream, step) gives the same masks here and in src/train/draw-worker.ts.
+ */
+export function dropoutMasksFrom(
+  rng: Rng,
+  plan: MaskPlan,
+  stream: string,
+  step: number,
+  rows: number,
+): (Float32Array | null)[] {
+  return plan.map((layer, i) => {
+    if (!layer) return null;
+    const mask = rng.stream(`${stream}/h${i}`).at(step).bernoulli(
+      rows * layer.units,
+      layer.rule.keep,
+    );
+    for (let k = 0; k < mask.length; k++) mask[k] *= layer.rule.scale;
+    return mask;
+  });
+}
+
 export function dropoutMaskValues(
   rng: Rng,
   net: Network,
@@ -27,15 +62,5 @@ export function dropoutMaskValues(
   step: number,
   rows: number,
 ): (Float32Array | null)[] {
-  let first = true;
-  return net.layers.map((layer, i) => {
-    if (layer.params.length === 0) return null;
-    const rule = first ? spec.input : spec.hidden;
-    first = false;
-    if (!rule) return null;
-    const units = layer.inShape.reduce((a, b) => a * b, 1);
-    const mask = rng.stream(`${stream}/h${i}`).at(step).bernoulli(rows * units, rule.keep);
-    for (let k = 0; k < mask.length; k++) mask[k] *= rule.scale;
-    return mask;
-  });
+  return dropoutMasksFrom(rng, dropoutMaskPlan(net, spec), stream, step, rows);
 }

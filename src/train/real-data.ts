@@ -37,6 +37,8 @@ export interface RealData {
   /** Batches per epoch; null for an endless sampler. */
   batchesPerEpoch: number | null;
   batch(step: number): RealBatch;
+  /** The rows of batch(step), without drawing it (the last batch of an epoch may be short). */
+  rowsAt(step: number): number;
   /** Per-pixel means of the training split (for sigmoid-output bias init). */
   pixelMeans(): Float32Array;
   /** The training split in order, in the training data's scale. */
@@ -68,6 +70,7 @@ export function openRealData(
         epoch: 0,
         indices: null,
       }),
+      rowsAt: () => batchSize,
       pixelMeans: () => new Float32Array([data.mean]),
       trainImages: () => new Float32Array(0),
       heldOut: null,
@@ -107,6 +110,7 @@ export function openRealData(
       }
       return { values, rows, epoch, indices };
     },
+    rowsAt: (step) => Math.min(batchSize, n - (step % perEpoch) * batchSize),
     trainImages: () => images,
     pixelMeans() {
       const means = new Float64Array(dim);

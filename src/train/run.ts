@@ -39,7 +39,8 @@ import {
   restoreTensors,
 } from "./checkpoint.ts";
 import { discriminatorLoss, generatorLoss } from "./losses.ts";
-import { dropoutMaskValues } from "./dropout.ts";
+import { dropoutMaskPlan, dropoutMasksFrom } from "./dropout.ts";
+import { type DrawJob, DrawPrefetcher, type DrawReply } from "./prefetch.ts";
 import { DrawMonitor } from "./draw-monitor.ts";
 import { activeFault, zeroLearningRates } from "./faults.ts";
 import { createOptimizer } from "./optimizers.ts";
@@ -79,6 +80,11 @@ export interface RunOptions {
   pretrained?: Checkpoint;
   /** Evaluate the `resume` checkpoint without training further. */
   evalOnly?: boolean;
+  /**
+   * Draw the simultaneous update's noise and dropout masks a step ahead in a worker (default
+   * true; the same numbers either way).
+   */
+  prefetchDraws?: boolean;
   /**
    * Receives the report's figures: the fixed latent batch, sample grids (or 1-D densities)
    * at snapshots through training, and Figures 2 and 3 at the end. Without it none are made.
@@ -191,21 +197,36 @@ export async function runExperiment(
   const noiseStep = (t: number) => fault === "freeze-noise" ? 0 : t;
   const maskStep = (t: number) => fault === "freeze-dropout" ? 0 : t;
   const draws = new DrawMonitor();
-  const noise = (stream: string, step: number, rows: number) => {
-    const z = sampleNoise(config.noise, rng.stream(stream).at(noiseStep(step)), rows);
-    return tf.tensor2d(draws.see("noise", stream, z), [rows, config.noise.dim]);
-  };
+  const noiseTensor = (stream: string, z: Float32Array, rows: number) =>
+    tf.tensor2d(draws.see("noise", stream, z), [rows, config.noise.dim]);
+  const noise = (stream: string, step: number, rows: number) =>
+    noiseTensor(
+      stream,
+      sampleNoise(config.noise, rng.stream(stream).at(noiseStep(step)), rows),
+      rows,
+    );
   const dropout = config.discriminator.dropout;
-  /** Inverted-dropout masks for each D layer's input (null where none), per example and unit. */
-  const dropoutMasks = (
-    stream: string,
-    step: number,
-    rows: number,
-  ): Masks =>
-    dropout &&
-    dropoutMaskValues(rng, D, dropout, stream, maskStep(step), rows).map((m, i) =>
+  const maskPlan = dropout ? dropoutMaskPlan(D, dropout) : null;
+  const maskTensors = (stream: string, values: (Float32Array | null)[], rows: number): Masks =>
+    values.map((m, i) =>
       m && tf.tensor(draws.see("dropout", `${stream}/h${i}`, m), [rows, ...D.layers[i].inShape])
     );
+  /** Inverted-dropout masks for each D layer's input (null where none), per example and unit. */
+  const dropoutMasks = (stream: string, step: number, rows: number): Masks =>
+    maskPlan
+      ? maskTensors(stream, dropoutMasksFrom(rng, maskPlan, stream, maskStep(step), rows), rows)
+      : undefined;
+  /** The simultaneous update's random inputs, in the order its step reads them. */
+  const simultaneousDraws = (t: number): DrawJob[] => {
+    const rows = real.rowsAt(t);
+    const masks = (stream: string): DrawJob[] =>
+      maskPlan ? [{ kind: "masks", stream, step: maskStep(t), rows, plan: maskPlan }] : [];
+    return [
+      { kind: "noise", stream: "train/z", step: noiseStep(t), rows, noise: config.noise },
+      ...masks("D/dropout/real"),
+      ...masks("D/dropout/fake"),
+    ];
+  };
   const discriminate = (x: Tensor, masks: Masks) =>
     forward(D, discriminatorInput(dInput, x), { logits: true, masks });
   const realBatch = (step: number) => {
@@ -248,12 +269,19 @@ export async function runExperiment(
   };
 
   // ---- the simultaneous update of the 2014 code (k = 1) ----
-  const simultaneousStep = (t: number, record: boolean): Scalars =>
+  const simultaneousStep = (t: number, record: boolean, drawn?: DrawReply["results"]): Scalars =>
     tf.tidy(() => {
       const { x, rows, epoch } = realBatch(t);
-      const z = noise("train/z", t, rows);
-      const realMasks = dropoutMasks("D/dropout/real", t, rows);
-      const fakeMasks = dropoutMasks("D/dropout/fake", t, rows);
+      // drawn ahead by the worker, or here
+      const z = drawn ? noiseTensor("train/z", drawn[0][0]!, rows) : noise("train/z", t, rows);
+      const drawnMasks = (stream: string, i: number): Masks =>
+        maskPlan ? maskTensors(stream, drawn![i], rows) : undefined;
+      const realMasks = drawn
+        ? drawnMasks("D/dropout/real", 1)
+        : dropoutMasks("D/dropout/real", t, rows);
+      const fakeMasks = drawn
+        ? drawnMasks("D/dropout/fake", 2)
+        : dropoutMasks("D/dropout/fake", t, rows);
       const stats: Scalars = {};
       // Both gradients at the current parameters, then both updates. One G forward serves
       // both: G's tape keeps a detached G(z) (same memory, invisible to tapes) on which D's
@@ -377,6 +405,7 @@ export async function runExperiment(
   };
 
   // ---- the loop ----
+  let prefetch: DrawPrefetcher | undefined;
   let status: Result["status"] = "completed";
   let divergedAt: number | null = null;
   let last = {
@@ -392,6 +421,11 @@ export async function runExperiment(
       await options.onFigure!(figures.latentFigure());
       await snapshotAt(0);
     }
+    // the simultaneous update's noise and masks, drawn a step ahead on the other core
+    if (training.update === "simultaneous" && options.prefetchDraws !== false && start < end) {
+      prefetch = new DrawPrefetcher(options.seed, simultaneousDraws);
+      prefetch.ask(start);
+    }
     let it = start;
     for (; it < end; it++) {
       if (options.signal?.aborted) {
@@ -406,7 +440,7 @@ export async function runExperiment(
       let scalars: Scalars = {};
       let captured: Awaited<ReturnType<typeof captureTensors>> | undefined;
       if (training.update === "simultaneous") {
-        scalars = simultaneousStep(it, record);
+        scalars = simultaneousStep(it, record, await prefetch?.take(it));
       } else {
         let epoch = 0;
         for (let k = 0; k < training.dSteps; k++) {
@@ -519,6 +553,7 @@ export async function runExperiment(
       wallSeconds: (performance.now() - t0) / 1000,
     };
   } finally {
+    prefetch?.close();
     disposeNetwork(G);
     disposeNetwork(D);
     gOpt.dispose();
