@@ -7,6 +7,7 @@
  * derived here from the run's training record (DERIVED_METRICS): divergence, late-training
  * dynamics from the recorded history, and repeated random draws.
  */
+import type { History } from "../train/result.ts";
 
 export interface Band {
   metric: string;
@@ -37,14 +38,8 @@ export interface DrawCounts {
 export interface CheckedRun {
   status: "completed" | "diverged";
   metrics: Record<string, number>;
-  history: {
-    dLoss: number[];
-    gLoss: number[];
-    dReal: number[];
-    dFake: number[];
-    fakeMean: number[];
-    fakeStd: number[];
-  };
+  /** The recorded series (the iteration numbers are not needed). */
+  history: Omit<History, "step">;
   draws?: Record<"noise" | "dropout" | "real", DrawCounts>;
 }
 
