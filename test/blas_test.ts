@@ -14,7 +14,7 @@ import { parzenLogLikelihoods } from "../src/metrics/parzen.ts";
 import { maxout } from "../src/models/ops.ts";
 import type { Checkpoint } from "../src/train/checkpoint.ts";
 import { runExperiment } from "../src/train/run.ts";
-import { runBench } from "./helpers.ts";
+import { runBench, runDeno } from "./helpers.ts";
 
 const blas = openBlas();
 const ignore = blas === null;
@@ -193,49 +193,34 @@ Deno.test({
 
 Deno.test("without --allow-ffi: auto falls back to plain wasm; asking for OpenBLAS says why", async () => {
   const out = Deno.makeTempDirSync();
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run=git",
-      "src/cli/bench.ts",
-      "gaussian-moments",
-      "--set",
-      "training.budget.iterations=2",
-      "--set",
-      "metrics.samples=100",
-      "--out",
-      out,
-    ],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const r = await cmd.output();
-  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  // the bench task's permissions, less --allow-ffi
+  const withoutFfi = ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-run=git"];
+  const r = await runDeno([
+    ...withoutFfi,
+    "src/cli/bench.ts",
+    "gaussian-moments",
+    "--set",
+    "training.budget.iterations=2",
+    "--set",
+    "metrics.samples=100",
+    "--out",
+    out,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
   const result = JSON.parse(Deno.readTextFileSync(`${out}/gaussian-moments/seed-1/result.json`));
   assert.equal(result.backend.name, "wasm");
   assert.equal(result.backend.blas, null);
-  const refused = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-run=git"].concat([
-      "src/cli/bench.ts",
-      "gaussian-moments",
-      "--backend",
-      "wasm+openblas",
-      "--out",
-      out,
-    ]),
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const refused = await runDeno([
+    ...withoutFfi,
+    "src/cli/bench.ts",
+    "gaussian-moments",
+    "--backend",
+    "wasm+openblas",
+    "--out",
+    out,
+  ]);
   assert.notEqual(refused.code, 0);
-  assert.match(
-    new TextDecoder().decode(refused.stderr),
-    /wasm\+openblas: Deno runs without --allow-ffi/,
-  );
+  assert.match(refused.stderr, /wasm\+openblas: Deno runs without --allow-ffi/);
 });
 
 Deno.test({

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { formatNumber } from "../src/report/html.ts";
 import { KEY_METRICS, meanStd } from "../src/report/index-page.ts";
 import type { Result } from "../src/train/result.ts";
-import { runBench } from "./helpers.ts";
+import { runBench, runDeno } from "./helpers.ts";
 
 // page.evaluate's functions run in the page; these stand in for the DOM's types here
 declare const document: any;
@@ -97,25 +97,18 @@ Deno.test("deno task report rebuilds the very same pages from the run folders", 
   ];
   const before = pages.map((p) => Deno.readFileSync(p));
   for (const p of pages) Deno.removeSync(p);
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys=homedir",
-      "src/cli/report.ts",
-      out,
-    ],
-    cwd: join(import.meta.dirname!, ".."),
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const r = await cmd.output();
-  const stdout = new TextDecoder().decode(r.stdout);
-  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  const r = await runDeno([
+    "run",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-ffi",
+    "--allow-sys=homedir",
+    "src/cli/report.ts",
+    out,
+  ]);
+  const stdout = r.stdout;
+  assert.equal(r.code, 0, r.stderr);
   assert.match(stdout, /^4 pages in [\d.]+ s$/m);
   pages.forEach((p, i) =>
     assert.ok(

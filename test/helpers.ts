@@ -1,4 +1,4 @@
-/** Shared by the tests: run the bench CLI in a subprocess, as a user would. */
+/** Shared by the tests: run the CLIs in a subprocess, as a user would. */
 import { join } from "node:path";
 import { CONFIG_DIR } from "../src/config/load.ts";
 
@@ -17,18 +17,25 @@ export function benchArgs(args: string[]): string[] {
   ];
 }
 
-export async function runBench(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: benchArgs(args),
+export interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `deno <args>` from the project root, as a user would run it; output decoded. */
+export async function runDeno(args: string[], env: Record<string, string> = {}): Promise<Output> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
     cwd: join(CONFIG_DIR, ".."),
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
-  });
-  const out = await cmd.output();
+  }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+export function runBench(args: string[], env: Record<string, string> = {}): Promise<Output> {
+  return runDeno(benchArgs(args), env);
 }

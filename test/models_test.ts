@@ -11,7 +11,7 @@ import {
   parameterCount,
 } from "../src/models/network.ts";
 import { Rng } from "../src/rng/streams.ts";
-import { dropoutMaskValues } from "../src/train/dropout.ts";
+import { dropoutMaskPlan, dropoutMasksFrom } from "../src/train/dropout.ts";
 import { pylearn2LearningRate, pylearn2Momentum } from "../src/train/optimizers.ts";
 import { logitOfMeans } from "../src/train/real-data.ts";
 
@@ -110,21 +110,22 @@ Deno.test("dropout masks: 0 or 1/keep, the configured keep rates, fresh per step
   const { D } = build("mnist-mlp", 784);
   const spec = loadConfig("mnist-mlp").config.discriminator.dropout!;
   const rng = new Rng(3);
-  const masks = dropoutMaskValues(rng, D, spec, "D/dropout/real", 7, 100);
+  const plan = dropoutMaskPlan(D, spec);
+  const masks = dropoutMasksFrom(rng, plan, "D/dropout/real", 7, 100);
   assert.deepEqual(masks.map((m) => m?.length), [100 * 784, 100 * 240, 100 * 240]);
   const rate = (m: Float32Array) => m.reduce((n, v) => n + (v > 0 ? 1 : 0), 0) / m.length;
   assert.ok(
     Math.abs(rate(masks[0]!) - 0.8) < 0.01 && masks[0]!.every((v) => v === 0 || v === 1.25),
   );
   assert.ok(Math.abs(rate(masks[1]!) - 0.5) < 0.02 && masks[2]!.every((v) => v === 0 || v === 2));
-  assert.deepEqual(dropoutMaskValues(rng, D, spec, "D/dropout/real", 7, 100), masks, "seeded");
+  assert.deepEqual(dropoutMasksFrom(rng, plan, "D/dropout/real", 7, 100), masks, "seeded");
   assert.notDeepEqual(
-    dropoutMaskValues(rng, D, spec, "D/dropout/real", 8, 100)[0],
+    dropoutMasksFrom(rng, plan, "D/dropout/real", 8, 100)[0],
     masks[0],
     "fresh each step",
   );
   assert.notDeepEqual(
-    dropoutMaskValues(rng, D, spec, "D/dropout/fake", 7, 100)[0],
+    dropoutMasksFrom(rng, plan, "D/dropout/fake", 7, 100)[0],
     masks[0],
     "real ≠ fake",
   );

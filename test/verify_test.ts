@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { diffRuns } from "../src/cli/diff.ts";
 import { firstDifference } from "../src/cli/verify.ts";
 import type { Result } from "../src/train/result.ts";
-import { runBench } from "./helpers.ts";
+import { runBench, runDeno } from "./helpers.ts";
 
 const SHORT = [
   "training.budget.iterations=12",
@@ -30,23 +30,8 @@ async function run(out: string, seed: number, extra: string[] = []): Promise<str
 }
 
 async function verify(dir: string) {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run=git",
-      "src/cli/verify.ts",
-      dir,
-    ],
-    cwd: join(import.meta.dirname!, ".."),
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const out = await cmd.output();
-  return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
+  const args = ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-run=git"];
+  return await runDeno([...args, "src/cli/verify.ts", dir]);
 }
 
 const read = (dir: string): Result => JSON.parse(Deno.readTextFileSync(join(dir, "result.json")));

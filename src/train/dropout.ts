@@ -53,14 +53,3 @@ export function dropoutMasksFrom(
     return mask;
   });
 }
-
-export function dropoutMaskValues(
-  rng: Rng,
-  net: Network,
-  spec: DropoutSpec,
-  stream: string,
-  step: number,
-  rows: number,
-): (Float32Array | null)[] {
-  return dropoutMasksFrom(rng, dropoutMaskPlan(net, spec), stream, step, rows);
-}
