@@ -45,11 +45,7 @@ export function dropoutMasksFrom(
 ): (Float32Array | null)[] {
   return plan.map((layer, i) => {
     if (!layer) return null;
-    const mask = rng.stream(`${stream}/h${i}`).at(step).bernoulli(
-      rows * layer.units,
-      layer.rule.keep,
-    );
-    for (let k = 0; k < mask.length; k++) mask[k] *= layer.rule.scale;
-    return mask;
+    const { keep, scale } = layer.rule;
+    return rng.stream(`${stream}/h${i}`).at(step).bernoulli(rows * layer.units, keep, scale);
   });
 }
