@@ -5,7 +5,8 @@
  * 1. The ceiling: sgemm 1024×1024×1024 through every CPU path (plain wasm matMul, OpenBLAS
  *    with 1 thread and with one per core); the fastest is "the ceiling".
  * 2. Train-step throughput of the paper's models on each path, each in its own process
- *    (benchmarks/train_step.ts): iterations/s, examples/s, model FLOPs per iteration,
+ *    (benchmarks/train_step.ts); on OpenBLAS both TF.js autodiff and, where the model takes
+ *    it, the fused step (src/train/fused-mlp.ts): iterations/s, examples/s, model FLOPs per iteration,
  *    FLOPs OpenBLAS ran, achieved GFLOP/s and its fraction of the ceiling, peak RSS.
  * 3. Parzen: one σ on 10,000 × 10,000 × 784 (benchmarks/parzen_step.ts).
  * 4. TF.js tensor count over a long mnist-mlp run on the fastest path (flat or not).
@@ -114,18 +115,30 @@ const train: (TrainStepResult & { path: string; fractionOfCeiling: number } | {
 for (const config of Object.keys(ITERATIONS)) {
   for (const p of paths) {
     const its = ITERATIONS[config][p.backend === "wasm" ? "wasm" : "blas"];
-    console.error(`train: ${config} on ${p.label}, ${its} iterations …`);
-    const r = await child<TrainStepResult>("train_step.ts", [
-      config,
-      p.backend,
-      String(p.threads),
-      String(its),
-    ]);
-    train.push(
-      "error" in r
-        ? { config, path: p.label, error: r.error }
-        : { ...r, path: p.label, fractionOfCeiling: r.modelGflopsPerSecond / ceiling },
-    );
+    // on OpenBLAS: autodiff, then "auto", kept only when it chose the fused step
+    for (const step of p.backend === "wasm" ? ["auto"] : ["autodiff", "auto"]) {
+      console.error(`train: ${config} on ${p.label}, ${step} step, ${its} iterations …`);
+      const r = await child<TrainStepResult>("train_step.ts", [
+        config,
+        p.backend,
+        String(p.threads),
+        String(its),
+        ...["--train-step", step],
+      ]);
+      if (
+        step === "auto" && !("error" in r) && r.trainStep === "autodiff" && p.backend !== "wasm"
+      ) {
+        continue;
+      }
+      const path = p.backend === "wasm"
+        ? p.label
+        : `${p.label}, ${"error" in r ? step : r.trainStep}`;
+      train.push(
+        "error" in r
+          ? { config, path, error: r.error }
+          : { ...r, path, fractionOfCeiling: r.modelGflopsPerSecond / ceiling },
+      );
+    }
   }
 }
 

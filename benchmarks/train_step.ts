@@ -1,7 +1,7 @@
 /**
  * One training-throughput measurement in its own process (so its peak RSS is its own):
  * `deno run -A benchmarks/train_step.ts <config> <backend> <blasThreads> <iterations>
- * [--track-tensors K]`. Trains the config's paper model for `iterations` iterations with
+ * [--track-tensors K] [--train-step auto|fused|autodiff]`. Trains the config's paper model for `iterations` iterations with
  * evaluation reduced to a minimum, times the iterations after a warm-up, and prints one
  * JSON line (see TrainStepResult). Run by benchmarks/perf.ts.
  */
@@ -9,12 +9,15 @@ import { blasCounters } from "../src/backend/wasm-kernels.ts";
 import type { BackendChoice } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
 import { loadConfig } from "../src/config/load.ts";
+import type { TrainStepChoice } from "../src/train/fused-mlp.ts";
 import { runExperiment } from "../src/train/run.ts";
 
 export interface TrainStepResult {
   config: string;
   backend: string;
   blasThreads: number | null;
+  /** How the updates ran: src/train/fused-mlp.ts or TF.js autodiff. */
+  trainStep: "fused" | "autodiff";
   batchSize: number;
   iterations: number;
   /** Iterations timed (after the warm-up). */
@@ -44,6 +47,8 @@ if (import.meta.main) {
   const [name, backend, threadsText, iterationsText] = Deno.args;
   const trackAt = Deno.args.indexOf("--track-tensors");
   const trackEvery = trackAt >= 0 ? Number(Deno.args[trackAt + 1]) : 0;
+  const stepAt = Deno.args.indexOf("--train-step");
+  const trainStep = (stepAt >= 0 ? Deno.args[stepAt + 1] : "auto") as TrainStepChoice;
   const iterations = Number(iterationsText);
   const blasThreads = Number(threadsText);
   const resolved = loadConfig(name, {
@@ -66,6 +71,7 @@ if (import.meta.main) {
     seed: 1,
     backend: backend as BackendChoice,
     blasThreads,
+    trainStep,
     onProgress: (p) => {
       marks.push(performance.now());
       if (p.iteration === warmup) blasAtWarmup = blasCounters();
@@ -85,6 +91,7 @@ if (import.meta.main) {
     config: name,
     backend: result.backend.name,
     blasThreads: result.backend.blas?.threads ?? null,
+    trainStep: result.trainStep ?? "autodiff",
     batchSize: resolved.config.training.batchSize,
     iterations,
     timed,

@@ -314,7 +314,11 @@ Deno.test({
         return Promise.resolve();
       },
     });
-    assert.deepEqual(first!.header.backend, { name: "wasm+openblas", blasThreads: 1 });
+    assert.deepEqual(first!.header.backend, {
+      name: "wasm+openblas",
+      blasThreads: 1,
+      trainStep: "fused",
+    });
     const warnings: string[] = [];
     const warn = console.warn;
     console.warn = (...a: unknown[]) => warnings.push(a.join(" "));
@@ -333,7 +337,7 @@ Deno.test({
     assert.equal(warnings.length, 1);
     assert.match(
       warnings[0],
-      /made on wasm\+openblas \(1 BLAS threads\) on wasm\+openblas \(2 BLAS threads\): .* not equal an uninterrupted run/,
+      /made on wasm\+openblas \(1 BLAS threads, fused step\) on wasm\+openblas \(2 BLAS threads, fused step\): .* not equal an uninterrupted run/,
     );
   },
 });

@@ -37,6 +37,10 @@ const SYMBOLS = {
     ],
     result: "void",
   },
+  cblas_saxpy: {
+    parameters: ["i32", "f32", "buffer", "i32", "buffer", "i32"], // n, alpha, x, incx, y, incy
+    result: "void",
+  },
   openblas_set_num_threads: { parameters: ["i32"], result: "void" },
   openblas_get_num_threads: { parameters: [], result: "i32" },
   openblas_get_config: { parameters: [], result: "pointer" },
@@ -61,6 +65,24 @@ export interface OpenBlas {
     B: Float32Array,
     C: Float32Array,
   ): void;
+  /**
+   * C ← alpha·op(A)·op(B) + beta·C (shapes as for `sgemm`): a product accumulated into C,
+   * e.g. a gradient into an optimiser's velocity.
+   */
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    B: Float32Array,
+    beta: number,
+    C: Float32Array,
+  ): void;
+  /** y ← alpha·x + y over the first `n` entries. */
+  saxpy(n: number, alpha: number, x: Float32Array, y: Float32Array): void;
   /**
    * OpenBLAS's thread count. Its results depend on it (the work is split differently),
    * so it is part of a result's identity: see README "Performance".
@@ -93,28 +115,38 @@ export function openBlas(): OpenBlas | null {
   const config = cString(s.openblas_get_config()).trim();
   const core = cString(s.openblas_get_corename()).trim();
   s.openblas_set_num_threads(1);
+  const gemm: OpenBlas["gemm"] = (transA, transB, M, N, K, alpha, A, B, beta, C) => {
+    if (A.length < M * K || B.length < K * N || C.length < M * N) {
+      throw new RangeError(`sgemm ${M}×${K}·${K}×${N}: an operand is too short`);
+    }
+    s.cblas_sgemm(
+      ROW_MAJOR,
+      transA ? TRANS : NO_TRANS,
+      transB ? TRANS : NO_TRANS,
+      M,
+      N,
+      K,
+      alpha,
+      A,
+      transA ? M : K,
+      B,
+      transB ? K : N,
+      beta,
+      C,
+      N,
+    );
+  };
   loaded = {
     info: () => ({ library: path, config, core, threads: s.openblas_get_num_threads() }),
     sgemm(transA, transB, M, N, K, A, B, C) {
-      if (A.length < M * K || B.length < K * N || C.length < M * N) {
-        throw new RangeError(`sgemm ${M}×${K}·${K}×${N}: an operand is too short`);
+      gemm(transA, transB, M, N, K, 1, A, B, 0, C);
+    },
+    gemm,
+    saxpy(n, alpha, x, y) {
+      if (x.length < n || y.length < n) {
+        throw new RangeError(`saxpy of ${n}: an operand is too short`);
       }
-      s.cblas_sgemm(
-        ROW_MAJOR,
-        transA ? TRANS : NO_TRANS,
-        transB ? TRANS : NO_TRANS,
-        M,
-        N,
-        K,
-        1,
-        A,
-        transA ? M : K,
-        B,
-        transB ? K : N,
-        0,
-        C,
-        N,
-      );
+      s.cblas_saxpy(n, alpha, x, 1, y, 1);
     },
     setThreads(n) {
       if (!Number.isInteger(n) || n < 1) throw new RangeError(`BLAS threads must be ≥ 1, got ${n}`);

@@ -19,16 +19,27 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array;
   incRef(dataId: object): void;
+  refCount(dataId: object): number;
 }
 
 const originals = new Map<string, KernelConfig>();
 let blasActive = false;
 let identityShared = false;
-/** Work done by the BLAS kernel since the process started: the benchmarks' FLOP count. */
+/**
+ * Training's work on OpenBLAS since the process started (the matMul kernel's and the fused
+ * step's products, not Parzen's): the benchmarks' executed-FLOP count.
+ */
 const counters = { calls: 0, flops: 0, seconds: 0 };
 
 export function blasCounters(): Readonly<typeof counters> {
   return { ...counters };
+}
+
+/** Counts one product run on OpenBLAS outside the kernel (src/train/fused-mlp.ts). */
+export function countBlasProduct(flops: number, seconds: number): void {
+  counters.calls++;
+  counters.flops += flops;
+  counters.seconds += seconds;
 }
 
 /** True while matMul runs on OpenBLAS: the wasm backend is active with the BLAS kernel. */
@@ -205,4 +216,35 @@ export function maxoutBackwardWasm(
   out.fill(0);
   for (let i = 0; i < g.length; i++) out[i * pieces + w[i]] = g[i];
   return wrap(outInfo);
+}
+
+/**
+ * A float32 tensor's memory on the wasm heap, to be updated in place (a fused training step
+ * writing its parameters). Valid until the next allocation on the heap. Throws when another
+ * tensor shares the memory: the write would change that tensor too.
+ */
+export function heapViewForUpdate(t: tf.Tensor): Float32Array {
+  const backend = wasmBackend();
+  if (!backend || t.dtype !== "float32") {
+    throw new Error("in-place updates need a float32 tensor on the wasm backend");
+  }
+  if (backend.refCount(t.dataId) !== 1) {
+    throw new Error(
+      `${(t as tf.Variable).name ?? "a tensor"} shares its memory; not updated in place`,
+    );
+  }
+  return backend.typedArrayFromHeap(t as unknown as TensorInfo) as Float32Array;
+}
+
+/**
+ * x[0, n) ← sigmoid(x) or tanh(x) by the wasm backend's own kernels (SIMD), for arrays off
+ * the heap. Allocates on the heap: views taken before it may be detached.
+ */
+export function unaryInPlaceWasm(op: "sigmoid" | "tanh", x: Float32Array, n: number): void {
+  const backend = wasmBackend();
+  if (!backend) throw new Error(`${op} in place needs the wasm backend`);
+  const input = tf.tensor1d(x.subarray(0, n));
+  const output = op === "sigmoid" ? tf.sigmoid(input) : tf.tanh(input);
+  x.set(backend.typedArrayFromHeap(output as unknown as TensorInfo) as Float32Array);
+  tf.dispose([input, output]);
 }

@@ -15,6 +15,7 @@ import { ConfigError } from "../config/errors.ts";
 import { listConfigs } from "../config/load.ts";
 import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../train/checkpoint.ts";
+import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/fused-mlp.ts";
 import { listing, planTasks, type Task, UsageError } from "./plan.ts";
 import {
   missedBands,
@@ -43,6 +44,9 @@ options:
                     wasm, else cpu)
   --blas-threads N  OpenBLAS threads per run on wasm+openblas (default 1); results are
                     identical only at the same count, which result.json records
+  --train-step S    auto | fused | autodiff (default auto: MLP models with the
+                    simultaneous update take the fused step on wasm+openblas, the rest
+                    TF.js autodiff); results are identical only with the same step
   --out DIR         output folder (default reports); runs go to DIR/<experiment>/seed-<N>/
   --profile P       apply a profile declared in the config, e.g. smoke (default paper)
   --set PATH=VALUE  override a config field, e.g. --set training.budget.iterations=100
@@ -71,6 +75,7 @@ interface Flags {
   seeds: number[];
   backend: BackendChoice;
   blasThreads: number;
+  trainStep: TrainStepChoice;
   out: string;
   profile: string;
   overrides: string[];
@@ -99,6 +104,7 @@ function parseFlags(args: string[]): Flags | null {
         seeds: { type: "string" },
         backend: { type: "string", default: "auto" },
         "blas-threads": { type: "string", default: "1" },
+        "train-step": { type: "string", default: "auto" },
         out: { type: "string", default: "reports" },
         profile: { type: "string", default: "paper" },
         set: { type: "string", multiple: true, default: [] },
@@ -140,11 +146,17 @@ function parseFlags(args: string[]): Flags | null {
       `--backend: found "${v.backend}"; expected one of ${BACKEND_CHOICES.join(", ")}`,
     );
   }
+  if (!(TRAIN_STEP_CHOICES as readonly string[]).includes(v["train-step"])) {
+    throw new UsageError(
+      `--train-step: found "${v["train-step"]}"; expected one of ${TRAIN_STEP_CHOICES.join(", ")}`,
+    );
+  }
   return {
     experiments: suite ? null : parsed.positionals,
     seeds,
     backend: v.backend as BackendChoice,
     blasThreads: positiveInteger("--blas-threads", v["blas-threads"]),
+    trainStep: v["train-step"] as TrainStepChoice,
     out: v.out,
     profile: v.profile,
     overrides: v.set,
@@ -353,6 +365,7 @@ async function runHere(
             out: flags.out,
             backend: flags.backend,
             blasThreads: flags.blasThreads,
+            trainStep: flags.trainStep,
             evalOnly: flags.evalOnly,
             data: flags.data,
             signal,
@@ -379,6 +392,7 @@ function workerArgs(flags: Flags): string[] {
   ];
   return [
     ...["--backend", flags.backend, "--blas-threads", String(flags.blasThreads)],
+    ...["--train-step", flags.trainStep],
     ...["--out", flags.out, "--profile", flags.profile],
     ...flags.overrides.flatMap((s) => ["--set", s]),
     ...(flags.resume ? ["--resume"] : []),

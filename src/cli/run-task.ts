@@ -10,6 +10,7 @@ import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../train/checkpoint.ts";
 import type { Result } from "../train/result.ts";
 import * as folder from "../train/run-folder.ts";
+import type { TrainStepChoice } from "../train/fused-mlp.ts";
 import { runExperiment } from "../train/run.ts";
 import type { Task } from "./plan.ts";
 import { ProgressBar } from "./progress.ts";
@@ -20,6 +21,7 @@ export interface TaskContext {
   backend: BackendChoice;
   /** OpenBLAS threads on wasm+openblas. */
   blasThreads: number;
+  trainStep: TrainStepChoice;
   evalOnly: boolean;
   data: DataSources;
   signal: AbortSignal;
@@ -87,6 +89,7 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
       seed,
       backend: ctx.backend,
       blasThreads: ctx.blasThreads,
+      trainStep: ctx.trainStep,
       signal: ctx.signal,
       resume: ctx.resume,
       pretrained,

@@ -82,6 +82,8 @@ export async function main(args: string[]): Promise<number> {
     seed: recorded.seed,
     backend,
     blasThreads,
+    // and the recorded step (results before the fused step existed were all autodiff)
+    trainStep: recorded.trainStep ?? "autodiff",
     pretrained,
   });
   const diff = firstDifference(recorded.fingerprints, again.fingerprints);

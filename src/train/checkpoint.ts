@@ -19,7 +19,8 @@ export interface CheckpointHeader {
   seed: number;
   configHash: string;
   /** The path that computed it (absent in older checkpoints): numbers depend on it. */
-  backend?: { name: string; blasThreads: number | null };
+  /** trainStep: absent in checkpoints made before the fused step (all autodiff). */
+  backend?: { name: string; blasThreads: number | null; trainStep?: "fused" | "autodiff" };
   /** Iterations completed. */
   iteration: number;
   optimizerSteps: { generator: number; discriminator: number };

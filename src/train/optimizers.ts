@@ -16,7 +16,21 @@ export interface Optimizer {
   slots(): [string, Variable][];
   /** Number of updates applied; restored from checkpoints. */
   steps: number;
+  /**
+   * The next update (at epoch `epoch`) as v ← μ·v + α·g;  θ ← θ + η·v, or θ ← θ + α·g
+   * when `velocity` is null, for a training step that applies it itself (src/train/fused-mlp.ts)
+   * and then counts it in `steps`. Null for rules not of that form (Adam).
+   */
+  linearRule(epoch: number): LinearRule | null;
   dispose(): void;
+}
+
+export interface LinearRule {
+  mu: number;
+  alpha: number;
+  eta: number;
+  /** One velocity per variable, in order; null for plain SGD. */
+  velocity: Variable[] | null;
 }
 
 export function createOptimizer(
@@ -66,6 +80,13 @@ class Sgd implements Optimizer {
     this.steps++;
   }
 
+  linearRule(): LinearRule {
+    const { lr, momentum } = this.config;
+    return momentum > 0
+      ? { mu: momentum, alpha: 1, eta: -lr, velocity: this.#velocity }
+      : { mu: 0, alpha: -lr, eta: 0, velocity: null };
+  }
+
   slots(): [string, Variable][] {
     return this.#velocity.map((v, i) => [`${this.names[i]}/velocity`, v]);
   }
@@ -105,6 +126,10 @@ class Adam implements Optimizer {
       })
     );
     this.steps = t;
+  }
+
+  linearRule(): null {
+    return null;
   }
 
   slots(): [string, Variable][] {
@@ -162,6 +187,16 @@ class Pylearn2Momentum implements Optimizer {
       })
     );
     this.steps++;
+  }
+
+  linearRule(epoch: number): LinearRule {
+    const lr = pylearn2LearningRate(this.config, this.steps);
+    return {
+      mu: pylearn2Momentum(this.config, epoch),
+      alpha: -lr,
+      eta: 1,
+      velocity: this.#velocity,
+    };
   }
 
   slots(): [string, Variable][] {

@@ -56,6 +56,11 @@ export interface Result {
   /** The data set read (files with their SHA-256), or null for sampled data. */
   data: DataProvenance | null;
   parameters: { generator: number; discriminator: number };
+  /**
+   * How the updates were computed: "fused" (src/train/fused-mlp.ts) or "autodiff" (TF.js
+   * gradients; also what a result without the field used). Numbers depend on it.
+   */
+  trainStep?: "fused" | "autodiff";
   /** Matrix-product FLOPs one iteration needs (src/models/flops.ts); absent in older results. */
   modelFlopsPerIteration?: number;
   /** For a stacked stage: the run whose generator it started from. */
