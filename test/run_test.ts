@@ -153,6 +153,7 @@ Deno.test("CLI writes config.json, result.json and report.html atomically", asyn
   assert.equal(result.experiment, "gaussian-moments");
   assert.equal(result.seed, 3);
   assert.equal(result.backend.name, "wasm");
+  assert.equal(result.trainStep, "autodiff");
   assert.equal(result.config.training.budget.iterations, 12);
   assert.equal(result.configHash, loadConfig("gaussian-moments", { overrides: SHORT }).configHash);
   assert.match(result.versions.tfjs, /^4\.22\.0$/);
@@ -163,6 +164,7 @@ Deno.test("CLI writes config.json, result.json and report.html atomically", asyn
   const page = Deno.readTextFileSync(join(dir, "report.html"));
   assert.match(page, /<img class="static" alt="Losses" src="data:image\/png;base64,/);
   assert.ok(page.includes("fakeMean"));
+  assert.match(page, /<th[^>]*>train step<\/th>\s*<td[^>]*>autodiff \(TF\.js gradients\)/);
   assert.ok(Deno.statSync(join(out, "index.html")).isFile);
   Deno.removeSync(out, { recursive: true });
 });

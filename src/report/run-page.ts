@@ -55,6 +55,12 @@ export function provenanceRows(r: Result): [string, string][] {
     ],
     ["backend", `${r.backend.name}${adapter} (requested: ${r.backend.requested}${blas})`],
     [
+      "train step",
+      r.trainStep === "fused"
+        ? "fused (hand-written MLP update on OpenBLAS, src/train/fused-mlp.ts)"
+        : "autodiff (TF.js gradients)",
+    ],
+    [
       "versions",
       `deno ${r.versions.deno}, V8 ${r.versions.v8}, TF.js ${r.versions.tfjs}, ganbench ${
         r.versions.ganbench ?? "unknown"
