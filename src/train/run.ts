@@ -217,6 +217,10 @@ export async function runExperiment(
       dLoss: training.dLoss,
       objective: training.objective,
       flipGLoss: fault === "flip-g-loss",
+      maxColNorm: {
+        generator: config.generator.maxColNorm,
+        discriminator: config.discriminator.maxColNorm,
+      },
     })
     : null;
   const trainStep: "fused" | "autodiff" = fused ? "fused" : "autodiff";
@@ -360,8 +364,7 @@ export async function runExperiment(
       realMasks: masks("D/dropout/real", 1),
       fakeMasks: masks("D/dropout/fake", 2),
       epoch: b.epoch,
-    }, record);
-    afterUpdate();
+    }, record); // max column norms included
     if (!out) return {};
     // D's scalars first, as simultaneousStep returns them (fingerprints hash this order)
     const { dReal, dFake, fakeMean, fakeStd, dLoss, gLoss } = out;
