@@ -14,22 +14,13 @@ import { parzenLogLikelihoods } from "../src/metrics/parzen.ts";
 import { maxout } from "../src/models/ops.ts";
 import type { Checkpoint } from "../src/train/checkpoint.ts";
 import { runExperiment } from "../src/train/run.ts";
-import { runBench, runDeno } from "./helpers.ts";
+import { MNIST_SHORT, runBench, runDeno } from "./helpers.ts";
 
 const blas = openBlas();
 const ignore = blas === null;
 if (ignore) {
   console.warn(`OpenBLAS tests skipped: ${openBlasUnavailableReason()} (Debian: libopenblas0)`);
 }
-
-const MNIST_SHORT = [
-  'training.budget={"iterations":6}',
-  "training.logEvery=2",
-  "metrics.samples=100",
-  "metrics.parzen=null",
-  "metrics.classifier=null",
-  "metrics.nearestTraining=null",
-];
 
 async function valuesOn(
   backend: "cpu" | "wasm" | "wasm+openblas",
@@ -298,7 +289,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "resuming on another thread count warns that the run will not be bit-identical",
+  name: "resuming on another thread count or train step warns that the run will not be " +
+    "bit-identical",
   ignore,
   async fn() {
     const config = loadConfig("mnist-mlp", {
@@ -331,13 +323,23 @@ Deno.test({
         blasThreads: 2,
         resume: first,
       });
+      await runExperiment(config, {
+        seed: 2,
+        backend: "wasm+openblas",
+        trainStep: "autodiff",
+        resume: first,
+      });
     } finally {
       console.warn = warn;
     }
-    assert.equal(warnings.length, 1);
+    assert.equal(warnings.length, 2);
     assert.match(
       warnings[0],
       /made on wasm\+openblas \(1 BLAS threads, fused step\) on wasm\+openblas \(2 BLAS threads, fused step\): .* not equal an uninterrupted run/,
+    );
+    assert.match(
+      warnings[1],
+      /made on wasm\+openblas \(1 BLAS threads, fused step\) on wasm\+openblas \(1 BLAS threads, autodiff step\)/,
     );
   },
 });

@@ -2,7 +2,8 @@
  * The fused MLP step (src/train/fused-mlp.ts) against TF.js autodiff: the same updates and
  * scalars to within float32 rounding, on small networks that exercise every layer type,
  * activation, update rule, loss variant and a short batch; and at the run level, which
- * configs take it, determinism, the recorded step, and resuming across steps.
+ * configs take it, determinism, the recorded step and the bench flag (resuming across steps:
+ * test/blas_test.ts).
  */
 import assert from "node:assert/strict";
 import { openBlas, openBlasUnavailableReason } from "../src/backend/openblas.ts";
@@ -18,13 +19,12 @@ import {
   networkParams,
 } from "../src/models/network.ts";
 import { Rng } from "../src/rng/streams.ts";
-import type { Checkpoint } from "../src/train/checkpoint.ts";
 import { dropoutMaskPlan, dropoutMasksFrom, type DropoutSpec } from "../src/train/dropout.ts";
 import { type FusedInputs, FusedMlpStep, type FusedStepOptions } from "../src/train/fused-mlp.ts";
 import { discriminatorLoss, generatorLoss } from "../src/train/losses.ts";
 import { createOptimizer, type Optimizer } from "../src/train/optimizers.ts";
 import { runExperiment } from "../src/train/run.ts";
-import { runBench } from "./helpers.ts";
+import { MNIST_SHORT, runBench } from "./helpers.ts";
 
 const blas = openBlas();
 const ignore = blas === null;
@@ -250,15 +250,6 @@ Deno.test({
   },
 });
 
-const MNIST_SHORT = [
-  'training.budget={"iterations":6}',
-  "training.logEvery=2",
-  "metrics.samples=100",
-  "metrics.parzen=null",
-  "metrics.classifier=null",
-  "metrics.nearestTraining=null",
-];
-
 Deno.test({
   name: "runs: MLP configs take the fused step on wasm+openblas, bit for bit repeatable; " +
     "others say why not",
@@ -295,45 +286,6 @@ Deno.test({
     await assert.rejects(
       runExperiment(config, { seed: 1, backend: "wasm", trainStep: "fused" }),
       /cannot train mnist-mlp: it runs on wasm\+openblas only \(this run: wasm\)/,
-    );
-  },
-});
-
-Deno.test({
-  name: "resuming a fused-step checkpoint with autodiff warns",
-  ignore,
-  async fn() {
-    const config = loadConfig("mnist-mlp", {
-      profile: "smoke",
-      overrides: [...MNIST_SHORT, "training.checkpointEvery=3"],
-    });
-    let first: Checkpoint | undefined;
-    await runExperiment(config, {
-      seed: 2,
-      backend: "wasm+openblas",
-      onCheckpoint: (cp) => {
-        first ??= cp;
-        return Promise.resolve();
-      },
-    });
-    assert.equal(first!.header.backend?.trainStep, "fused");
-    const warnings: string[] = [];
-    const warn = console.warn;
-    console.warn = (...a: unknown[]) => warnings.push(a.join(" "));
-    try {
-      await runExperiment(config, {
-        seed: 2,
-        backend: "wasm+openblas",
-        trainStep: "autodiff",
-        resume: first,
-      });
-    } finally {
-      console.warn = warn;
-    }
-    assert.equal(warnings.length, 1);
-    assert.match(
-      warnings[0],
-      /made on wasm\+openblas \(1 BLAS threads, fused step\) on wasm\+openblas \(1 BLAS threads, autodiff step\)/,
     );
   },
 });

@@ -39,3 +39,13 @@ export async function runDeno(args: string[], env: Record<string, string> = {}):
 export function runBench(args: string[], env: Record<string, string> = {}): Promise<Output> {
   return runDeno(benchArgs(args), env);
 }
+
+/** Overrides for a 6-iteration mnist-mlp run without the expensive metrics. */
+export const MNIST_SHORT = [
+  'training.budget={"iterations":6}',
+  "training.logEvery=2",
+  "metrics.samples=100",
+  "metrics.parzen=null",
+  "metrics.classifier=null",
+  "metrics.nearestTraining=null",
+];

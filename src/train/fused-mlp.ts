@@ -318,20 +318,10 @@ export class FusedMlpStep {
   }
 
   /** OpenBLAS's sgemm (see OpenBlas.gemm), counted as the matMul kernel counts its own. */
-  #gemm(
-    transA: boolean,
-    transB: boolean,
-    M: number,
-    N: number,
-    K: number,
-    alpha: number,
-    A: Float32Array,
-    B: Float32Array,
-    beta: number,
-    C: Float32Array,
-  ): void {
+  #gemm(...args: Parameters<OpenBlas["gemm"]>): void {
+    const [, , M, N, K] = args;
     const t0 = performance.now();
-    this.blas.gemm(transA, transB, M, N, K, alpha, A, B, beta, C);
+    this.blas.gemm(...args);
     countBlasProduct(2 * M * N * K, (performance.now() - t0) / 1000);
   }
 
