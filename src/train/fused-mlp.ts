@@ -1,7 +1,8 @@
 /**
  * The simultaneous update of an MLP GAN (the 2014 paper's MNIST, TFD and CIFAR-10 MLPs) as
- * one hand-written step on OpenBLAS. Autodiff on wasm+openblas spends about 40% of a step
- * outside matrix products (README "Performance"); this step spends about 15%.
+ * one hand-written step on OpenBLAS. Autodiff on wasm+openblas spends about 40% of an
+ * mnist-mlp iteration outside matrix products; with this step about 20% remains, half of it
+ * drawing the dropout masks (README "Performance").
  *
  * The mathematics is run.ts's simultaneous step: both gradients at the current parameters,
  * the paper's shared D(G(z)) and dropout masks, the same losses and update rules. What differs

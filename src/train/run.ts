@@ -105,6 +105,8 @@ export interface RunOptions {
 type Scalars = Record<string, Tensor>;
 /** Dropout masks for each D layer's input (null: none), or undefined without dropout. */
 type Masks = (Tensor | null)[] | undefined;
+/** The same masks as arrays. */
+type MaskValues = (Float32Array | null)[];
 
 const HISTORY_SERIES = ["dLoss", "gLoss", "dReal", "dFake", "fakeMean", "fakeStd"] as const;
 
@@ -230,25 +232,24 @@ export async function runExperiment(
   const noiseStep = (t: number) => fault === "freeze-noise" ? 0 : t;
   const maskStep = (t: number) => fault === "freeze-dropout" ? 0 : t;
   const draws = new DrawMonitor();
-  const noiseTensor = (stream: string, z: Float32Array, rows: number) =>
-    tf.tensor2d(draws.see("noise", stream, z), [rows, config.noise.dim]);
   const noise = (stream: string, step: number, rows: number) =>
-    noiseTensor(
+    draws.see(
+      "noise",
       stream,
       sampleNoise(config.noise, rng.stream(stream).at(noiseStep(step)), rows),
-      rows,
     );
+  const noiseTensor = (z: Float32Array, rows: number) => tf.tensor2d(z, [rows, config.noise.dim]);
   const dropout = config.discriminator.dropout;
   const maskPlan = dropout ? dropoutMaskPlan(D, dropout) : null;
-  const maskTensors = (stream: string, values: (Float32Array | null)[], rows: number): Masks =>
-    values.map((m, i) =>
-      m && tf.tensor(draws.see("dropout", `${stream}/h${i}`, m), [rows, ...D.layers[i].inShape])
-    );
   /** Inverted-dropout masks for each D layer's input (null where none), per example and unit. */
-  const dropoutMasks = (stream: string, step: number, rows: number): Masks =>
+  const dropoutMasks = (stream: string, step: number, rows: number, drawn?: MaskValues) =>
     maskPlan
-      ? maskTensors(stream, dropoutMasksFrom(rng, maskPlan, stream, maskStep(step), rows), rows)
-      : undefined;
+      ? (drawn ?? dropoutMasksFrom(rng, maskPlan, stream, maskStep(step), rows)).map((m, i) =>
+        m && draws.see("dropout", `${stream}/h${i}`, m)
+      )
+      : null;
+  const maskTensors = (masks: MaskValues | null, rows: number): Masks =>
+    masks?.map((m, i) => m && tf.tensor(m, [rows, ...D.layers[i].inShape])) ?? undefined;
   /** The simultaneous update's random inputs, in the order its step reads them. */
   const simultaneousDraws = (t: number): DrawJob[] => {
     const rows = real.rowsAt(t);
@@ -260,6 +261,15 @@ export async function runExperiment(
       ...masks("D/dropout/fake"),
     ];
   };
+  /**
+   * Those inputs as arrays, drawn ahead by the worker (`drawn`, in simultaneousDraws' order)
+   * or here, each shown to the draw monitor: both simultaneous steps read them.
+   */
+  const simultaneousInputs = (t: number, rows: number, drawn?: DrawReply["results"]) => ({
+    z: drawn ? draws.see("noise", "train/z", drawn[0][0]!) : noise("train/z", t, rows),
+    realMasks: dropoutMasks("D/dropout/real", t, rows, drawn?.[1]),
+    fakeMasks: dropoutMasks("D/dropout/fake", t, rows, drawn?.[2]),
+  });
   const discriminate = (x: Tensor, masks: Masks) =>
     forward(D, discriminatorInput(dInput, x), { logits: true, masks });
   const realBatch = (step: number) => {
@@ -305,16 +315,10 @@ export async function runExperiment(
   const simultaneousStep = (t: number, record: boolean, drawn?: DrawReply["results"]): Scalars =>
     tf.tidy(() => {
       const { x, rows, epoch } = realBatch(t);
-      // drawn ahead by the worker, or here
-      const z = drawn ? noiseTensor("train/z", drawn[0][0]!, rows) : noise("train/z", t, rows);
-      const drawnMasks = (stream: string, i: number): Masks =>
-        maskPlan ? maskTensors(stream, drawn![i], rows) : undefined;
-      const realMasks = drawn
-        ? drawnMasks("D/dropout/real", 1)
-        : dropoutMasks("D/dropout/real", t, rows);
-      const fakeMasks = drawn
-        ? drawnMasks("D/dropout/fake", 2)
-        : dropoutMasks("D/dropout/fake", t, rows);
+      const inputs = simultaneousInputs(t, rows, drawn);
+      const z = noiseTensor(inputs.z, rows);
+      const realMasks = maskTensors(inputs.realMasks, rows);
+      const fakeMasks = maskTensors(inputs.fakeMasks, rows);
       const stats: Scalars = {};
       // Both gradients at the current parameters, then both updates. One G forward serves
       // both: G's tape keeps a detached G(z) (same memory, invisible to tapes) on which D's
@@ -348,40 +352,25 @@ export async function runExperiment(
     drawn?: DrawReply["results"],
   ): Scalars => {
     const b = real.batch(t);
-    const rows = b.rows;
-    const z = drawn?.[0][0] ??
-      sampleNoise(config.noise, rng.stream("train/z").at(noiseStep(t)), rows);
-    const masks = (stream: string, i: number) =>
-      maskPlan
-        ? (drawn?.[i] ?? dropoutMasksFrom(rng, maskPlan, stream, maskStep(t), rows)).map((m, j) =>
-          m && draws.see("dropout", `${stream}/h${j}`, m)
-        )
-        : null;
     const out = step.step({
-      rows,
+      rows: b.rows,
       real: draws.see("real", "real", b.values),
-      z: draws.see("noise", "train/z", z),
-      realMasks: masks("D/dropout/real", 1),
-      fakeMasks: masks("D/dropout/fake", 2),
+      ...simultaneousInputs(t, b.rows, drawn),
       epoch: b.epoch,
     }, record); // max column norms included
     if (!out) return {};
     // D's scalars first, as simultaneousStep returns them (fingerprints hash this order)
-    const { dReal, dFake, fakeMean, fakeStd, dLoss, gLoss } = out;
-    return Object.fromEntries(
-      Object.entries({ dReal, dFake, fakeMean, fakeStd, dLoss, gLoss }).map((
-        [k, v],
-      ) => [k, tf.scalar(v)]),
-    );
+    const order = ["dReal", "dFake", "fakeMean", "fakeStd", "dLoss", "gLoss"] as const;
+    return Object.fromEntries(order.map((k) => [k, tf.scalar(out[k])]));
   };
 
   // ---- Algorithm 1: one D update (G fixed), one G update (D fixed) ----
   const discriminatorStep = (t: number, record: boolean): Scalars =>
     tf.tidy(() => {
       const { x, rows, epoch } = realBatch(t);
-      const fake = forward(G, noise("train/z/d", t, rows));
-      const realMasks = dropoutMasks("D/dropout/real", t, rows);
-      const fakeMasks = dropoutMasks("D/dropout/fake", t, rows);
+      const fake = forward(G, noiseTensor(noise("train/z/d", t, rows), rows));
+      const realMasks = maskTensors(dropoutMasks("D/dropout/real", t, rows), rows);
+      const fakeMasks = maskTensors(dropoutMasks("D/dropout/fake", t, rows), rows);
       const stats: Scalars = {};
       const d = tf.variableGrads(
         () => dObjective(x, fake, realMasks, fakeMasks, record ? stats : undefined),
@@ -393,8 +382,8 @@ export async function runExperiment(
     });
   const generatorStep = (u: number, epoch: number, record: boolean): Scalars =>
     tf.tidy(() => {
-      const z = noise("train/z/g", u, batchSize);
-      const masks = dropoutMasks("D/dropout/g", u, batchSize);
+      const z = noiseTensor(noise("train/z/g", u, batchSize), batchSize);
+      const masks = maskTensors(dropoutMasks("D/dropout/g", u, batchSize), batchSize);
       const stats: Scalars = {};
       const g = tf.variableGrads(() => gObjective(z, masks, record ? stats : undefined), gVars);
       gOpt.step(gVars.map((v) => g.grads[v.name]), epoch);
