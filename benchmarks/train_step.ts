@@ -1,7 +1,7 @@
 /**
  * One training-throughput measurement in its own process (so its peak RSS is its own):
  * `deno run -A benchmarks/train_step.ts <config> <backend> <blasThreads> <iterations>
- * [--track-tensors K] [--train-step auto|fused|autodiff]`. Trains the config's paper model for `iterations` iterations with
+ * [--track-tensors K] [--train-step auto|fused|autodiff] [--prefetch-draws on|off]`. Trains the config's paper model for `iterations` iterations with
  * evaluation reduced to a minimum, times the iterations after a warm-up, and prints one
  * JSON line (see TrainStepResult). Run by benchmarks/perf.ts.
  */
@@ -49,6 +49,9 @@ if (import.meta.main) {
   const trackEvery = trackAt >= 0 ? Number(Deno.args[trackAt + 1]) : 0;
   const stepAt = Deno.args.indexOf("--train-step");
   const trainStep = (stepAt >= 0 ? Deno.args[stepAt + 1] : "auto") as TrainStepChoice;
+  // the draw worker: the run's default unless asked (src/train/run.ts, RunOptions.prefetchDraws)
+  const prefetchAt = Deno.args.indexOf("--prefetch-draws");
+  const prefetchDraws = prefetchAt >= 0 ? Deno.args[prefetchAt + 1] === "on" : undefined;
   const iterations = Number(iterationsText);
   const blasThreads = Number(threadsText);
   const resolved = loadConfig(name, {
@@ -72,6 +75,7 @@ if (import.meta.main) {
     backend: backend as BackendChoice,
     blasThreads,
     trainStep,
+    prefetchDraws,
     onProgress: (p) => {
       marks.push(performance.now());
       if (p.iteration === warmup) blasAtWarmup = blasCounters();

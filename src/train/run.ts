@@ -86,8 +86,9 @@ export interface RunOptions {
   /**
    * Draw the simultaneous update's noise and dropout masks a step ahead in a worker (the
    * same numbers either way). Default: when a core is left for it, i.e. OpenBLAS runs fewer
-   * threads than there are cores. Measured (mnist-mlp, 2 cores): with 1 BLAS thread the
-   * worker gains 13%; with 2 it slows each product it overlaps by more than it saves.
+   * threads than there are cores. Measured (mnist-mlp, fused, 2 cores; benchmarks/train_step.ts
+   * --prefetch-draws on|off): with 1 BLAS thread the worker gains 13%; with 2 it slows each
+   * product it overlaps by more than it saves.
    */
   prefetchDraws?: boolean;
   /**
