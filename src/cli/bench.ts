@@ -52,7 +52,11 @@ options:
   --set PATH=VALUE  override a config field, e.g. --set training.budget.iterations=100
                     (VALUE is JSON if it parses as JSON, else a string; repeatable)
   --resume          continue each run from its checkpoint (refused if the config changed)
+                    with a larger training.budget (--set or an edited config), the run
+                    continues to the new budget (an extension); any other change is refused
   --eval-only       with --resume: score the checkpoint as it is, without training further
+  --milestone N     with --eval-only: score the milestone kept at iteration N
+                    (config training.milestones) instead of the latest checkpoint
   --jobs N          run N runs at once (default 1); with several runs each runs in its
                     own worker process; a run starts only when the estimated memory of
                     the running ones leaves room (see --max-memory)
@@ -81,6 +85,8 @@ interface Flags {
   overrides: string[];
   resume: boolean;
   evalOnly: boolean;
+  /** With --eval-only: score this milestone instead of the latest checkpoint. */
+  milestone: number | null;
   dryRun: boolean;
   list: boolean;
   check: boolean;
@@ -110,6 +116,7 @@ function parseFlags(args: string[]): Flags | null {
         set: { type: "string", multiple: true, default: [] },
         resume: { type: "boolean", default: false },
         "eval-only": { type: "boolean", default: false },
+        milestone: { type: "string" },
         "dry-run": { type: "boolean", default: false },
         list: { type: "boolean", default: false },
         check: { type: "boolean", default: false },
@@ -141,6 +148,9 @@ function parseFlags(args: string[]): Flags | null {
   if (v["eval-only"] && !v.resume) {
     throw new UsageError("--eval-only scores a saved checkpoint: add --resume");
   }
+  if (v.milestone !== undefined && !v["eval-only"]) {
+    throw new UsageError("--milestone scores a kept milestone: add --resume --eval-only");
+  }
   if (!(BACKEND_CHOICES as readonly string[]).includes(v.backend)) {
     throw new UsageError(
       `--backend: found "${v.backend}"; expected one of ${BACKEND_CHOICES.join(", ")}`,
@@ -162,6 +172,7 @@ function parseFlags(args: string[]): Flags | null {
     overrides: v.set,
     resume: v.resume,
     evalOnly: v["eval-only"],
+    milestone: v.milestone === undefined ? null : positiveInteger("--milestone", v.milestone),
     dryRun: v["dry-run"],
     list: v.list,
     check: v.check,
@@ -255,24 +266,30 @@ export async function main(args: string[]): Promise<number> {
   const resumes = new Map<string, Checkpoint>();
   if (flags.resume) {
     const folder = await import("../train/run-folder.ts");
-    for (const { resolved, seed, dir, key } of tasks) {
-      const cp = folder.readCheckpoint(dir);
+    for (const task of tasks) {
+      const { dir, key } = task;
+      let cp;
+      try {
+        cp = flags.milestone === null
+          ? folder.readCheckpoint(dir)
+          : folder.readMilestone(dir, flags.milestone);
+      } catch (e) {
+        console.error(`error: --resume: ${(e as Error).message}`);
+        return 2;
+      }
       if (!cp) {
         console.error(
-          `error: --resume: ${dir} has no checkpoint (checkpoints/latest.ckpt) to resume from`,
+          `error: --resume: ${dir} has no checkpoint (${
+            flags.milestone === null
+              ? "checkpoints/latest.ckpt"
+              : folder.milestonePath(".", flags.milestone)
+          }) to resume from`,
         );
         return 2;
       }
-      if (cp.header.configHash !== resolved.configHash || cp.header.seed !== seed) {
-        const started = folder.readRunConfig(dir);
-        const changes = started ? folder.diffJson(started.config, resolved.config) : [];
-        console.error(
-          `error: --resume: the config of ${dir} has changed since the run started; refusing to mix them.\n` +
-            (changes.length
-              ? changes.map((c) => `  ${c}`).join("\n")
-              : "  (config.json is missing; the hash differs)") +
-            "\n  Start afresh without --resume, or use another --out.",
-        );
+      const refusal = folder.resumeRefusal(cp, task);
+      if (refusal) {
+        console.error(`error: --resume: ${refusal}`);
         return 2;
       }
       resumes.set(key, cp);
@@ -367,6 +384,7 @@ async function runHere(
             blasThreads: flags.blasThreads,
             trainStep: flags.trainStep,
             evalOnly: flags.evalOnly,
+            milestone: flags.milestone,
             data: flags.data,
             signal,
             resume: resumes.get(task.key),
@@ -397,6 +415,7 @@ function workerArgs(flags: Flags): string[] {
     ...flags.overrides.flatMap((s) => ["--set", s]),
     ...(flags.resume ? ["--resume"] : []),
     ...(flags.evalOnly ? ["--eval-only"] : []),
+    ...(flags.milestone === null ? [] : ["--milestone", String(flags.milestone)]),
     ...data.flatMap(([flag, value]) => (value === undefined ? [] : [flag, value])),
   ];
 }

@@ -56,6 +56,12 @@ export class ProgressBar {
     }
   }
 
+  /** A line that stays (e.g. a tracked score), printed above the redrawn progress line. */
+  log(line: string): void {
+    this.#write(this.#tty ? `\r\x1b[2K${this.label}: ${line}\n` : `${this.label}: ${line}\n`);
+    this.#lastDraw = 0;
+  }
+
   finish(): void {
     if (this.#tty) this.#write("\n");
   }

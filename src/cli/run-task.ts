@@ -8,7 +8,7 @@ import { checkRun, describeMiss } from "../check/bands.ts";
 import { MissingDataError } from "../data/errors.ts";
 import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../train/checkpoint.ts";
-import type { Result } from "../train/result.ts";
+import type { Result, TrackedPoint } from "../train/result.ts";
 import * as folder from "../train/run-folder.ts";
 import type { TrainStepChoice } from "../train/fused-mlp.ts";
 import { runExperiment } from "../train/run.ts";
@@ -23,6 +23,8 @@ export interface TaskContext {
   blasThreads: number;
   trainStep: TrainStepChoice;
   evalOnly: boolean;
+  /** With evalOnly: the resume checkpoint is the milestone kept at this iteration. */
+  milestone?: number | null;
   data: DataSources;
   signal: AbortSignal;
   resume?: Checkpoint;
@@ -71,11 +73,19 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
   }
 
   if (ctx.resume) {
+    const h = ctx.resume.header;
+    const extending = !ctx.evalOnly && h.configHash !== resolved.configHash;
     console.error(
       `${label}: ${
-        ctx.evalOnly ? "evaluating the checkpoint of" : "resuming at"
-      } iteration ${ctx.resume.header.iteration}`,
+        ctx.evalOnly
+          ? `evaluating the ${ctx.milestone ? "milestone" : "checkpoint"} of`
+          : extending
+          ? "extending the run (a new budget) from"
+          : "resuming at"
+      } iteration ${h.iteration}`,
     );
+    // an extension now belongs to the new config; a deleted config.json comes back
+    if (extending || !folder.readRunConfig(dir)) await folder.writeRunConfig(dir, resolved);
   } else {
     await folder.clearRunFolder(dir);
     await folder.writeRunConfig(dir, resolved);
@@ -103,6 +113,8 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
         bar.update(p);
       },
       onCheckpoint: (cp) => folder.writeCheckpoint(dir, cp),
+      onMilestone: (cp) => folder.writeMilestone(dir, cp),
+      onTracked: (p) => bar.log(describeTracked(p)),
       onFigure: (f) => folder.writeFigure(dir, f),
     });
   } catch (e) {
@@ -122,12 +134,17 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
     throw e;
   }
   bar.finish();
+  if (ctx.milestone) {
+    // a milestone's scores sit beside the run's result, never in place of it
+    const path = await folder.writeMilestoneResult(dir, ctx.milestone, result);
+    console.log(
+      `${label}: milestone ${ctx.milestone} scored; ${metricSummary(result)}\n  → ${path}`,
+    );
+    return { ...base, status: result.status, wallSeconds: result.wallSeconds };
+  }
   const checks = resolved.expect.length ? checkRun(resolved.expect, result) : undefined;
   await folder.writeRunResult(dir, checks ? { ...result, checks } : result);
-  const summary = Object.entries(result.metrics)
-    .slice(0, 4)
-    .map(([k, v]) => `${k}=${Number(v.toPrecision(5))}`)
-    .join(" ");
+  const summary = metricSummary(result);
   const misses = (checks ?? []).filter((c) => !c.pass);
   console.log(
     `${label}: ${result.status}${result.divergedAt ? ` at ${result.divergedAt}` : ""} ` +
@@ -153,4 +170,28 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
 /** Resident memory now, in GB (sampled at every progress report and at the end). */
 function residentGB(): number {
   return Deno.memoryUsage().rss / 1024 ** 3;
+}
+
+function metricSummary(result: Result): string {
+  return Object.entries(result.metrics)
+    .slice(0, 4)
+    .map(([k, v]) => `${k}=${Number(v.toPrecision(5))}`)
+    .join(" ");
+}
+
+/** One log line per tracked point: "epoch 25 (it 12500): Parzen 150.1 ± 2.3 (σ 0.167) …". */
+export function describeTracked(p: TrackedPoint): string {
+  const parts = [`tracked at epoch ${Number(p.epoch.toFixed(2))} (iteration ${p.iteration})`];
+  if (p.parzen) {
+    parts.push(
+      `Parzen ${p.parzen.mean.toFixed(1)} ± ${p.parzen.se.toFixed(1)} (σ ${
+        p.parzen.sigma.toPrecision(3)
+      })`,
+    );
+  }
+  if (p.classifierScore !== null) {
+    parts.push(`classifier score ${p.classifierScore.toFixed(2)}, ${p.classesCovered} classes`);
+  }
+  parts.push(`lr ${p.learningRate.generator.toPrecision(3)}`, `${p.scoreSeconds.toFixed(1)} s`);
+  return parts.join("; ");
 }

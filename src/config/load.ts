@@ -140,6 +140,16 @@ export function hashJson(value: unknown): string {
   return createHash("sha256").update(canonicalJson(value)).digest("hex");
 }
 
+/**
+ * The hash of a resolved config without its budget: a run may be resumed with another budget
+ * (an extension) but with nothing else changed, since no schedule depends on the budget.
+ */
+export function budgetFreeHash(config: unknown): string {
+  const copy = structuredClone(config) as { training?: { budget?: unknown } };
+  if (copy?.training) delete copy.training.budget;
+  return hashJson(copy);
+}
+
 function parseJson(file: string, text: string): unknown {
   try {
     return JSON.parse(text);

@@ -155,7 +155,8 @@ export const Optimizer = z.discriminatedUnion("kind", [
   }),
 ]);
 
-export const Budget = z.strictObject({ iterations: count().optional(), epochs: count().optional() })
+/** A length of training: iterations, or passes over the training split (src/config/span.ts). */
+export const Span = z.strictObject({ iterations: count().optional(), epochs: count().optional() })
   .refine((b) => (b.iterations === undefined) !== (b.epochs === undefined), {
     message: 'give exactly one of "iterations" and "epochs"',
   });
@@ -170,8 +171,12 @@ export const Training = z.strictObject({
   dSteps: count(),
   gSteps: count(),
   batchSize: count(),
-  /** Iterations, or passes over the training split (reshuffled each epoch, last batch kept). */
-  budget: Budget,
+  /**
+   * Iterations, or passes over the training split (reshuffled each epoch, last batch kept).
+   * The only field a resumed run may change, and only upwards: no schedule depends on it, so
+   * extending a run equals a run started with the larger budget.
+   */
+  budget: Span,
   /** "sum": BCE(real) + BCE(fake) (two backward passes, as in PyTorch examples); "mean": half that. */
   dLoss: z.enum(["sum", "mean"]),
   optimizers: z.strictObject({ generator: Optimizer, discriminator: Optimizer }),
@@ -180,6 +185,13 @@ export const Training = z.strictObject({
   checkpointEvery: count().default(500),
   /** Record a fingerprint (SHA-256 of every weight, optimiser slot and the losses) this often; default logEvery. */
   fingerprintEvery: count().optional(),
+  /**
+   * Keep a copy of the state at these points besides checkpoints/latest.ckpt
+   * (checkpoints/iter-NNNNNNN.ckpt): the generator alone, or everything a resume needs.
+   * Any milestone can be scored later with `bench --eval-only --milestone N`.
+   */
+  milestones: z.strictObject({ every: Span, keep: z.enum(["generator", "state"]) }).nullable()
+    .optional(),
 }).refine((t) => t.update === "alternating" || (t.dSteps === 1 && t.gSteps === 1), {
   message:
     "the simultaneous update takes one D and one G step per iteration: set dSteps and gSteps to 1",
@@ -191,6 +203,26 @@ export const GaussianMetrics = z.strictObject({
   samples: count(),
   histogram: z.strictObject({ bins: count(), low: z.number(), high: z.number() })
     .refine((h) => h.high > h.low, { message: "high must be greater than low", path: ["high"] }),
+  /** Not for 1-D runs: declared only to refuse it with a reason rather than "unknown key". */
+  track: z.unknown().optional().refine((t) => t === undefined, {
+    message: "tracking scores Parzen and classifier numbers, which 1-D experiments do not have; " +
+      "remove metrics.track",
+  }),
+});
+
+/**
+ * Score the generator at fixed points of training with the run's own protocols (the same
+ * eval/z samples as the final evaluation, so tracking changes no training number): the
+ * Parzen estimate as `metrics.parzen` declares it, and the classifier scores of
+ * `metrics.classifier`. Recorded in result.json's `tracked` series.
+ */
+const Tracking = z.strictObject({
+  every: Span,
+  parzen: z.boolean(),
+  classifier: z.boolean(),
+}).refine((t) => t.parzen || t.classifier, {
+  message: 'track at least one of "parzen" and "classifier"',
+  path: ["parzen"],
 });
 
 /**
@@ -216,6 +248,13 @@ export const ImageMetrics = z.strictObject({
   classifier: z.strictObject({ samples: count() }).nullable().optional(),
   /** Distance from each of `samples` generated images to its nearest training image. */
   nearestTraining: z.strictObject({ samples: count() }).nullable().optional(),
+  track: Tracking.nullable().optional(),
+}).refine((m) => !m.track?.parzen || m.parzen, {
+  message: "tracking Parzen needs metrics.parzen (its samples and validation rows)",
+  path: ["track", "parzen"],
+}).refine((m) => !m.track?.classifier || m.classifier, {
+  message: "tracking the classifier scores needs metrics.classifier",
+  path: ["track", "classifier"],
 });
 
 export const Metrics = z.discriminatedUnion("kind", [GaussianMetrics, ImageMetrics]);
@@ -298,6 +337,8 @@ export const ExperimentConfig = z.strictObject({
 
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
 export type BandConfig = z.infer<typeof Band>;
+export type SpanConfig = z.infer<typeof Span>;
+export type TrackingConfig = z.infer<typeof Tracking>;
 export type CostConfig = z.infer<typeof Cost>;
 export type LayerConfig = z.infer<typeof Layer>;
 export type InitConfig = z.infer<typeof Init>;

@@ -21,6 +21,7 @@ import {
 import { Rng } from "../rng/streams.ts";
 import {
   captureTensors,
+  CHECKPOINT_FORMAT,
   decodeCheckpoint,
   encodeCheckpoint,
   restoreTensors,
@@ -195,7 +196,7 @@ export async function trainedClassifier(
     path,
     encodeCheckpoint({
       header: {
-        format: 1,
+        format: CHECKPOINT_FORMAT,
         experiment: `classifier-${dataset.name}`,
         seed: spec.seed,
         configHash: key,

@@ -4,17 +4,26 @@
  * counter-based, so the counters alone reproduce every later draw.
  *
  * File format (one file, written atomically): uint32 little-endian header length, the JSON
- * header, then the float32 values of every tensor in header order.
+ * header, the float32 values of every tensor in header order, then (format 2) the SHA-256 of
+ * everything before it, checked on every read: a flipped bit anywhere is refused. Format 1
+ * files (no digest) are still read.
  */
 import type { Variable } from "../backend/tf.ts";
 import { readFloats } from "../backend/select.ts";
-import type { History } from "./result.ts";
+import type { History, Segment, TrackedPoint } from "./result.ts";
+import type { DrawState } from "./draw-monitor.ts";
 import { sha256Hex } from "../data/checksum.ts";
+import { createHash } from "node:crypto";
 
-export const CHECKPOINT_FORMAT = 1;
+export const CHECKPOINT_FORMAT = 2;
+const DIGEST_BYTES = 32;
+
+/** A checkpoint file that cannot be used: one line naming the file and what is wrong. */
+export class CheckpointError extends Error {}
 
 export interface CheckpointHeader {
-  format: typeof CHECKPOINT_FORMAT;
+  /** 1: written before digests existed (read, never written). */
+  format: 1 | typeof CHECKPOINT_FORMAT;
   experiment: string;
   seed: number;
   configHash: string;
@@ -27,6 +36,20 @@ export interface CheckpointHeader {
   history: History;
   fingerprints: Fingerprint[];
   tensors: { name: string; shape: number[]; offset: number; length: number }[];
+  /** "generator": a milestone holding G's parameters only (it can be scored, not resumed). */
+  contents?: "state" | "generator";
+  /** The resolved config the run trained with (absent before format 2). */
+  config?: unknown;
+  /** The invocations that trained the run so far. */
+  segments?: Segment[];
+  /** The tracked scores so far (metrics.track). */
+  tracked?: TrackedPoint[];
+  /** Snapshot iterations whose sample figures were written. */
+  snapshots?: number[];
+  /** The draw monitor's counts and last signatures, so a resumed run counts on. */
+  draws?: DrawState;
+  /** Milestone checkpoints written so far. */
+  milestones?: number[];
 }
 
 /** The whole training state at one iteration, hashed: equal fingerprints, equal runs. */
@@ -86,33 +109,55 @@ export async function captureTensors(
 
 export function encodeCheckpoint(cp: Checkpoint): Uint8Array {
   const header = new TextEncoder().encode(JSON.stringify(cp.header));
-  const out = new Uint8Array(4 + header.length + cp.values.byteLength);
+  const bodyEnd = 4 + header.length + cp.values.byteLength;
+  const out = new Uint8Array(bodyEnd + DIGEST_BYTES);
   new DataView(out.buffer).setUint32(0, header.length, true);
   out.set(header, 4);
   out.set(
     new Uint8Array(cp.values.buffer, cp.values.byteOffset, cp.values.byteLength),
     4 + header.length,
   );
+  out.set(digest(out.subarray(0, bodyEnd)), bodyEnd);
   return out;
 }
 
+function digest(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(bytes).digest());
+}
+
 export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
-  const fail = (what: string) => new Error(`${file}: not a ganbench checkpoint (${what})`);
-  if (bytes.length < 4) throw fail("too short");
+  const fail = (what: string) => new CheckpointError(`${file}: not a usable checkpoint (${what})`);
+  if (bytes.length < 4) throw fail(`${bytes.length} bytes: too short`);
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
   if (4 + headerLength > bytes.length) throw fail("truncated header");
   let header: CheckpointHeader;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headerLength)));
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(
+      bytes.subarray(4, 4 + headerLength),
+    ));
   } catch {
     throw fail("unreadable header");
   }
-  if (header.format !== CHECKPOINT_FORMAT) throw fail(`format ${header.format}`);
-  const body = bytes.slice(4 + headerLength);
-  const expected = header.tensors.reduce((n, t) => n + t.length, 0);
-  if (body.byteLength !== expected * 4) {
-    throw fail(`${body.byteLength} bytes of values, expected ${expected * 4} (truncated?)`);
+  if (header?.format !== 1 && header?.format !== CHECKPOINT_FORMAT) {
+    throw fail(`format ${JSON.stringify(header?.format)}; this version reads 1 and 2`);
   }
+  if (!Array.isArray(header.tensors)) throw fail("header lists no tensors");
+  const bodyStart = 4 + headerLength;
+  const trailer = header.format === 1 ? 0 : DIGEST_BYTES;
+  const expected = header.tensors.reduce((n, t) => n + t.length, 0) * 4;
+  if (bytes.length - bodyStart - trailer !== expected) {
+    throw fail(
+      `${bytes.length - bodyStart - trailer} bytes of values, expected ${expected} (truncated?)`,
+    );
+  }
+  if (trailer) {
+    const stored = bytes.subarray(bytes.length - DIGEST_BYTES);
+    const actual = digest(bytes.subarray(0, bytes.length - DIGEST_BYTES));
+    if (!stored.every((b, i) => b === actual[i])) {
+      throw fail("its SHA-256 does not match its contents: the file was altered or damaged");
+    }
+  }
+  const body = bytes.slice(bodyStart, bodyStart + expected);
   return { header, values: new Float32Array(body.buffer) };
 }
 

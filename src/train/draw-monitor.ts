@@ -27,13 +27,28 @@ function fingerprint(values: Float32Array): string {
 
 export type DrawKind = "noise" | "dropout" | "real";
 
+/** What a checkpoint keeps of the monitor, so a resumed run counts as an uninterrupted one. */
+export interface DrawState {
+  counts: Record<DrawKind, DrawCounts>;
+  previous: Record<string, string>;
+}
+
 export class DrawMonitor {
-  readonly counts: Record<DrawKind, DrawCounts> = {
-    noise: { draws: 0, repeats: 0 },
-    dropout: { draws: 0, repeats: 0 },
-    real: { draws: 0, repeats: 0 },
-  };
-  readonly #previous = new Map<string, string>();
+  readonly counts: Record<DrawKind, DrawCounts>;
+  readonly #previous: Map<string, string>;
+
+  constructor(state?: DrawState) {
+    this.counts = state ? structuredClone(state.counts) : {
+      noise: { draws: 0, repeats: 0 },
+      dropout: { draws: 0, repeats: 0 },
+      real: { draws: 0, repeats: 0 },
+    };
+    this.#previous = new Map(Object.entries(state?.previous ?? {}));
+  }
+
+  state(): DrawState {
+    return { counts: structuredClone(this.counts), previous: Object.fromEntries(this.#previous) };
+  }
 
   /** Records one draw of `stream`; returns `values` unchanged. */
   see(kind: DrawKind, stream: string, values: Float32Array): Float32Array {

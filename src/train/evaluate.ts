@@ -18,13 +18,21 @@ import {
 } from "../metrics/classifier.ts";
 import { nearestRows } from "../metrics/distances.ts";
 import { histogram, jensenShannon, summarize } from "../metrics/distribution1d.ts";
-import { deltaToPaper, PAPER_TABLE1, parzenEstimate } from "../metrics/parzen.ts";
+import {
+  deltaToPaper,
+  DIAGNOSTIC_SIGMA_GRIDS,
+  PAPER_SIGMAS,
+  PAPER_TABLE1,
+  parzenEstimates,
+} from "../metrics/parzen.ts";
 import { trainingSetReference } from "../metrics/parzen-reference.ts";
 import { classScores, frechetDistance, meanAndCovariance } from "../metrics/sample-scores.ts";
 import { forward, type Network } from "../models/network.ts";
 import type { Rng } from "../rng/streams.ts";
 import type { RealData } from "./real-data.ts";
-import type { Histogram1d, ParzenReport } from "./result.ts";
+import type { Histogram1d, ParzenReport, PixelHistogram, TrackedPoint } from "./result.ts";
+import type { Classifier } from "../metrics/classifier.ts";
+import type { TrackingConfig } from "../config/schema.ts";
 
 /** Generates `n` samples from G (no dropout) in batches, as one flat array. */
 async function sampleGenerator(G: Network, config: ResolvedConfig["config"], rng: Rng, n: number) {
@@ -53,7 +61,10 @@ export interface Evaluation {
   histogram: Histogram1d | null;
   parzen?: ParzenReport | null;
   classHistogram?: number[] | null;
+  pixelHistogram?: PixelHistogram;
 }
+
+type Config = ResolvedConfig["config"];
 
 export async function evaluate(
   resolved: ResolvedConfig,
@@ -93,8 +104,7 @@ export async function evaluate(
     };
   }
   const held = real.heldOut!;
-  // the protocol scores pixels in [0, 1]; GCN data have no such scale (scored as they are)
-  const unit = (x: Float32Array) => (real.toUnit ? Float32Array.from(x, real.toUnit) : x);
+  const unit = (x: Float32Array) => toUnit(real, x);
   const testRows = Math.min(spec.samples, held.test.count);
   const f = summarize(fake), r = summarize(held.test.images.subarray(0, testRows * real.dim));
   const metrics: Record<string, number> = {
@@ -106,57 +116,22 @@ export async function evaluate(
   let parzen: ParzenReport | null = null;
   let classHistogram: number[] | null = null;
   if (spec.parzen) {
-    const centres = unit(generated(spec.parzen.samples));
-    const validRows = Math.min(
-      spec.parzen.validation ?? held.validation.count,
-      held.validation.count,
-    );
-    const validation = unit(held.validation.images.subarray(0, validRows * real.dim));
-    const test = unit(held.test.images);
-    const estimate = await parzenEstimate(centres, validation, test, real.dim);
-    const paper = config.data.kind === "mnist"
-      ? PAPER_TABLE1.mnist
-      : config.data.kind === "tfd"
-      ? PAPER_TABLE1.tfd
-      : null;
-    let reference = null;
-    if (spec.parzen.trainingSetReference && real.provenance) {
-      const train = unit(real.trainImages());
-      reference = await trainingSetReference({
-        files: real.provenance.files,
-        dim: real.dim,
-        train,
-        validation,
-        test,
-        centres: Math.min(spec.parzen.samples, train.length / real.dim),
-      });
-    }
-    parzen = {
-      ...estimate,
-      paper: paper ? { ...paper, ...deltaToPaper(estimate, paper) } : null,
-      trainingSetReference: reference &&
-        { mean: reference.mean, se: reference.se, sigma: reference.sigma },
-    };
+    parzen = await parzenReport(config, real, generated(spec.parzen.samples), spec.parzen);
     Object.assign(metrics, {
-      parzenMean: estimate.mean,
-      parzenSe: estimate.se,
-      parzenSigma: estimate.sigma,
+      parzenMean: parzen.mean,
+      parzenSe: parzen.se,
+      parzenSigma: parzen.sigma,
     });
   }
   if (spec.classifier) {
-    const kind = config.data.kind;
-    if ((kind !== "mnist" && kind !== "cifar10") || !real.dataset) {
-      throw new Error("metrics.classifier needs MNIST or CIFAR-10 data");
-    }
-    // the classifier learns the data set as loaded ([0, 1], or GCN for CIFAR-10)
-    const samples = unit(generated(spec.classifier.samples));
-    const classifier = await trainedClassifier(
-      real.dataset,
-      kind === "mnist" ? mnistClassifierSpec() : cifarClassifierSpec(),
-    );
+    const classifier = await openClassifier(config, real);
     try {
-      const fakeOut = await classify(classifier, samples, real.dim);
-      const testOut = await classify(classifier, real.dataset.splits.test.images, real.dim);
+      const fakeOut = await classify(
+        classifier,
+        unit(generated(spec.classifier.samples)),
+        real.dim,
+      );
+      const testOut = await classify(classifier, real.dataset!.splits.test.images, real.dim);
       const scores = classScores(fakeOut.probs, 10);
       Object.assign(metrics, {
         classifierTestAccuracy: classifier.testAccuracy,
@@ -195,5 +170,161 @@ export async function evaluate(
       testNearestTrainingMedian: median(fromTest.distance2),
     });
   }
-  return { metrics, histogram: null, parzen, classHistogram };
+  return {
+    metrics,
+    histogram: null,
+    parzen,
+    classHistogram,
+    pixelHistogram: pixelHistogram(
+      unit(fake),
+      unit(held.test.images.subarray(0, testRows * real.dim)),
+    ),
+  };
+}
+
+/** The protocol scores pixels in [0, 1]; GCN data have no such scale (scored as they are). */
+function toUnit(real: RealData, x: Float32Array): Float32Array {
+  return real.toUnit ? Float32Array.from(x, real.toUnit) : x;
+}
+
+/** Generated and test pixels in 20 bins over [0, 1] (the estimator is sensitive to stroke softness). */
+function pixelHistogram(fake: Float32Array, test: Float32Array): PixelHistogram {
+  const spec = { bins: 20, low: 0, high: 1 };
+  const share = (x: Float32Array) => histogram(x, spec).map((c) => c / x.length);
+  return { ...spec, generated: share(fake), test: share(test) };
+}
+
+type ParzenSpec = NonNullable<Extract<Config["metrics"], { kind: "image-stats" }>["parzen"]>;
+
+/** The paper's Parzen protocol on these samples, with the diagnostic σ grids beside it. */
+async function parzenReport(
+  config: Config,
+  real: RealData,
+  samples: Float32Array,
+  spec: ParzenSpec,
+): Promise<ParzenReport> {
+  const held = real.heldOut!;
+  const centres = toUnit(real, samples);
+  const validRows = Math.min(spec.validation ?? held.validation.count, held.validation.count);
+  const validation = toUnit(real, held.validation.images.subarray(0, validRows * real.dim));
+  const test = toUnit(real, held.test.images);
+  const estimates = await parzenEstimates(centres, validation, test, real.dim, {
+    protocol: PAPER_SIGMAS,
+    ...DIAGNOSTIC_SIGMA_GRIDS,
+  });
+  const estimate = estimates.protocol;
+  const paper = config.data.kind === "mnist"
+    ? PAPER_TABLE1.mnist
+    : config.data.kind === "tfd"
+    ? PAPER_TABLE1.tfd
+    : null;
+  let reference = null;
+  if (spec.trainingSetReference && real.provenance) {
+    const train = toUnit(real, real.trainImages());
+    reference = await trainingSetReference({
+      files: real.provenance.files,
+      dim: real.dim,
+      train,
+      validation,
+      test,
+      centres: Math.min(spec.samples, train.length / real.dim),
+    });
+  }
+  const brief = (e: { mean: number; se: number; sigma: number }) => ({
+    mean: e.mean,
+    se: e.se,
+    sigma: e.sigma,
+  });
+  return {
+    ...estimate,
+    paper: paper ? { ...paper, ...deltaToPaper(estimate, paper) } : null,
+    trainingSetReference: reference && brief(reference),
+    diagnostics: { fine: brief(estimates.fine), logspace15: brief(estimates.logspace15) },
+  };
+}
+
+/** The harness's classifier for this run's data set (trained once, then cached). */
+function openClassifier(config: Config, real: RealData): Promise<Classifier> {
+  const kind = config.data.kind;
+  if ((kind !== "mnist" && kind !== "cifar10") || !real.dataset) {
+    throw new Error("metrics.classifier needs MNIST or CIFAR-10 data");
+  }
+  return trainedClassifier(
+    real.dataset,
+    kind === "mnist" ? mnistClassifierSpec() : cifarClassifierSpec(),
+  );
+}
+
+/**
+ * Scores the generator at tracking points (metrics.track) with the final evaluation's
+ * protocols and samples (eval/z), so the last point of a run equals its final numbers.
+ * Holds the classifier between points; `dispose` frees it.
+ */
+export class Tracker {
+  #classifier: Classifier | null = null;
+  constructor(
+    readonly resolved: ResolvedConfig,
+    readonly track: TrackingConfig,
+    readonly rng: Rng,
+    readonly real: RealData,
+  ) {}
+
+  async score(
+    G: Network,
+    at: Omit<
+      TrackedPoint,
+      | "parzen"
+      | "parzenDiagnostics"
+      | "classifierScore"
+      | "classesCovered"
+      | "fakePixelStd"
+      | "scoreSeconds"
+    >,
+  ): Promise<TrackedPoint> {
+    const t0 = performance.now();
+    const { config } = this.resolved;
+    const spec = config.metrics as Extract<Config["metrics"], { kind: "image-stats" }>;
+    const n = Math.max(
+      spec.samples,
+      this.track.parzen ? spec.parzen!.samples : 0,
+      this.track.classifier ? spec.classifier!.samples : 0,
+    );
+    const pool = await sampleGenerator(G, config, this.rng, n);
+    const generated = (rows: number) => pool.subarray(0, rows * G.outputDim);
+    let parzen: TrackedPoint["parzen"] = null;
+    let parzenDiagnostics: TrackedPoint["parzenDiagnostics"] = null;
+    if (this.track.parzen) {
+      const report = await parzenReport(config, this.real, generated(spec.parzen!.samples), {
+        ...spec.parzen!,
+        trainingSetReference: false,
+      });
+      parzen = { mean: report.mean, se: report.se, sigma: report.sigma };
+      parzenDiagnostics = report.diagnostics ?? null;
+    }
+    let classifierScore = null, classesCovered = null;
+    if (this.track.classifier) {
+      this.#classifier ??= await openClassifier(config, this.real);
+      const samples = toUnit(this.real, generated(spec.classifier!.samples));
+      const scores = classScores(
+        (await classify(this.#classifier, samples, this.real.dim)).probs,
+        10,
+      );
+      classifierScore = scores.score;
+      classesCovered = scores.classesCovered;
+    }
+    return {
+      ...at,
+      parzen,
+      parzenDiagnostics,
+      classifierScore,
+      classesCovered,
+      fakePixelStd: summarize(toUnit(this.real, generated(spec.samples))).std,
+      scoreSeconds: (performance.now() - t0) / 1000,
+    };
+  }
+
+  dispose(): void {
+    if (this.#classifier) disposeClassifier(this.#classifier);
+    this.#classifier = null;
+  }
 }

@@ -264,14 +264,14 @@ export class FigureMaker {
     };
   }
 
-  /** The figure index for result.json; `trained` is the last iteration reached. */
+  /** The figure index for result.json, listing the snapshots taken (in every segment). */
   index(
-    trained: number,
+    snapshots: number[],
     final: Pick<FigureIndex, "nearest" | "interpolation"> | null,
   ): FigureIndex {
     return {
       latent: { stream: LATENT_STREAM, count: this.count, file: "samples/latent.json" },
-      snapshots: snapshotSchedule(this.iterations).filter((i) => i <= trained),
+      snapshots,
       display: this.display,
       nearest: final?.nearest ?? null,
       interpolation: final?.interpolation ?? null,

@@ -16,6 +16,8 @@ export interface Optimizer {
   slots(): [string, Variable][];
   /** Number of updates applied; restored from checkpoints. */
   steps: number;
+  /** The learning rate the next update will use. */
+  learningRate(): number;
   /**
    * The next update (at epoch `epoch`) as v ← μ·v + α·g;  θ ← θ + η·v, or θ ← θ + α·g
    * when `velocity` is null, for a training step that applies it itself (src/train/fused-mlp.ts)
@@ -80,6 +82,10 @@ class Sgd implements Optimizer {
     this.steps++;
   }
 
+  learningRate(): number {
+    return this.config.lr;
+  }
+
   linearRule(): LinearRule {
     const { lr, momentum } = this.config;
     return momentum > 0
@@ -126,6 +132,10 @@ class Adam implements Optimizer {
       })
     );
     this.steps = t;
+  }
+
+  learningRate(): number {
+    return this.config.lr;
   }
 
   linearRule(): null {
@@ -187,6 +197,10 @@ class Pylearn2Momentum implements Optimizer {
       })
     );
     this.steps++;
+  }
+
+  learningRate(): number {
+    return pylearn2LearningRate(this.config, this.steps);
   }
 
   linearRule(epoch: number): LinearRule {

@@ -2,6 +2,7 @@
 import type { BackendInfo } from "../backend/select.ts";
 import type { Versions } from "../backend/versions.ts";
 import type { ResolvedConfig } from "../config/load.ts";
+import type { SpanConfig } from "../config/schema.ts";
 import type { Check, DrawCounts } from "../check/bands.ts";
 import type { ParzenEstimate } from "../metrics/parzen.ts";
 import type { Fingerprint } from "./checkpoint.ts";
@@ -35,12 +36,64 @@ export interface Histogram1d {
   fake: number[];
 }
 
+/** A Parzen estimate in brief: test mean ± SE at the σ chosen on validation. */
+export interface ParzenBrief {
+  mean: number;
+  se: number;
+  sigma: number;
+}
+
 /** The Parzen estimate with its σ curve and alarms, beside the paper's number. */
 export interface ParzenReport extends ParzenEstimate {
   /** Table 1's number for this data set, and how far this run is from it. */
   paper: { mean: number; se: number; delta: number; standardErrors: number } | null;
   /** The same estimator with training images as centres (a perfect memoriser). */
-  trainingSetReference: { mean: number; se: number; sigma: number } | null;
+  trainingSetReference: ParzenBrief | null;
+  /**
+   * The same estimator with σ from other grids (src/metrics/parzen.ts
+   * DIAGNOSTIC_SIGMA_GRIDS): beside the protocol's number, never instead of it. Absent in
+   * results written before they existed.
+   */
+  diagnostics?: { fine: ParzenBrief; logspace15: ParzenBrief };
+}
+
+/** Generated and test pixels (in [0, 1]) as shares of each of `bins` bins over [low, high]. */
+export interface PixelHistogram {
+  bins: number;
+  low: number;
+  high: number;
+  generated: number[];
+  test: number[];
+}
+
+/** The generator scored at one point of training (config metrics.track). */
+export interface TrackedPoint {
+  /** Iterations done. */
+  iteration: number;
+  /** Passes over the training split done. */
+  epoch: number;
+  /** The learning rate of each network's next update. */
+  learningRate: { generator: number; discriminator: number };
+  /** Wall time of the run so far, every segment included, in seconds. */
+  wallSeconds: number;
+  parzen: ParzenBrief | null;
+  parzenDiagnostics: { fine: ParzenBrief; logspace15: ParzenBrief } | null;
+  classifierScore: number | null;
+  classesCovered: number | null;
+  /** Population std of the generated pixels (in [0, 1]; the test set's is in result.metrics). */
+  fakePixelStd: number;
+  /** What scoring this point cost, in seconds. */
+  scoreSeconds: number;
+}
+
+/** One invocation that trained the run: a fresh start, a resume, or an extension. */
+export interface Segment {
+  fromIteration: number;
+  toIteration: number;
+  /** The budget this invocation trained towards, as configured. */
+  budget: SpanConfig;
+  startedAt: string;
+  wallSeconds: number;
 }
 
 export interface Result {
@@ -82,6 +135,14 @@ export interface Result {
   parzen: ParzenReport | null;
   /** Fraction of generated samples the harness's classifier puts in each class (MNIST). */
   classHistogram: number[] | null;
+  /** Generated against test pixels (image runs; absent in older results and 1-D runs). */
+  pixelHistogram?: PixelHistogram;
+  /** The generator scored through training (config metrics.track; absent when not tracked). */
+  tracked?: TrackedPoint[];
+  /** Every invocation that trained this run, in order (absent in older results). */
+  segments?: Segment[];
+  /** Milestone checkpoints kept in the run folder (config training.milestones), by iteration. */
+  milestones?: number[];
   /** The report's figures in the run folder (samples/, figures/); null when none were made. */
   figures: FigureIndex | null;
   /** The stability bands of the run's profile and how the run fared (absent: none declared). */

@@ -25,6 +25,10 @@ export function runFolder(outDir: string, experiment: string, seed: number): str
 
 export const checkpointPath = (dir: string) => join(dir, "checkpoints", "latest.ckpt");
 
+/** Where the milestone at `iteration` is kept (config training.milestones). */
+export const milestonePath = (dir: string, iteration: number) =>
+  join(dir, "checkpoints", `iter-${String(iteration).padStart(7, "0")}.ckpt`);
+
 /** A fresh run owns its folder: results, pages and checkpoints of an earlier run go. */
 export async function clearRunFolder(dir: string): Promise<void> {
   const names = ["result.json", "report.html", "skipped.json", "checkpoints", "samples", "figures"];
@@ -55,9 +59,62 @@ export function writeCheckpoint(dir: string, cp: Checkpoint): Promise<void> {
   return writeFileAtomic(checkpointPath(dir), encodeCheckpoint(cp));
 }
 
+export function writeMilestone(dir: string, cp: Checkpoint): Promise<void> {
+  return writeFileAtomic(milestonePath(dir, cp.header.iteration), encodeCheckpoint(cp));
+}
+
 /** The run's checkpoint, or null when there is none. */
 export function readCheckpoint(dir: string): Checkpoint | null {
-  const path = checkpointPath(dir);
+  return readCheckpointFile(checkpointPath(dir));
+}
+
+/** The milestone kept at `iteration`, or null when there is none. */
+export function readMilestone(dir: string, iteration: number): Checkpoint | null {
+  return readCheckpointFile(milestonePath(dir, iteration));
+}
+
+/**
+ * Why `cp` cannot continue `task`'s run (another seed, or a change besides a raised budget,
+ * listed path by path), or null when it can.
+ */
+export function resumeRefusal(
+  cp: Checkpoint,
+  task: {
+    dir: string;
+    seed: number;
+    resolved: ResolvedConfig;
+    estimate: { iterations: number | null };
+  },
+): string | null {
+  const { dir, seed, resolved } = task;
+  if (cp.header.seed !== seed) {
+    return `the checkpoint in ${dir} is of seed ${cp.header.seed}, not ${seed}`;
+  }
+  if (cp.header.configHash !== resolved.configHash) {
+    const started = cp.header.config ?? readRunConfig(dir)?.config;
+    const changes = started ? diffJson(started, resolved.config) : [];
+    const others = changes.filter((c) => !c.startsWith("$.training.budget"));
+    // checkpoints before format 2 do not record their config: only config.json can tell
+    if (!started || others.length || (cp.header.config === undefined && changes.length)) {
+      return `the config of ${dir} has changed since the run started; refusing to mix them.\n` +
+        (others.length
+          ? others.map((c) => `  ${c}`).join("\n")
+          : changes.length
+          ? "  (its checkpoint predates extensions: only the same budget can resume it)"
+          : "  (config.json is missing; the hash differs)") +
+        "\n  Only training.budget may change on --resume (to extend the run). " +
+        "Start afresh without --resume, or use another --out.";
+    }
+  }
+  const budget = task.estimate.iterations;
+  if (budget !== null && budget < cp.header.iteration) {
+    return `training.budget: ${budget} iterations is fewer than the ${cp.header.iteration} ` +
+      `the run in ${dir} has done; an extension can only raise the budget`;
+  }
+  return null;
+}
+
+function readCheckpointFile(path: string): Checkpoint | null {
   let bytes: Uint8Array;
   try {
     bytes = Deno.readFileSync(path);
@@ -120,6 +177,17 @@ export function readSkipped(dir: string): string | null {
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
   }
+}
+
+/** Scores of a milestone (bench --eval-only --milestone N), beside the run's own result. */
+export async function writeMilestoneResult(
+  dir: string,
+  iteration: number,
+  result: Result,
+): Promise<string> {
+  const path = join(dir, "evaluations", `iter-${String(iteration).padStart(7, "0")}.json`);
+  await writeFileAtomic(path, JSON.stringify(result, null, 2) + "\n");
+  return path;
 }
 
 export async function writeRunResult(dir: string, result: Result): Promise<void> {

@@ -14,7 +14,8 @@
 import { type BackendChoice, readFloats, selectBackend } from "../backend/select.ts";
 import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import { collectVersions } from "../backend/versions.ts";
-import type { ResolvedConfig } from "../config/load.ts";
+import { budgetFreeHash, type ResolvedConfig } from "../config/load.ts";
+import { discriminatorBatchesPerIteration, spanIterations } from "../config/span.ts";
 import type { DataSources } from "../data/registry.ts";
 import { sampleNoise } from "../data/noise.ts";
 import { discriminatorInput, discriminatorInputDim } from "../models/discriminator-input.ts";
@@ -47,15 +48,18 @@ import { createOptimizer } from "./optimizers.ts";
 import { FusedMlpStep, fusedStepUnsupported, type TrainStepChoice } from "./fused-mlp.ts";
 import { openBlas } from "../backend/openblas.ts";
 import { blasKernelsActive } from "../backend/wasm-kernels.ts";
-import { evaluate } from "./evaluate.ts";
+import { evaluate, Tracker } from "./evaluate.ts";
 import { type Figure, type FigureIndex, FigureMaker, snapshotSchedule } from "./figures.ts";
 import { logitOfMeans, openRealData } from "./real-data.ts";
 import {
   type Histogram1d,
   type History,
   type ParzenReport,
+  type PixelHistogram,
   type Result,
   RESULT_FORMAT,
+  type Segment,
+  type TrackedPoint,
 } from "./result.ts";
 
 export interface Progress {
@@ -75,13 +79,20 @@ export interface RunOptions {
   onProgress?: (p: Progress) => void;
   /** Receives a checkpoint every `training.checkpointEvery` iterations, at the end, and on abort. */
   onCheckpoint?: (cp: Checkpoint) => Promise<void>;
-  /** Continue from this checkpoint (same config and seed). */
+  /** Receives each milestone (config training.milestones): the state, or the generator alone. */
+  onMilestone?: (cp: Checkpoint) => Promise<void>;
+  /** Receives each tracked score (config metrics.track) as soon as it is made. */
+  onTracked?: (point: TrackedPoint) => void;
+  /**
+   * Continue from this checkpoint: same config and seed, except that the budget may differ
+   * (an extension; it must not be below the iterations done).
+   */
   resume?: Checkpoint;
   /** Where to read data sets from, when not the defaults. */
   data?: DataSources;
   /** The final checkpoint of the stage named by `generator.pretrained`. */
   pretrained?: Checkpoint;
-  /** Evaluate the `resume` checkpoint without training further. */
+  /** Evaluate the `resume` checkpoint (or a generator-only milestone) without training. */
   evalOnly?: boolean;
   /**
    * Draw the simultaneous update's noise and dropout masks a step ahead in a worker (the
@@ -232,7 +243,6 @@ export async function runExperiment(
   // (a frozen stream, for the canary tests, draws step 0's numbers at every step)
   const noiseStep = (t: number) => fault === "freeze-noise" ? 0 : t;
   const maskStep = (t: number) => fault === "freeze-dropout" ? 0 : t;
-  const draws = new DrawMonitor();
   const noise = (stream: string, step: number, rows: number) =>
     draws.see(
       "noise",
@@ -393,14 +403,18 @@ export async function runExperiment(
     });
 
   // ---- budget and starting point ----
-  const dPerIteration = training.update === "simultaneous" ? 1 : training.dSteps;
-  const iterations = training.budget.iterations ??
-    Math.ceil((training.budget.epochs! * real.batchesPerEpoch!) / dPerIteration);
-  if (training.budget.epochs !== undefined && real.batchesPerEpoch === null) {
-    throw new Error(
-      "an epoch budget needs a data set; sampled data take training.budget.iterations",
-    );
-  }
+  const spans = {
+    batchesPerEpoch: real.batchesPerEpoch,
+    dPerIteration: discriminatorBatchesPerIteration(training),
+  };
+  const iterations = spanIterations(training.budget, spans, "training.budget");
+  const imageMetrics = config.metrics.kind === "image-stats" ? config.metrics : null;
+  const trackEvery = imageMetrics?.track
+    ? spanIterations(imageMetrics.track.every, spans, "metrics.track.every")
+    : null;
+  const milestoneEvery = training.milestones
+    ? spanIterations(training.milestones.every, spans, "training.milestones.every")
+    : null;
   /** What a run's numbers depend on beyond config and seed: resuming elsewhere warns. */
   const stepPath = () => ({
     name: backend.name,
@@ -409,12 +423,34 @@ export async function runExperiment(
   });
   let history = emptyHistory();
   let fingerprints: Fingerprint[] = [];
+  let tracked: TrackedPoint[] = [];
+  let segments: Segment[] = [];
+  let milestones: number[] = [];
   const fingerprintEvery = training.fingerprintEvery ?? training.logEvery;
   let start = 0;
-  if (options.resume) {
+  let draws = new DrawMonitor();
+  const generatorOnly = options.resume?.header.contents === "generator";
+  if (generatorOnly) {
+    // a milestone of G alone: it can be scored, not trained on
+    if (!options.evalOnly) throw new Error("a generator-only milestone can be scored, not resumed");
+    restoreTensors(
+      options.resume!,
+      gParams.map((p): [string, Variable] => [p.name, p.variable]),
+      (v, values) => tf.tidy(() => v.assign(tf.tensor(values, v.shape))),
+    );
+    start = options.resume!.header.iteration;
+  } else if (options.resume) {
     const h = options.resume.header;
-    if (h.configHash !== resolved.configHash || h.seed !== options.seed) {
+    const sameTraining = h.config !== undefined &&
+      budgetFreeHash(h.config) === budgetFreeHash(resolved.config);
+    if ((h.configHash !== resolved.configHash && !sameTraining) || h.seed !== options.seed) {
       throw new Error("the checkpoint belongs to another config or seed");
+    }
+    if (iterations < h.iteration) {
+      throw new RangeError(
+        `training.budget: ${iterations} iterations is fewer than the ${h.iteration} this run ` +
+          "has done; an extension can only raise the budget",
+      );
     }
     const was = h.backend, now = stepPath();
     // checkpoints from before the fused step were all made by autodiff
@@ -437,15 +473,33 @@ export async function runExperiment(
     dOpt.steps = h.optimizerSteps.discriminator;
     history = structuredClone(h.history);
     fingerprints = structuredClone(h.fingerprints ?? []);
+    tracked = structuredClone(h.tracked ?? []);
+    segments = structuredClone(h.segments ?? []);
+    milestones = structuredClone(h.milestones ?? []);
+    if (h.draws) draws = new DrawMonitor(h.draws);
     start = h.iteration;
   }
+  const earlierSeconds = segments.reduce((sum, s) => sum + s.wallSeconds, 0);
+  const thisSegment = (to: number): Segment => ({
+    fromIteration: start,
+    toIteration: to,
+    budget: training.budget,
+    startedAt: startedAt.toISOString(),
+    wallSeconds: (performance.now() - t0) / 1000,
+  });
 
-  /** Snapshot after `done` iterations; null when a weight is no longer finite. */
+  /**
+   * Snapshot after `done` iterations (the whole state, or G alone for a generator milestone);
+   * null when a weight is no longer finite.
+   */
   const checkpoint = async (
     done: number,
     captured?: Awaited<ReturnType<typeof captureTensors>>,
+    contents: "state" | "generator" = "state",
   ): Promise<Checkpoint | null> => {
-    const { tensors, values } = captured ?? await captureTensors(stateTensors());
+    const { tensors, values } = contents === "generator"
+      ? await captureTensors(gParams.map((p): [string, Variable] => [p.name, p.variable]))
+      : captured ?? await captureTensors(stateTensors());
     if (!allFinite(values)) return null;
     return {
       header: {
@@ -459,6 +513,13 @@ export async function runExperiment(
         history: structuredClone(history),
         fingerprints: structuredClone(fingerprints),
         tensors,
+        contents,
+        config: resolved.config,
+        segments: [...segments, thisSegment(done)],
+        tracked: structuredClone(tracked),
+        snapshots: [...snapshotsTaken],
+        draws: draws.state(),
+        milestones: [...milestones],
       },
       values,
     };
@@ -467,10 +528,35 @@ export async function runExperiment(
   // ---- figures for the report, from their own streams (training numbers do not change) ----
   const figures = options.onFigure ? new FigureMaker(config, rng, real, iterations) : null;
   const snapshots = snapshotSchedule(iterations);
+  // what earlier segments took (checkpoints before format 2 do not say: as this budget would)
+  const snapshotsTaken = new Set(
+    options.resume?.header.snapshots ?? (figures ? snapshots.filter((i) => i <= start) : []),
+  );
   const snapshotAt = async (done: number) => {
     if (figures && snapshots.includes(done)) {
       await options.onFigure!(await figures.snapshot(done, G, D));
+      snapshotsTaken.add(done);
     }
+  };
+  const tracker = imageMetrics?.track ? new Tracker(resolved, imageMetrics.track, rng, real) : null;
+  const trackAt = async (done: number) => {
+    if (!tracker || done % trackEvery! !== 0 || tracked.some((p) => p.iteration === done)) return;
+    const point = await tracker.score(G, {
+      iteration: done,
+      epoch: real.batchesPerEpoch ? (done * spans.dPerIteration) / real.batchesPerEpoch : 0,
+      learningRate: { generator: gOpt.learningRate(), discriminator: dOpt.learningRate() },
+      wallSeconds: earlierSeconds + (performance.now() - t0) / 1000,
+    });
+    tracked.push(point);
+    options.onTracked?.(point);
+  };
+  const milestoneAt = async (done: number) => {
+    if (!milestoneEvery || done % milestoneEvery !== 0 || !options.onMilestone) return;
+    const cp = await checkpoint(done, undefined, training.milestones!.keep);
+    if (!cp) return;
+    if (!milestones.includes(done)) milestones.push(done);
+    cp.header.milestones = [...milestones];
+    await options.onMilestone(cp);
   };
 
   // ---- the loop ----
@@ -561,6 +647,8 @@ export async function runExperiment(
         await options.onCheckpoint(cp);
       }
       await snapshotAt(done);
+      await trackAt(done);
+      await milestoneAt(done);
       options.onProgress?.({ iteration: done, iterations, ...last });
     }
 
@@ -569,9 +657,10 @@ export async function runExperiment(
     let hist: Histogram1d | null = null;
     let parzen: ParzenReport | null = null;
     let classHistogram: number[] | null = null;
+    let pixelHistogram: PixelHistogram | undefined;
     if (status === "completed") {
       const e = await evaluate(resolved, G, rng, real);
-      ({ metrics, histogram: hist } = e);
+      ({ metrics, histogram: hist, pixelHistogram } = e);
       parzen = e.parzen ?? null;
       classHistogram = e.classHistogram ?? null;
     }
@@ -583,7 +672,7 @@ export async function runExperiment(
         for (const f of made.figures) await options.onFigure!(f);
         final = made.index;
       }
-      figureIndex = figures.index(it, final);
+      figureIndex = figures.index([...snapshotsTaken].sort((a, b) => a - b), final);
     }
 
     return {
@@ -622,6 +711,10 @@ export async function runExperiment(
       histogram: hist,
       parzen,
       classHistogram,
+      ...(pixelHistogram ? { pixelHistogram } : {}),
+      ...(tracker ? { tracked } : {}),
+      segments: options.evalOnly ? segments : [...segments, thisSegment(it)],
+      ...(milestoneEvery ? { milestones } : {}),
       figures: figureIndex,
       draws: draws.counts,
       ...(fault ? { fault } : {}),
@@ -629,6 +722,7 @@ export async function runExperiment(
       wallSeconds: (performance.now() - t0) / 1000,
     };
   } finally {
+    tracker?.dispose();
     prefetch?.close();
     disposeNetwork(G);
     disposeNetwork(D);
