@@ -214,7 +214,8 @@ export const GaussianMetrics = z.strictObject({
  * Score the generator at fixed points of training with the run's own protocols (the same
  * eval/z samples as the final evaluation, so tracking changes no training number): the
  * Parzen estimate as `metrics.parzen` declares it, and the classifier scores of
- * `metrics.classifier`. Recorded in result.json's `tracked` series.
+ * `metrics.classifier`, each where it is configured (a profile that drops the classifier
+ * drops its tracking too). Recorded in result.json's `tracked` series.
  */
 const Tracking = z.strictObject({
   every: Span,
@@ -249,13 +250,25 @@ export const ImageMetrics = z.strictObject({
   /** Distance from each of `samples` generated images to its nearest training image. */
   nearestTraining: z.strictObject({ samples: count() }).nullable().optional(),
   track: Tracking.nullable().optional(),
-}).refine((m) => !m.track?.parzen || m.parzen, {
-  message: "tracking Parzen needs metrics.parzen (its samples and validation rows)",
-  path: ["track", "parzen"],
-}).refine((m) => !m.track?.classifier || m.classifier, {
-  message: "tracking the classifier scores needs metrics.classifier",
-  path: ["track", "classifier"],
+}).refine((m) => !m.track || trackedScores(m).parzen || trackedScores(m).classifier, {
+  message: "metrics.track would score nothing: it tracks metrics.parzen and metrics.classifier " +
+    "where they are configured, and neither of those it asks for is",
+  path: ["track"],
 });
+
+/** What tracking scores: each score it asks for, where the run's metrics configure it. */
+export function trackedScores(
+  m: {
+    track?: { parzen: boolean; classifier: boolean } | null;
+    parzen?: unknown;
+    classifier?: unknown;
+  },
+): { parzen: boolean; classifier: boolean } {
+  return {
+    parzen: Boolean(m.track?.parzen && m.parzen),
+    classifier: Boolean(m.track?.classifier && m.classifier),
+  };
+}
 
 export const Metrics = z.discriminatedUnion("kind", [GaussianMetrics, ImageMetrics]);
 

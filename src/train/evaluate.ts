@@ -32,7 +32,7 @@ import type { Rng } from "../rng/streams.ts";
 import type { RealData } from "./real-data.ts";
 import type { Histogram1d, ParzenReport, PixelHistogram, TrackedPoint } from "./result.ts";
 import type { Classifier } from "../metrics/classifier.ts";
-import type { TrackingConfig } from "../config/schema.ts";
+import { trackedScores } from "../config/schema.ts";
 
 /** Generates `n` samples from G (no dropout) in batches, as one flat array. */
 async function sampleGenerator(G: Network, config: ResolvedConfig["config"], rng: Rng, n: number) {
@@ -264,7 +264,6 @@ export class Tracker {
   #classifier: Classifier | null = null;
   constructor(
     readonly resolved: ResolvedConfig,
-    readonly track: TrackingConfig,
     readonly rng: Rng,
     readonly real: RealData,
   ) {}
@@ -284,16 +283,17 @@ export class Tracker {
     const t0 = performance.now();
     const { config } = this.resolved;
     const spec = config.metrics as Extract<Config["metrics"], { kind: "image-stats" }>;
+    const scores = trackedScores(spec);
     const n = Math.max(
       spec.samples,
-      this.track.parzen ? spec.parzen!.samples : 0,
-      this.track.classifier ? spec.classifier!.samples : 0,
+      scores.parzen ? spec.parzen!.samples : 0,
+      scores.classifier ? spec.classifier!.samples : 0,
     );
     const pool = await sampleGenerator(G, config, this.rng, n);
     const generated = (rows: number) => pool.subarray(0, rows * G.outputDim);
     let parzen: TrackedPoint["parzen"] = null;
     let parzenDiagnostics: TrackedPoint["parzenDiagnostics"] = null;
-    if (this.track.parzen) {
+    if (scores.parzen) {
       const report = await parzenReport(config, this.real, generated(spec.parzen!.samples), {
         ...spec.parzen!,
         trainingSetReference: false,
@@ -302,7 +302,7 @@ export class Tracker {
       parzenDiagnostics = report.diagnostics ?? null;
     }
     let classifierScore = null, classesCovered = null;
-    if (this.track.classifier) {
+    if (scores.classifier) {
       this.#classifier ??= await openClassifier(config, this.real);
       const samples = toUnit(this.real, generated(spec.classifier!.samples));
       const scores = classScores(

@@ -538,7 +538,7 @@ export async function runExperiment(
       snapshotsTaken.add(done);
     }
   };
-  const tracker = imageMetrics?.track ? new Tracker(resolved, imageMetrics.track, rng, real) : null;
+  const tracker = imageMetrics?.track ? new Tracker(resolved, rng, real) : null;
   const trackAt = async (done: number) => {
     if (!tracker || done % trackEvery! !== 0 || tracked.some((p) => p.iteration === done)) return;
     const point = await tracker.score(G, {
@@ -636,6 +636,10 @@ export async function runExperiment(
           fingerprints.push(fingerprint(done, captured, values, [gOpt.steps, dOpt.steps]));
         }
       }
+      // before the checkpoint, so that what it records includes this iteration's
+      await snapshotAt(done);
+      await trackAt(done);
+      await milestoneAt(done);
       if (checkpointHere && options.onCheckpoint) {
         const cp = await checkpoint(done, captured);
         if (!cp) {
@@ -646,9 +650,6 @@ export async function runExperiment(
         }
         await options.onCheckpoint(cp);
       }
-      await snapshotAt(done);
-      await trackAt(done);
-      await milestoneAt(done);
       options.onProgress?.({ iteration: done, iterations, ...last });
     }
 

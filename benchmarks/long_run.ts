@@ -1,0 +1,135 @@
+/**
+ * `deno task long-run RUN_DIR... [--to benchmarks/results]`: the summary of a long run
+ * (training still going, interrupted, or done) that is worth committing: what it is, how far
+ * it got, every tracked score, its segments and the fingerprints that let a later run be
+ * checked against it (every 12,500 iterations, the milestones and the last). Reads the run
+ * folder's result.json when the run has finished, else the header of its latest checkpoint,
+ * so a summary can be taken while the run trains. Writes <to>/<experiment>-long-seed-N.json.
+ *
+ * A run folder (and its checkpoints) may be lost with a machine; these summaries are what
+ * docs/results.md's tables are built from.
+ */
+import { parseArgs } from "node:util";
+import { basename, dirname, join } from "node:path";
+
+interface Summary {
+  experiment: string;
+  seed: number;
+  configHash: string;
+  /** What the numbers depend on besides config and seed. */
+  computePath: unknown;
+  /** "training" while a checkpoint is the newest record, else the result's status. */
+  status: string;
+  iterationsDone: number;
+  budgetIterations: number | null;
+  segments: unknown[];
+  tracked: unknown[];
+  /** step → fingerprint hash, for the steps a later run is checked at. */
+  fingerprints: Record<string, string>;
+  /** The final evaluation, when the run has finished. */
+  metrics: Record<string, number> | null;
+  summarizedAt: string;
+  source: string;
+}
+
+const CHECK_EVERY = 12_500;
+
+function readHeader(path: string): Record<string, unknown> {
+  const file = Deno.openSync(path);
+  try {
+    const head = new Uint8Array(4);
+    file.readSync(head);
+    const length = new DataView(head.buffer).getUint32(0, true);
+    const bytes = new Uint8Array(length);
+    let at = 0;
+    while (at < length) at += file.readSync(bytes.subarray(at)) ?? length;
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } finally {
+    file.close();
+  }
+}
+
+export function summarize(dir: string): Summary {
+  const seed = Number(basename(dir).replace(/^seed-/, ""));
+  const experiment = basename(dirname(dir));
+  const resultPath = join(dir, "result.json");
+  const checkpointPath = join(dir, "checkpoints", "latest.ckpt");
+  // deno-lint-ignore no-explicit-any
+  let record: any, status: string, source: string;
+  const resultTime = statTime(resultPath), checkpointTime = statTime(checkpointPath);
+  if (resultTime !== null && (checkpointTime === null || resultTime >= checkpointTime)) {
+    record = JSON.parse(Deno.readTextFileSync(resultPath));
+    status = record.status;
+    source = "result.json";
+  } else if (checkpointTime !== null) {
+    record = readHeader(checkpointPath);
+    status = "training";
+    source = "checkpoints/latest.ckpt (header)";
+  } else {
+    throw new Error(`${dir}: neither result.json nor checkpoints/latest.ckpt`);
+  }
+  const fps = record.fingerprints as { step: number; hash: string }[];
+  const milestones = new Set<number>(record.milestones ?? []);
+  const last = fps.at(-1)?.step;
+  const fingerprints = Object.fromEntries(
+    fps.filter((f) => f.step % CHECK_EVERY === 0 || milestones.has(f.step) || f.step === last)
+      .map((f) => [String(f.step), f.hash]),
+  );
+  return {
+    experiment,
+    seed,
+    configHash: record.configHash,
+    computePath: record.backend,
+    status,
+    iterationsDone: record.iteration ?? record.evaluatedAtIteration ?? last ?? 0,
+    budgetIterations: record.iterations ?? null,
+    segments: record.segments ?? [],
+    tracked: record.tracked ?? [],
+    fingerprints,
+    metrics: record.metrics ?? null,
+    summarizedAt: new Date().toISOString(),
+    source,
+  };
+}
+
+function statTime(path: string): number | null {
+  try {
+    return Deno.statSync(path).mtime?.getTime() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+if (import.meta.main) {
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    allowPositionals: true,
+    options: {
+      to: { type: "string", default: "benchmarks/results" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help || positionals.length === 0) {
+    console.log(
+      "usage: deno task long-run RUN_DIR... [--to DIR]\n\n" +
+        "Writes DIR/<experiment>-long-seed-N.json for each run folder (…/<experiment>/seed-N):\n" +
+        "its tracked scores, segments and check fingerprints (default DIR benchmarks/results).",
+    );
+    Deno.exit(values.help ? 0 : 2);
+  }
+  for (const dir of positionals) {
+    const s = summarize(dir);
+    const out = join(values.to, `${s.experiment}-long-seed-${s.seed}.json`);
+    Deno.writeTextFileSync(out, JSON.stringify(s, null, 2) + "\n");
+    // deno-lint-ignore no-explicit-any
+    const lastScore = (s.tracked as any[]).at(-1);
+    console.log(
+      `${out}: ${s.status}, ${s.iterationsDone} iterations, ${s.tracked.length} tracked points` +
+        (lastScore?.parzen
+          ? `; last: epoch ${lastScore.epoch}, Parzen ${lastScore.parzen.mean.toFixed(1)} ± ${
+            lastScore.parzen.se.toFixed(1)
+          }`
+          : ""),
+    );
+  }
+}
