@@ -249,10 +249,13 @@ export const ImageMetrics = z.strictObject({
   classifier: z.strictObject({ samples: count() }).nullable().optional(),
   /** Distance from each of `samples` generated images to its nearest training image. */
   nearestTraining: z.strictObject({ samples: count() }).nullable().optional(),
+  /**
+   * Scores through training. It scores what the run's metrics configure, so a variant that
+   * turns Parzen and the classifier off (e.g. `--set metrics.parzen=null`) tracks nothing.
+   */
   track: Tracking.nullable().optional(),
-}).refine((m) => !m.track || trackedScores(m).parzen || trackedScores(m).classifier, {
-  message: "metrics.track would score nothing: it tracks metrics.parzen and metrics.classifier " +
-    "where they are configured, and neither of those it asks for is",
+}).refine((m) => !m.track || m.track.parzen || m.track.classifier, {
+  message: "metrics.track asks for neither parzen nor classifier; set one of them, or remove it",
   path: ["track"],
 });
 

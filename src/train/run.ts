@@ -16,6 +16,7 @@ import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import { collectVersions } from "../backend/versions.ts";
 import { budgetFreeHash, type ResolvedConfig } from "../config/load.ts";
 import { discriminatorBatchesPerIteration, spanIterations } from "../config/span.ts";
+import { trackedScores } from "../config/schema.ts";
 import type { DataSources } from "../data/registry.ts";
 import { sampleNoise } from "../data/noise.ts";
 import { discriminatorInput, discriminatorInputDim } from "../models/discriminator-input.ts";
@@ -409,7 +410,8 @@ export async function runExperiment(
   };
   const iterations = spanIterations(training.budget, spans, "training.budget");
   const imageMetrics = config.metrics.kind === "image-stats" ? config.metrics : null;
-  const trackEvery = imageMetrics?.track
+  const scoresTracked = imageMetrics ? trackedScores(imageMetrics) : null;
+  const trackEvery = imageMetrics?.track && (scoresTracked?.parzen || scoresTracked?.classifier)
     ? spanIterations(imageMetrics.track.every, spans, "metrics.track.every")
     : null;
   const milestoneEvery = training.milestones
