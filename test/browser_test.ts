@@ -3,7 +3,9 @@
  * Report pages end to end: two short runs through the CLI (one under a hostile experiment
  * name and description), `deno task report` rebuilding the same bytes, and every page opened
  * from disk in real headless Chromium: no console errors, no request beyond file: and data:,
- * charts and images drawn, and the numbers in the tables those of result.json.
+ * charts and images drawn, the numbers in the tables those of result.json, and no page
+ * wider than a 390-px phone screen. With GANBENCH_SCREENSHOTS=DIR, each page is also saved
+ * there as a PNG at 390 and 1280 px.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -169,8 +171,9 @@ Deno.test({
       ],
     });
     try {
-      const open = async (path: string) => {
+      const open = async (path: string, width = 1280) => {
         const page = await browser.newPage();
+        await page.setViewport({ width, height: 844 });
         const errors: string[] = [], outside: string[] = [];
         page.on("console", (m: any) => m.type() === "error" && errors.push(m.text()));
         page.on("pageerror", (e: any) => errors.push(String(e)));
@@ -190,20 +193,24 @@ Deno.test({
       // ---- a 1-D run page under a hostile name ----
       const g = await open(join(gaussian, "report.html"));
       const gView = await g.page.evaluate(() => {
-        const drawn = [...document.querySelectorAll("canvas.live")].map((c: any) => {
-          const { data } = c.getContext("2d")!.getImageData(0, 0, c.width, c.height);
-          let inked = 0;
-          for (let i = 3; i < data.length; i += 4) if (data[i] > 0) inked++;
-          return { hidden: c.hidden, width: c.width, inked: inked / (data.length / 4) };
+        const charts = [...document.querySelectorAll("figure.chart")].map((f: any) => {
+          const svg = f.querySelector("svg.chart");
+          const box = svg.getBoundingClientRect();
+          return {
+            title: svg.querySelector("title").textContent,
+            // drawn marks: lines of some length, or the dots of a short series
+            marks: [...svg.querySelectorAll("path")].filter((p: any) => p.getTotalLength() > 20)
+              .length + svg.querySelectorAll("circle").length,
+            height: box.height,
+            csv: f.querySelector("a[download$='.csv']").href,
+            svg: f.querySelector("a[download$='.svg']").href,
+          };
         });
         return {
-          drawn,
-          statics: [...document.querySelectorAll("img.static")].map((i: any) => ({
-            w: i.naturalWidth,
-            hidden: i.hidden,
-          })),
+          charts,
           h1: document.querySelector("h1")!.textContent,
           description: document.querySelector("h1 + p")!.textContent,
+          banner: document.querySelector(".banner")?.textContent,
           injected: document.querySelectorAll("img[onerror], script:not([type]):not([src])").length,
           metrics: [...document.querySelectorAll("table.metrics td[data-metric]")].map((
             td,
@@ -211,7 +218,7 @@ Deno.test({
           bands: [...document.querySelectorAll("table.bands tr.pass, table.bands tr.miss")].map((
             tr,
           ) => [
-            tr.querySelector("th")!.textContent,
+            tr.querySelector("th")!.firstChild.textContent,
             tr.querySelector("td:last-child")!.textContent,
           ]),
         };
@@ -220,19 +227,28 @@ Deno.test({
       assert.deepEqual(g.outside, []);
       assert.equal(gView.h1, `${HOSTILE_NAME} seed 1 · smoke profile`);
       assert.equal(gView.description, HOSTILE_TEXT);
-      assert.equal(gView.injected, 2, "only chart.js and the page's own script run");
-      // losses, D outputs, final histogram, four Figure 1 panels, and one curve per band on a
-      // training curve's last quarter (the smoke profile declares bands)
+      assert.equal(gView.banner, "smoke run: numbers are not comparable to the paper");
+      assert.equal(gView.injected, 0, "a page without samples runs no script");
       const gr = readResult(gaussian);
       const bandCurves = (gr.checks ?? []).filter((c) => c.metric.startsWith("lastQuarter."));
       assert.ok(bandCurves.length > 0, "the smoke profile has curve bands");
-      assert.equal(gView.drawn.length, 7 + bandCurves.length);
-      for (const c of gView.drawn) {
-        assert.equal(c.hidden, false);
-        assert.ok(c.inked > 0.02, `a chart is nearly blank (${c.inked})`);
+      assert.equal(gView.charts.length, 7 + bandCurves.length);
+      for (const c of gView.charts) {
+        assert.ok(c.marks > 0, `${c.title}: nothing drawn`);
+        assert.ok(c.height > 200, `${c.title}: ${c.height} px tall`);
+        assert.match(c.svg, /^data:image\/svg\+xml;base64,/);
       }
-      assert.equal(gView.statics.length, 7 + bandCurves.length);
-      assert.ok(gView.statics.every((s: any) => s.w === 900 && s.hidden));
+      // the losses' CSV is the history, exactly
+      const losses = gView.charts.find((c: any) => c.title === "Losses")!;
+      const csv = new TextDecoder().decode(
+        Uint8Array.from(atob(losses.csv.split(",")[1]), (ch) => ch.charCodeAt(0)),
+      );
+      assert.equal(
+        csv,
+        "iteration,D loss,G loss\n" +
+          gr.history.step.map((x, i) => `${x},${gr.history.dLoss[i]},${gr.history.gLoss[i]}\n`)
+            .join(""),
+      );
       assert.deepEqual(
         gView.bands,
         gr.checks!.map((c) => [c.metric, c.pass ? "✓ met" : "✗ missed"]),
@@ -327,6 +343,10 @@ Deno.test({
           tr.textContent
         ),
         injected: document.querySelectorAll("img[onerror], script").length,
+        experiments: [...document.querySelectorAll("[data-experiment-metric]")].map((e: any) => [
+          e.dataset.experimentMetric,
+          e.textContent,
+        ]),
       }));
       assert.deepEqual(ix.errors, []);
       assert.deepEqual(ix.outside, []);
@@ -357,6 +377,45 @@ Deno.test({
         "Deep GSNpaper214 ± 1.11890 ± 29",
         "Adversarial netspaper225 ± 22057 ± 26",
       ]);
+      assert.deepEqual(iView.experiments, [
+        ["parzenMean", `${formatNumber(mr.metrics.parzenMean)} ± ${formatNumber(mr.parzen!.se)}`],
+        [
+          "jsdBits",
+          `${formatNumber((gr.metrics.jsdBits + g2.metrics.jsdBits) / 2)} ± ${
+            formatNumber(Math.abs(gr.metrics.jsdBits - g2.metrics.jsdBits) / 2)
+          }`,
+        ],
+      ]);
+
+      // ---- phone width: no horizontal page scroll, charts of usable height ----
+      const shots = Deno.env.get("GANBENCH_SCREENSHOTS");
+      const pages = [
+        ["run-mnist", join(mnist, "report.html")],
+        ["run-gaussian", join(gaussian, "report.html")],
+        ["index", join(out, "index.html")],
+      ];
+      for (const [name, path] of pages) {
+        for (const width of [390, 1280]) {
+          const { page, errors } = await open(path, width);
+          const view = await page.evaluate(() => ({
+            scrollWidth: document.documentElement.scrollWidth,
+            chartHeights: [...document.querySelectorAll("svg.chart")].map((s: any) =>
+              s.getBoundingClientRect().height
+            ),
+          }));
+          assert.deepEqual(errors, []);
+          assert.ok(
+            view.scrollWidth <= width,
+            `${name} at ${width} px is ${view.scrollWidth} wide`,
+          );
+          assert.ok(view.chartHeights.length > 0, `${name} has charts`);
+          for (const h of view.chartHeights) assert.ok(h >= 180, `${name}: a chart ${h} px tall`);
+          if (shots) {
+            await page.screenshot({ path: join(shots, `${name}-${width}.png`), fullPage: true });
+          }
+          await page.close();
+        }
+      }
     } finally {
       await browser.close();
       Deno.removeSync(profile, { recursive: true });

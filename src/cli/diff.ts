@@ -1,8 +1,19 @@
 /**
- * `deno task diff <runA> <runB>`: what differs between two runs: config fields, seed,
- * environment (backend, adapter, versions) and the first differing fingerprint.
+ * `deno task diff <runA> <runB> [<runC> …] [--svg DIR]`: what differs between runs: config
+ * fields, seed, environment (backend, adapter, versions) and the first differing
+ * fingerprint of each run against the first; then every shared metric's values and
+ * differences (in combined standard errors where recorded); with --svg, the runs' curves
+ * overlaid as SVG files in DIR.
  */
 import { join } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  compareMetrics,
+  type NamedRun,
+  overlaySvgs,
+  runLegend,
+  runName,
+} from "../report/compare.ts";
 import { diffJson } from "../train/run-folder.ts";
 import type { Result } from "../train/result.ts";
 import { describeDifference, firstDifference } from "./verify.ts";
@@ -26,21 +37,93 @@ export function diffRuns(a: Result, b: Result): string[] {
   return lines;
 }
 
+const USAGE = `usage: deno task diff <run A> <run B> [<run C> …] [--svg DIR]
+
+Each run is a run folder or its result.json. Prints what differs between each run and the
+first (config, seed, environment, first differing fingerprint), then every metric they
+share: the values, the difference to run A and, where both record a standard error, that
+difference in combined standard errors.
+
+  --svg DIR   also write the runs' curves overlaid (losses, D outputs, tracked scores)
+              as SVG files into DIR
+  -h, --help  show this help`;
+
+/** A run folder's result.json, or the .json file itself. */
+function readRun(path: string): Result {
+  let file = path;
+  try {
+    if (Deno.statSync(path).isDirectory) file = join(path, "result.json");
+  } catch { /* reported by the read below */ }
+  try {
+    return JSON.parse(Deno.readTextFileSync(file)) as Result;
+  } catch (e) {
+    throw new Error(`${path}: no readable result.json (${(e as Error).message})`);
+  }
+}
+
+export function compareRuns(runs: NamedRun[]): string[] {
+  const lines = [...runLegend(runs)];
+  const [first, ...rest] = runs;
+  for (const r of rest) {
+    const body = diffRuns(first.result, r.result);
+    if (runs.length === 2) lines.push(...body);
+    else {lines.push(
+        `${r.name} against ${first.name}:`,
+        ...body.map((l) => `  ${l.replaceAll("\n", "\n  ")}`),
+      );}
+  }
+  lines.push(...compareMetrics(runs));
+  return lines;
+}
+
 export function main(args: string[]): number {
-  if (args.length !== 2) {
-    console.error("usage: deno task diff <run-dir-A> <run-dir-B>");
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        svg: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const [a, b] = args.map((dir) => {
+  if (parsed.values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (parsed.positionals.length < 2) {
+    console.error(`error: give two runs or more, found ${parsed.positionals.length}\n\n${USAGE}`);
+    return 2;
+  }
+  let runs: NamedRun[];
+  try {
+    runs = parsed.positionals.map((path, i) => ({
+      name: runName(i),
+      path,
+      result: readRun(path),
+    }));
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    return 2;
+  }
+  console.log(compareRuns(runs).join("\n"));
+  const dir = parsed.values.svg;
+  if (dir !== undefined) {
     try {
-      return JSON.parse(Deno.readTextFileSync(join(dir, "result.json"))) as Result;
+      Deno.mkdirSync(dir, { recursive: true });
+      for (const [file, svg] of overlaySvgs(runs)) {
+        Deno.writeTextFileSync(join(dir, file), svg);
+        console.log(`wrote ${join(dir, file)}`);
+      }
     } catch (e) {
-      console.error(`error: ${dir}: no readable result.json (${(e as Error).message})`);
-      return null;
+      console.error(`error: --svg ${dir}: ${(e as Error).message}`);
+      return 1;
     }
-  });
-  if (!a || !b) return 2;
-  console.log(diffRuns(a, b).join("\n"));
+  }
   return 0;
 }
 

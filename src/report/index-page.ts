@@ -1,12 +1,16 @@
 /**
- * The index of an output folder: every experiment × seed with its status and key metrics,
- * mean ± std over seeds, links to the run pages, the runs that were skipped and why, and
- * the paper's Table 1 beside the Parzen estimates measured here.
+ * The index of an output folder: one row per experiment (its main metric's mean ± SE over
+ * seeds beside the paper's number, the bands), the seeds' main curve overlaid, the paper's
+ * Table 1 beside the Parzen estimates measured here, then every experiment × seed with its
+ * status and key metrics, and the runs that were skipped and why.
  */
 import type { Result } from "../train/result.ts";
+import { lineChart, points, RUN_COLORS } from "./charts.ts";
+import { mainMetric, notComparable } from "./headline.ts";
 import { escapeHtml, formatNumber } from "./html.ts";
-import { renderPage } from "./page.ts";
-import { numberCell, PAPER } from "./run-page.ts";
+import { labelWithUnit, metricLabel } from "./metric-labels.ts";
+import { ChartSet, renderPage, scrollTable } from "./page.ts";
+import { bandsVerdict, numberCell, PAPER, valueWithSe } from "./run-page.ts";
 
 /** Table 1 of the paper (paper-protocol.md §4): Parzen log-likelihood, mean ± SE. */
 export const TABLE1 = [
@@ -103,7 +107,11 @@ function groupTable(g: Group): string {
   const keys = KEY_METRICS.filter((k) => g.runs.some((e) => k in e.result!.metrics));
   const header =
     `<tr><th>seed</th><th>status</th><th class="num">iterations</th><th class="num">wall time (s)</th>${
-      keys.map((k) => `<th class="num">${escapeHtml(k)}</th>`).join("")
+      keys.map((k) =>
+        `<th class="num" title="${escapeHtml(metricLabel(k).meaning)}">${
+          escapeHtml(metricLabel(k).label)
+        }</th>`
+      ).join("")
     }<th>bands</th><th>backend</th></tr>`;
   const rows = g.runs.map(({ result: r, href }) =>
     `<tr><td><a href="${escapeHtml(href)}">seed ${r!.seed}</a></td>${
@@ -127,13 +135,17 @@ function groupTable(g: Group): string {
       ).join("")
     }<td></td><td></td></tr>`;
   const description = g.runs[0].result!.config.description;
-  return `<h3>${escapeHtml(g.experiment)} <small class="muted">${
+  return `<h3 id="${escapeHtml(anchor(g))}">${escapeHtml(g.experiment)} <small class="muted">${
     escapeHtml(g.profile)
   } profile · config ${escapeHtml(g.configHash.slice(0, 12))}</small></h3>
 <p class="muted">${escapeHtml(description)}</p>
-<table class="runs"><thead>${header}</thead><tbody>${rows.join("")}${
-    g.runs.length > 1 ? summary : ""
-  }</tbody></table>`;
+${
+    scrollTable(
+      `<table class="runs"><thead>${header}</thead><tbody>${rows.join("")}${
+        g.runs.length > 1 ? summary : ""
+      }</tbody></table>`,
+    )
+  }`;
 }
 
 /** The paper's Table 1 with a row per measured MNIST or TFD experiment. */
@@ -167,23 +179,122 @@ function table1(groups: Group[]): string {
   });
   return `<h2>Table 1: Parzen window-based log-likelihood</h2>
 <p>The paper's estimates (mean ± standard error; for TFD the error is across folds) beside the runs measured here with the same estimator (<code>parzen_ll.py</code>'s protocol). A smoke profile's number measures a barely trained model, not a reproduction. Parzen estimates are noisy and can rank a memoriser above a good model (Theis et al., 2016).</p>
-<table class="table1"><thead><tr><th>model</th><th></th><th class="num">MNIST</th><th class="num">TFD</th></tr></thead><tbody>${
-    paperRows.join("")
-  }${
-    measured.length
-      ? measured.join("")
-      : `<tr><td colspan="4" class="muted">no MNIST or TFD run with a Parzen estimate in this folder yet</td></tr>`
-  }</tbody></table>`;
+${
+    scrollTable(
+      `<table class="table1"><thead><tr><th>model</th><th></th><th class="num">MNIST</th><th class="num">TFD</th></tr></thead><tbody>${
+        paperRows.join("")
+      }${
+        measured.length
+          ? measured.join("")
+          : `<tr><td colspan="4" class="muted">no MNIST or TFD run with a Parzen estimate in this folder yet</td></tr>`
+      }</tbody></table>`,
+    )
+  }`;
+}
+
+/** Mean ± SE over the seeds (SE = std / √n); one seed: its own SE, where it has one. */
+export function meanSeOverSeeds(
+  values: { value: number; se: number | null }[],
+): { n: number; mean: number; se: number | null; over: "seeds" | "test images" | null } {
+  const { n, mean, std } = meanStd(values.map((v) => v.value));
+  if (n === 1) {
+    const se = values.find((v) => Number.isFinite(v.value))!.se;
+    return { n, mean, se, over: se === null ? null : "test images" };
+  }
+  return { n, mean, se: std === null ? null : std / Math.sqrt(n), over: n > 1 ? "seeds" : null };
+}
+
+/** One row per experiment (config): its main metric over the seeds, beside the paper's. */
+function experimentsTable(groups: Group[]): string {
+  const rows = groups.map((g) => {
+    const results = g.runs.map((e) => e.result!);
+    const completed = results.filter((r) => r.status === "completed");
+    const main = completed.length ? mainMetric(completed[0]) : null;
+    let value = `<td class="num">—</td>`, paper = `<td class="num">—</td>`;
+    if (main) {
+      const ms = completed.map(mainMetric).filter((m) => m?.key === main.key);
+      const s = meanSeOverSeeds(ms.map((m) => ({ value: m!.value, se: m!.se })));
+      const note = s.over === "seeds"
+        ? `${s.n} seeds, ± SE over seeds`
+        : s.over === "test images"
+        ? "1 seed, ± SE over test images"
+        : `${s.n} seed${s.n === 1 ? "" : "s"}`;
+      value = `<td class="num"><small class="muted">${
+        escapeHtml(labelWithUnit(main.key))
+      }</small><br><span data-experiment-metric="${escapeHtml(main.key)}">${
+        s.n ? valueWithSe(s.mean, s.se) : "—"
+      }</span><br><small class="muted">${escapeHtml(note)}</small></td>`;
+      if (main.paper) {
+        paper = `<td class="num">${formatNumber(main.paper.mean)} ± ${
+          formatNumber(main.paper.se)
+        }</td>`;
+      }
+    }
+    const verdicts = results.map(bandsVerdict).filter((v) => v !== null);
+    const bands = verdicts.length === 0
+      ? `<span class="muted">no bands declared</span>`
+      : verdicts.every((v) => v.ok)
+      ? `<span class="ok">bands met in ${verdicts.length} of ${results.length} runs</span>`
+      : `<span class="bad">bands missed in ${
+        verdicts.filter((v) => !v.ok).length
+      } of ${results.length} runs</span>`;
+    const caveat = notComparable(results[0]);
+    return `<tr><td><a href="#${escapeHtml(anchor(g))}">${escapeHtml(g.experiment)}</a><br><small>${
+      escapeHtml(g.profile)
+    } profile · ${completed.length} of ${results.length} seeds completed</small>${
+      caveat ? `<br><small class="bad">not comparable to the paper</small>` : ""
+    }<br><small>${bands}</small></td>${value}${paper}</tr>`;
+  });
+  if (!rows.length) return "";
+  return `<h2>Experiments</h2>
+${
+    scrollTable(
+      `<table class="experiments"><thead><tr><th>experiment</th><th class="num">main metric, this folder</th><th class="num">paper</th></tr></thead><tbody>${
+        rows.join("")
+      }</tbody></table>`,
+    )
+  }`;
+}
+
+function anchor(g: Group): string {
+  return `${g.experiment}-${g.configHash.slice(0, 12)}`;
+}
+
+/**
+ * The seeds' main curve over each other: the tracked Parzen estimate through training where
+ * every run tracked it, else the discriminator's loss.
+ */
+function seedOverlay(g: Group, charts: ChartSet): string {
+  const results = g.runs.map((e) => e.result!);
+  const tracked = results.every((r) => r.tracked?.some((p) => p.parzen));
+  const series = results.map((r, i) => ({
+    label: `seed ${r.seed}`,
+    color: RUN_COLORS[i % RUN_COLORS.length],
+    data: tracked
+      ? points(r.tracked!.map((p) => p.epoch), r.tracked!.map((p) => p.parzen?.mean ?? null))
+      : points(r.history.step, r.history.dLoss),
+  }));
+  const spec = tracked
+    ? lineChart(`${g.experiment}: Parzen log-likelihood by seed`, "epoch", "nats", series)
+    : lineChart(`${g.experiment}: D loss by seed`, "iteration", "D loss", series);
+  return charts.figure(spec);
 }
 
 export function renderIndexPage(entries: IndexEntry[]): string {
   const groups = groupRuns(entries);
+  const charts = new ChartSet("overlay");
   const skipped = entries.filter((e) => e.skipped);
   const incomplete = entries.filter((e) => !e.result && !e.skipped);
   const body = `<h1>ganbench <small>runs in this folder</small></h1>
 <p>Reproductions of ${
     escapeHtml(PAPER)
-  }. Every run links to its page; numbers are rounded to 4 significant digits (the exact values are in each run's <code>result.json</code>). Mean ± std is over the completed seeds (std with ddof 1).</p>
+  }. Every run links to its page; numbers are rounded to 4 significant digits (the exact values are in each run's <code>result.json</code>). Per experiment, ± is the standard error over the completed seeds (std / √n, std with ddof 1); in the runs tables, mean ± std over seeds.</p>
+${experimentsTable(groups)}
+${
+    groups.length
+      ? `<h2>Seeds overlaid</h2>\n${groups.map((g) => seedOverlay(g, charts)).join("\n")}`
+      : ""
+  }
 ${table1(groups)}
 <h2>Runs</h2>
 ${groups.map(groupTable).join("\n") || `<p class="muted">No completed runs yet.</p>`}
@@ -205,5 +316,5 @@ ${
       }</ul>`
       : ""
   }`;
-  return renderPage({ title: "ganbench runs", body, charts: null });
+  return renderPage({ title: "ganbench runs", body, script: false });
 }

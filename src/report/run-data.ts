@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type { DensitySnapshot } from "../train/figures.ts";
-import { snapshotFile } from "../train/figures.ts";
+import { snapshotFile } from "./run-files.ts";
 import type { Result } from "../train/result.ts";
 
 export interface RunData {

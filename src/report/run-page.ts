@@ -1,14 +1,17 @@
 /**
- * One run's page, from its result.json and the figures in its folder: provenance and the
- * resolved config; metrics, the Parzen estimate beside Table 1; loss and D-output curves;
- * samples of the fixed latent batch through training; the paper's Figures 1, 2 and 3.
+ * One run's page, from its result.json and the figures in its folder. It leads with what a
+ * reader looks for: a headline (status, the main metric beside the paper's number, the
+ * stability bands), then samples and training curves, then the paper's figures, every
+ * metric labelled in words, and the details (provenance, the resolved config) at the end.
  */
 import { formatBand } from "../check/bands.ts";
 import type { DensitySnapshot } from "../train/figures.ts";
 import type { Result } from "../train/result.ts";
-import { barSpec, COLORS, lineSpec, points } from "./charts.ts";
+import { barChart, COLORS, lineChart, points } from "./charts.ts";
+import { mainMetric, notComparable } from "./headline.ts";
 import { escapeHtml, formatNumber } from "./html.ts";
-import { ChartSet, dataUri, renderPage } from "./page.ts";
+import { labelWithUnit, metricLabel } from "./metric-labels.ts";
+import { ChartSet, dataUri, renderPage, scrollTable } from "./page.ts";
 import type { RunData } from "./run-data.ts";
 
 export const PAPER = "Goodfellow et al., Generative Adversarial Nets, NIPS 2014 (arXiv:1406.2661)";
@@ -17,9 +20,11 @@ export const PAPER = "Goodfellow et al., Generative Adversarial Nets, NIPS 2014 
 const ZOOM = 2;
 
 function keyValueTable(rows: [string, string][]): string {
-  return `<table class="kv">${
-    rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("")
-  }</table>`;
+  return scrollTable(
+    `<table class="kv">${
+      rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("")
+    }</table>`,
+  );
 }
 
 /** A metric cell: the rounded number shown, the exact value in data-value (tests read it). */
@@ -28,6 +33,85 @@ export function numberCell(x: number | null | undefined, key = ""): string {
   return `<td class="num"${key ? ` data-metric="${escapeHtml(key)}"` : ""} data-value="${
     escapeHtml(exact)
   }">${formatNumber(x)}</td>`;
+}
+
+/** "−59.2 ± 3.1" or "0.31". */
+export function valueWithSe(value: number, se: number | null): string {
+  return se === null ? formatNumber(value) : `${formatNumber(value)} ± ${formatNumber(se)}`;
+}
+
+/** "6/6 met", or the missed bands by label; null when the profile declares none. */
+export function bandsVerdict(r: Pick<Result, "checks">): { ok: boolean; text: string } | null {
+  if (!r.checks?.length) return null;
+  const missed = r.checks.filter((c) => !c.pass);
+  return missed.length
+    ? { ok: false, text: `missed: ${missed.map((c) => metricLabel(c.metric).label).join(", ")}` }
+    : { ok: true, text: `${r.checks.length}/${r.checks.length} met` };
+}
+
+function trainedIterations(r: Result): number {
+  return r.evaluatedAtIteration ?? r.history.step.at(-1) ?? 0;
+}
+
+/** The top of the page: status, main metric beside the paper's, the bands. */
+function headline(r: Result): string {
+  const caveat = notComparable(r);
+  const cells: string[] = [];
+  const cell = (what: string, value: string, extra = "", cls = "") =>
+    `<div><div class="what">${escapeHtml(what)}</div><div class="big${
+      cls ? ` ${cls}` : ""
+    }"${extra}>${value}</div></div>`;
+  const ok = r.status === "completed";
+  cells.push(cell(
+    "status",
+    escapeHtml(r.status + (r.divergedAt ? ` at ${r.divergedAt}` : "")),
+    "",
+    ok ? "ok" : "bad",
+  ));
+  const main = mainMetric(r);
+  if (main) {
+    const label = metricLabel(main.key);
+    let paper = "";
+    if (main.paper) {
+      const p = r.parzen!.paper!;
+      const diff = `${formatNumber(p.delta)} ${escapeHtml(label.unit)} = ${
+        formatNumber(p.standardErrors)
+      } standard errors of the difference`;
+      paper = `<div class="what">paper, Table 1: ${formatNumber(main.paper.mean)} ± ${
+        formatNumber(main.paper.se)
+      }</div><div class="what" data-paper-difference>${
+        caveat ? `not compared (${escapeHtml(r.profile)} profile)` : `difference: <b>${diff}</b>`
+      }</div>`;
+    }
+    cells.push(
+      `<div><div class="what">${
+        escapeHtml(labelWithUnit(main.key))
+      }</div><div class="big" data-headline="${escapeHtml(main.key)}" data-value="${main.value}">${
+        valueWithSe(main.value, main.se)
+      }</div>${paper}</div>`,
+    );
+  }
+  const bands = bandsVerdict(r);
+  cells.push(
+    bands
+      ? cell(
+        `stability bands (${r.profile} profile)`,
+        escapeHtml(bands.text),
+        "",
+        bands.ok ? "ok" : "bad",
+      )
+      : cell("stability bands", "none declared", "", "muted"),
+  );
+  cells.push(
+    `<div><div class="what">trained</div><div>${
+      trainedIterations(r)
+    } of ${r.iterations} iterations · ${r.wallSeconds.toFixed(1)} s · ${
+      escapeHtml(r.backend.name)
+    }</div></div>`,
+  );
+  return `${
+    caveat ? `<p class="banner" role="note">${escapeHtml(caveat)}</p>\n` : ""
+  }<section class="headline" aria-label="result">${cells.join("")}</section>`;
 }
 
 export function provenanceRows(r: Result): [string, string][] {
@@ -94,37 +178,43 @@ export function provenanceRows(r: Result): [string, string][] {
   ];
 }
 
-function parzenSection(r: Result, charts: ChartSet): Promise<string> | string {
+function parzenSection(r: Result, charts: ChartSet): string {
   const p = r.parzen;
   if (!p) return "";
+  const caveat = notComparable(r);
   const rows = [
     `<tr><th>this run</th>${numberCell(p.mean, "parzen.mean")}${numberCell(p.se, "parzen.se")}${
       numberCell(p.sigma, "parzen.sigma")
-    }<td></td></tr>`,
+    }</tr>`,
   ];
+  let difference = "";
   if (p.paper) {
     rows.push(
       `<tr><th>paper, Table 1 (Adversarial nets)</th>${numberCell(p.paper.mean)}${
         numberCell(p.paper.se)
-      }<td class="num">—</td><td>difference ${formatNumber(p.paper.delta)} nats = <b>${
-        formatNumber(p.paper.standardErrors)
-      }</b> standard errors of the difference</td></tr>`,
+      }<td class="num">—</td></tr>`,
     );
+    const diff = `This run − Table 1: ${formatNumber(p.paper.delta)} nats = ${
+      formatNumber(p.paper.standardErrors)
+    } standard errors of the difference.`;
+    difference = caveat
+      ? `<p class="muted" data-paper-difference>${diff} (${escapeHtml(caveat)}.)</p>`
+      : `<p data-paper-difference><b>${diff}</b></p>`;
   }
   if (p.trainingSetReference) {
     const t = p.trainingSetReference;
     rows.push(
       `<tr><th>training images as centres (a perfect memoriser)</th>${numberCell(t.mean)}${
         numberCell(t.se)
-      }${numberCell(t.sigma)}<td></td></tr>`,
+      }${numberCell(t.sigma)}</tr>`,
     );
   }
   const alarms = p.alarms.length
     ? `<ul class="alarms">${p.alarms.map((a) => `<li>${escapeHtml(a)}</li>`).join("")}</ul>`
     : "";
-  return charts.figure(
-    lineSpec(
-      "Parzen: mean validation log-likelihood over σ",
+  const chart = charts.figure(
+    lineChart(
+      "Parzen: validation log-likelihood over σ",
       "σ (log scale)",
       "mean log-likelihood (nats)",
       [{
@@ -137,18 +227,21 @@ function parzenSection(r: Result, charts: ChartSet): Promise<string> | string {
     `σ = ${
       formatNumber(p.sigma)
     } has the highest mean log-likelihood on ${p.validationCount} validation images.`,
-  ).then((chart) =>
-    `<h2>Parzen-window log-likelihood</h2>
-<p>${p.centreCount.toLocaleString("en")} generator samples as kernel centres, σ chosen on ${
-      p.validationCount.toLocaleString("en")
-    } validation images, mean over ${
-      p.testCount.toLocaleString("en")
-    } test images (nats; ± is the standard error over test images).</p>
-<table class="parzen"><thead><tr><th></th><th class="num">mean</th><th class="num">SE</th><th class="num">σ</th><th></th></tr></thead><tbody>${
-      rows.join("")
-    }</tbody></table>
-${alarms}${chart}`
   );
+  return `<h2>Parzen-window log-likelihood</h2>
+<p>${p.centreCount.toLocaleString("en")} generator samples as kernel centres, σ chosen on ${
+    p.validationCount.toLocaleString("en")
+  } validation images, mean over ${
+    p.testCount.toLocaleString("en")
+  } test images (nats; ± is the standard error over test images).</p>
+${
+    scrollTable(
+      `<table class="parzen"><thead><tr><th></th><th class="num">mean</th><th class="num">SE</th><th class="num">σ</th></tr></thead><tbody>${
+        rows.join("")
+      }</tbody></table>`,
+    )
+  }
+${difference}${alarms}${chart}`;
 }
 
 /** Per-unit-x density of counts over [low, high) (the two overflow bins count in the total). */
@@ -165,39 +258,36 @@ const normalPdf = (x: number, mean: number, std: number) =>
   Math.exp(-0.5 * ((x - mean) / std) ** 2) / (std * Math.sqrt(2 * Math.PI));
 
 /** Figure 1: real density, generated density and D over x at four points of training. */
-async function figure1(r: Result, snaps: DensitySnapshot[], charts: ChartSet): Promise<string> {
+function figure1(r: Result, snaps: DensitySnapshot[], charts: ChartSet): string {
   if (!snaps.length || r.config.data.kind !== "gaussian") return "";
   const { mean, std } = r.config.data;
   const picks = [...new Set([0, 1, 2, 3].map((k) => Math.round((k * (snaps.length - 1)) / 3)))];
   const probe = snaps[0].probe === "pointwise" ? "D(x)" : `D of a batch from N(x, ${std}²)`;
-  const panels = [];
-  for (const [n, k] of picks.entries()) {
+  const panels = picks.map((k, n) => {
     const s = snaps[k];
-    panels.push(
-      await charts.figure(lineSpec(
-        `(${"abcd"[n]}) after ${s.iteration} iterations`,
-        "x",
-        "density / D",
-        [
-          {
-            label: "real density",
-            color: COLORS.real,
-            dash: [2, 3],
-            data: s.x.map((x) => ({ x, y: normalPdf(x, mean, std) })),
-          },
-          {
-            label: "generated density",
-            color: COLORS.generated,
-            stepped: true,
-            data: densityPoints(s.low, s.high, s.generated),
-          },
-          { label: probe, color: COLORS.disc, dash: [6, 3], data: points(s.x, s.d) },
-        ],
-        // a collapsed generator's spike would flatten the rest; D stays in [0, 1]
-        { yMin: 0, yMax: 1.5 },
-      )),
-    );
-  }
+    return charts.figure(lineChart(
+      `(${"abcd"[n]}) after ${s.iteration} iterations`,
+      "x",
+      "density / D",
+      [
+        {
+          label: "real density",
+          color: COLORS.real,
+          dash: "2 3",
+          data: s.x.map((x) => ({ x, y: normalPdf(x, mean, std) })),
+        },
+        {
+          label: "generated density",
+          color: COLORS.generated,
+          stepped: true,
+          data: densityPoints(s.low, s.high, s.generated),
+        },
+        { label: probe, color: COLORS.disc, dash: "6 3", data: points(s.x, s.d) },
+      ],
+      // a collapsed generator's spike would flatten the rest; D stays in [0, 1]
+      { yMin: 0, yMax: 1.5 },
+    ));
+  });
   const explain = snaps[0].probe === "pointwise"
     ? "D(x) is the discriminator's output at x."
     : `This discriminator sees a whole batch (${
@@ -230,27 +320,59 @@ function pngWidth(png: Uint8Array): number {
   return new DataView(png.buffer, png.byteOffset).getUint32(16);
 }
 
-function imageFigures(data: RunData): string {
-  const r = data.result, f = r.figures;
+/** The fixed latent batch through training (image runs). */
+function samplesSection(data: RunData): string {
+  const f = data.result.figures;
   if (!f?.display) return "";
-  const parts: string[] = [];
   const frames = data.snapshots.filter((s) => s.png).map((s) => ({
     iteration: s.iteration,
     png: s.png!,
   }));
-  if (frames.length) {
-    parts.push(`<h2>Samples through training</h2>
-<p>The same ${f.latent.count} latent vectors (stream <code>${
-      escapeHtml(f.latent.stream)
-    }</code>, stored in <code>${
-      escapeHtml(f.latent.file)
-    }</code>) through the generator after each of ${frames.length} snapshots; the slider and play button step through them.${
-      f.display.kind === "per-image"
-        ? " Each image is rescaled to its own minimum and maximum for display (GCN data have no pixel range)."
-        : ""
-    }</p>
-${framesHtml(frames, "samples", pngWidth(frames[0].png) * ZOOM)}`);
+  if (!frames.length) return "";
+  return `<h2>Samples through training</h2>
+${framesHtml(frames, "samples", pngWidth(frames[0].png) * ZOOM)}
+<p class="muted">The same ${f.latent.count} latent vectors (stream <code>${
+    escapeHtml(f.latent.stream)
+  }</code>, stored in <code>${
+    escapeHtml(f.latent.file)
+  }</code>) through the generator at each of ${frames.length} snapshots, the last shown first; the slider and play button step through them.${
+    f.display.kind === "per-image"
+      ? " Each image is rescaled to its own minimum and maximum for display (GCN data have no pixel range)."
+      : ""
+  }</p>`;
+}
+
+/** What Figure 2's numbers show: the distances, beside those of test images where measured. */
+function figure2Caption(r: Result): string {
+  const nn = r.figures!.nearest!;
+  const m = r.metrics;
+  const sentences = [
+    `As the paper's Figure 2: ${nn.rows} rows of ${nn.cols} samples of the final generator; the rightmost column (outlined) is the training image nearest to the row's last sample, by squared L2 distance in ${
+      escapeHtml(nn.space)
+    } (table).`,
+  ];
+  if (
+    typeof m.nearestTrainingMedian === "number" && typeof m.testNearestTrainingMedian === "number"
+  ) {
+    sentences.push(
+      `Median squared distance to the nearest training image: ${
+        formatNumber(m.nearestTrainingMedian)
+      } for generated samples, ${
+        formatNumber(m.testNearestTrainingMedian)
+      } for test images; generated samples much closer than test images would point to copied training images.`,
+    );
   }
+  if (typeof m.nearestTrainingMin === "number") {
+    sentences.push(`The closest sample is at ${formatNumber(m.nearestTrainingMin)}.`);
+  }
+  return sentences.join(" ");
+}
+
+/** The paper's Figures 2 and 3 (image runs). */
+function paperImageFigures(data: RunData): string {
+  const f = data.result.figures;
+  if (!f?.display) return "";
+  const parts: string[] = [];
   const nn = f.nearest;
   const samples = nn && data.images.get(nn.file),
     neighbours = nn && data.images.get(nn.neighboursFile);
@@ -261,9 +383,7 @@ ${framesHtml(frames, "samples", pngWidth(frames[0].png) * ZOOM)}`);
       }</tr>`
     ).join("");
     parts.push(`<h2>Figure 2: samples and their nearest training images</h2>
-<p>As the paper's Figure 2: ${nn.rows} rows of ${nn.cols} samples of the final generator; the rightmost column (outlined) is the training image nearest to the row's last sample (squared L2 distance in ${
-      escapeHtml(nn.space)
-    }), showing the model has not memorised it.</p>
+<p>${figure2Caption(data.result)}</p>
 <div class="fig2"><img class="pixels" alt="Figure 2 samples" width="${
       pngWidth(samples) * ZOOM
     }" src="${
@@ -285,76 +405,86 @@ ${framesHtml(frames, "samples", pngWidth(frames[0].png) * ZOOM)}`);
   return parts.join("\n");
 }
 
-/**
- * The profile's stability bands (`--check`): each with its value and verdict, and for a band
- * on a training curve's last quarter, that curve with the band drawn over the quarter.
- */
-async function bandsSection(r: Result, charts: ChartSet): Promise<string> {
-  if (!r.checks?.length) return "";
-  const rows = r.checks.map((c) =>
-    `<tr class="${c.pass ? "pass" : "miss"}"><th>${escapeHtml(c.metric)}</th><td>${
-      escapeHtml(formatBand(c))
-    }</td>${numberCell(c.value, c.metric)}<td>${c.pass ? "✓ met" : "✗ missed"}</td></tr>`
-  );
-  const h = r.history;
-  const curves: string[] = [];
-  for (const c of r.checks) {
-    const late = /^lastQuarter\.(\w+)$/.exec(c.metric);
-    if (!late || h.step.length === 0) continue;
-    const values = late[1] === "dGap"
-      ? h.dReal.map((v, i) => v - h.dFake[i])
-      : (h as unknown as Record<string, number[] | undefined>)[late[1]];
-    if (!values) continue;
-    const from = h.step[h.step.length - Math.ceil(h.step.length / 4)], to = h.step.at(-1)!;
-    const edge = (y: number | null, label: string) =>
-      y === null ? [] : [{
-        label,
-        color: c.pass ? COLORS.grey : COLORS.g,
-        dash: [6, 4],
-        data: [{ x: from, y }, { x: to, y }],
-      }];
-    curves.push(
-      await charts.figure(
-        lineSpec(`${c.metric}: curve and band`, "iteration", late[1], [
-          { label: late[1], color: COLORS.d, data: points(h.step, values) },
-          ...edge(c.low, "band low"),
-          ...edge(c.high, "band high"),
-        ]),
-        `The band applies to the mean over the last quarter of the recorded iterations (${
-          c.pass ? "met" : "missed"
-        }).`,
-      ),
-    );
+/** Scores of the generator through training (config metrics.track), against epochs. */
+function trackedCharts(r: Result, charts: ChartSet): string[] {
+  const t = r.tracked ?? [];
+  const out: string[] = [];
+  const epochs = t.map((p) => p.epoch);
+  if (t.some((p) => p.parzen)) {
+    const mean = t.map((p) => p.parzen?.mean ?? null);
+    const se = t.map((p) => p.parzen?.se ?? null);
+    const series = [
+      { label: "Parzen log-likelihood", color: COLORS.d, data: points(epochs, mean) },
+      {
+        label: "+ SE",
+        color: COLORS.grey,
+        dash: "3 3",
+        data: points(epochs, mean.map((m, i) => m === null || se[i] === null ? null : m + se[i]!)),
+      },
+      {
+        label: "− SE",
+        color: COLORS.grey,
+        dash: "3 3",
+        data: points(epochs, mean.map((m, i) => m === null || se[i] === null ? null : m - se[i]!)),
+      },
+    ];
+    const paper = r.parzen?.paper;
+    // beside a run that cannot be compared, the paper's line would only flatten the curve
+    if (paper && !notComparable(r)) {
+      series.push({
+        label: `paper, Table 1 (${paper.mean})`,
+        color: COLORS.g,
+        dash: "8 4",
+        data: [{ x: epochs[0], y: paper.mean }, { x: epochs.at(-1)!, y: paper.mean }],
+      });
+    }
+    out.push(charts.figure(
+      lineChart("Parzen log-likelihood through training", "epoch", "nats", series),
+      `Scored every ${
+        t.length > 1 ? formatNumber(t[1].epoch - t[0].epoch) : "—"
+      } epochs with the run's Parzen settings (the final score uses the same estimator).`,
+    ));
   }
-  return `<h2>Stability bands (${escapeHtml(r.profile)} profile)</h2>
-<table class="bands"><tr><th>metric</th><th>band</th><th>value</th><th></th></tr>${
-    rows.join("")
-  }</table>
-${curves.join("\n")}`;
+  if (t.some((p) => p.classifierScore !== null)) {
+    out.push(charts.figure(
+      lineChart("Classifier score through training", "epoch", "score", [
+        {
+          label: "classifier score",
+          color: COLORS.d,
+          data: points(epochs, t.map((p) => p.classifierScore)),
+        },
+        {
+          label: "classes covered",
+          color: COLORS.generated,
+          dash: "5 3",
+          data: points(epochs, t.map((p) => p.classesCovered)),
+        },
+      ]),
+    ));
+  }
+  return out;
 }
 
-export async function renderRunPage(data: RunData): Promise<string> {
-  const r = data.result, h = r.history;
-  const charts = new ChartSet();
-  const metricRows = Object.entries(r.metrics).map(([k, v]) =>
-    `<tr><th>${escapeHtml(k)}</th>${numberCell(v, k)}</tr>`
-  );
+/** Losses, D outputs, tracked scores and the final distributions. */
+function curvesSection(r: Result, charts: ChartSet): string {
+  const h = r.history;
   const training = [
-    await charts.figure(lineSpec("Losses", "iteration", "loss", [
+    charts.figure(lineChart("Losses", "iteration", "loss", [
       { label: "D loss", color: COLORS.d, data: points(h.step, h.dLoss) },
       { label: "G loss", color: COLORS.g, data: points(h.step, h.gLoss) },
     ])),
-    await charts.figure(
-      lineSpec("Discriminator outputs", "iteration", "mean D", [
+    charts.figure(
+      lineChart("Discriminator outputs", "iteration", "mean D", [
         { label: "D(x), real batch", color: COLORS.generated, data: points(h.step, h.dReal) },
         { label: "D(G(z)), generated batch", color: COLORS.g, data: points(h.step, h.dFake) },
       ], { yMin: 0, yMax: 1 }),
       "At the game's equilibrium both are 1/2. D(x) → 1 with D(G(z)) → 0 means D wins.",
     ),
+    ...trackedCharts(r, charts),
   ];
   if (r.histogram) {
     training.push(
-      await charts.figure(lineSpec("Final model: real vs. generated", "x", "density", [
+      charts.figure(lineChart("Final model: real vs. generated", "x", "density", [
         {
           label: "real",
           color: COLORS.real,
@@ -372,8 +502,10 @@ export async function renderRunPage(data: RunData): Promise<string> {
   }
   if (r.classHistogram) {
     training.push(
-      await charts.figure(barSpec(
+      charts.figure(barChart(
         "Classes of generated samples (harness classifier)",
+        "class",
+        "share of samples",
         r.classHistogram.map((_, i) => String(i)),
         { label: "generated", color: COLORS.g, data: r.classHistogram },
         {
@@ -384,33 +516,115 @@ export async function renderRunPage(data: RunData): Promise<string> {
       )),
     );
   }
+  return `<h2>Training curves</h2>\n${training.join("\n")}`;
+}
+
+/**
+ * The profile's stability bands (`--check`): each with its value and verdict, and for a band
+ * on a training curve's last quarter, that curve with the band drawn over the quarter.
+ */
+function bandsSection(r: Result, charts: ChartSet): string {
+  if (!r.checks?.length) return "";
+  const rows = r.checks.map((c) =>
+    `<tr class="${c.pass ? "pass" : "miss"}"><th>${escapeHtml(c.metric)}<div class="meaning">${
+      escapeHtml(metricLabel(c.metric).meaning)
+    }</div></th><td>${escapeHtml(formatBand(c))}</td>${numberCell(c.value, c.metric)}<td>${
+      c.pass ? "✓ met" : "✗ missed"
+    }</td></tr>`
+  );
+  const h = r.history;
+  const curves: string[] = [];
+  for (const c of r.checks) {
+    const late = /^lastQuarter\.(\w+)$/.exec(c.metric);
+    if (!late || h.step.length === 0) continue;
+    const values = late[1] === "dGap"
+      ? h.dReal.map((v, i) => v - h.dFake[i])
+      : (h as unknown as Record<string, number[] | undefined>)[late[1]];
+    if (!values) continue;
+    const from = h.step[h.step.length - Math.ceil(h.step.length / 4)], to = h.step.at(-1)!;
+    const edge = (y: number | null, label: string) =>
+      y === null ? [] : [{
+        label,
+        color: c.pass ? COLORS.grey : COLORS.g,
+        dash: "6 4",
+        data: [{ x: from, y }, { x: to, y }],
+      }];
+    curves.push(
+      charts.figure(
+        lineChart(`${c.metric}: curve and band`, "iteration", late[1], [
+          { label: late[1], color: COLORS.d, data: points(h.step, values) },
+          ...edge(c.low, "band low"),
+          ...edge(c.high, "band high"),
+        ]),
+        `The band applies to the mean over the last quarter of the recorded iterations (${
+          c.pass ? "met" : "missed"
+        }).`,
+      ),
+    );
+  }
+  return `<h2>Stability bands (${escapeHtml(r.profile)} profile)</h2>
+${
+    scrollTable(
+      `<table class="bands"><tr><th>metric</th><th>band</th><th class="num">value</th><th></th></tr>${
+        rows.join("")
+      }</table>`,
+    )
+  }
+${curves.join("\n")}`;
+}
+
+/** Every metric of result.metrics: its label, meaning and name, its value and unit. */
+function metricsTable(r: Result): string {
+  const rows = Object.entries(r.metrics).map(([k, v]) => {
+    const l = metricLabel(k);
+    return `<tr><th>${escapeHtml(l.label)}<div class="meaning">${escapeHtml(l.meaning)} <code>${
+      escapeHtml(k)
+    }</code></div></th>${numberCell(v, k)}<td class="unit">${escapeHtml(l.unit)}</td></tr>`;
+  });
+  return `<h2>Metrics</h2>
+${
+    scrollTable(
+      `<table class="metrics"><thead><tr><th>metric</th><th class="num">value</th><th>unit</th></tr></thead><tbody>${
+        rows.join("") || `<tr><td colspan="3">none (the run did not complete)</td></tr>`
+      }</tbody></table>`,
+    )
+  }`;
+}
+
+export function renderRunPage(data: RunData): string {
+  const r = data.result;
+  const charts = new ChartSet();
   const densities = data.snapshots.filter((s) => s.density).map((s) => s.density!);
   const missing = data.missing.length
     ? `<p class="alarms">Missing from the run folder: ${
       data.missing.map((m) => `<code>${escapeHtml(m)}</code>`).join(", ")
     }</p>`
     : "";
+  const samples = samplesSection(data);
   const body = `<nav><a href="../../index.html">← all runs</a></nav>
 <h1>${escapeHtml(r.experiment)} <small>seed ${r.seed} · ${
     escapeHtml(r.profile)
   } profile</small></h1>
 <p>${escapeHtml(r.config.description)}</p>
-${keyValueTable(provenanceRows(r))}
+${headline(r)}
 ${missing}
-<h2>Metrics</h2>
-<table class="metrics">${
-    metricRows.join("") || "<tr><td>none (the run did not complete)</td></tr>"
-  }</table>
-${await parzenSection(r, charts)}
-${await bandsSection(r, charts)}
-<h2>Training</h2>
-${training.join("\n")}
-${await figure1(r, densities, charts)}
-${imageFigures(data)}
+${samples}
+${figure1(r, densities, charts)}
+${curvesSection(r, charts)}
+${paperImageFigures(data)}
+${metricsTable(r)}
+${parzenSection(r, charts)}
+${bandsSection(r, charts)}
+<h2>Details</h2>
+${keyValueTable(provenanceRows(r))}
 <h2>Source</h2>
 <p>${escapeHtml(r.config.source)}</p>
 <details><summary>Resolved config (hash ${escapeHtml(r.configHash.slice(0, 12))}…)</summary><pre>${
     escapeHtml(JSON.stringify(r.config, null, 2))
   }</pre></details>`;
-  return renderPage({ title: `${r.experiment} · seed ${r.seed} · ganbench`, body, charts });
+  return renderPage({
+    title: `${r.experiment} · seed ${r.seed} · ganbench`,
+    body,
+    script: samples !== "",
+  });
 }

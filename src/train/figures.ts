@@ -18,6 +18,7 @@ import { discriminatorInput } from "../models/discriminator-input.ts";
 import { forward, type Network } from "../models/network.ts";
 import type { Rng } from "../rng/streams.ts";
 import type { RealData } from "./real-data.ts";
+import { snapshotFile } from "../report/run-files.ts";
 
 type Config = ResolvedConfig["config"];
 
@@ -60,8 +61,7 @@ export interface JsonFigure {
 
 export type Figure = ImageGrid | JsonFigure;
 
-export const snapshotFile = (iteration: number, ext: "png" | "json") =>
-  `samples/iter-${String(iteration).padStart(6, "0")}.${ext}`;
+export { snapshotFile };
 
 /** The iterations (after that many updates) at which snapshots are taken: 0, then ~24 more. */
 export function snapshotSchedule(iterations: number): number[] {
