@@ -1,9 +1,19 @@
 /** Report building blocks: figures leave training untouched, image grids, escaping, summaries. */
 import assert from "node:assert/strict";
 import { decode } from "fast-png";
+import { DERIVED_METRICS, RESULT_METRICS } from "../src/check/bands.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { PAPER_TABLE1 } from "../src/metrics/parzen.ts";
+import {
+  barChart,
+  chartCsv,
+  chartSlug,
+  lineChart,
+  points,
+  renderSvg,
+} from "../src/report/charts.ts";
 import { encodeGrid, GAP } from "../src/report/image-grid.ts";
+import { labelWithUnit, METRIC_LABELS, metricLabel } from "../src/report/metric-labels.ts";
 import { meanStd, renderIndexPage, TABLE1 } from "../src/report/index-page.ts";
 import { renderRunPage } from "../src/report/run-page.ts";
 import { type Figure, nearestTraining, snapshotSchedule } from "../src/train/figures.ts";
@@ -296,4 +306,39 @@ Deno.test("the index says per run whether its stability bands were met, naming t
   assert.match(html, /seed 1<\/a>.*?<td class="ok">1\/1 met<\/td>/s);
   assert.match(html, /seed 2<\/a>.*?<td class="bad">missed: lastQuarter\.&lt;dGap&gt;<\/td>/s);
   assert.match(html, /seed 3<\/a>.*?<td class="muted">none<\/td>/s);
+});
+
+Deno.test("every metric a run records or a band names has a label, a unit entry and a meaning", () => {
+  for (const key of [...Object.values(RESULT_METRICS).flat(), ...Object.keys(DERIVED_METRICS)]) {
+    const l = METRIC_LABELS[key];
+    assert.ok(l, `${key} has no label in src/report/metric-labels.ts`);
+    assert.ok(l.label && l.label !== key || key === "diverged", `${key}: label in words`);
+    assert.ok(l.meaning.length > 10, `${key}: meaning`);
+  }
+  assert.equal(labelWithUnit("parzenSe"), "Parzen log-likelihood, standard error (nats)");
+  assert.equal(metricLabel("nearestTrainingMin").label, "distance to nearest training image (min)");
+  assert.deepEqual(metricLabel("newMetric"), { label: "newMetric", unit: "", meaning: "" });
+});
+
+Deno.test("charts: CSV of the exact plotted values, gaps as breaks, text escaped", () => {
+  const spec = lineChart("Losses <b>", "iteration", "loss", [
+    { label: "D, loss", color: "#000", data: points([1, 2, 3], [0.5, NaN, 0.25]) },
+    { label: "G", color: "#111", data: points([1, 2, 3], [1, 2, 3]) },
+  ]);
+  assert.equal(chartCsv(spec), 'iteration,"D, loss",G\n1,0.5,1\n2,,2\n3,0.25,3\n');
+  const svg = renderSvg(spec, "c1");
+  assert.ok(svg.includes('<title id="c1-title">Losses &lt;b&gt;</title>'));
+  const paths = [...svg.matchAll(/<path d="([^"]*)"/g)].map((m) => m[1]);
+  // the NaN splits D's curve into two one-point subpaths; G is one line of three points
+  assert.equal(paths[0].match(/M/g)!.length, 2);
+  assert.equal(paths[1].match(/L/g)!.length, 2);
+  // x ticks 1…3 and y ticks from d3-scale's nice domain
+  assert.match(svg, />1\.0<\/text>.*>3\.0<\/text>/s);
+  const bars = barChart("Classes", "class", "share", ["0", "1"], {
+    label: "generated",
+    color: "#000",
+    data: [0.75, 0.25],
+  }, { label: "uniform", color: "#888", data: [0.5, 0.5] });
+  assert.equal(chartCsv(bars), "class,generated,uniform\n0,0.75,0.5\n1,0.25,0.5\n");
+  assert.equal(chartSlug("lastQuarter.dGap: curve and band"), "lastquarter-dgap-curve-and-band");
 });

@@ -162,7 +162,7 @@ Deno.test("CLI writes config.json, result.json and report.html atomically", asyn
   }
   assert.match(r.stdout, /gaussian-moments seed 3: completed/);
   const page = Deno.readTextFileSync(join(dir, "report.html"));
-  assert.match(page, /<img class="static" alt="Losses" src="data:image\/png;base64,/);
+  assert.match(page, /<svg [^>]*class="chart"[^>]*><title id="chart-\d+-title">Losses<\/title>/);
   assert.ok(page.includes("fakeMean"));
   assert.match(page, /<th[^>]*>train step<\/th>\s*<td[^>]*>autodiff \(TF\.js gradients\)/);
   assert.ok(Deno.statSync(join(out, "index.html")).isFile);

@@ -95,12 +95,12 @@ button{white-space:nowrap;overflow-wrap:normal}.frame-label{white-space:nowrap}
 .headline .what{font-size:13px;color:#555}
 .headline>div{min-width:0}
 figure{margin:0 0 1em 0;max-width:100%}
-figure.chart{display:inline-block;width:560px;max-width:100%;vertical-align:top;margin-right:1em}
+figure.chart{display:inline-block;width:500px;max-width:100%;vertical-align:top;margin-right:1em}
 svg.chart{width:100%;height:auto;display:block}
 .downloads{font-size:12px;margin:.2em 0 0}
 .panels{display:flex;flex-wrap:wrap;gap:1em}.panels figure.chart{width:calc(50% - .5em);margin:0}
 @media (max-width:700px){.panels figure.chart{width:100%}figure.chart{margin-right:0}}
-figcaption{font-size:13px;color:#555;max-width:560px}
+figcaption{font-size:13px;color:#555;max-width:500px}
 img.pixels{image-rendering:pixelated;background:#fff;max-width:100%;height:auto}
 .alarms{color:#b00020}
 table.bands tr.pass td:last-child{color:#1a7f37}table.bands tr.miss td:last-child{color:#b00020;font-weight:bold}
