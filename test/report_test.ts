@@ -1,5 +1,6 @@
 /** Report building blocks: figures leave training untouched, image grids, escaping, summaries. */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { decode } from "fast-png";
 import { DERIVED_METRICS, RESULT_METRICS } from "../src/check/bands.ts";
 import { loadConfig } from "../src/config/load.ts";
@@ -341,4 +342,38 @@ Deno.test("charts: CSV of the exact plotted values, gaps as breaks, text escaped
   }, { label: "uniform", color: "#888", data: [0.5, 0.5] });
   assert.equal(chartCsv(bars), "class,generated,uniform\n0,0.75,0.5\n1,0.25,0.5\n");
   assert.equal(chartSlug("lastQuarter.dGap: curve and band"), "lastquarter-dgap-curve-and-band");
+});
+
+Deno.test("report code loads nothing of training, models, backends or TF.js at run time", async () => {
+  const entries = ["build.ts", "compare.ts", "serve.ts"].map((f) => `src/report/${f}`);
+  const graphs = [];
+  for (const entry of entries) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", entry],
+      cwd: join(import.meta.dirname!, ".."),
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    graphs.push(JSON.parse(new TextDecoder().decode(out.stdout)));
+  }
+  const loaded = new Set<string>();
+  for (const graph of graphs) {
+    type Module = { specifier: string; dependencies?: { code?: { specifier: string } }[] };
+    const modules = new Map<string, Module>(
+      (graph.modules as Module[]).map((m) => [m.specifier, m]),
+    );
+    // follow only the imports that run (a type-only import has no "code" edge)
+    const queue: string[] = [...graph.roots];
+    while (queue.length) {
+      const s = queue.pop()!;
+      if (loaded.has(s)) continue;
+      loaded.add(s);
+      for (const d of modules.get(s)?.dependencies ?? []) if (d.code) queue.push(d.code.specifier);
+    }
+  }
+  assert.ok([...loaded].some((s) => s.endsWith("/src/report/run-page.ts")), "the graph was read");
+  const forbidden = [...loaded].filter((s) =>
+    /\/src\/(train|models|backend|data)\//.test(s) || s.includes("@tensorflow")
+  );
+  assert.deepEqual(forbidden, []);
 });

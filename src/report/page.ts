@@ -81,8 +81,8 @@ nav{font-size:13px;margin-bottom:.5em}
 .scroll table{margin:0}
 table{border-collapse:collapse;margin:.6em 0 1.2em;overflow-wrap:normal}
 th,td{padding:3px 10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.num small{white-space:normal}table.experiments{width:100%}table.experiments th{white-space:normal}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num{white-space:nowrap}
+td.num small{white-space:normal}table.experiments{width:100%}
 thead th{border-bottom:2px solid #999}
 .meaning{color:#555;font-size:13px;font-weight:normal}
 table.metrics{width:100%}.meaning code{display:block;word-break:break-all}td.unit{white-space:nowrap;font-size:13px}
