@@ -332,6 +332,11 @@ export function chartCsv(spec: ChartSpec): string {
       for (const s of spec.series) for (const p of s.data) rows.push([s.label, p.x, p.y]);
     }
   }
+  return toCsv(rows);
+}
+
+/** Rows as CSV text: fields quoted where needed, null as an empty field. */
+export function toCsv(rows: (string | number | null)[][]): string {
   return rows.map((r) => r.map(csvField).join(",")).join("\n") + "\n";
 }
 

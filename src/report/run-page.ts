@@ -7,7 +7,7 @@
 import { formatBand } from "../check/bands.ts";
 import type { DensitySnapshot } from "../train/figures.ts";
 import type { Result } from "../train/result.ts";
-import { barChart, COLORS, lineChart, points } from "./charts.ts";
+import { barChart, COLORS, lineChart, points, toCsv } from "./charts.ts";
 import { mainMetric, notComparable } from "./headline.ts";
 import { escapeHtml, formatNumber } from "./html.ts";
 import { labelWithUnit, metricLabel } from "./metric-labels.ts";
@@ -465,6 +465,55 @@ function trackedCharts(r: Result, charts: ChartSet): string[] {
   return out;
 }
 
+/** Every recorded iteration of the training history, exact values, as CSV. */
+export function historyCsv(h: Result["history"]): string {
+  const columns = ["dLoss", "gLoss", "dReal", "dFake", "fakeMean", "fakeStd"] as const;
+  return toCsv([
+    ["iteration", ...columns],
+    ...h.step.map((step, i) => [step, ...columns.map((c) => h[c][i] ?? null)]),
+  ]);
+}
+
+/** Every tracked point (config metrics.track), exact values, as CSV. */
+export function trackedCsv(t: NonNullable<Result["tracked"]>): string {
+  return toCsv([
+    [
+      "iteration",
+      "epoch",
+      "generatorLearningRate",
+      "discriminatorLearningRate",
+      "wallSeconds",
+      "parzenMean",
+      "parzenSe",
+      "parzenSigma",
+      "classifierScore",
+      "classesCovered",
+      "fakePixelStd",
+      "scoreSeconds",
+    ],
+    ...t.map((p) => [
+      p.iteration,
+      p.epoch,
+      p.learningRate.generator,
+      p.learningRate.discriminator,
+      p.wallSeconds,
+      p.parzen?.mean ?? null,
+      p.parzen?.se ?? null,
+      p.parzen?.sigma ?? null,
+      p.classifierScore,
+      p.classesCovered,
+      p.fakePixelStd,
+      p.scoreSeconds,
+    ]),
+  ]);
+}
+
+function csvLink(file: string, csv: string): string {
+  return `<a download="${file}" href="${
+    dataUri("text/csv", new TextEncoder().encode(csv))
+  }">${file}</a>`;
+}
+
 /** Losses, D outputs, tracked scores and the final distributions. */
 function curvesSection(r: Result, charts: ChartSet): string {
   const h = r.history;
@@ -516,7 +565,11 @@ function curvesSection(r: Result, charts: ChartSet): string {
       )),
     );
   }
-  return `<h2>Training curves</h2>\n${training.join("\n")}`;
+  const whole = [csvLink("history.csv", historyCsv(h))];
+  if (r.tracked?.length) whole.push(csvLink("tracked.csv", trackedCsv(r.tracked)));
+  return `<h2>Training curves</h2>
+<p class="downloads">The whole record as CSV (exact values): ${whole.join(" · ")}</p>
+${training.join("\n")}`;
 }
 
 /**
