@@ -132,8 +132,10 @@ Deno.test({
       }
 
       // a second submission finds every run done: reused, nothing rewritten
+      const t1 = performance.now();
       const again = await submit(script);
       await waitFor(again, join(shared, "slurm"));
+      console.log(`slurm: the resubmission took ${((performance.now() - t1) / 1000).toFixed(0)} s`);
       const second = read<SuiteSummary>(join(shared, "suite.json"));
       assert.deepEqual(second.runs.map((o) => o.status), mine.runs.map(() => "reused"));
       for (const [key, text] of results) {
