@@ -16,7 +16,7 @@ import { listConfigs } from "../config/load.ts";
 import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../train/checkpoint.ts";
 import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/fused-mlp.ts";
-import { EMIT_KINDS, type EmitKind } from "./emit.ts";
+import { EMIT_KINDS, type EmitKind, planArgs } from "./emit.ts";
 import { listing, planTasks, type Task, UsageError } from "./plan.ts";
 import { parseShard, planId, type ShardSpec, shardTasks } from "./shard.ts";
 import {
@@ -224,22 +224,6 @@ function parseFlags(args: string[]): Flags | null {
     planArgs: planArgs(args, parsed.tokens ?? []),
     data: { mnist: v.mnist, fashionMnist: v["fashion-mnist"], cifar10: v.cifar10, tfd: v.tfd },
   };
-}
-
-/** `args` without the options that say where and how a plan runs rather than what it is. */
-function planArgs(
-  args: string[],
-  tokens: { kind: string; index: number; name?: string; value?: string; inlineValue?: boolean }[],
-): string[] {
-  const dropped = new Set(["out", "emit", "shards", "shard", "list", "continue", "dry-run"]);
-  const skip = new Set<number>();
-  for (const t of tokens) {
-    if (t.kind !== "option" || !dropped.has(t.name!)) continue;
-    skip.add(t.index);
-    // "--out DIR" (not "--out=DIR"): the value is the next argument
-    if (t.value !== undefined && !t.inlineValue) skip.add(t.index + 1);
-  }
-  return args.filter((_, i) => !skip.has(i));
 }
 
 function positiveInteger(flag: string, text: string): number {

@@ -80,6 +80,22 @@ export function slurmMemoryMB(gb: number): number {
   return Math.ceil((gb * MEMORY_FACTOR + MEMORY_EXTRA_GB) * 1024);
 }
 
+/** `args` without the options that say where and how a plan runs rather than what it is. */
+export function planArgs(
+  args: string[],
+  tokens: { kind: string; index: number; name?: string; value?: string; inlineValue?: boolean }[],
+): string[] {
+  const dropped = new Set(["out", "emit", "shards", "shard", "list", "continue", "dry-run"]);
+  const skip = new Set<number>();
+  for (const t of tokens) {
+    if (t.kind !== "option" || !dropped.has(t.name!)) continue;
+    skip.add(t.index);
+    // "--out DIR" (not "--out=DIR"): the value is the next argument
+    if (t.value !== undefined && !t.inlineValue) skip.add(t.index + 1);
+  }
+  return args.filter((_, i) => !skip.has(i));
+}
+
 /** Quotes `s` for a POSIX shell where it needs it. */
 export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
