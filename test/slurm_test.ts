@@ -31,7 +31,9 @@ async function sh(command: string): Promise<{ code: number; out: string }> {
 }
 
 async function skipReason(): Promise<string | null> {
-  if ((await sh("command -v sbatch && command -v squeue && command -v scontrol")).code !== 0) {
+  const found = await sh("command -v sbatch && command -v squeue && command -v scontrol")
+    .catch(() => ({ code: 1 }));
+  if (found.code !== 0) {
     return "sbatch is not installed (apt-get install slurm-wlm munge; .ci/run does)";
   }
   if ((await sh(`${LOCAL_CLUSTER} status`)).code === 0) return null;
