@@ -16,7 +16,9 @@ import { listConfigs } from "../config/load.ts";
 import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../train/checkpoint.ts";
 import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/fused-mlp.ts";
+import { EMIT_KINDS, type EmitKind, planArgs } from "./emit.ts";
 import { listing, planTasks, type Task, UsageError } from "./plan.ts";
+import { parseShard, planId, type ShardSpec, shardTasks } from "./shard.ts";
 import {
   missedBands,
   type Outcome,
@@ -65,6 +67,15 @@ options:
   --check           exit 1 when a run misses a stability band of its profile
                     (the config's "expect"); every run records its bands anyway
   --list            print the planned runs with estimated time and memory; run nothing
+  --continue        reuse each completed run of the same config, resume each run that has
+                    a checkpoint, start the others (safe to repeat)
+  --shard I/N       run the I-th of N balanced parts of the plan (a stacked stage stays
+                    with the stage it builds on); implies --continue; its summary goes to
+                    DIR/shards/ (deno task merge DIR builds the index). With --list: the part
+  --emit E          print a script that runs the plan in --shards parts: slurm (an sbatch
+                    job array and a merge job; run it with bash) or github-actions (a
+                    matrix workflow); see docs/cluster.md
+  --shards N        with --emit: the number of parts (default: as many as can be made)
   --dry-run         validate every config and read every data source (checksums included),
                     print the planned runs and their iterations, and train nothing
   --mnist DIR, --fashion-mnist DIR, --cifar10 PATH, --tfd FILE
@@ -95,6 +106,13 @@ interface Flags {
   /** A --jobs worker: exactly one run, no dependencies, outcome on stdout. */
   worker: boolean;
   reuseCompleted: boolean;
+  /** --continue, or implied by --shard. */
+  continue: boolean;
+  shard: ShardSpec | null;
+  emit: EmitKind | null;
+  shards: number | null;
+  /** The plan's own arguments (not --out, --emit, --shards, --shard, --list, --continue). */
+  planArgs: string[];
   data: DataSources;
 }
 
@@ -105,6 +123,7 @@ function parseFlags(args: string[]): Flags | null {
       args,
       allowPositionals: true,
       strict: true,
+      tokens: true,
       options: {
         seed: { type: "string" },
         seeds: { type: "string" },
@@ -124,6 +143,10 @@ function parseFlags(args: string[]): Flags | null {
         "max-memory": { type: "string" },
         worker: { type: "boolean", default: false },
         "reuse-completed": { type: "boolean", default: false },
+        continue: { type: "boolean", default: false },
+        shard: { type: "string" },
+        emit: { type: "string" },
+        shards: { type: "string" },
         mnist: { type: "string" },
         "fashion-mnist": { type: "string" },
         cifar10: { type: "string" },
@@ -150,6 +173,20 @@ function parseFlags(args: string[]): Flags | null {
   }
   if (v.milestone !== undefined && !v["eval-only"]) {
     throw new UsageError("--milestone scores a kept milestone: add --resume --eval-only");
+  }
+  if (v.continue && v.resume) {
+    throw new UsageError(
+      "--continue already resumes the runs that have a checkpoint: drop --resume",
+    );
+  }
+  if (v.emit !== undefined && !(EMIT_KINDS as readonly string[]).includes(v.emit)) {
+    throw new UsageError(`--emit: found "${v.emit}"; expected one of ${EMIT_KINDS.join(", ")}`);
+  }
+  if (v.shards !== undefined && v.emit === undefined) {
+    throw new UsageError("--shards N sizes an emitted script: add --emit slurm|github-actions");
+  }
+  if (v.emit !== undefined && v.shard !== undefined) {
+    throw new UsageError("--emit writes every shard's job: drop --shard");
   }
   if (!(BACKEND_CHOICES as readonly string[]).includes(v.backend)) {
     throw new UsageError(
@@ -180,6 +217,11 @@ function parseFlags(args: string[]): Flags | null {
     maxMemoryGB: maxMemory === undefined ? null : Number(maxMemory),
     worker: v.worker,
     reuseCompleted: v["reuse-completed"],
+    continue: v.continue || v.shard !== undefined,
+    shard: v.shard === undefined ? null : parseShard(v.shard),
+    emit: (v.emit ?? null) as EmitKind | null,
+    shards: v.shards === undefined ? null : positiveInteger("--shards", v.shards),
+    planArgs: planArgs(args, parsed.tokens ?? []),
     data: { mnist: v.mnist, fashionMnist: v["fashion-mnist"], cifar10: v.cifar10, tfd: v.tfd },
   };
 }
@@ -220,6 +262,7 @@ function parseSeeds(seed: string | undefined, seeds: string | undefined): number
 export async function main(args: string[]): Promise<number> {
   let flags: Flags | null;
   let tasks: Task[];
+  let plan: Task[];
   try {
     flags = parseFlags(args);
     if (!flags) {
@@ -237,6 +280,19 @@ export async function main(args: string[]): Promise<number> {
       backend: flags.backend === "auto" ? (openBlas() ? "wasm+openblas" : "wasm") : flags.backend,
     });
     if (flags.worker) tasks.forEach((t) => (t.dependency = flags!.reuseCompleted));
+    if (flags.emit) {
+      const { emitScript } = await import("./emit.ts");
+      console.log(emitScript(flags.emit, tasks, {
+        planArgs: flags.planArgs,
+        out: flags.out,
+        shards: flags.shards,
+        blasThreads: flags.blasThreads,
+        jobs: flags.jobs,
+      }));
+      return 0;
+    }
+    plan = tasks;
+    if (flags.shard) tasks = shardTasks(tasks, flags.shard);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError) {
       console.error(`error: ${e.message}`);
@@ -257,6 +313,15 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   if (flags.list) {
+    if (flags.shard) {
+      const { index, count } = flags.shard;
+      console.log(
+        `shard ${index}/${count} of plan ${
+          planId(plan, count)
+        }: ${tasks.length} of ${plan.length} runs`,
+      );
+      if (!tasks.length) return 0;
+    }
     for (const line of listing(tasks, flags.jobs, memoryGB)) console.log(line);
     return 0;
   }
@@ -264,10 +329,11 @@ export async function main(args: string[]): Promise<number> {
 
   // Checkpoints to resume from, all checked before anything runs.
   const resumes = new Map<string, Checkpoint>();
-  if (flags.resume) {
+  if (flags.resume || flags.continue) {
     const folder = await import("../train/run-folder.ts");
     for (const task of tasks) {
       const { dir, key } = task;
+      if (flags.continue && folder.isCompleted(dir, task.resolved.configHash)) continue;
       let cp;
       try {
         cp = flags.milestone === null
@@ -277,6 +343,7 @@ export async function main(args: string[]): Promise<number> {
         console.error(`error: --resume: ${(e as Error).message}`);
         return 2;
       }
+      if (!cp && flags.continue) continue;
       if (!cp) {
         console.error(
           `error: --resume: ${dir} has no checkpoint (${
@@ -306,7 +373,9 @@ export async function main(args: string[]): Promise<number> {
     // Several runs each get a fresh process, even one at a time: the wasm heap never shrinks,
     // and after a CIFAR-10 run the next run in the same process fails with "memory access out
     // of bounds" (measured: the smoke suite, one process).
-    outcomes = !flags.worker && (flags.jobs > 1 || tasks.length > 1)
+    outcomes = tasks.length === 0
+      ? []
+      : !flags.worker && (flags.jobs > 1 || tasks.length > 1)
       ? await runInWorkers(tasks, {
         jobs: flags.jobs,
         memoryGB,
@@ -335,9 +404,17 @@ export async function main(args: string[]): Promise<number> {
     runs: outcomes,
     missed: missedBands(outcomes),
   };
-  const path = await writeSummary(flags.out, summary);
-  const { writeIndexPage } = await import("../report/build.ts");
-  console.log(`index of every run in ${flags.out}: ${await writeIndexPage(flags.out)}`);
+  let path: string;
+  if (flags.shard) {
+    // shards may share one folder: each writes its own record; deno task merge the index
+    const { writeShardRecord } = await import("./merge.ts");
+    path = await writeShardRecord(flags.out, flags.shard, plan, tasks, summary);
+    console.log(`shard ${flags.shard.index}/${flags.shard.count} recorded in ${path}`);
+  } else {
+    path = await writeSummary(flags.out, summary);
+    const { writeIndexPage } = await import("../report/build.ts");
+    console.log(`index of every run in ${flags.out}: ${await writeIndexPage(flags.out)}`);
+  }
   if (outcomes.length > 1 || flags.check || outcomes.some((o) => o.status === "failed")) {
     console.log(`\n${summaryLines(summary).join("\n")}\n  → ${path}`);
   }
@@ -388,6 +465,7 @@ async function runHere(
             data: flags.data,
             signal,
             resume: resumes.get(task.key),
+            reuseCompleted: flags.continue,
             measureMemory: flags.worker,
           }),
         );
@@ -414,6 +492,7 @@ function workerArgs(flags: Flags): string[] {
     ...["--out", flags.out, "--profile", flags.profile],
     ...flags.overrides.flatMap((s) => ["--set", s]),
     ...(flags.resume ? ["--resume"] : []),
+    ...(flags.continue ? ["--continue"] : []),
     ...(flags.evalOnly ? ["--eval-only"] : []),
     ...(flags.milestone === null ? [] : ["--milestone", String(flags.milestone)]),
     ...data.flatMap(([flag, value]) => (value === undefined ? [] : [flag, value])),

@@ -28,6 +28,8 @@ export interface TaskContext {
   data: DataSources;
   signal: AbortSignal;
   resume?: Checkpoint;
+  /** Reuse a completed run of the same config even when no other run builds on it (--continue). */
+  reuseCompleted?: boolean;
   /** Record this process's peak memory (a --jobs worker runs one task per process). */
   measureMemory?: boolean;
 }
@@ -47,7 +49,8 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
     profile: resolved.profile,
     dir,
   };
-  if (task.dependency && folder.isCompleted(dir, resolved.configHash)) {
+  const reusable = task.dependency || ctx.reuseCompleted;
+  if (reusable && folder.isCompleted(dir, resolved.configHash)) {
     console.log(`${label}: reusing the completed run in ${dir}`);
     const recorded: Result = JSON.parse(Deno.readTextFileSync(`${dir}/result.json`));
     return { ...base, status: "reused", checks: recorded.checks };
