@@ -8,7 +8,6 @@
  * with its reason recorded, which is not a failure. Ctrl-C saves a checkpoint (exit 130).
  * Exit 1: a run failed, or with --check a stability band was missed.
  */
-import { parseArgs } from "node:util";
 import { openBlas } from "../backend/openblas.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend/select.ts";
 import { ConfigError } from "../config/errors.ts";
@@ -16,7 +15,8 @@ import { listConfigs } from "../config/load.ts";
 import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../train/checkpoint.ts";
 import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/fused-mlp.ts";
-import { listing, planTasks, type Task, UsageError } from "./plan.ts";
+import { parseCommand, runMain, UsageError, usageFailure } from "./args.ts";
+import { listing, planTasks, type Task } from "./plan.ts";
 import {
   missedBands,
   type Outcome,
@@ -30,12 +30,15 @@ import { OUTCOME_PREFIX, runInWorkers } from "./workers.ts";
 const SUITE_SEEDS = [1, 2, 3];
 
 const USAGE = `usage: deno task bench [EXPERIMENT ...] [options]
+       deno task bench --suite PROFILE [options]
 
-EXPERIMENT   a config name under configs/ (${listConfigs().join(", ")}) or a path
-             to a .json config; none = the suite: every config marked "suite" (all but
-             gaussian-moments-blog), 3 seeds each
+EXPERIMENT   a config name under configs/ or a path to a .json config; with none and no
+             --suite, bench prints the suite's plan and what to run, and trains nothing.
+             Configs: ${wrapList(listConfigs(), 13, 80)}
 
 options:
+  --suite P         run the suite: every config marked "suite" (all but
+                    gaussian-moments-blog) at profile P (paper or smoke), seeds 1, 2, 3
   --seed N          root seed of every random stream (default 1; the suite: 1, 2, 3)
   --seeds LIST      several seeds: "1,2,3", or a count N for seeds 1…N; runs every
                     experiment for each seed
@@ -71,11 +74,35 @@ options:
                     read a data set from there instead of its default place
                     (TFD: also $GANBENCH_TFD; see deno task data)
   -h, --help        show this help
+  --version         print ganbench's version
+
+exit codes:
+  0    done (skipped runs and, without --check, missed bands included); the plan printed
+  1    a run failed, or with --check a band was missed; --dry-run: a data file is corrupt
+  2    a bad flag, argument or config (nothing was trained or written)
+  130  interrupted (Ctrl-C or SIGTERM): checkpoints written, continue with --resume
 `;
+
+/** `a, b, c` wrapped to `width` columns, continuation lines indented by `indent`. */
+function wrapList(items: string[], indent: number, width: number): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const item of items) {
+    const next = line ? `${line}, ${item}` : item;
+    if (line && indent + next.length + 1 > width) {
+      lines.push(`${line},`);
+      line = item;
+    } else line = next;
+  }
+  lines.push(line);
+  return lines.join(`\n${" ".repeat(indent)}`);
+}
 
 interface Flags {
   /** null: the suite. */
   experiments: string[] | null;
+  /** No experiment and no --suite: print the plan and what to run; train nothing. */
+  planOnly: boolean;
   seeds: number[];
   backend: BackendChoice;
   blasThreads: number;
@@ -98,45 +125,58 @@ interface Flags {
   data: DataSources;
 }
 
+const OPTIONS = {
+  seed: { type: "string" },
+  seeds: { type: "string" },
+  suite: { type: "string" },
+  backend: { type: "string", default: "auto" },
+  "blas-threads": { type: "string", default: "1" },
+  "train-step": { type: "string", default: "auto" },
+  out: { type: "string", default: "reports" },
+  profile: { type: "string" },
+  set: { type: "string", multiple: true, default: [] },
+  resume: { type: "boolean", default: false },
+  "eval-only": { type: "boolean", default: false },
+  milestone: { type: "string" },
+  "dry-run": { type: "boolean", default: false },
+  list: { type: "boolean", default: false },
+  check: { type: "boolean", default: false },
+  jobs: { type: "string", default: "1" },
+  "max-memory": { type: "string" },
+  worker: { type: "boolean", default: false },
+  "reuse-completed": { type: "boolean", default: false },
+  mnist: { type: "string" },
+  "fashion-mnist": { type: "string" },
+  cifar10: { type: "string" },
+  tfd: { type: "string" },
+} as const;
+
 function parseFlags(args: string[]): Flags | null {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        seed: { type: "string" },
-        seeds: { type: "string" },
-        backend: { type: "string", default: "auto" },
-        "blas-threads": { type: "string", default: "1" },
-        "train-step": { type: "string", default: "auto" },
-        out: { type: "string", default: "reports" },
-        profile: { type: "string", default: "paper" },
-        set: { type: "string", multiple: true, default: [] },
-        resume: { type: "boolean", default: false },
-        "eval-only": { type: "boolean", default: false },
-        milestone: { type: "string" },
-        "dry-run": { type: "boolean", default: false },
-        list: { type: "boolean", default: false },
-        check: { type: "boolean", default: false },
-        jobs: { type: "string", default: "1" },
-        "max-memory": { type: "string" },
-        worker: { type: "boolean", default: false },
-        "reuse-completed": { type: "boolean", default: false },
-        mnist: { type: "string" },
-        "fashion-mnist": { type: "string" },
-        cifar10: { type: "string" },
-        tfd: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseCommand(
+    { name: "bench", usage: USAGE, options: OPTIONS, positionals: { max: Infinity, what: "" } },
+    args,
+  );
+  if (!parsed) return null;
   const v = parsed.values;
-  if (v.help) return null;
+  if (v.suite !== undefined && parsed.positionals.length) {
+    throw new UsageError("give experiments or --suite, not both");
+  }
+  if (v.suite !== undefined && v.profile !== undefined && v.suite !== v.profile) {
+    throw new UsageError(
+      `--suite ${v.suite} runs the suite at profile ${v.suite}; drop --profile ${v.profile}`,
+    );
+  }
+  const profile = v.suite ?? v.profile ?? "paper";
   const suite = parsed.positionals.length === 0;
+  // no experiment and no --suite: print the plan, train nothing (unless only listing)
+  const planOnly = suite && v.suite === undefined && !v.list && !v["dry-run"];
+  if (planOnly && (v.check || v.resume)) {
+    throw new UsageError(
+      `${
+        v.check ? "--check" : "--resume"
+      } needs something to run: name experiments or give --suite`,
+    );
+  }
   const seeds = parseSeeds(v.seed, v.seeds) ?? (suite ? SUITE_SEEDS : [1]);
   if (!/^[1-9]\d*$/.test(v.jobs)) {
     throw new UsageError(`--jobs: found "${v.jobs}"; expected a count ≥ 1`);
@@ -163,12 +203,13 @@ function parseFlags(args: string[]): Flags | null {
   }
   return {
     experiments: suite ? null : parsed.positionals,
+    planOnly,
     seeds,
     backend: v.backend as BackendChoice,
     blasThreads: positiveInteger("--blas-threads", v["blas-threads"]),
     trainStep: v["train-step"] as TrainStepChoice,
     out: v.out,
-    profile: v.profile,
+    profile,
     overrides: v.set,
     resume: v.resume,
     evalOnly: v["eval-only"],
@@ -222,10 +263,7 @@ export async function main(args: string[]): Promise<number> {
   let tasks: Task[];
   try {
     flags = parseFlags(args);
-    if (!flags) {
-      console.log(USAGE);
-      return 0;
-    }
+    if (!flags) return 0; // --help or --version, answered
     tasks = planTasks({
       experiments: flags.experiments,
       seeds: flags.seeds,
@@ -233,14 +271,13 @@ export async function main(args: string[]): Promise<number> {
       overrides: flags.overrides,
       out: flags.out,
       withoutDependencies: flags.worker,
-      // auto, as the runs will resolve it on a CPU (a hardware WebGPU adapter aside)
-      backend: flags.backend === "auto" ? (openBlas() ? "wasm+openblas" : "wasm") : flags.backend,
+      backend: autoBackend(flags.backend),
     });
     if (flags.worker) tasks.forEach((t) => (t.dependency = flags!.reuseCompleted));
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof UsageError) {
+    if (e instanceof UsageError) return usageFailure("bench", e);
+    if (e instanceof ConfigError) {
       console.error(`error: ${e.message}`);
-      if (e instanceof UsageError) console.error(`\n${USAGE}`);
       return 2;
     }
     throw e;
@@ -255,6 +292,19 @@ export async function main(args: string[]): Promise<number> {
           Math.max(1, Math.floor(cores / flags.jobs))
         }`,
     );
+  }
+  if (flags.planOnly) {
+    const { suggestionLines } = await import("./suggest.ts");
+    const lines = suggestionLines(tasks, {
+      profile: flags.profile,
+      seeds: flags.seeds,
+      out: flags.out,
+      backend: autoBackend(flags.backend),
+      jobs: flags.jobs,
+      memoryGB,
+    });
+    for (const line of lines) console.log(line);
+    return 0;
   }
   if (flags.list) {
     for (const line of listing(tasks, flags.jobs, memoryGB)) console.log(line);
@@ -400,6 +450,11 @@ async function runHere(
   return tasks.map((t) => outcomes.get(t.key)!);
 }
 
+/** The backend the estimates use: auto as the runs will resolve it on a CPU (a hardware WebGPU adapter aside). */
+function autoBackend(choice: BackendChoice): string {
+  return choice === "auto" ? (openBlas() ? "wasm+openblas" : "wasm") : choice;
+}
+
 /** What a worker needs of this invocation: everything but experiments, seeds and scheduling. */
 function workerArgs(flags: Flags): string[] {
   const data: [string, string | undefined][] = [
@@ -466,4 +521,4 @@ async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
   return corrupt ? 1 : 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runMain("bench", () => main(Deno.args));

@@ -4,38 +4,39 @@
  * Prints each data set's status: present (with its SHA-256), missing (with how to get it)
  * or corrupt (with what is wrong). Exit 1 when any is corrupt; missing TFD is expected.
  */
-import { parseArgs } from "node:util";
 import { DATASETS, datasetStatus, type DataSources } from "../data/registry.ts";
+import { DataError } from "../data/errors.ts";
+import { parseCommand, runMain } from "./args.ts";
 
 const USAGE = `usage: deno task data [--mnist DIR] [--fashion-mnist DIR] [--cifar10 PATH]
                       [--tfd FILE] [--download-mnist]
 
+Prints each data set's status: present (with its SHA-256), missing (with how to get it)
+or corrupt (with what is wrong).
   --download-mnist   fetch the four official MNIST files (SHA-256 verified) into the
-                     cache (~/.cache/ganbench/mnist) and check them; needs --allow-net`;
+                     cache (~/.cache/ganbench/mnist) and check them; needs --allow-net
+  --mnist DIR, --fashion-mnist DIR, --cifar10 PATH, --tfd FILE
+                     look for a data set there instead of its default place
+  -h, --help         show this help
+  --version          print ganbench's version
+
+exit codes:
+  0  every data set is present or missing (missing TFD is expected: it is not public)
+  1  a data set is corrupt, or a download failed its checksum
+  2  a bad flag or argument`;
+
+const OPTIONS = {
+  mnist: { type: "string" },
+  "fashion-mnist": { type: "string" },
+  cifar10: { type: "string" },
+  tfd: { type: "string" },
+  "download-mnist": { type: "boolean", default: false },
+} as const;
 
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        mnist: { type: "string" },
-        "fashion-mnist": { type: "string" },
-        cifar10: { type: "string" },
-        tfd: { type: "string" },
-        "download-mnist": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommand({ name: "data", usage: USAGE, options: OPTIONS }, args);
+  if (!parsed) return 0;
+  const { values } = parsed;
   const sources: DataSources = {
     mnist: values.mnist,
     fashionMnist: values["fashion-mnist"],
@@ -44,7 +45,13 @@ export async function main(args: string[]): Promise<number> {
   };
   if (values["download-mnist"]) {
     const { fetchMnist } = await import("../data/download.ts");
-    sources.mnist = await fetchMnist();
+    try {
+      sources.mnist = await fetchMnist();
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      console.error(`error: ${e.message.replaceAll("\n", " ")}`);
+      return 1;
+    }
   }
   let corrupt = 0;
   for (const name of DATASETS) {
@@ -60,4 +67,4 @@ export async function main(args: string[]): Promise<number> {
   return corrupt ? 1 : 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runMain("data", () => main(Deno.args));

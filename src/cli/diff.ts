@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { diffJson } from "../train/run-folder.ts";
 import type { Result } from "../train/result.ts";
+import { parseCommand, runMain, UsageError } from "./args.ts";
 import { describeDifference, firstDifference } from "./verify.ts";
 
 export function diffRuns(a: Result, b: Result): string[] {
@@ -26,12 +27,27 @@ export function diffRuns(a: Result, b: Result): string[] {
   return lines;
 }
 
+const USAGE = `usage: deno task diff <run-dir-A> <run-dir-B>
+
+What differs between two run folders (each with a result.json): config fields, seed,
+environment (backend, adapter, versions) and the first differing fingerprint.
+  -h, --help  show this help
+  --version   print ganbench's version
+
+exit codes:
+  0  compared (whether or not the runs differ)
+  2  a bad flag or argument, or a folder without a readable result.json`;
+
 export function main(args: string[]): number {
-  if (args.length !== 2) {
-    console.error("usage: deno task diff <run-dir-A> <run-dir-B>");
-    return 2;
+  const parsed = parseCommand(
+    { name: "diff", usage: USAGE, options: {}, positionals: { max: 2, what: "run folders" } },
+    args,
+  );
+  if (!parsed) return 0;
+  if (parsed.positionals.length !== 2) {
+    throw new UsageError(`expected two run folders, found ${parsed.positionals.length}`);
   }
-  const [a, b] = args.map((dir) => {
+  const [a, b] = parsed.positionals.map((dir) => {
     try {
       return JSON.parse(Deno.readTextFileSync(join(dir, "result.json"))) as Result;
     } catch (e) {
@@ -44,4 +60,4 @@ export function main(args: string[]): number {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(main(Deno.args));
+if (import.meta.main) await runMain("diff", () => main(Deno.args));

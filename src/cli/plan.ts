@@ -6,9 +6,10 @@
 import { join } from "node:path";
 import { ConfigError } from "../config/errors.ts";
 import { listConfigs, loadConfig, type ResolvedConfig } from "../config/load.ts";
+import { UsageError } from "./args.ts";
 import { formatDuration } from "./progress.ts";
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface Task {
   /** `<experiment>/seed-<N>`: also the run folder below --out. */

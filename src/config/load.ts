@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { z } from "zod";
+import { nearest } from "../util/nearest.ts";
 import { ConfigError, type ConfigIssue, describeValue, jsonPath } from "./errors.ts";
 import { type BandConfig, type CostConfig, ExperimentConfig } from "./schema.ts";
 
@@ -63,7 +64,7 @@ export function loadConfig(nameOrPath: string, options: LoadOptions = {}): Resol
     if (e instanceof Deno.errors.NotFound && !nameOrPath.endsWith(".json")) {
       throw new ConfigError(file, [{
         path: "",
-        found: `no experiment named "${nameOrPath}"`,
+        found: `no experiment named "${nameOrPath}"${didYouMean(nameOrPath, listConfigs())}`,
         allowed: `available: ${listConfigs().join(", ")}`,
       }], "unknown experiment");
     }
@@ -148,6 +149,12 @@ export function budgetFreeHash(config: unknown): string {
   const copy = structuredClone(config) as { training?: { budget?: unknown } };
   if (copy?.training) delete copy.training.budget;
   return hashJson(copy);
+}
+
+/** ` (did you mean "x"?)` for a near miss, else "". */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  const near = nearest(word, candidates);
+  return near ? ` (did you mean "${near}"?)` : "";
 }
 
 function parseJson(file: string, text: string): unknown {
@@ -268,7 +275,7 @@ function toIssue(issue: ZodIssue, data: unknown): ConfigIssue {
     case "unrecognized_keys": {
       const allowedKeys = objectKeysAt(ExperimentConfig, issue.path, data);
       const hints = issue.keys.map((k) => {
-        const near = closest(k, allowedKeys);
+        const near = nearest(k, allowedKeys);
         return near ? `"${k}" (did you mean "${near}"?)` : `"${k}"`;
       });
       return {
@@ -341,26 +348,4 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-/** The nearest key by edit distance, when it is plausibly a typo. */
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined, bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
 }
