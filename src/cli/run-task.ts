@@ -114,6 +114,7 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
       },
       onCheckpoint: (cp) => folder.writeCheckpoint(dir, cp),
       onMilestone: (cp) => folder.writeMilestone(dir, cp),
+      onPhase: (phase) => bar.phase(phase),
       onTracked: (p) => bar.log(describeTracked(p)),
       onFigure: (f) => folder.writeFigure(dir, f),
     });
@@ -133,10 +134,11 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
     if (e instanceof MissingDataError) return await skip(e.message.replace(/\s*\n\s*/g, " "));
     throw e;
   }
-  bar.finish();
+  bar.phase("writing the run folder");
   if (ctx.milestone) {
     // a milestone's scores sit beside the run's result, never in place of it
     const path = await folder.writeMilestoneResult(dir, ctx.milestone, result);
+    bar.finish();
     console.log(
       `${label}: milestone ${ctx.milestone} scored; ${metricSummary(result)}\n  → ${path}`,
     );
@@ -144,6 +146,7 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
   }
   const checks = resolved.expect.length ? checkRun(resolved.expect, result) : undefined;
   await folder.writeRunResult(dir, checks ? { ...result, checks } : result);
+  bar.finish();
   const summary = metricSummary(result);
   const misses = (checks ?? []).filter((c) => !c.pass);
   console.log(
