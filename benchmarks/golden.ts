@@ -12,6 +12,7 @@
  * test/golden_test.ts runs the plain-wasm cases that take seconds; this task runs them all
  * (a few minutes: the CIFAR-10 models are large).
  */
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
@@ -142,6 +143,13 @@ export async function runGoldenCase(c: GoldenCase, keep?: string): Promise<Golde
     ...c.args,
   ]);
   if (r.code !== 0) throw new Error(`${c.name}: bench exited ${r.code}\n${r.stderr}`);
+  const skipped = join(out, c.experiment, "seed-1", "skipped.json");
+  if (existsSync(skipped)) {
+    // e.g. CIFAR-10 not downloaded: deno task data cifar10, or $GANBENCH_CIFAR10
+    throw new Error(
+      `${c.name}: the run was skipped: ${JSON.parse(Deno.readTextFileSync(skipped)).reason}`,
+    );
+  }
   const result = JSON.parse(
     Deno.readTextFileSync(join(out, c.experiment, "seed-1", "result.json")),
   );

@@ -77,7 +77,13 @@ Deno.test("a bad flag: one line naming it and the nearest flag, a pointer to --h
       ["--download-mnsit"],
       "unknown flag --download-mnsit (did you mean --download-mnist?)",
     ],
-    ["data", ["x"], 'unexpected argument "x" (this command takes flags only)'],
+    ["data", ["x"], 'cannot download "x": expected mnist or cifar10'],
+    [
+      "data",
+      ["tfd"],
+      'cannot download "tfd": expected mnist or cifar10 (TFD is not publicly distributed)',
+    ],
+    ["data", ["mnist", "cifar10"], 'unexpected argument "cifar10": at most 1 data set to download'],
   ];
   const outputs = await runAll(cases.map(([c, args]) => [c, args]));
   outputs.forEach((r, i) => {
@@ -208,6 +214,12 @@ Deno.test("parseCommand: values, defaults, and what it refuses", () => {
   refuse(["--out"], "--out needs a value");
   refuse(["--check=no"], '--check takes no value (found "no")');
   refuse(["a", "b"], 'unexpected argument "b": at most 1 folder');
+  assert.throws(
+    () => parseCommand({ name: "y", usage: "usage: y", options: {} }, ["z"]),
+    (e) =>
+      e instanceof UsageError &&
+      e.message === 'unexpected argument "z" (this command takes flags only)',
+  );
 });
 
 Deno.test("nearest: a typo finds its word, a different word finds none", () => {

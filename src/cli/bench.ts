@@ -508,10 +508,10 @@ async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
       line = `ok: ${data}; ${iterations} iterations per seed`;
     } catch (e) {
       if (e instanceof MissingDataError) {
-        line = `would be skipped: ${e.message.replace(/\s*\n\s*/g, " ")}`;
+        line = `would be skipped: ${e.message.replace(/\s*\n\s*/g, "; ")}`;
       } else if (e instanceof DataError) {
         corrupt++;
-        line = `data error: ${e.message.replace(/\s*\n\s*/g, " ")}`;
+        line = `data error: ${e.message.replace(/\s*\n\s*/g, "; ")}`;
       } else throw e;
     }
     console.log(

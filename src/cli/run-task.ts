@@ -131,7 +131,7 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
       );
       return { ...base, status: "interrupted", reason };
     }
-    if (e instanceof MissingDataError) return await skip(e.message.replace(/\s*\n\s*/g, " "));
+    if (e instanceof MissingDataError) return await skip(e.message.replace(/\s*\n\s*/g, "; "));
     throw e;
   }
   bar.phase("writing the run folder");
