@@ -63,7 +63,7 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
   let pretrained: Checkpoint | undefined;
   const before = resolved.config.generator.pretrained?.experiment;
   if (before) {
-    const beforeDir = folder.runFolder(ctx.out, before, seed);
+    const beforeDir = task.afterDir ?? folder.runFolder(ctx.out, before, seed);
     const why = folder.readSkipped(beforeDir);
     if (why) return await skip(`needs ${before}, which was skipped (${why})`);
     pretrained = folder.readCheckpoint(beforeDir) ?? undefined;
