@@ -51,6 +51,7 @@ options:
                     simultaneous update take the fused step on wasm+openblas, the rest
                     TF.js autodiff); results are identical only with the same step
   --out DIR         output folder (default reports); runs go to DIR/<experiment>/seed-<N>/
+                    (a --set that changes more than the budget: DIR/<experiment>+<hash>/…)
   --profile P       apply a profile declared in the config, e.g. smoke (default paper)
   --set PATH=VALUE  override a config field, e.g. --set training.budget.iterations=100
                     (VALUE is JSON if it parses as JSON, else a string; repeatable)
