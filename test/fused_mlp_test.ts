@@ -6,6 +6,7 @@
  * test/blas_test.ts).
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { openBlas, openBlasUnavailableReason } from "../src/backend/openblas.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { type Tensor, tf } from "../src/backend/tf.ts";
@@ -24,7 +25,7 @@ import { type FusedInputs, FusedMlpStep, type FusedStepOptions } from "../src/tr
 import { discriminatorLoss, generatorLoss } from "../src/train/losses.ts";
 import { createOptimizer, type Optimizer } from "../src/train/optimizers.ts";
 import { runExperiment } from "../src/train/run.ts";
-import { MNIST_SHORT, runBench } from "./helpers.ts";
+import { MNIST_SHORT, runBench, runDirOf } from "./helpers.ts";
 
 const blas = openBlas();
 const ignore = blas === null;
@@ -315,7 +316,7 @@ Deno.test({
     ]);
     assert.equal(r.code, 0, r.stderr);
     for (const seed of [1, 2]) {
-      const path = `${out}/mnist-mlp/seed-${seed}/result.json`;
+      const path = join(runDirOf(out, "mnist-mlp", MNIST_SHORT, seed, "smoke"), "result.json");
       assert.equal(JSON.parse(Deno.readTextFileSync(path)).trainStep, "autodiff");
     }
     const bad = await runBench([...args, "--train-step", "fast"]);

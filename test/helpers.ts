@@ -1,6 +1,6 @@
 /** Shared by the tests: run the CLIs in a subprocess, as a user would. */
 import { join } from "node:path";
-import { CONFIG_DIR } from "../src/config/load.ts";
+import { CONFIG_DIR, loadConfig } from "../src/config/load.ts";
 
 /** The `deno run` arguments of `deno task bench` (same permissions as deno.json's task). */
 export function benchArgs(args: string[]): string[] {
@@ -49,3 +49,22 @@ export const MNIST_SHORT = [
   "metrics.classifier=null",
   "metrics.nearestTraining=null",
 ];
+
+/**
+ * The run folder bench writes for an experiment with these `--set` values: a variant (more
+ * than the budget changed) has its own, `<experiment>+<hash>` (ResolvedConfig.folder).
+ */
+export function runDirOf(
+  out: string,
+  experiment: string,
+  sets: string[],
+  seed = 1,
+  profile = "paper",
+): string {
+  return join(out, loadConfig(experiment, { overrides: sets, profile }).folder, `seed-${seed}`);
+}
+
+/** The `--set` values among bench arguments. */
+export function setsOf(args: string[]): string[] {
+  return args.flatMap((a, i) => (args[i - 1] === "--set" ? [a] : []));
+}

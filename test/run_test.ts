@@ -5,7 +5,7 @@ import { queryWebGpuAdapter } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { runExperiment } from "../src/train/run.ts";
-import { runBench } from "./helpers.ts";
+import { runBench, runDirOf } from "./helpers.ts";
 
 const SHORT = [
   "training.budget.iterations=12",
@@ -114,8 +114,9 @@ if (adapter === null) console.warn("webgpu test skipped: navigator.gpu gave no a
 Deno.test("CLI writes config.json, result.json and report.html atomically", async () => {
   const out = Deno.makeTempDirSync();
   // leftovers of an earlier run in the same folder do not survive a fresh run
-  Deno.mkdirSync(join(out, "gaussian-moments", "seed-3"), { recursive: true });
-  Deno.writeTextFileSync(join(out, "gaussian-moments", "seed-3", "skipped.json"), "{}");
+  const dir = runDirOf(out, "gaussian-moments", SHORT, 3);
+  Deno.mkdirSync(dir, { recursive: true });
+  Deno.writeTextFileSync(join(dir, "skipped.json"), "{}");
   const r = await runBench([
     "gaussian-moments",
     "--seed",
@@ -127,7 +128,6 @@ Deno.test("CLI writes config.json, result.json and report.html atomically", asyn
     ...SHORT.flatMap((s) => ["--set", s]),
   ]);
   assert.equal(r.code, 0, r.stderr);
-  const dir = join(out, "gaussian-moments", "seed-3");
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
     "checkpoints",
     "config.json",
@@ -197,7 +197,9 @@ Deno.test("CLI --seeds runs every seed; each equals its single-seed run; bad see
   assert.equal(one.code, 0, one.stderr);
   const history = (dir: string) =>
     JSON.stringify(
-      JSON.parse(Deno.readTextFileSync(join(dir, "gaussian-moments", "seed-2", "result.json")))
+      JSON.parse(
+        Deno.readTextFileSync(join(runDirOf(dir, "gaussian-moments", SHORT, 2), "result.json")),
+      )
         .history,
     );
   assert.equal(history(out), history(single));
@@ -212,7 +214,9 @@ Deno.test("CLI --seeds runs every seed; each equals its single-seed run; bad see
     ...sets,
   ]);
   assert.equal(list.code, 0, list.stderr);
-  for (const s of [3, 5]) Deno.statSync(join(out, "gaussian-moments", `seed-${s}`, "result.json"));
+  for (const s of [3, 5]) {
+    Deno.statSync(join(runDirOf(out, "gaussian-moments", SHORT, s), "result.json"));
+  }
   for (
     const [args, message] of [
       [["--seed", "1", "--seeds", "2"], /give --seed or --seeds, not both/],

@@ -9,7 +9,8 @@ import {
   slurmMemoryMB,
   slurmTime,
 } from "../src/cli/emit.ts";
-import { planTasks, type Task, UsageError } from "../src/cli/plan.ts";
+import { UsageError } from "../src/cli/args.ts";
+import { planTasks, type Task } from "../src/cli/plan.ts";
 import { assignShards, parseShard, planId, shardTasks, units } from "../src/cli/shard.ts";
 import { runBench } from "./helpers.ts";
 
@@ -40,6 +41,7 @@ function fake(key: string, seconds: number | null, after: string | null = null):
     seed: 1,
     dependency: false,
     dir: key,
+    afterDir: null,
     resolved: { configHash: `hash-${key}` } as Task["resolved"],
     estimate: { iterations: null, seconds, memoryGB: 1 },
   };

@@ -8,7 +8,7 @@ import { formatDuration } from "../src/cli/progress.ts";
 import { loadConfig } from "../src/config/load.ts";
 import type { SuiteSummary } from "../src/cli/summary.ts";
 import type { Result } from "../src/train/result.ts";
-import { runBench } from "./helpers.ts";
+import { runBench, setsOf } from "./helpers.ts";
 
 const read = (dir: string, run: string): Result =>
   JSON.parse(Deno.readTextFileSync(join(dir, run, "result.json")));
@@ -78,8 +78,12 @@ Deno.test("--jobs 2 gives the numbers of --jobs 1; a stage waits for the one it 
   assert.equal(a.code, 0, a.stderr);
   const b = await runBench([...args, "--out", two, "--jobs", "2"]);
   assert.equal(b.code, 0, b.stderr);
+  // --set more than the budget: variants, each in its own <experiment>+<hash> folder
+  const folder = (e: string) => loadConfig(e, { profile: "smoke", overrides: setsOf(sets) }).folder;
+  const [g, pre, tfd] = ["gaussian-moments", "tfd-mlp-pretrain", "tfd-mlp"].map(folder);
+  assert.match(g, /^gaussian-moments\+[0-9a-f]{8}$/);
   for (const seed of [1, 2]) {
-    const run = `gaussian-moments/seed-${seed}`;
+    const run = `${g}/seed-${seed}`;
     const [x, y] = [read(one, run), read(two, run)];
     for (const key of ["fingerprints", "history", "metrics", "checks", "draws"] as const) {
       assert.equal(JSON.stringify(x[key]), JSON.stringify(y[key]), `${run} ${key}`);
@@ -100,31 +104,31 @@ Deno.test("--jobs 2 gives the numbers of --jobs 1; a stage waits for the one it 
   ]);
   assert.equal(c.code, 0, c.stderr);
   assert.equal(
-    JSON.stringify(read(alone, "gaussian-moments/seed-2").fingerprints),
-    JSON.stringify(read(two, "gaussian-moments/seed-2").fingerprints),
+    JSON.stringify(read(alone, `${g}/seed-2`).fingerprints),
+    JSON.stringify(read(two, `${g}/seed-2`).fingerprints),
   );
   Deno.removeSync(alone, { recursive: true });
   assert.notEqual(
-    read(one, "gaussian-moments/seed-1").fingerprints.at(-1)!.hash,
-    read(one, "gaussian-moments/seed-2").fingerprints.at(-1)!.hash,
+    read(one, `${g}/seed-1`).fingerprints.at(-1)!.hash,
+    read(one, `${g}/seed-2`).fingerprints.at(-1)!.hash,
   );
   const summary = suite(two);
   assert.equal(summary.jobs, 2);
   assert.deepEqual(
     summary.runs.map((r) => [r.key, r.status]),
     [1, 2].flatMap((s) => [
-      [`gaussian-moments/seed-${s}`, "completed"],
-      [`tfd-mlp-pretrain/seed-${s}`, "skipped"],
-      [`tfd-mlp/seed-${s}`, "skipped"],
+      [`${g}/seed-${s}`, "completed"],
+      [`${pre}/seed-${s}`, "skipped"],
+      [`${tfd}/seed-${s}`, "skipped"],
     ]),
   );
-  const stacked = summary.runs.find((r) => r.key === "tfd-mlp/seed-2")!;
+  const stacked = summary.runs.find((r) => r.key === `${tfd}/seed-2`)!;
   assert.match(
     stacked.reason!,
     /^needs tfd-mlp-pretrain, which was skipped \(.*not publicly distributed/,
   );
   assert.ok(summary.runs[0].peakRssGB! > 0, "workers report their peak memory");
-  assert.match(b.stdout, /^ {2}tfd-mlp-pretrain\/seed-1 +skipped: .*not publicly distributed/m);
+  assert.match(b.stdout, /^ {2}tfd-mlp-pretrain\+[0-9a-f]{8}\/seed-1 +skipped: .*not publicly/m);
   Deno.removeSync(one, { recursive: true });
   Deno.removeSync(two, { recursive: true });
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { diffRuns } from "../src/cli/diff.ts";
 import { firstDifference } from "../src/cli/verify.ts";
 import type { Result } from "../src/train/result.ts";
-import { runBench, runDeno } from "./helpers.ts";
+import { runBench, runDeno, runDirOf } from "./helpers.ts";
 
 const SHORT = [
   "training.budget.iterations=12",
@@ -26,7 +26,7 @@ async function run(out: string, seed: number, extra: string[] = []): Promise<str
     ...[...SHORT, ...extra].flatMap((s) => ["--set", s]),
   ]);
   assert.equal(r.code, 0, r.stderr);
-  return join(out, "gaussian-moments", `seed-${seed}`);
+  return runDirOf(out, "gaussian-moments", [...SHORT, ...extra], seed);
 }
 
 async function verify(dir: string) {

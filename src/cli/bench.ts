@@ -8,7 +8,6 @@
  * with its reason recorded, which is not a failure. Ctrl-C saves a checkpoint (exit 130).
  * Exit 1: a run failed, or with --check a stability band was missed.
  */
-import { parseArgs } from "node:util";
 import { openBlas } from "../backend/openblas.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend/select.ts";
 import { ConfigError } from "../config/errors.ts";
@@ -16,8 +15,9 @@ import { listConfigs } from "../config/load.ts";
 import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../train/checkpoint.ts";
 import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/fused-mlp.ts";
+import { parseCommand, runMain, UsageError, usageFailure } from "./args.ts";
 import { EMIT_KINDS, type EmitKind, planArgs } from "./emit.ts";
-import { listing, planTasks, type Task, UsageError } from "./plan.ts";
+import { listing, planTasks, type Task } from "./plan.ts";
 import { parseShard, planId, type ShardSpec, shardTasks } from "./shard.ts";
 import {
   missedBands,
@@ -32,12 +32,15 @@ import { OUTCOME_PREFIX, runInWorkers } from "./workers.ts";
 const SUITE_SEEDS = [1, 2, 3];
 
 const USAGE = `usage: deno task bench [EXPERIMENT ...] [options]
+       deno task bench --suite PROFILE [options]
 
-EXPERIMENT   a config name under configs/ (${listConfigs().join(", ")}) or a path
-             to a .json config; none = the suite: every config marked "suite" (all but
-             gaussian-moments-blog), 3 seeds each
+EXPERIMENT   a config name under configs/ or a path to a .json config; with none and no
+             --suite, bench prints the suite's plan and what to run, and trains nothing.
+             Configs: ${wrapList(listConfigs(), 13, 80)}
 
 options:
+  --suite P         run the suite: every config marked "suite" (all but
+                    gaussian-moments-blog) at profile P (paper or smoke), seeds 1, 2, 3
   --seed N          root seed of every random stream (default 1; the suite: 1, 2, 3)
   --seeds LIST      several seeds: "1,2,3", or a count N for seeds 1…N; runs every
                     experiment for each seed
@@ -50,6 +53,7 @@ options:
                     simultaneous update take the fused step on wasm+openblas, the rest
                     TF.js autodiff); results are identical only with the same step
   --out DIR         output folder (default reports); runs go to DIR/<experiment>/seed-<N>/
+                    (a --set that changes more than the budget: DIR/<experiment>+<hash>/…)
   --profile P       apply a profile declared in the config, e.g. smoke (default paper)
   --set PATH=VALUE  override a config field, e.g. --set training.budget.iterations=100
                     (VALUE is JSON if it parses as JSON, else a string; repeatable)
@@ -82,11 +86,35 @@ options:
                     read a data set from there instead of its default place
                     (TFD: also $GANBENCH_TFD; see deno task data)
   -h, --help        show this help
+  --version         print ganbench's version
+
+exit codes:
+  0    done (skipped runs and, without --check, missed bands included); the plan printed
+  1    a run failed, or with --check a band was missed; --dry-run: a data file is corrupt
+  2    a bad flag, argument or config (nothing was trained or written)
+  130  interrupted (Ctrl-C or SIGTERM): checkpoints written, continue with --resume
 `;
+
+/** `a, b, c` wrapped to `width` columns, continuation lines indented by `indent`. */
+function wrapList(items: string[], indent: number, width: number): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const item of items) {
+    const next = line ? `${line}, ${item}` : item;
+    if (line && indent + next.length + 1 > width) {
+      lines.push(`${line},`);
+      line = item;
+    } else line = next;
+  }
+  lines.push(line);
+  return lines.join(`\n${" ".repeat(indent)}`);
+}
 
 interface Flags {
   /** null: the suite. */
   experiments: string[] | null;
+  /** No experiment and no --suite: print the plan and what to run; train nothing. */
+  planOnly: boolean;
   seeds: number[];
   backend: BackendChoice;
   blasThreads: number;
@@ -116,50 +144,62 @@ interface Flags {
   data: DataSources;
 }
 
+const OPTIONS = {
+  seed: { type: "string" },
+  seeds: { type: "string" },
+  suite: { type: "string" },
+  backend: { type: "string", default: "auto" },
+  "blas-threads": { type: "string", default: "1" },
+  "train-step": { type: "string", default: "auto" },
+  out: { type: "string", default: "reports" },
+  profile: { type: "string" },
+  set: { type: "string", multiple: true, default: [] },
+  resume: { type: "boolean", default: false },
+  "eval-only": { type: "boolean", default: false },
+  milestone: { type: "string" },
+  "dry-run": { type: "boolean", default: false },
+  list: { type: "boolean", default: false },
+  check: { type: "boolean", default: false },
+  jobs: { type: "string", default: "1" },
+  "max-memory": { type: "string" },
+  worker: { type: "boolean", default: false },
+  "reuse-completed": { type: "boolean", default: false },
+  continue: { type: "boolean", default: false },
+  shard: { type: "string" },
+  emit: { type: "string" },
+  shards: { type: "string" },
+  mnist: { type: "string" },
+  "fashion-mnist": { type: "string" },
+  cifar10: { type: "string" },
+  tfd: { type: "string" },
+} as const;
+
 function parseFlags(args: string[]): Flags | null {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      tokens: true,
-      options: {
-        seed: { type: "string" },
-        seeds: { type: "string" },
-        backend: { type: "string", default: "auto" },
-        "blas-threads": { type: "string", default: "1" },
-        "train-step": { type: "string", default: "auto" },
-        out: { type: "string", default: "reports" },
-        profile: { type: "string", default: "paper" },
-        set: { type: "string", multiple: true, default: [] },
-        resume: { type: "boolean", default: false },
-        "eval-only": { type: "boolean", default: false },
-        milestone: { type: "string" },
-        "dry-run": { type: "boolean", default: false },
-        list: { type: "boolean", default: false },
-        check: { type: "boolean", default: false },
-        jobs: { type: "string", default: "1" },
-        "max-memory": { type: "string" },
-        worker: { type: "boolean", default: false },
-        "reuse-completed": { type: "boolean", default: false },
-        continue: { type: "boolean", default: false },
-        shard: { type: "string" },
-        emit: { type: "string" },
-        shards: { type: "string" },
-        mnist: { type: "string" },
-        "fashion-mnist": { type: "string" },
-        cifar10: { type: "string" },
-        tfd: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseCommand(
+    { name: "bench", usage: USAGE, options: OPTIONS, positionals: { max: Infinity, what: "" } },
+    args,
+  );
+  if (!parsed) return null;
   const v = parsed.values;
-  if (v.help) return null;
+  if (v.suite !== undefined && parsed.positionals.length) {
+    throw new UsageError("give experiments or --suite, not both");
+  }
+  if (v.suite !== undefined && v.profile !== undefined && v.suite !== v.profile) {
+    throw new UsageError(
+      `--suite ${v.suite} runs the suite at profile ${v.suite}; drop --profile ${v.profile}`,
+    );
+  }
+  const profile = v.suite ?? v.profile ?? "paper";
   const suite = parsed.positionals.length === 0;
+  // no experiment and no --suite: print the plan, train nothing (unless only listing)
+  const planOnly = suite && v.suite === undefined && !v.list && !v["dry-run"];
+  if (planOnly && (v.check || v.resume)) {
+    throw new UsageError(
+      `${
+        v.check ? "--check" : "--resume"
+      } needs something to run: name experiments or give --suite`,
+    );
+  }
   const seeds = parseSeeds(v.seed, v.seeds) ?? (suite ? SUITE_SEEDS : [1]);
   if (!/^[1-9]\d*$/.test(v.jobs)) {
     throw new UsageError(`--jobs: found "${v.jobs}"; expected a count ≥ 1`);
@@ -200,12 +240,13 @@ function parseFlags(args: string[]): Flags | null {
   }
   return {
     experiments: suite ? null : parsed.positionals,
+    planOnly,
     seeds,
     backend: v.backend as BackendChoice,
     blasThreads: positiveInteger("--blas-threads", v["blas-threads"]),
     trainStep: v["train-step"] as TrainStepChoice,
     out: v.out,
-    profile: v.profile,
+    profile,
     overrides: v.set,
     resume: v.resume,
     evalOnly: v["eval-only"],
@@ -221,7 +262,7 @@ function parseFlags(args: string[]): Flags | null {
     shard: v.shard === undefined ? null : parseShard(v.shard),
     emit: (v.emit ?? null) as EmitKind | null,
     shards: v.shards === undefined ? null : positiveInteger("--shards", v.shards),
-    planArgs: planArgs(args, parsed.tokens ?? []),
+    planArgs: planArgs(args, parsed.tokens),
     data: { mnist: v.mnist, fashionMnist: v["fashion-mnist"], cifar10: v.cifar10, tfd: v.tfd },
   };
 }
@@ -265,10 +306,7 @@ export async function main(args: string[]): Promise<number> {
   let plan: Task[];
   try {
     flags = parseFlags(args);
-    if (!flags) {
-      console.log(USAGE);
-      return 0;
-    }
+    if (!flags) return 0; // --help or --version, answered
     tasks = planTasks({
       experiments: flags.experiments,
       seeds: flags.seeds,
@@ -276,8 +314,7 @@ export async function main(args: string[]): Promise<number> {
       overrides: flags.overrides,
       out: flags.out,
       withoutDependencies: flags.worker,
-      // auto, as the runs will resolve it on a CPU (a hardware WebGPU adapter aside)
-      backend: flags.backend === "auto" ? (openBlas() ? "wasm+openblas" : "wasm") : flags.backend,
+      backend: autoBackend(flags.backend),
     });
     if (flags.worker) tasks.forEach((t) => (t.dependency = flags!.reuseCompleted));
     if (flags.emit) {
@@ -294,12 +331,15 @@ export async function main(args: string[]): Promise<number> {
     plan = tasks;
     if (flags.shard) tasks = shardTasks(tasks, flags.shard);
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof UsageError) {
+    if (e instanceof UsageError) return usageFailure("bench", e);
+    if (e instanceof ConfigError) {
       console.error(`error: ${e.message}`);
-      if (e instanceof UsageError) console.error(`\n${USAGE}`);
       return 2;
     }
     throw e;
+  }
+  if (!flags.worker && !flags.planOnly) {
+    for (const line of bandNotes(tasks)) console.error(line);
   }
   const memoryGB = flags.maxMemoryGB ?? availableMemoryGB();
   const cores = navigator.hardwareConcurrency;
@@ -311,6 +351,19 @@ export async function main(args: string[]): Promise<number> {
           Math.max(1, Math.floor(cores / flags.jobs))
         }`,
     );
+  }
+  if (flags.planOnly) {
+    const { suggestionLines } = await import("./suggest.ts");
+    const lines = suggestionLines(tasks, {
+      profile: flags.profile,
+      seeds: flags.seeds,
+      out: flags.out,
+      backend: autoBackend(flags.backend),
+      jobs: flags.jobs,
+      memoryGB,
+    });
+    for (const line of lines) console.log(line);
+    return 0;
   }
   if (flags.list) {
     if (flags.shard) {
@@ -478,6 +531,41 @@ async function runHere(
   return tasks.map((t) => outcomes.get(t.key)!);
 }
 
+/**
+ * Stability bands are measured for one config: say where they were left out (a config that
+ * extends another inherits only bands marked "variants": true) or may not fit (--set variant).
+ */
+function bandNotes(tasks: Task[]): string[] {
+  const seen = new Set<string>();
+  const notes: string[] = [];
+  for (const { resolved } of tasks) {
+    if (seen.has(resolved.experiment)) continue;
+    seen.add(resolved.experiment);
+    const n = resolved.bandsNotInherited;
+    if (n > 0) {
+      notes.push(
+        `note: ${resolved.experiment} extends ${resolved.parents.join(" → ")}: ${n} stability ` +
+          `band${n > 1 ? "s" : ""} not inherited (only bands marked "variants": true are); ` +
+          `declare its own in "expect"`,
+      );
+    }
+    if (resolved.variant && resolved.expect.length) {
+      const m = resolved.expect.length;
+      notes.push(
+        `note: ${resolved.experiment} with --set is a variant: its ${m} stability band${
+          m > 1 ? "s were" : " was"
+        } measured for the config as written, so a miss may be the change's doing`,
+      );
+    }
+  }
+  return notes;
+}
+
+/** The backend the estimates use: auto as the runs will resolve it on a CPU (a hardware WebGPU adapter aside). */
+function autoBackend(choice: BackendChoice): string {
+  return choice === "auto" ? (openBlas() ? "wasm+openblas" : "wasm") : choice;
+}
+
 /** What a worker needs of this invocation: everything but experiments, seeds and scheduling. */
 function workerArgs(flags: Flags): string[] {
   const data: [string, string | undefined][] = [
@@ -532,10 +620,10 @@ async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
       line = `ok: ${data}; ${iterations} iterations per seed`;
     } catch (e) {
       if (e instanceof MissingDataError) {
-        line = `would be skipped: ${e.message.replace(/\s*\n\s*/g, " ")}`;
+        line = `would be skipped: ${e.message.replace(/\s*\n\s*/g, "; ")}`;
       } else if (e instanceof DataError) {
         corrupt++;
-        line = `data error: ${e.message.replace(/\s*\n\s*/g, " ")}`;
+        line = `data error: ${e.message.replace(/\s*\n\s*/g, "; ")}`;
       } else throw e;
     }
     console.log(
@@ -545,4 +633,4 @@ async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
   return corrupt ? 1 : 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runMain("bench", () => main(Deno.args));

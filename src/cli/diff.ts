@@ -6,7 +6,6 @@
  * overlaid as SVG files in DIR.
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import {
   compareMetrics,
   type NamedRun,
@@ -16,6 +15,7 @@ import {
 } from "../report/compare.ts";
 import { diffJson } from "../train/run-folder.ts";
 import type { Result } from "../train/result.ts";
+import { parseCommand, runMain, UsageError } from "./args.ts";
 import { describeDifference, firstDifference } from "./verify.ts";
 
 export function diffRuns(a: Result, b: Result): string[] {
@@ -46,7 +46,13 @@ difference in combined standard errors.
 
   --svg DIR   also write the runs' curves overlaid (losses, D outputs, tracked scores)
               as SVG files into DIR
-  -h, --help  show this help`;
+  -h, --help  show this help
+  --version   print ganbench's version
+
+exit codes:
+  0  compared (whether or not the runs differ)
+  1  the SVG files could not be written
+  2  a bad flag or argument, or a run without a readable result.json`;
 
 /** A run folder's result.json, or the .json file itself. */
 function readRun(path: string): Result {
@@ -77,27 +83,18 @@ export function compareRuns(runs: NamedRun[]): string[] {
 }
 
 export function main(args: string[]): number {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        svg: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommand(
+    {
+      name: "diff",
+      usage: USAGE,
+      options: { svg: { type: "string" } },
+      positionals: { max: Infinity, what: "runs" },
+    },
+    args,
+  );
+  if (!parsed) return 0;
   if (parsed.positionals.length < 2) {
-    console.error(`error: give two runs or more, found ${parsed.positionals.length}\n\n${USAGE}`);
-    return 2;
+    throw new UsageError(`give two runs or more, found ${parsed.positionals.length}`);
   }
   let runs: NamedRun[];
   try {
@@ -127,4 +124,4 @@ export function main(args: string[]): number {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(main(Deno.args));
+if (import.meta.main) await runMain("diff", () => main(Deno.args));

@@ -11,7 +11,8 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { formatDuration } from "./progress.ts";
-import { schedule, type Task, UsageError } from "./plan.ts";
+import { type Token, UsageError } from "./args.ts";
+import { schedule, type Task } from "./plan.ts";
 import { assignShards, balancingSeconds, planId, units } from "./shard.ts";
 
 export const EMIT_KINDS = ["slurm", "github-actions"] as const;
@@ -83,7 +84,7 @@ export function slurmMemoryMB(gb: number): number {
 /** `args` without the options that say where and how a plan runs rather than what it is. */
 export function planArgs(
   args: string[],
-  tokens: { kind: string; index: number; name?: string; value?: string; inlineValue?: boolean }[],
+  tokens: readonly Token[],
 ): string[] {
   const dropped = new Set(["out", "emit", "shards", "shard", "list", "continue", "dry-run"]);
   const skip = new Set<number>();

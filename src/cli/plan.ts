@@ -6,9 +6,8 @@
 import { join } from "node:path";
 import { ConfigError } from "../config/errors.ts";
 import { listConfigs, loadConfig, type ResolvedConfig } from "../config/load.ts";
+import { UsageError } from "./args.ts";
 import { formatDuration } from "./progress.ts";
-
-export class UsageError extends Error {}
 
 export interface Task {
   /** `<experiment>/seed-<N>`: also the run folder below --out. */
@@ -19,6 +18,8 @@ export interface Task {
   dependency: boolean;
   /** The key of the task whose final generator this one starts from. */
   after: string | null;
+  /** That task's run folder (also set for a worker, which does not plan that task). */
+  afterDir: string | null;
   dir: string;
   estimate: Estimate;
 }
@@ -70,17 +71,23 @@ export function planTasks(options: PlanOptions): Task[] {
   };
   const names = options.experiments ?? suiteConfigs(profile);
   for (const name of names) add(name, []);
+  // the folder of the stage each builds on (with the same --set, so maybe a variant's)
+  const folderOf = (experiment: string) =>
+    configs.find((c) => c.resolved.experiment === experiment)?.resolved.folder ??
+      loadConfig(experiment, { profile, overrides }).folder;
   return options.seeds.flatMap((seed) =>
     configs.map(({ resolved, dependency }) => {
       const before = resolved.config.generator.pretrained?.experiment;
+      const beforeFolder = before ? folderOf(before) : null;
       return {
-        key: `${resolved.experiment}/seed-${seed}`,
+        key: `${resolved.folder}/seed-${seed}`,
         resolved,
         seed,
         dependency,
-        after: before && !options.withoutDependencies ? `${before}/seed-${seed}` : null,
+        after: beforeFolder && !options.withoutDependencies ? `${beforeFolder}/seed-${seed}` : null,
+        afterDir: beforeFolder ? join(options.out, beforeFolder, `seed-${seed}`) : null,
         // as runFolder (src/train/run-folder.ts), which would load TF.js
-        dir: join(options.out, resolved.experiment, `seed-${seed}`),
+        dir: join(options.out, resolved.folder, `seed-${seed}`),
         estimate: estimate(resolved, options.backend),
       };
     })

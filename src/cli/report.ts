@@ -2,41 +2,32 @@
  * `deno task report [DIR]`: rebuilds every run page and the index of an output folder
  * (default reports) from the files the runs wrote. Nothing is retrained or re-evaluated.
  */
-import { parseArgs } from "node:util";
+import { parseCommand, runMain, UsageError } from "./args.ts";
 
 const USAGE = `usage: deno task report [DIR]
 
 Rebuilds DIR/<experiment>/seed-<N>/report.html for every run with a result.json, and
-DIR/index.html, from the run folders alone (default DIR: reports).`;
+DIR/index.html, from the run folders alone (default DIR: reports).
+  -h, --help  show this help
+  --version   print ganbench's version
+
+exit codes:
+  0  the pages were written (or --help, --version)
+  2  a bad flag or argument, or DIR is not a folder`;
 
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { help: { type: "boolean", short: "h", default: false } },
-    });
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (parsed.positionals.length > 1) {
-    console.error(`error: one folder at most, found ${parsed.positionals.length}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommand(
+    { name: "report", usage: USAGE, options: {}, positionals: { max: 1, what: "folder" } },
+    args,
+  );
+  if (!parsed) return 0;
   const dir = parsed.positionals[0] ?? "reports";
   try {
     if (!Deno.statSync(dir).isDirectory) throw new Error();
   } catch {
-    console.error(
-      `error: ${dir} is not a folder (run deno task bench first, or give --out's folder)`,
+    throw new UsageError(
+      `${dir} is not a folder (run deno task bench first, or give --out's folder)`,
     );
-    return 2;
   }
   const { buildReports } = await import("../report/build.ts");
   const t0 = performance.now();
@@ -46,4 +37,4 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runMain("report", () => main(Deno.args));

@@ -66,7 +66,7 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
   let pretrained: Checkpoint | undefined;
   const before = resolved.config.generator.pretrained?.experiment;
   if (before) {
-    const beforeDir = folder.runFolder(ctx.out, before, seed);
+    const beforeDir = task.afterDir ?? folder.runFolder(ctx.out, before, seed);
     const why = folder.readSkipped(beforeDir);
     if (why) return await skip(`needs ${before}, which was skipped (${why})`);
     pretrained = folder.readCheckpoint(beforeDir) ?? undefined;
@@ -117,6 +117,7 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
       },
       onCheckpoint: (cp) => folder.writeCheckpoint(dir, cp),
       onMilestone: (cp) => folder.writeMilestone(dir, cp),
+      onPhase: (phase) => bar.phase(phase),
       onTracked: (p) => bar.log(describeTracked(p)),
       onFigure: (f) => folder.writeFigure(dir, f),
     });
@@ -133,13 +134,14 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
       );
       return { ...base, status: "interrupted", reason };
     }
-    if (e instanceof MissingDataError) return await skip(e.message.replace(/\s*\n\s*/g, " "));
+    if (e instanceof MissingDataError) return await skip(e.message.replace(/\s*\n\s*/g, "; "));
     throw e;
   }
-  bar.finish();
+  bar.phase("writing the run folder");
   if (ctx.milestone) {
     // a milestone's scores sit beside the run's result, never in place of it
     const path = await folder.writeMilestoneResult(dir, ctx.milestone, result);
+    bar.finish();
     console.log(
       `${label}: milestone ${ctx.milestone} scored; ${metricSummary(result)}\n  → ${path}`,
     );
@@ -147,6 +149,7 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
   }
   const checks = resolved.expect.length ? checkRun(resolved.expect, result) : undefined;
   await folder.writeRunResult(dir, checks ? { ...result, checks } : result);
+  bar.finish();
   const summary = metricSummary(result);
   const misses = (checks ?? []).filter((c) => !c.pass);
   console.log(

@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Task } from "./plan.ts";
-import { UsageError } from "./plan.ts";
+import { UsageError } from "./args.ts";
 
 export interface ShardSpec {
   /** 1-based. */

@@ -4,11 +4,11 @@
  * first diverging step and the tensors that differ there (exit 1).
  */
 import { dirname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend/select.ts";
 import { resolveConfig } from "../config/load.ts";
 import type { Fingerprint } from "../train/checkpoint.ts";
 import type { Result } from "../train/result.ts";
+import { parseCommand, runMain, UsageError } from "./args.ts";
 
 /** The first fingerprint where two runs differ, and in what; null when they agree. */
 export function firstDifference(
@@ -40,16 +40,29 @@ export function describeDifference(d: NonNullable<ReturnType<typeof firstDiffere
   return `first diverging step: ${d.step}; differing: ${what.join(", ") || "the update counters"}`;
 }
 
+const USAGE = `usage: deno task verify <run-dir> [--backend B]
+
+Re-runs a finished run from its recorded config and seed (and its OpenBLAS thread count
+and training step) and compares fingerprints step by step.
+  --backend B  ${BACKEND_CHOICES.join(" | ")} (default: the recorded one)
+  -h, --help   show this help
+  --version    print ganbench's version
+
+exit codes:
+  0  identical: every fingerprint matches
+  1  the runs differ: the first diverging step and the tensors that differ are printed
+  2  a bad flag or argument, or a folder without a readable result.json`;
+
 export async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
+  const parsed = parseCommand({
+    name: "verify",
+    usage: USAGE,
     options: { backend: { type: "string" } },
-  });
-  if (positionals.length !== 1) {
-    console.error(`usage: deno task verify <run-dir> [--backend ${BACKEND_CHOICES.join("|")}]`);
-    return 2;
-  }
+    positionals: { max: 1, what: "run folder" },
+  }, args);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError("expected one run folder");
   const dir = positionals[0];
   let recorded: Result;
   try {
@@ -97,4 +110,4 @@ export async function main(args: string[]): Promise<number> {
   return 1;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runMain("verify", () => main(Deno.args));

@@ -12,6 +12,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Task } from "./plan.ts";
+import { PROGRESS_ENV, PROGRESS_PREFIX, ProgressBoard, type ProgressState } from "./progress.ts";
 import type { Outcome } from "./summary.ts";
 
 /** The last line a worker prints on stdout: its outcome as JSON. */
@@ -45,6 +46,8 @@ export async function runInWorkers(tasks: Task[], options: WorkerOptions): Promi
     for (const { child } of running.values()) child.kill("SIGINT");
   };
   options.signal.addEventListener("abort", interrupt);
+  // on a terminal, one progress line per running worker; in a log, the workers' own lines
+  const board = Deno.stderr.isTerminal() ? new ProgressBoard() : null;
   try {
     while (waiting.length || running.size) {
       // a stage whose predecessor failed cannot run
@@ -76,8 +79,8 @@ export async function runInWorkers(tasks: Task[], options: WorkerOptions): Promi
       if (running.size < options.jobs && ready.length) {
         const task = ready[0];
         waiting.splice(waiting.indexOf(task), 1);
-        const child = spawnWorker(task, options);
-        const done = collect(task, child).then((o) => {
+        const child = spawnWorker(task, options, board !== null);
+        const done = collect(task, child, board).then((o) => {
           outcomes.set(
             task.key,
             o ??
@@ -97,11 +100,12 @@ export async function runInWorkers(tasks: Task[], options: WorkerOptions): Promi
     }
   } finally {
     options.signal.removeEventListener("abort", interrupt);
+    board?.close();
   }
   return tasks.map((t) => outcomes.get(t.key)!);
 }
 
-function spawnWorker(task: Task, options: WorkerOptions): Deno.ChildProcess {
+function spawnWorker(task: Task, options: WorkerOptions, board: boolean): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -115,14 +119,22 @@ function spawnWorker(task: Task, options: WorkerOptions): Deno.ChildProcess {
       "--worker",
       ...(task.dependency ? ["--reuse-completed"] : []),
     ],
+    ...(board ? { env: { [PROGRESS_ENV]: "channel" } } : {}),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
 }
 
-/** Forwards a worker's output line by line and returns its outcome line. */
-async function collect(task: Task, child: Deno.ChildProcess): Promise<Outcome | null> {
+/**
+ * Forwards a worker's output line by line (its progress lines to the board) and returns its
+ * outcome line.
+ */
+async function collect(
+  task: Task,
+  child: Deno.ChildProcess,
+  board: ProgressBoard | null,
+): Promise<Outcome | null> {
   let outcome: Outcome | null = null;
   const forward = async (stream: ReadableStream<Uint8Array>, write: (line: string) => void) => {
     let buffer = "";
@@ -134,15 +146,20 @@ async function collect(task: Task, child: Deno.ChildProcess): Promise<Outcome | 
         buffer = buffer.slice(nl + 1);
         if (line.startsWith(OUTCOME_PREFIX)) {
           outcome = JSON.parse(line.slice(OUTCOME_PREFIX.length));
+        } else if (board && line.startsWith(PROGRESS_PREFIX)) {
+          const state: ProgressState | null = JSON.parse(line.slice(PROGRESS_PREFIX.length));
+          board.set(task.key, state);
         } else write(line);
       }
     }
     if (buffer) write(buffer);
   };
+  const out = (l: string) => console.log(l), err = (l: string) => console.error(l);
   await Promise.all([
-    forward(child.stdout, (l) => console.log(l)),
-    forward(child.stderr, (l) => console.error(l)),
+    forward(child.stdout, board ? (l) => board.log(l, out) : out),
+    forward(child.stderr, board ? (l) => board.log(l, err) : err),
   ]);
+  board?.set(task.key, null);
   const status = await child.status;
   if (outcome === null && status.code !== 0) {
     console.error(`${task.key}: the worker exited with code ${status.code}`);

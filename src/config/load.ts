@@ -7,7 +7,9 @@ import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { z } from "zod";
+import { nearest } from "../util/nearest.ts";
 import { ConfigError, type ConfigIssue, describeValue, jsonPath } from "./errors.ts";
+import { type Layered, readLayered } from "./extends.ts";
 import { type BandConfig, type CostConfig, ExperimentConfig } from "./schema.ts";
 
 export const CONFIG_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../configs");
@@ -30,6 +32,17 @@ export interface ResolvedConfig {
   /** Part of the default suite. */
   inSuite: boolean;
   cost?: CostConfig;
+  /** The configs this one extends, nearest first (empty: it extends none). */
+  parents: string[];
+  /** Stability bands of those parents not inherited (not marked "variants": true). */
+  bandsNotInherited: number;
+  /** --set changed more than the budget: not the config as written. */
+  variant: boolean;
+  /**
+   * The run folder's name below --out: the experiment, or for a variant
+   * `<experiment>+<first 8 hex of the budget-free config hash>`.
+   */
+  folder: string;
 }
 
 type RunMetadata = "profiles" | "expect" | "suite" | "cost";
@@ -44,7 +57,10 @@ export interface LoadOptions {
 export function listConfigs(dir = CONFIG_DIR): string[] {
   const names: string[] = [];
   for (const e of Deno.readDirSync(dir)) {
-    if (e.isFile && e.name.endsWith(".json")) names.push(e.name.slice(0, -5));
+    // schema.json is the editors' JSON Schema of the others (src/config/json-schema.ts)
+    if (e.isFile && e.name.endsWith(".json") && e.name !== "schema.json") {
+      names.push(e.name.slice(0, -5));
+    }
   }
   return names.sort();
 }
@@ -56,14 +72,33 @@ export function configPath(nameOrPath: string, dir = CONFIG_DIR): string {
 
 export function loadConfig(nameOrPath: string, options: LoadOptions = {}): ResolvedConfig {
   const file = configPath(nameOrPath);
-  let text: string;
+  const layered = readLayered(file, {
+    readJson: (f) => parseJson(f, readConfigText(f, f === file ? nameOrPath : undefined)),
+    namedConfig: (name) => configPath(name),
+    knownNames: () => listConfigs(),
+  });
+  const resolved = resolveConfig(file, layered.data, options, layered);
+  if (options.overrides?.length) {
+    // a variant: --set changed more than the budget (which only extends the same run)
+    const written = resolveConfig(file, layered.data, { profile: options.profile }, layered);
+    const hash = budgetFreeHash(resolved.config);
+    resolved.variant = budgetFreeHash(written.config) !== hash;
+    // its own run folder, so the config as written keeps its runs; a budget change alone
+    // keeps the folder (it extends the same run)
+    if (resolved.variant) resolved.folder = `${resolved.experiment}+${hash.slice(0, 8)}`;
+  }
+  return resolved;
+}
+
+/** The file's text; `name` (the experiment asked for) turns "not found" into "unknown experiment". */
+function readConfigText(file: string, name?: string): string {
   try {
-    text = Deno.readTextFileSync(file);
+    return Deno.readTextFileSync(file);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound && !nameOrPath.endsWith(".json")) {
+    if (e instanceof Deno.errors.NotFound && name !== undefined && !name.endsWith(".json")) {
       throw new ConfigError(file, [{
         path: "",
-        found: `no experiment named "${nameOrPath}"`,
+        found: `no experiment named "${name}"${didYouMean(name, listConfigs())}`,
         allowed: `available: ${listConfigs().join(", ")}`,
       }], "unknown experiment");
     }
@@ -73,7 +108,6 @@ export function loadConfig(nameOrPath: string, options: LoadOptions = {}): Resol
       allowed: "expected a readable JSON file",
     }], "cannot read config");
   }
-  return resolveConfig(file, parseJson(file, text), options);
 }
 
 /** Validates an already-parsed config object (the file name is used only in messages). */
@@ -81,8 +115,11 @@ export function resolveConfig(
   file: string,
   raw: unknown,
   { overrides = [], profile = "paper" }: LoadOptions = {},
+  /** Where each value came from, when the config extends others. */
+  layers?: Pick<Layered, "originOf" | "parents" | "bandsNotInherited">,
 ): ResolvedConfig {
   let data = structuredClone(raw);
+  if (isObject(data)) delete data.$schema;
   const declared = isObject(data) && isObject(data.profiles) ? data.profiles : {};
   if (profile !== "paper") {
     const sets = declared[profile];
@@ -113,7 +150,16 @@ export function resolveConfig(
   const parsed = ExperimentConfig.safeParse(data);
   if (!parsed.success) {
     const where = overrides.length ? `${file} (with --set ${overrides.join(" ")})` : file;
-    throw new ConfigError(where, parsed.error.issues.map((i) => toIssue(i, data)));
+    throw new ConfigError(
+      where,
+      parsed.error.issues.map((i) => {
+        const issue = toIssue(i, data);
+        const origin = layers?.originOf(i.path);
+        return origin && origin !== file
+          ? { ...issue, path: `${issue.path} (inherited from ${origin})` }
+          : issue;
+      }),
+    );
   }
   const { profiles: _profiles, expect, suite, cost, ...config } = parsed.data;
   return {
@@ -125,6 +171,10 @@ export function resolveConfig(
     expect: expect[profile] ?? [],
     inSuite: suite,
     cost,
+    parents: layers?.parents ?? [],
+    bandsNotInherited: layers?.bandsNotInherited ?? 0,
+    variant: false,
+    folder: basename(file).replace(/\.json$/, ""),
   };
 }
 
@@ -148,6 +198,12 @@ export function budgetFreeHash(config: unknown): string {
   const copy = structuredClone(config) as { training?: { budget?: unknown } };
   if (copy?.training) delete copy.training.budget;
   return hashJson(copy);
+}
+
+/** ` (did you mean "x"?)` for a near miss, else "". */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  const near = nearest(word, candidates);
+  return near ? ` (did you mean "${near}"?)` : "";
 }
 
 function parseJson(file: string, text: string): unknown {
@@ -268,7 +324,7 @@ function toIssue(issue: ZodIssue, data: unknown): ConfigIssue {
     case "unrecognized_keys": {
       const allowedKeys = objectKeysAt(ExperimentConfig, issue.path, data);
       const hints = issue.keys.map((k) => {
-        const near = closest(k, allowedKeys);
+        const near = nearest(k, allowedKeys);
         return near ? `"${k}" (did you mean "${near}"?)` : `"${k}"`;
       });
       return {
@@ -341,26 +397,4 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-/** The nearest key by edit distance, when it is plausibly a typo. */
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined, bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
 }

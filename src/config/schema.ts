@@ -284,6 +284,11 @@ export const Band = z.strictObject({
   high: z.number().optional(),
   /** Where the numbers come from: measured runs (which, how many), or the paper. */
   basis: z.string().min(1),
+  /**
+   * The band holds for variants too (e.g. "the noise is never redrawn"), so a config that
+   * extends this one inherits it; others are not inherited (src/config/extends.ts).
+   */
+  variants: z.boolean().optional(),
 }).refine((b) => b.low !== undefined || b.high !== undefined, {
   message: 'give "low", "high" or both',
 }).refine((b) => b.low === undefined || b.high === undefined || b.low <= b.high, {

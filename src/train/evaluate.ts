@@ -71,6 +71,8 @@ export async function evaluate(
   G: Network,
   rng: Rng,
   real: RealData,
+  /** Hears each step as it starts, for the progress display. */
+  onPhase: (phase: string) => void = () => {},
 ): Promise<Evaluation> {
   const { config } = resolved;
   const spec = config.metrics;
@@ -116,6 +118,7 @@ export async function evaluate(
   let parzen: ParzenReport | null = null;
   let classHistogram: number[] | null = null;
   if (spec.parzen) {
+    onPhase("evaluating: Parzen window (σ search, then the test split)");
     parzen = await parzenReport(config, real, generated(spec.parzen.samples), spec.parzen);
     Object.assign(metrics, {
       parzenMean: parzen.mean,
@@ -124,6 +127,7 @@ export async function evaluate(
     });
   }
   if (spec.classifier) {
+    onPhase("evaluating: classifier scores");
     const classifier = await openClassifier(config, real);
     try {
       const fakeOut = await classify(
@@ -151,6 +155,7 @@ export async function evaluate(
     }
   }
   if (spec.nearestTraining) {
+    onPhase("evaluating: nearest training images");
     const samples = unit(generated(spec.nearestTraining.samples));
     const train = unit(real.trainImages());
     const fromSamples = await nearestRows(samples, train, real.dim);

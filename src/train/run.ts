@@ -82,6 +82,8 @@ export interface RunOptions {
   onCheckpoint?: (cp: Checkpoint) => Promise<void>;
   /** Receives each milestone (config training.milestones): the state, or the generator alone. */
   onMilestone?: (cp: Checkpoint) => Promise<void>;
+  /** Hears each phase after the training loop (evaluation steps, figures), to show it. */
+  onPhase?: (phase: string) => void;
   /** Receives each tracked score (config metrics.track) as soon as it is made. */
   onTracked?: (point: TrackedPoint) => void;
   /**
@@ -662,7 +664,8 @@ export async function runExperiment(
     let classHistogram: number[] | null = null;
     let pixelHistogram: PixelHistogram | undefined;
     if (status === "completed") {
-      const e = await evaluate(resolved, G, rng, real);
+      options.onPhase?.("evaluating: sampling the generator");
+      const e = await evaluate(resolved, G, rng, real, options.onPhase);
       ({ metrics, histogram: hist, pixelHistogram } = e);
       parzen = e.parzen ?? null;
       classHistogram = e.classHistogram ?? null;
@@ -671,6 +674,7 @@ export async function runExperiment(
     if (figures) {
       let final = null;
       if (status === "completed" && real.imageShape) {
+        options.onPhase?.("drawing the figures");
         const made = await figures.finalFigures(G);
         for (const f of made.figures) await options.onFigure!(f);
         final = made.index;
