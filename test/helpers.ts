@@ -11,7 +11,7 @@ export function benchArgs(args: string[]): string[] {
     "--allow-env",
     "--allow-run",
     "--allow-ffi",
-    "--allow-sys=homedir,systemMemoryInfo",
+    "--allow-sys=homedir,hostname,systemMemoryInfo",
     "src/cli/bench.ts",
     ...args,
   ];

@@ -6,7 +6,8 @@
  * config or flag exits 2 with a message that names the file, the JSON path, what was
  * found and what is allowed. A run whose data are absent (TFD is not public) is skipped
  * with its reason recorded, which is not a failure. Ctrl-C saves a checkpoint (exit 130).
- * Exit 1: a run failed, or with --check a stability band was missed.
+ * Exit 1: a run failed, or with --check a stability band was missed; exit 3: data, files,
+ * checkpoints or a run folder in use (src/cli/exit.ts, docs/exit-codes.md).
  */
 import { parseArgs } from "node:util";
 import { openBlas } from "../backend/openblas.ts";
@@ -26,6 +27,8 @@ import {
   writeSummary,
 } from "./summary.ts";
 import { OUTCOME_PREFIX, runInWorkers } from "./workers.ts";
+import { errorLine, EXIT, reportError, runMain } from "./exit.ts";
+import { assertFree } from "../record/run-guard.ts";
 
 const SUITE_SEEDS = [1, 2, 3];
 
@@ -239,9 +242,9 @@ export async function main(args: string[]): Promise<number> {
     if (flags.worker) tasks.forEach((t) => (t.dependency = flags!.reuseCompleted));
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError) {
-      console.error(`error: ${e.message}`);
+      reportError(e);
       if (e instanceof UsageError) console.error(`\n${USAGE}`);
-      return 2;
+      return EXIT.usage;
     }
     throw e;
   }
@@ -262,6 +265,9 @@ export async function main(args: string[]): Promise<number> {
   }
   if (flags.dryRun) return await dryRun(tasks, flags);
 
+  // A run folder another bench holds is refused before anything runs (run-guard.ts).
+  for (const task of tasks) await assertFree(task.dir);
+
   // Checkpoints to resume from, all checked before anything runs.
   const resumes = new Map<string, Checkpoint>();
   if (flags.resume) {
@@ -274,8 +280,7 @@ export async function main(args: string[]): Promise<number> {
           ? folder.readCheckpoint(dir)
           : folder.readMilestone(dir, flags.milestone);
       } catch (e) {
-        console.error(`error: --resume: ${(e as Error).message}`);
-        return 2;
+        return reportError(e, "--resume: ");
       }
       if (!cp) {
         console.error(
@@ -321,7 +326,11 @@ export async function main(args: string[]): Promise<number> {
   const interrupted = outcomes.some((o) => o.status === "interrupted");
   if (flags.worker) {
     console.log(OUTCOME_PREFIX + JSON.stringify(outcomes[0]));
-    return interrupted ? 130 : outcomes[0].status === "failed" ? 1 : 0;
+    return interrupted
+      ? EXIT.interrupted
+      : outcomes[0].status === "failed"
+      ? outcomes[0].exitCode ?? EXIT.failed
+      : EXIT.ok;
   }
 
   const summary: SuiteSummary = {
@@ -341,8 +350,11 @@ export async function main(args: string[]): Promise<number> {
   if (outcomes.length > 1 || flags.check || outcomes.some((o) => o.status === "failed")) {
     console.log(`\n${summaryLines(summary).join("\n")}\n  → ${path}`);
   }
-  if (interrupted) return 130;
-  if (outcomes.some((o) => o.status === "failed")) return 1;
+  if (interrupted) return EXIT.interrupted;
+  const failed = outcomes.filter((o) => o.status === "failed");
+  // failures all of one kind (e.g. data: 3) exit with its code, as each alone would
+  const codes = new Set(failed.map((o) => o.exitCode ?? EXIT.failed));
+  if (failed.length) return codes.size === 1 ? [...codes][0] : EXIT.failed;
   return flags.check && summary.missed.length ? 1 : 0;
 }
 
@@ -392,8 +404,8 @@ async function runHere(
           }),
         );
       } catch (e) {
-        console.error(`${task.resolved.experiment} seed ${task.seed}: failed:`, e);
-        outcomes.set(task.key, { ...base, status: "failed", reason: (e as Error).message });
+        const exitCode = reportError(e, `${task.resolved.experiment} seed ${task.seed} failed: `);
+        outcomes.set(task.key, { ...base, status: "failed", reason: errorLine(e), exitCode });
       }
     }
   }
@@ -463,7 +475,7 @@ async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
       `${resolved.experiment} (${resolved.profile}, seeds ${flags.seeds.join(",")}): ${line}`,
     );
   }
-  return corrupt ? 1 : 0;
+  return corrupt ? EXIT.io : EXIT.ok;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runMain(main);

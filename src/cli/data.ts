@@ -2,10 +2,11 @@
  * `deno task data [--mnist DIR] [--fashion-mnist DIR] [--cifar10 PATH] [--tfd FILE]
  *                 [--download-mnist]`
  * Prints each data set's status: present (with its SHA-256), missing (with how to get it)
- * or corrupt (with what is wrong). Exit 1 when any is corrupt; missing TFD is expected.
+ * or corrupt (with what is wrong). Exit 3 when any is corrupt; missing TFD is expected.
  */
 import { parseArgs } from "node:util";
 import { DATASETS, datasetStatus, type DataSources } from "../data/registry.ts";
+import { EXIT, runMain } from "./exit.ts";
 
 const USAGE = `usage: deno task data [--mnist DIR] [--fashion-mnist DIR] [--cifar10 PATH]
                       [--tfd FILE] [--download-mnist]
@@ -57,7 +58,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(`${head} sha256 ${s.sha256} (${took} s)\n${" ".repeat(24)}${s.detail}`);
     } else console.log(`${head} ${s.detail.replaceAll("\n", `\n${" ".repeat(24)}`)}`);
   }
-  return corrupt ? 1 : 0;
+  return corrupt ? EXIT.io : EXIT.ok;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runMain(main);

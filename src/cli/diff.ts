@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { diffJson } from "../train/run-folder.ts";
 import type { Result } from "../train/result.ts";
 import { describeDifference, firstDifference } from "./verify.ts";
+import { EXIT, runMain } from "./exit.ts";
 
 export function diffRuns(a: Result, b: Result): string[] {
   const lines: string[] = [];
@@ -39,9 +40,9 @@ export function main(args: string[]): number {
       return null;
     }
   });
-  if (!a || !b) return 2;
+  if (!a || !b) return EXIT.io;
   console.log(diffRuns(a, b).join("\n"));
   return 0;
 }
 
-if (import.meta.main) Deno.exit(main(Deno.args));
+if (import.meta.main) await runMain(main);

@@ -3,12 +3,14 @@
  * the stage it builds on (same seed), with estimated time and memory from the config's
  * `cost` (--list, and the order and memory limit of --jobs). Loads configs; no TF.js.
  */
-import { join } from "node:path";
 import { ConfigError } from "../config/errors.ts";
 import { listConfigs, loadConfig, type ResolvedConfig } from "../config/load.ts";
 import { formatDuration } from "./progress.ts";
+import { runFolderInside, RunNameError } from "../record/run-guard.ts";
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = "UsageError";
+}
 
 export interface Task {
   /** `<experiment>/seed-<N>`: also the run folder below --out. */
@@ -80,11 +82,26 @@ export function planTasks(options: PlanOptions): Task[] {
         dependency,
         after: before && !options.withoutDependencies ? `${before}/seed-${seed}` : null,
         // as runFolder (src/train/run-folder.ts), which would load TF.js
-        dir: join(options.out, resolved.experiment, `seed-${seed}`),
+        dir: runFolderOf(resolved, options.out, seed),
         estimate: estimate(resolved, options.backend),
       };
     })
   );
+}
+
+/** The run folder inside --out; a config whose name would leave it is refused. */
+function runFolderOf(resolved: ResolvedConfig, out: string, seed: number): string {
+  try {
+    return runFolderInside(out, resolved.experiment, seed);
+  } catch (e) {
+    if (!(e instanceof RunNameError)) throw e;
+    throw new ConfigError(resolved.file, [{
+      path: "",
+      found: `the file name ${JSON.stringify(resolved.experiment)}`,
+      allowed: "expected letters, digits, '.', '_', '-' (first a letter or digit, no '..'): " +
+        "the run folder is named after the config file",
+    }], "unusable experiment name");
+  }
 }
 
 /** Every config under configs/ that belongs to the default suite. */

@@ -3,6 +3,7 @@
  * (default reports) from the files the runs wrote. Nothing is retrained or re-evaluated.
  */
 import { parseArgs } from "node:util";
+import { EXIT, runMain } from "./exit.ts";
 
 const USAGE = `usage: deno task report [DIR]
 
@@ -36,7 +37,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(
       `error: ${dir} is not a folder (run deno task bench first, or give --out's folder)`,
     );
-    return 2;
+    return EXIT.io;
   }
   const { buildReports } = await import("../report/build.ts");
   const t0 = performance.now();
@@ -46,4 +47,4 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runMain(main);

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { serveReports } from "../report/serve.ts";
+import { EXIT, runMain } from "./exit.ts";
 
 const USAGE = `usage: deno task serve [DIR] [--port N] [--host H]
 
@@ -46,7 +47,7 @@ function main(args: string[]): number | null {
     if (!Deno.statSync(dir).isDirectory) throw new Error();
   } catch {
     console.error(`error: ${dir} is not a folder`);
-    return 2;
+    return EXIT.io;
   }
   serveReports(dir, {
     hostname: parsed.values.host,
@@ -57,7 +58,4 @@ function main(args: string[]): number | null {
   return null;
 }
 
-if (import.meta.main) {
-  const code = main(Deno.args);
-  if (code !== null) Deno.exit(code);
-}
+if (import.meta.main) await runMain(main);

@@ -160,9 +160,9 @@ function grantedPermissions(): string[] {
     ) {
       flags.push("--allow-run=git");
     } else if (name === "sys") {
-      // the task grants these two: Skia (charts) reads the home directory, and the
-      // scheduler the memory available
-      const kinds = (["homedir", "systemMemoryInfo"] as const).filter((kind) =>
+      // the task grants these: Skia (charts) reads the home directory, the scheduler the
+      // memory available, and a run folder's lock names its holder's host
+      const kinds = (["homedir", "hostname", "systemMemoryInfo"] as const).filter((kind) =>
         Deno.permissions.querySync({ name, kind }).state === "granted"
       );
       if (kinds.length) flags.push(`--allow-sys=${kinds.join(",")}`);
