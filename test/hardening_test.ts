@@ -7,12 +7,16 @@
 import * as assert from "node:assert/strict";
 import { join } from "node:path";
 import { errorLine, EXIT, exitCodeOf } from "../src/cli/exit.ts";
-import { CONFIG_DIR } from "../src/config/load.ts";
-import { mnistNpmDir } from "../src/data/mnist.ts";
+import { estimateMemory } from "../src/cli/memory-model.ts";
+import { CONFIG_DIR, listConfigs, loadConfig } from "../src/config/load.ts";
+import { DataError } from "../src/data/errors.ts";
+import { IDX_MAX_BYTES, mnistNpmDir } from "../src/data/mnist.ts";
+import { loadDataset } from "../src/data/registry.ts";
+import { gzipSync } from "node:zlib";
 import { LOCK_FILE, previousPath, RunFolderBusyError, RunGuard } from "../src/record/run-guard.ts";
 import { MNIST_SHORT, runBench } from "./helpers.ts";
 
-const sets = [...MNIST_SHORT, "metrics.track=null"].flatMap((s) => ["--set", s]);
+const sets = MNIST_SHORT.flatMap((s) => ["--set", s]);
 
 /** Every file below `dir` with its bytes, for "nothing changed" comparisons. */
 function snapshot(dir: string, at = ""): Record<string, string> {
@@ -248,4 +252,74 @@ Deno.test("exit codes: operating-system errors are data/IO (3), bugs are 1 and s
   assert.equal(exitCodeOf(new Deno.errors.NotFound("x")), EXIT.io);
   assert.equal(exitCodeOf(new TypeError("oops")), EXIT.failed);
   assert.equal(errorLine(new TypeError("a\n  b")), "internal error: a; b (--debug shows where)");
+});
+
+Deno.test("the memory model is within a factor of 2.5 of every shipped config's measured smoke peak", () => {
+  for (const name of listConfigs()) {
+    const resolved = loadConfig(name, { profile: "smoke" });
+    const measured = resolved.cost?.memoryGB.smoke;
+    if (measured === undefined) continue;
+    const ratio = measured / estimateMemory(resolved.config).totalGB;
+    assert.ok(ratio > 1 / 2.5 && ratio < 2.5, `${name}: measured ${measured} GB, ratio ${ratio}`);
+  }
+});
+
+Deno.test("a config that cannot fit is refused up front with the estimate, the limit and the biggest items", async () => {
+  const out = Deno.makeTempDirSync();
+  Deno.removeSync(out);
+  const wide = await runBench([
+    "mnist-mlp",
+    "--out",
+    out,
+    "--max-memory",
+    "16",
+    "--set",
+    "generator.layers[0].units=1000000000",
+  ]);
+  assert.equal(wide.code, EXIT.usage);
+  assert.equal(
+    wide.stderr,
+    "error: mnist-mlp needs about 4.36e+4 GB of memory, more than the 16 GB --max-memory " +
+      "allows; biggest: gradients and the training step's copies 2.91e+4 GB, parameters and " +
+      "optimiser slots (1300G weights) 9.69e+3 GB\n",
+  );
+  const many = await runBench(["mnist-mlp", "--out", out, "--set", "metrics.samples=100000000"]);
+  assert.equal(many.code, EXIT.usage);
+  assert.match(
+    many.stderr,
+    /^error: mnist-mlp needs about 5\.86e\+2 GB of memory, more than the \d+ GB this machine has; biggest: evaluation buffers \(100M samples\) 5\.84e\+2 GB, the mnist data \(70,000 examples\) 1\.2 GB\n$/,
+  );
+  assert.throws(() => Deno.statSync(out), Deno.errors.NotFound, "nothing written");
+});
+
+Deno.test("data readers refuse non-regular files, files larger than the format allows and gzip members that inflate past it", () => {
+  const dir = Deno.makeTempDirSync();
+  const images = join(dir, "train-images-idx3-ubyte");
+  // a folder given for Fashion-MNIST: no known checksums, so the reader itself must refuse
+  const load = () => loadDataset("fashion-mnist", { fashionMnist: dir });
+  const refused = (expected: string) =>
+    assert.throws(load, (e: Error) => e instanceof DataError && e.message === expected);
+
+  Deno.symlinkSync("/dev/zero", images);
+  refused(`${images}: expected a regular file; found a device, FIFO or socket`);
+  Deno.removeSync(images);
+
+  // a sparse file far larger than MNIST's training images can be
+  Deno.writeFileSync(images, new Uint8Array(0));
+  Deno.truncateSync(images, 2 ** 36);
+  refused(
+    `${images}: expected at most ${
+      IDX_MAX_BYTES.trainImages + 65_536
+    } bytes (the largest this data set's file can be); found ${2 ** 36} bytes`,
+  );
+  Deno.removeSync(images);
+
+  // a small gzip member that inflates past the size of the file it claims to be
+  Deno.writeFileSync(`${images}.gz`, gzipSync(new Uint8Array(IDX_MAX_BYTES.trainImages + 1)));
+  assert.ok(Deno.statSync(`${images}.gz`).size < 100_000);
+  refused(
+    `${images}.gz: expected at most ${IDX_MAX_BYTES.trainImages} bytes once inflated (the ` +
+      "largest this file can be); found more: it was not inflated further",
+  );
+  Deno.removeSync(dir, { recursive: true });
 });

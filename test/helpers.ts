@@ -48,4 +48,5 @@ export const MNIST_SHORT = [
   "metrics.parzen=null",
   "metrics.classifier=null",
   "metrics.nearestTraining=null",
+  "metrics.track=null",
 ];

@@ -29,6 +29,7 @@ import {
 import { OUTCOME_PREFIX, runInWorkers } from "./workers.ts";
 import { errorLine, EXIT, reportError, runMain } from "./exit.ts";
 import { assertFree } from "../record/run-guard.ts";
+import { checkMemory } from "./memory-model.ts";
 
 const SUITE_SEEDS = [1, 2, 3];
 
@@ -263,6 +264,13 @@ export async function main(args: string[]): Promise<number> {
     for (const line of listing(tasks, flags.jobs, memoryGB)) console.log(line);
     return 0;
   }
+  // a run that cannot fit is refused before anything reads data or trains
+  const limit = flags.maxMemoryGB === null
+    ? { gb: totalMemoryGB(), source: "this machine has" }
+    : { gb: flags.maxMemoryGB, source: "--max-memory allows" };
+  for (const { resolved } of tasks) {
+    checkMemory(resolved.experiment, resolved.config, limit.gb, limit.source);
+  }
   if (flags.dryRun) return await dryRun(tasks, flags);
 
   // A run folder another bench holds is refused before anything runs (run-guard.ts).
@@ -436,6 +444,15 @@ function workerArgs(flags: Flags): string[] {
 function availableMemoryGB(): number {
   try {
     return (0.9 * Deno.systemMemoryInfo().available) / 1024 ** 3;
+  } catch {
+    return Infinity;
+  }
+}
+
+/** The machine's memory; unlimited when the system does not say (no --allow-sys). */
+function totalMemoryGB(): number {
+  try {
+    return Deno.systemMemoryInfo().total / 1024 ** 3;
   } catch {
     return Infinity;
   }

@@ -7,6 +7,7 @@ import { ConfigError } from "../config/errors.ts";
 import { listConfigs, loadConfig, type ResolvedConfig } from "../config/load.ts";
 import { formatDuration } from "./progress.ts";
 import { runFolderInside, RunNameError } from "../record/run-guard.ts";
+import { estimateMemory } from "./memory-model.ts";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -137,7 +138,8 @@ export function estimate(resolved: ResolvedConfig, backend = "wasm"): Estimate {
     seconds: cost && iterations !== null && fixed !== undefined
       ? fixed + secondsPerIteration(cost.secondsPerIteration, backend) * iterations
       : null,
-    memoryGB: cost?.memoryGB[profile] ?? null,
+    // the config's own memory model; cost.memoryGB records measured peaks to check it against
+    memoryGB: Number(estimateMemory(config).totalGB.toPrecision(2)),
   };
 }
 
