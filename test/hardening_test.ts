@@ -323,3 +323,51 @@ Deno.test("data readers refuse non-regular files, files larger than the format a
   );
   Deno.removeSync(dir, { recursive: true });
 });
+
+Deno.test("input JSON.parse accepts but a config must not be is refused in one line: deep nesting, duplicate keys, 1e400, an empty --set segment, an --out that is a file", async () => {
+  const dir = Deno.makeTempDirSync();
+  const text = Deno.readTextFileSync(join(CONFIG_DIR, "gaussian-moments.json"));
+  const cases: [string, string, string[], string][] = [
+    [
+      "deep.json",
+      `{"a":${"[".repeat(100_000)}${"]".repeat(100_000)}}`,
+      [],
+      "cannot parse config; found values nested more than 64 levels deep (line 1); expected at most 64 levels",
+    ],
+    [
+      "dup.json",
+      text.replace('"training": {', '"training": {"batchSize": 3,'),
+      [],
+      `cannot parse config; found the key "batchSize" twice in one object (line ${
+        text.slice(0, text.indexOf('"batchSize"')).split("\n").length
+      }); expected each key once (JSON parsers keep only the last)`,
+    ],
+    [
+      "over.json",
+      text.replace(/"batchSize": \d+/, '"batchSize": 1e400'),
+      [],
+      "invalid config; at $.training.batchSize: found Infinity (a number beyond the largest double); expected a number",
+    ],
+  ];
+  for (const [name, body, args, expected] of cases) {
+    const file = join(dir, name);
+    Deno.writeTextFileSync(file, body);
+    const r = await runBench([file, "--out", join(dir, "out"), ...args]);
+    assert.equal(r.code, EXIT.usage, name);
+    assert.equal(r.stderr, `error: ${file}: ${expected}\n`, name);
+  }
+  const empty = await runBench(["gaussian-moments", "--list", "--set", "training..batchSize=5"]);
+  assert.equal(empty.code, EXIT.usage);
+  assert.equal(
+    empty.stderr,
+    `error: ${join(CONFIG_DIR, "gaussian-moments.json")} (with --set training..batchSize=5): bad ` +
+      'override; found an empty field name in "training..batchSize"; expected a field path such ' +
+      "as training.iterations\n",
+  );
+  const file = join(dir, "a-file");
+  Deno.writeTextFileSync(file, "");
+  const out = await runBench(["gaussian-moments", "--out", file]);
+  assert.equal(out.code, EXIT.io);
+  assert.equal(out.stderr, `error: --out ${file} is a file, not a folder\n`);
+  Deno.removeSync(dir, { recursive: true });
+});

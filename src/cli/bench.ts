@@ -28,7 +28,7 @@ import {
 } from "./summary.ts";
 import { OUTCOME_PREFIX, runInWorkers } from "./workers.ts";
 import { errorLine, EXIT, reportError, runMain } from "./exit.ts";
-import { assertFree } from "../record/run-guard.ts";
+import { assertFree, assertOutFolder } from "../record/run-guard.ts";
 import { checkMemory } from "./memory-model.ts";
 
 const SUITE_SEEDS = [1, 2, 3];
@@ -274,6 +274,7 @@ export async function main(args: string[]): Promise<number> {
   if (flags.dryRun) return await dryRun(tasks, flags);
 
   // A run folder another bench holds is refused before anything runs (run-guard.ts).
+  assertOutFolder(flags.out);
   for (const task of tasks) await assertFree(task.dir);
 
   // Checkpoints to resume from, all checked before anything runs.

@@ -41,6 +41,14 @@ export function runFolderInside(out: string, experiment: string, seed: number): 
   return dir;
 }
 
+/** Refuses an --out that exists and is not a folder (before any run tries to write in it). */
+export function assertOutFolder(out: string): void {
+  const info = statOrNull(out);
+  if (info && !info.isDirectory) {
+    throw new Deno.errors.NotADirectory(`--out ${out} is a file, not a folder`);
+  }
+}
+
 /** Temp files of writeFileAtomic (src/util/atomic.ts): `<name>.<pid>.<8 hex>.tmp`. */
 const TEMP_FILE = /\.\d+\.[0-9a-f]{8}\.tmp$/;
 
