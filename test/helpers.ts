@@ -11,7 +11,7 @@ export function benchArgs(args: string[]): string[] {
     "--allow-env",
     "--allow-run",
     "--allow-ffi",
-    "--allow-sys=homedir,systemMemoryInfo",
+    "--allow-sys=homedir,hostname,systemMemoryInfo",
     "src/cli/bench.ts",
     ...args,
   ];
@@ -48,6 +48,7 @@ export const MNIST_SHORT = [
   "metrics.parzen=null",
   "metrics.classifier=null",
   "metrics.nearestTraining=null",
+  "metrics.track=null",
 ];
 
 /**

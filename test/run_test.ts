@@ -260,7 +260,7 @@ Deno.test("CLI --dry-run checks configs and data, prints the plan, writes and tr
   const bad = Deno.makeTempDirSync();
   Deno.writeFileSync(join(bad, "train-images-idx3-ubyte"), new Uint8Array(10));
   const corrupt = await runBench(["mnist-mlp", "--dry-run", "--mnist", bad]);
-  assert.equal(corrupt.code, 1);
+  assert.equal(corrupt.code, 3, "a data error: exit 3 (src/cli/exit.ts)");
   assert.match(
     corrupt.stdout,
     /mnist-mlp \(paper, seeds 1\): data error: .*train-images-idx3-ubyte/,

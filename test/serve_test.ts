@@ -1,7 +1,12 @@
 /** `deno task serve`: files inside the folder, nothing outside it, whatever the request says. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { safeSegments, serveReports } from "../src/report/serve.ts";
+import {
+  MAX_SEGMENT_LENGTH,
+  MAX_URL_LENGTH,
+  safeSegments,
+  serveReports,
+} from "../src/report/serve.ts";
 
 /** One raw HTTP/1.1 request (fetch would normalise "..", which is what an attacker avoids). */
 async function rawGet(
@@ -100,5 +105,51 @@ Deno.test("serve: request paths become plain segments or are refused", () => {
   assert.deepEqual(safeSegments("/a%20b/"), ["a b"]);
   for (const bad of ["/..", "/a/../b", "/%2e%2e/x", "/a%2fb", "/a%5cb", "/a%00", "/%zz", "/./x"]) {
     assert.equal(safeSegments(bad), null, bad);
+  }
+});
+
+Deno.test("serve: over-long URLs get 414, a FIFO 403 (not a hung request), an idle client loses its response", async () => {
+  const root = Deno.makeTempDirSync();
+  Deno.writeTextFileSync(join(root, "index.html"), "INDEX");
+  const fifo = join(root, "pipe.html");
+  await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  Deno.writeFileSync(join(root, "big.json"), new Uint8Array(8 * 1024 * 1024));
+  const controller = new AbortController();
+  let port = 0;
+  const server = serveReports(root, {
+    port: 0,
+    signal: controller.signal,
+    onListen: (a) => (port = a.port),
+    idleMs: 300,
+  });
+  try {
+    const long = await rawGet(port, "/" + "a".repeat(MAX_SEGMENT_LENGTH + 1));
+    assert.equal(long.status, 414);
+    assert.equal(long.body, "URI too long: a path segment is longer than any file name\n");
+    const huge = await rawGet(port, "/" + "a/".repeat(MAX_URL_LENGTH / 2));
+    assert.equal(huge.status, 414);
+    assert.equal(huge.body, "URI too long\n");
+    const pipe = await rawGet(port, "/pipe.html");
+    assert.equal(pipe.status, 403);
+    assert.equal(pipe.body, "forbidden: not a regular file\n");
+    assert.equal((await rawGet(port, "/")).body, "INDEX", "still serving");
+
+    // a client that asks for 8 MB and stops reading: the server gives up on it
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode("GET /big.json HTTP/1.1\r\nHost: x\r\n\r\n"));
+    await new Promise((r) => setTimeout(r, 1500));
+    let received = 0;
+    const buffer = new Uint8Array(65536);
+    // until the server closes, or the whole file came (keep-alive: it would stay open)
+    for (let n; received < 8 * 1024 * 1024;) {
+      if ((n = await conn.read(buffer).catch(() => null)) === null) break;
+      received += n;
+    }
+    conn.close();
+    assert.ok(received < 8 * 1024 * 1024, `the idle client got ${received} bytes, not all`);
+  } finally {
+    controller.abort();
+    await server.finished;
+    Deno.removeSync(root, { recursive: true });
   }
 });

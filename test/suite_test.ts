@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { RESULT_METRICS } from "../src/check/bands.ts";
 import { openBlas } from "../src/backend/openblas.ts";
 import { estimate } from "../src/cli/plan.ts";
+import { estimateMemory } from "../src/cli/memory-model.ts";
 import { formatDuration } from "../src/cli/progress.ts";
 import { loadConfig } from "../src/config/load.ts";
 import type { SuiteSummary } from "../src/cli/summary.ts";
@@ -61,7 +62,12 @@ Deno.test("--list: the suite is every config but the blog variant, 3 seeds, each
     new RegExp(
       `^gaussian-moments/seed-1 +smoke +300 iterations +~${
         formatDuration(s.fixedSeconds.smoke + s.secondsPerIteration * 300)
-      }, ~${s.memoryGB.smoke} GB +\\(\\d+ bands\\)$`,
+      }, ~${
+        Number(
+          estimateMemory(loadConfig("gaussian-moments", { profile: "smoke" }).config)
+            .totalGB.toPrecision(2),
+        )
+      } GB +\\(\\d+ bands\\)$`,
       "m",
     ),
   );

@@ -54,6 +54,8 @@ const NO_EXTRA_METRICS = [
   "metrics.parzen=null",
   "metrics.classifier=null",
   "metrics.nearestTraining=null",
+  // the paper profile tracks Parzen and the classifier through training: off with them
+  "metrics.track=null",
 ];
 
 const TINY_MNIST = [

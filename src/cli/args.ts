@@ -7,11 +7,12 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
 import { nearest } from "../util/nearest.ts";
+import { EXIT, reportError, setDebug } from "./exit.ts";
 
 export const VERSION: string = denoJson.version;
 
 /** Exit codes every command shares; each command's --help lists its own as well. */
-export const EXIT_USAGE = 2;
+export const EXIT_USAGE = EXIT.usage;
 
 /** A bad flag, value or argument: its message is one line, printed after "error: ". */
 export class UsageError extends Error {}
@@ -66,6 +67,7 @@ export interface Token {
 const SHARED = {
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
+  debug: { type: "boolean" },
 } as const satisfies Record<string, OptionSpec>;
 
 /**
@@ -86,6 +88,7 @@ export function parseCommand<const O extends Record<string, OptionSpec>>(
     tokens: true,
   });
   const flags = tokens!.filter((t) => t.kind === "option");
+  setDebug(flags.some((t) => t.name === "debug"));
   if (flags.some((t) => t.name === "help")) {
     console.log(spec.usage.trimEnd());
     return null;
@@ -130,8 +133,9 @@ export function usageFailure(name: string, e: UsageError): number {
 }
 
 /**
- * Runs a command's main, turning a UsageError thrown anywhere in it into the usage exit.
- * Other errors propagate: they are bugs, and their stack trace is wanted.
+ * Runs a command's main, turning a UsageError thrown anywhere in it into the usage exit and
+ * any other error into its one line and documented exit code (cli/exit.ts; the stack trace
+ * with --debug).
  */
 export async function runCommand(
   name: string,
@@ -141,7 +145,7 @@ export async function runCommand(
     return await main();
   } catch (e) {
     if (e instanceof UsageError) return usageFailure(name, e);
-    throw e;
+    return reportError(e);
   }
 }
 

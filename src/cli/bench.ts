@@ -6,7 +6,8 @@
  * config or flag exits 2 with a message that names the file, the JSON path, what was
  * found and what is allowed. A run whose data are absent (TFD is not public) is skipped
  * with its reason recorded, which is not a failure. Ctrl-C saves a checkpoint (exit 130).
- * Exit 1: a run failed, or with --check a stability band was missed.
+ * Exit 1: a run failed, or with --check a stability band was missed; exit 3: data, files,
+ * checkpoints or a run folder in use (src/cli/exit.ts, docs/exit-codes.md).
  */
 import { openBlas } from "../backend/openblas.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend/select.ts";
@@ -28,6 +29,9 @@ import {
   writeSummary,
 } from "./summary.ts";
 import { OUTCOME_PREFIX, runInWorkers } from "./workers.ts";
+import { errorLine, EXIT, reportError } from "./exit.ts";
+import { assertFree, assertOutFolder } from "../record/run-guard.ts";
+import { checkMemory } from "./memory-model.ts";
 
 const SUITE_SEEDS = [1, 2, 3];
 
@@ -333,8 +337,8 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError) return usageFailure("bench", e);
     if (e instanceof ConfigError) {
-      console.error(`error: ${e.message}`);
-      return 2;
+      reportError(e);
+      return EXIT.usage;
     }
     throw e;
   }
@@ -378,7 +382,18 @@ export async function main(args: string[]): Promise<number> {
     for (const line of listing(tasks, flags.jobs, memoryGB)) console.log(line);
     return 0;
   }
+  // a run that cannot fit is refused before anything reads data or trains
+  const limit = flags.maxMemoryGB === null
+    ? { gb: totalMemoryGB(), source: "this machine has" }
+    : { gb: flags.maxMemoryGB, source: "--max-memory allows" };
+  for (const { resolved } of tasks) {
+    checkMemory(resolved.experiment, resolved.config, limit.gb, limit.source);
+  }
   if (flags.dryRun) return await dryRun(tasks, flags);
+
+  // A run folder another bench holds is refused before anything runs (run-guard.ts).
+  assertOutFolder(flags.out);
+  for (const task of tasks) await assertFree(task.dir);
 
   // Checkpoints to resume from, all checked before anything runs.
   const resumes = new Map<string, Checkpoint>();
@@ -393,8 +408,7 @@ export async function main(args: string[]): Promise<number> {
           ? folder.readCheckpoint(dir)
           : folder.readMilestone(dir, flags.milestone);
       } catch (e) {
-        console.error(`error: --resume: ${(e as Error).message}`);
-        return 2;
+        return reportError(e, "--resume: ");
       }
       if (!cp && flags.continue) continue;
       if (!cp) {
@@ -443,7 +457,11 @@ export async function main(args: string[]): Promise<number> {
   const interrupted = outcomes.some((o) => o.status === "interrupted");
   if (flags.worker) {
     console.log(OUTCOME_PREFIX + JSON.stringify(outcomes[0]));
-    return interrupted ? 130 : outcomes[0].status === "failed" ? 1 : 0;
+    return interrupted
+      ? EXIT.interrupted
+      : outcomes[0].status === "failed"
+      ? outcomes[0].exitCode ?? EXIT.failed
+      : EXIT.ok;
   }
 
   const summary: SuiteSummary = {
@@ -471,8 +489,11 @@ export async function main(args: string[]): Promise<number> {
   if (outcomes.length > 1 || flags.check || outcomes.some((o) => o.status === "failed")) {
     console.log(`\n${summaryLines(summary).join("\n")}\n  → ${path}`);
   }
-  if (interrupted) return 130;
-  if (outcomes.some((o) => o.status === "failed")) return 1;
+  if (interrupted) return EXIT.interrupted;
+  const failed = outcomes.filter((o) => o.status === "failed");
+  // failures all of one kind (e.g. data: 3) exit with its code, as each alone would
+  const codes = new Set(failed.map((o) => o.exitCode ?? EXIT.failed));
+  if (failed.length) return codes.size === 1 ? [...codes][0] : EXIT.failed;
   return flags.check && summary.missed.length ? 1 : 0;
 }
 
@@ -523,8 +544,8 @@ async function runHere(
           }),
         );
       } catch (e) {
-        console.error(`${task.resolved.experiment} seed ${task.seed}: failed:`, e);
-        outcomes.set(task.key, { ...base, status: "failed", reason: (e as Error).message });
+        const exitCode = reportError(e, `${task.resolved.experiment} seed ${task.seed} failed: `);
+        outcomes.set(task.key, { ...base, status: "failed", reason: errorLine(e), exitCode });
       }
     }
   }
@@ -596,6 +617,15 @@ function availableMemoryGB(): number {
   }
 }
 
+/** The machine's memory; unlimited when the system does not say (no --allow-sys). */
+function totalMemoryGB(): number {
+  try {
+    return Deno.systemMemoryInfo().total / 1024 ** 3;
+  } catch {
+    return Infinity;
+  }
+}
+
 /** Reads each run's data (verifying checksums) and prints what would run; trains nothing. */
 async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
   const { openRealData } = await import("../train/real-data.ts");
@@ -630,7 +660,7 @@ async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
       `${resolved.experiment} (${resolved.profile}, seeds ${flags.seeds.join(",")}): ${line}`,
     );
   }
-  return corrupt ? 1 : 0;
+  return corrupt ? EXIT.io : EXIT.ok;
 }
 
 if (import.meta.main) await runMain("bench", () => main(Deno.args));

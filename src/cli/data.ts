@@ -3,11 +3,12 @@
  *                 [--tfd FILE]`
  * Downloads the named data set (SHA-256 verified, cached), then prints each data set's
  * status: present (with its SHA-256), missing (with how to get it) or corrupt (with what is
- * wrong). Exit 1 when any is corrupt or a download fails; missing TFD is expected.
+ * wrong). Exit 3 when any is corrupt or a download fails; missing TFD is expected.
  */
 import { DATASETS, datasetStatus, type DataSources } from "../data/registry.ts";
 import { DataError } from "../data/errors.ts";
 import { parseCommand, runMain, UsageError } from "./args.ts";
+import { EXIT } from "./exit.ts";
 
 const DOWNLOADS = ["mnist", "cifar10"] as const;
 
@@ -70,7 +71,7 @@ export async function main(args: string[]): Promise<number> {
     } catch (e) {
       if (!(e instanceof DataError)) throw e;
       console.error(`error: ${e.message.replaceAll("\n", " ")}`);
-      return 1;
+      return EXIT.io;
     }
   }
   let corrupt = 0;
@@ -84,7 +85,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(`${head} sha256 ${s.sha256} (${took} s)\n${" ".repeat(24)}${s.detail}`);
     } else console.log(`${head} ${s.detail.replaceAll("\n", `\n${" ".repeat(24)}`)}`);
   }
-  return corrupt ? 1 : 0;
+  return corrupt ? EXIT.io : EXIT.ok;
 }
 
 if (import.meta.main) await runMain("data", () => main(Deno.args));

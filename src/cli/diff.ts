@@ -16,6 +16,7 @@ import {
 import { diffJson } from "../train/run-folder.ts";
 import type { Result } from "../train/result.ts";
 import { parseCommand, runMain, UsageError } from "./args.ts";
+import { EXIT } from "./exit.ts";
 import { describeDifference, firstDifference } from "./verify.ts";
 
 export function diffRuns(a: Result, b: Result): string[] {
@@ -52,7 +53,8 @@ difference in combined standard errors.
 exit codes:
   0  compared (whether or not the runs differ)
   1  the SVG files could not be written
-  2  a bad flag or argument, or a run without a readable result.json`;
+  2  a bad flag or argument
+  3  a run without a readable result.json`;
 
 /** A run folder's result.json, or the .json file itself. */
 function readRun(path: string): Result {
@@ -105,7 +107,7 @@ export function main(args: string[]): number {
     }));
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
-    return 2;
+    return EXIT.io;
   }
   console.log(compareRuns(runs).join("\n"));
   const dir = parsed.values.svg;

@@ -8,6 +8,8 @@ import { ConfigError } from "../config/errors.ts";
 import { listConfigs, loadConfig, type ResolvedConfig } from "../config/load.ts";
 import { UsageError } from "./args.ts";
 import { formatDuration } from "./progress.ts";
+import { runFolderInside, RunNameError } from "../record/run-guard.ts";
+import { estimateMemory } from "./memory-model.ts";
 
 export interface Task {
   /** `<experiment>/seed-<N>`: also the run folder below --out. */
@@ -87,11 +89,28 @@ export function planTasks(options: PlanOptions): Task[] {
         after: beforeFolder && !options.withoutDependencies ? `${beforeFolder}/seed-${seed}` : null,
         afterDir: beforeFolder ? join(options.out, beforeFolder, `seed-${seed}`) : null,
         // as runFolder (src/train/run-folder.ts), which would load TF.js
-        dir: join(options.out, resolved.folder, `seed-${seed}`),
+        dir: runFolderOf(resolved, options.out, seed),
         estimate: estimate(resolved, options.backend),
       };
     })
   );
+}
+
+/** The run folder inside --out; a config whose name would leave it is refused. */
+function runFolderOf(resolved: ResolvedConfig, out: string, seed: number): string {
+  try {
+    runFolderInside(out, resolved.experiment, seed);
+    // a variant's folder is the experiment's name and a hex hash, so it is inside out too
+    return join(out, resolved.folder, `seed-${seed}`);
+  } catch (e) {
+    if (!(e instanceof RunNameError)) throw e;
+    throw new ConfigError(resolved.file, [{
+      path: "",
+      found: `the file name ${JSON.stringify(resolved.experiment)}`,
+      allowed: "expected letters, digits, '.', '_', '-' (first a letter or digit, no '..'): " +
+        "the run folder is named after the config file",
+    }], "unusable experiment name");
+  }
 }
 
 /** Every config under configs/ that belongs to the default suite. */
@@ -127,7 +146,8 @@ export function estimate(resolved: ResolvedConfig, backend = "wasm"): Estimate {
     seconds: cost && iterations !== null && fixed !== undefined
       ? fixed + secondsPerIteration(cost.secondsPerIteration, backend) * iterations
       : null,
-    memoryGB: cost?.memoryGB[profile] ?? null,
+    // the config's own memory model; cost.memoryGB records measured peaks to check it against
+    memoryGB: Number(estimateMemory(config).totalGB.toPrecision(2)),
   };
 }
 

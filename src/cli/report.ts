@@ -2,7 +2,8 @@
  * `deno task report [DIR]`: rebuilds every run page and the index of an output folder
  * (default reports) from the files the runs wrote. Nothing is retrained or re-evaluated.
  */
-import { parseCommand, runMain, UsageError } from "./args.ts";
+import { parseCommand, runMain } from "./args.ts";
+import { EXIT } from "./exit.ts";
 
 const USAGE = `usage: deno task report [DIR]
 
@@ -25,9 +26,10 @@ export async function main(args: string[]): Promise<number> {
   try {
     if (!Deno.statSync(dir).isDirectory) throw new Error();
   } catch {
-    throw new UsageError(
-      `${dir} is not a folder (run deno task bench first, or give --out's folder)`,
+    console.error(
+      `error: ${dir} is not a folder (run deno task bench first, or give --out's folder)`,
     );
+    return EXIT.io;
   }
   const { buildReports } = await import("../report/build.ts");
   const t0 = performance.now();

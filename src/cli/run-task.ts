@@ -5,7 +5,7 @@
  */
 import type { BackendChoice } from "../backend/select.ts";
 import { checkRun, describeMiss } from "../check/bands.ts";
-import { MissingDataError } from "../data/errors.ts";
+import { DataError, MissingDataError } from "../data/errors.ts";
 import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../train/checkpoint.ts";
 import type { Result, TrackedPoint } from "../train/result.ts";
@@ -15,6 +15,7 @@ import { runExperiment } from "../train/run.ts";
 import type { Task } from "./plan.ts";
 import { ProgressBar } from "./progress.ts";
 import type { Outcome } from "./summary.ts";
+import { RunGuard } from "../record/run-guard.ts";
 
 export interface TaskContext {
   out: string;
@@ -39,7 +40,17 @@ interface Mark {
   iteration: number;
 }
 
+/** Runs `task` holding its run folder (src/record/run-guard.ts); refused when it is in use. */
 export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
+  const guard = await RunGuard.claim(task.dir, { fresh: !ctx.resume });
+  try {
+    return await runClaimed(task, ctx, guard);
+  } finally {
+    await guard.release();
+  }
+}
+
+async function runClaimed(task: Task, ctx: TaskContext, guard: RunGuard): Promise<Outcome> {
   const { resolved, seed, dir } = task;
   const label = `${resolved.experiment} seed ${seed}`;
   const base = {
@@ -56,9 +67,13 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
     return { ...base, status: "reused", checks: recorded.checks };
   }
   const skip = async (reason: string): Promise<Outcome> => {
-    await folder.clearRunFolder(dir);
-    await folder.writeSkipped(dir, resolved, seed, reason);
-    console.log(`${label}: skipped: ${reason}`);
+    // a run that cannot start leaves an earlier run's checkpoint or result as it was
+    const kept = guard.holdsRun();
+    if (!kept) {
+      await folder.clearRunFolder(dir);
+      await folder.writeSkipped(dir, resolved, seed, reason);
+    }
+    console.log(`${label}: skipped: ${reason}${kept ? `; the earlier run in ${dir} is kept` : ""}`);
     return { ...base, status: "skipped", reason };
   };
 
@@ -89,10 +104,14 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
     );
     // an extension now belongs to the new config; a deleted config.json comes back
     if (extending || !folder.readRunConfig(dir)) await folder.writeRunConfig(dir, resolved);
-  } else {
-    await folder.clearRunFolder(dir);
-    await folder.writeRunConfig(dir, resolved);
   }
+  // a fresh run writes nothing before its data are read and its models built
+  let configWritten = !!ctx.resume;
+  const beforeWrite = async () => {
+    await guard.beforeWrite();
+    if (!configWritten) await folder.writeRunConfig(dir, resolved);
+    configWritten = true;
+  };
   const bar = new ProgressBar(label);
   const timing: { first?: Mark; last?: Mark } = {};
   let peakGB = 0;
@@ -115,16 +134,28 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
         if (ctx.measureMemory) peakGB = Math.max(peakGB, residentGB());
         bar.update(p);
       },
-      onCheckpoint: (cp) => folder.writeCheckpoint(dir, cp),
-      onMilestone: (cp) => folder.writeMilestone(dir, cp),
+      onCheckpoint: async (cp) => {
+        await beforeWrite();
+        await folder.writeCheckpoint(dir, cp);
+        await guard.started();
+      },
+      onMilestone: async (cp) => {
+        await beforeWrite();
+        await folder.writeMilestone(dir, cp);
+      },
       onPhase: (phase) => bar.phase(phase),
       onTracked: (p) => bar.log(describeTracked(p)),
-      onFigure: (f) => folder.writeFigure(dir, f),
+      onFigure: async (f) => {
+        await beforeWrite();
+        await folder.writeFigure(dir, f);
+      },
     });
   } catch (e) {
     bar.finish();
+    const restored = await guard.failed();
+    if (restored) console.error(`${label}: the earlier run's files in ${dir} are restored`);
     if (ctx.signal.aborted) {
-      const cp = folder.readCheckpoint(dir);
+      const cp = restored ? null : folder.readCheckpoint(dir);
       const reason = cp
         ? `checkpoint at iteration ${cp.header.iteration} in ${folder.checkpointPath(dir)}`
         : "no checkpoint was written";
@@ -134,7 +165,12 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
       );
       return { ...base, status: "interrupted", reason };
     }
-    if (e instanceof MissingDataError) return await skip(e.message.replace(/\s*\n\s*/g, "; "));
+    if (e instanceof MissingDataError) {
+      // data absent where the user pointed: a mistake to report, not a skip
+      const flag = givenDataFlag(resolved.config.data.kind, ctx.data);
+      if (flag) throw new DataError(flag, e.expected, `${e.found} (${e.file})`);
+      return await skip(e.message.replace(/\s*\n\s*/g, " "));
+    }
     throw e;
   }
   bar.phase("writing the run folder");
@@ -171,6 +207,20 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
     ...(timed === undefined ? {} : { secondsPerIteration: Number(timed.toPrecision(4)) }),
     ...(ctx.measureMemory ? { peakRssGB: Number(Math.max(peakGB, residentGB()).toFixed(2)) } : {}),
   };
+}
+
+/**
+ * The flag (with its value) that named where the data of `kind` are, if one did. TFD is
+ * not public: a run without it is skipped (its usual place may be named and still empty).
+ */
+function givenDataFlag(kind: string, data: DataSources): string | null {
+  const flags: Record<string, [string, string | undefined]> = {
+    mnist: ["--mnist", data.mnist],
+    "fashion-mnist": ["--fashion-mnist", data.fashionMnist],
+    cifar10: ["--cifar10", data.cifar10],
+  };
+  const [flag, value] = flags[kind] ?? [];
+  return value === undefined ? null : `${flag} ${value}`;
 }
 
 /** Resident memory now, in GB (sampled at every progress report and at the end). */

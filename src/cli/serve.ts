@@ -5,6 +5,7 @@
  */
 import { parseCommand, runMain, UsageError } from "./args.ts";
 import { serveReports } from "../report/serve.ts";
+import { EXIT } from "./exit.ts";
 
 const USAGE = `usage: deno task serve [DIR] [--port N] [--host H]
 
@@ -41,7 +42,8 @@ export function main(args: string[]): number | null {
   try {
     if (!Deno.statSync(dir).isDirectory) throw new Error();
   } catch {
-    throw new UsageError(`${dir} is not a folder (run deno task bench first, or give one)`);
+    console.error(`error: ${dir} is not a folder (run deno task bench first, or give one)`);
+    return EXIT.io;
   }
   try {
     serveReports(dir, {

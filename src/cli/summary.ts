@@ -20,6 +20,8 @@ export interface Outcome {
   status: "completed" | "diverged" | "skipped" | "reused" | "failed" | "interrupted";
   /** Why it was skipped or failed. */
   reason?: string;
+  /** A failure's documented exit code (src/cli/exit.ts): 3 for data and files, else 1. */
+  exitCode?: number;
   /** The run's bands and values (absent: none declared for its profile). */
   checks?: Check[];
   wallSeconds?: number;

@@ -9,6 +9,7 @@ import { resolveConfig } from "../config/load.ts";
 import type { Fingerprint } from "../train/checkpoint.ts";
 import type { Result } from "../train/result.ts";
 import { parseCommand, runMain, UsageError } from "./args.ts";
+import { EXIT } from "./exit.ts";
 
 /** The first fingerprint where two runs differ, and in what; null when they agree. */
 export function firstDifference(
@@ -69,7 +70,7 @@ export async function main(args: string[]): Promise<number> {
     recorded = JSON.parse(Deno.readTextFileSync(join(dir, "result.json")));
   } catch (e) {
     console.error(`error: ${dir}: no readable result.json (${(e as Error).message})`);
-    return 2;
+    return EXIT.io;
   }
   const backend = (values.backend ?? recorded.backend.name) as BackendChoice;
   if (!(BACKEND_CHOICES as readonly string[]).includes(backend)) {

@@ -167,19 +167,38 @@ async function collect(
   return outcome;
 }
 
+/**
+ * The environment variables ganbench reads (the bench task grants exactly these; TF.js and
+ * the npm packages need none).
+ */
+const ENV_VARIABLES = [
+  "HOME",
+  "XDG_CACHE_HOME",
+  "GANBENCH_TFD",
+  "PYLEARN2_DATA_PATH",
+  "GANBENCH_OPENBLAS",
+  "GANBENCH_FAULT",
+  "GANBENCH_DEBUG",
+];
+
 /** This process's permissions as `deno run` flags, so a worker may do what its parent may. */
 function grantedPermissions(): string[] {
   const flags: string[] = [];
   for (const name of ["read", "write", "env", "net", "sys", "run", "ffi"] as const) {
     if (Deno.permissions.querySync({ name }).state === "granted") flags.push(`--allow-${name}`);
-    else if (
+    else if (name === "env") {
+      const granted = ENV_VARIABLES.filter((variable) =>
+        Deno.permissions.querySync({ name, variable }).state === "granted"
+      );
+      if (granted.length) flags.push(`--allow-env=${granted.join(",")}`);
+    } else if (
       name === "run" && Deno.permissions.querySync({ name, command: "git" }).state === "granted"
     ) {
       flags.push("--allow-run=git");
     } else if (name === "sys") {
-      // the task grants these two: Skia (charts) reads the home directory, and the
-      // scheduler the memory available
-      const kinds = (["homedir", "systemMemoryInfo"] as const).filter((kind) =>
+      // the task grants these: Skia (charts) reads the home directory, the scheduler the
+      // memory available, and a run folder's lock names its holder's host
+      const kinds = (["homedir", "hostname", "systemMemoryInfo"] as const).filter((kind) =>
         Deno.permissions.querySync({ name, kind }).state === "granted"
       );
       if (kinds.length) flags.push(`--allow-sys=${kinds.join(",")}`);

@@ -35,6 +35,10 @@ export function jsonPath(path: readonly PropertyKey[]): string {
 export function describeValue(value: unknown): string {
   if (value === undefined) return "nothing (the field is missing)";
   const type = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
+  // JSON has no Infinity: 1e400 parses to it, and JSON.stringify would show "null"
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    return `${value} (a number beyond the largest double)`;
+  }
   let text = JSON.stringify(value) ?? String(value);
   if (text.length > 60) text = text.slice(0, 57) + "...";
   return `${text} (${type})`;

@@ -11,6 +11,7 @@ import { nearest } from "../util/nearest.ts";
 import { ConfigError, type ConfigIssue, describeValue, jsonPath } from "./errors.ts";
 import { type Layered, readLayered } from "./extends.ts";
 import { type BandConfig, type CostConfig, ExperimentConfig } from "./schema.ts";
+import { jsonProblem } from "./json-guard.ts";
 
 export const CONFIG_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../configs");
 
@@ -208,8 +209,12 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
 
 function parseJson(file: string, text: string): unknown {
   try {
-    return JSON.parse(text);
+    const value = JSON.parse(text);
+    const problem = jsonProblem(text);
+    if (problem) throw new ConfigError(file, [{ path: "", ...problem }], "cannot parse config");
+    return value;
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     const msg = (e as Error).message;
     const pos = /position (\d+)/.exec(msg);
     let where = "";
@@ -238,11 +243,11 @@ function parseOverrideValue(text: string): unknown {
 
 /** Path syntax: `a.b[0].c` or `a.b.0.c`. Returns a new object; never mutates `root`. */
 function setAtPath(root: unknown, path: string, value: unknown, where: string): unknown {
-  const keys = path.replace(/\[(\d+)\]/g, ".$1").split(".").filter((k) => k.length > 0);
-  if (keys.length === 0) {
+  const keys = path.replace(/\[(\d+)\]/g, ".$1").split(".");
+  if (keys.some((k) => k.length === 0)) {
     throw new ConfigError(where, [{
       path: "",
-      found: `an empty path in "${path}"`,
+      found: `an empty field name in "${path}"`,
       allowed: "expected a field path such as training.iterations",
     }], "bad override");
   }

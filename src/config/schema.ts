@@ -92,7 +92,14 @@ export const Generator = z.strictObject({
    * A stacked stage (TFD): the final generator of `experiment` (same seed and output
    * folder, run first) is loaded into this generator's layers `into`, `into + 1`, ….
    */
-  pretrained: z.strictObject({ experiment: z.string().min(1), into: z.int().min(0) }).optional(),
+  pretrained: z.strictObject({
+    // a name, never a path: the stage's run folder is <out>/<experiment>/seed-<N>
+    experiment: z.string().regex(
+      /^[A-Za-z0-9][A-Za-z0-9_-]*$/,
+      "expected the name of a config under configs/ (letters, digits, '_', '-'), not a path",
+    ),
+    into: z.int().min(0),
+  }).optional(),
 });
 
 export const Discriminator = z.strictObject({

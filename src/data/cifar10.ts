@@ -124,7 +124,8 @@ export function loadCifarArchive(
   const files = [verify(path, bytes, options.archiveSha256 ?? CIFAR_ARCHIVE_SHA256)];
   let entries;
   try {
-    entries = parseTar(gunzipSync(bytes));
+    // the official archive inflates to about 185 MB
+    entries = parseTar(gunzipSync(bytes, { maxOutputLength: 256 * 1024 ** 2 }));
   } catch (e) {
     throw new DataError(
       path,

@@ -16,11 +16,35 @@ export class MissingDataError extends DataError {
   override name = "MissingDataError";
 }
 
-/** Reads a whole file, turning "not found" into a DataError with a hint. */
-export function readFileOrFail(path: string, hint?: string): Uint8Array {
+/** What a reader reads at most when the format sets no smaller bound. */
+export const MAX_DATA_FILE_BYTES = 1024 ** 3;
+
+/**
+ * Reads a whole regular file of at most `maxBytes` (checked before reading, so a device, a
+ * FIFO or a symlink to a huge sparse file is refused, not read), turning "not found" into
+ * a MissingDataError with a hint.
+ */
+export function readFileOrFail(
+  path: string,
+  hint?: string,
+  maxBytes = MAX_DATA_FILE_BYTES,
+): Uint8Array {
   try {
+    const info = Deno.statSync(path);
+    if (!info.isFile) {
+      const kind = info.isDirectory ? "a folder" : "a device, FIFO or socket";
+      throw new DataError(path, "a regular file", kind);
+    }
+    if (info.size > maxBytes) {
+      throw new DataError(
+        path,
+        `at most ${maxBytes} bytes (the largest this data set's file can be)`,
+        `${info.size} bytes`,
+      );
+    }
     return Deno.readFileSync(path);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     if (e instanceof Deno.errors.NotFound) {
       throw new MissingDataError(path, "a file", "nothing there", hint);
     }

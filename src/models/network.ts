@@ -11,6 +11,7 @@
 import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import type { InitConfig, LayerConfig } from "../config/schema.ts";
 import type { Rng } from "../rng/streams.ts";
+import { ModelShapeError } from "./shape-error.ts";
 import {
   conv2dPadded,
   conv2dTransposeValid,
@@ -155,8 +156,10 @@ function biasValues(
   if (!("bias" in config) || config.bias === undefined) return drawn;
   if (config.bias === "marginals") {
     if (!options.marginalBias || options.marginalBias.length !== drawn.length) {
-      throw new Error(
-        `${prefix}: "bias": "marginals" needs the data's ${drawn.length} pixel means`,
+      throw new ModelShapeError(
+        prefix,
+        `"bias": "marginals" needs the data's ${drawn.length} pixel means` +
+          (options.marginalBias ? `; the data have ${options.marginalBias.length} pixels` : ""),
       );
     }
     return options.marginalBias;
@@ -198,7 +201,7 @@ function buildLayer(
     }
     case "conv-maxout": {
       if (inShape.length !== 3) {
-        throw new Error(`${prefix}: conv-maxout needs an image input; add a reshape layer`);
+        throw new ModelShapeError(prefix, "conv-maxout needs an image input; add a reshape layer");
       }
       const [h, w, cin] = inShape;
       const { channels, pieces, kernel, pad, pool, poolStride } = config;
@@ -215,6 +218,18 @@ function buildLayer(
       const W = variable(v.W, [kernel, kernel, cin, cout]);
       const b = variable(v.b, [cout]); // tied: one bias per output channel
       const dh = h + 2 * pad - kernel + 1, dw = w + 2 * pad - kernel + 1;
+      if (dh < 1 || dw < 1) {
+        throw new ModelShapeError(
+          prefix,
+          `a ${kernel}×${kernel} kernel does not fit its ${h}×${w} input padded by ${pad}`,
+        );
+      }
+      if (pool > dh || pool > dw) {
+        throw new ModelShapeError(
+          prefix,
+          `a ${pool}×${pool} pool does not fit its ${dh}×${dw} maps`,
+        );
+      }
       return {
         config,
         inShape,
@@ -233,7 +248,10 @@ function buildLayer(
     case "reshape": {
       const [c, h, w] = config.shape;
       if (c * h * w !== prod(inShape)) {
-        throw new Error(`${prefix}: cannot reshape ${prod(inShape)} values to ${c}×${h}×${w}`);
+        throw new ModelShapeError(
+          prefix,
+          `cannot reshape ${prod(inShape)} values to ${c}×${h}×${w}`,
+        );
       }
       return {
         config,
@@ -246,7 +264,7 @@ function buildLayer(
     }
     case "deconv": {
       if (inShape.length !== 3) {
-        throw new Error(`${prefix}: deconv needs an image input; add a reshape layer`);
+        throw new ModelShapeError(prefix, "deconv needs an image input; add a reshape layer");
       }
       const [h, w, cin] = inShape;
       const { channels, kernel, stride } = config;

@@ -19,7 +19,9 @@ export const CHECKPOINT_FORMAT = 2;
 const DIGEST_BYTES = 32;
 
 /** A checkpoint file that cannot be used: one line naming the file and what is wrong. */
-export class CheckpointError extends Error {}
+export class CheckpointError extends Error {
+  override name = "CheckpointError";
+}
 
 export interface CheckpointHeader {
   /** 1: written before digests existed (read, never written). */

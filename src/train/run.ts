@@ -15,6 +15,7 @@ import { type BackendChoice, readFloats, selectBackend } from "../backend/select
 import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import { collectVersions } from "../backend/versions.ts";
 import { budgetFreeHash, type ResolvedConfig } from "../config/load.ts";
+import { ConfigError } from "../config/errors.ts";
 import { discriminatorBatchesPerIteration, spanIterations } from "../config/span.ts";
 import { trackedScores } from "../config/schema.ts";
 import type { DataSources } from "../data/registry.ts";
@@ -166,9 +167,11 @@ export async function runExperiment(
   );
   if (G.outputDim !== real.dim) {
     disposeNetwork(G);
-    throw new Error(
-      `the generator outputs ${G.outputDim} values per example; the data have ${real.dim}`,
-    );
+    throw new ConfigError(resolved.file, [{
+      path: "$.generator.layers",
+      found: `an output of ${G.outputDim} values per example`,
+      allowed: `the data have ${real.dim}: the last layer must output as many`,
+    }], "the generator does not fit the data");
   }
   const D = buildNetwork(
     rng,

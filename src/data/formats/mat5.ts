@@ -5,7 +5,7 @@
  * by scipy.io.savemat and by our own writer. Values keep MATLAB's column-major order.
  */
 import { inflateSync } from "node:zlib";
-import { DataError } from "../errors.ts";
+import { DataError, MAX_DATA_FILE_BYTES } from "../errors.ts";
 
 export type MatClass =
   | "double"
@@ -116,7 +116,11 @@ function parseElements(
     if (tag.type === MI_COMPRESSED) {
       let inner: Uint8Array;
       try {
-        inner = new Uint8Array(inflateSync(bytes.subarray(tag.dataAt, tag.dataAt + tag.nbytes)));
+        inner = new Uint8Array(
+          inflateSync(bytes.subarray(tag.dataAt, tag.dataAt + tag.nbytes), {
+            maxOutputLength: MAX_DATA_FILE_BYTES,
+          }),
+        );
       } catch (e) {
         throw new DataError(
           file,
