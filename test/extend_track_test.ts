@@ -202,7 +202,11 @@ Deno.test("CLI: --resume extends to a raised budget, refuses other changes and a
   const other = await runBench([...args(6, [milestones, "training.batchSize=50"]), "--resume"]);
   assert.equal(other.code, 2);
   assert.match(other.stderr, /\$\.training\.batchSize: 100 → 50/);
-  assert.doesNotMatch(other.stderr, /\$\.training\.budget/, "the budget change is not listed as a refusal");
+  assert.doesNotMatch(
+    other.stderr,
+    /\$\.training\.budget/,
+    "the budget change is not listed as a refusal",
+  );
 
   const lower = await runBench([...args(3, [milestones]), "--resume"]);
   assert.equal(lower.code, 2);

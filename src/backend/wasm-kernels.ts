@@ -3,15 +3,19 @@
  * benchmarks/throughput.ts; platform-notes.md):
  * - BatchMatMul on OpenBLAS, reading and writing the wasm heap in place (when OpenBLAS is
  *   chosen); switching back to plain wasm restores the original kernel.
+ * - Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter (absent from the wasm backend) on
+ *   OpenBLAS as im2col products (src/backend/conv-blas.ts), likewise only with OpenBLAS.
  * - Identity shares its input's memory instead of copying it, as the cpu backend's does:
  *   TF.js clones every tensor it saves for a backward pass, each a full copy on wasm.
  * - Maxout's forward (max and winning piece in one pass) and backward (scatter to the
  *   winner), on the heap: wasm's Max/ArgMax over a last axis of 5 are generic reductions.
- * None changes a number: products aside, each computes exactly what it replaces (a NaN
+ * None changes a number: products aside (matMul's and the convolutions': a different
+ * summation order), each computes exactly what it replaces (a NaN
  * after the first piece of a maxout group is not propagated; that run has diverged anyway).
  */
 import { tf } from "./tf.ts";
 import type { OpenBlas } from "./openblas.ts";
+import { blasConvKernels } from "./conv-blas.ts";
 
 type KernelConfig = ReturnType<typeof tf.getKernel> & object;
 type TensorInfo = tf.TensorInfo;
@@ -22,7 +26,9 @@ interface WasmBackend {
   refCount(dataId: object): number;
 }
 
-const originals = new Map<string, KernelConfig>();
+/** The wasm backend's own kernels (null: it has none of that name). */
+const originals = new Map<string, KernelConfig | null>();
+const CONV_KERNELS = ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"] as const;
 let blasActive = false;
 let identityShared = false;
 /**
@@ -49,14 +55,12 @@ export function blasKernelsActive(): boolean {
 
 function replaceKernel(name: string, kernelFunc: KernelConfig["kernelFunc"] | null): void {
   if (!originals.has(name)) {
-    const original = tf.getKernel(name, "wasm");
-    if (!original) throw new Error(`the wasm backend registered no ${name} kernel`);
-    originals.set(name, original as KernelConfig);
+    originals.set(name, (tf.getKernel(name, "wasm") ?? null) as KernelConfig);
   }
-  tf.unregisterKernel(name, "wasm");
-  tf.registerKernel(
-    kernelFunc ? { kernelName: name, backendName: "wasm", kernelFunc } : originals.get(name)!,
-  );
+  const original = originals.get(name)!;
+  if (tf.getKernel(name, "wasm")) tf.unregisterKernel(name, "wasm");
+  if (kernelFunc) tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc });
+  else if (original) tf.registerKernel(original);
 }
 
 /** Configures the wasm backend's kernels: call after `tf.setBackend("wasm")`. */
@@ -73,9 +77,17 @@ export function configureWasmKernels(blas: OpenBlas | null): void {
   }
   if (!blas) {
     replaceKernel("BatchMatMul", null);
+    for (const name of CONV_KERNELS) replaceKernel(name, null);
     blasActive = false;
     return;
   }
+  const own = (name: string) =>
+    originals.has(name) ? originals.get(name)?.kernelFunc : tf.getKernel(name, "wasm")?.kernelFunc;
+  const conv = blasConvKernels(blas, countBlasProduct, {
+    Conv2D: own("Conv2D"),
+    Conv2DBackpropInput: own("Conv2DBackpropInput"),
+  });
+  for (const name of CONV_KERNELS) replaceKernel(name, conv[name]);
   const fallback = originals.get("BatchMatMul")?.kernelFunc ??
     tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
   replaceKernel("BatchMatMul", (args) => {

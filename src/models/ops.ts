@@ -99,6 +99,9 @@ const makeMaxout = (pieces: number) =>
  * filter [k, k, Cin, Cout]. The filter gradient is itself a convolution (batch as channels).
  */
 export function conv2dPadded(x: Tensor, filter: Tensor, pad: number): Tensor {
+  // on OpenBLAS TF.js's own op and gradients: the three kernels are products there
+  // (src/backend/conv-blas.ts), and the tape asks only for the gradients it needs
+  if (blasKernelsActive()) return tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, pad);
   return perParameter(convOps, pad, makeConv)(x, filter);
 }
 
@@ -145,6 +148,16 @@ const makeConv = (pad: number) =>
  * filter [k, k, Cout, Cin] → [B, (h−1)·s + k, (w−1)·s + k, Cout].
  */
 export function conv2dTransposeValid(x: Tensor, filter: Tensor, stride: number): Tensor {
+  if (blasKernelsActive()) {
+    const [b, h, w] = x.shape, [k, , cout] = filter.shape;
+    const outShape: [number, number, number, number] = [
+      b,
+      (h - 1) * stride + k,
+      (w - 1) * stride + k,
+      cout,
+    ];
+    return tf.conv2dTranspose(x as tf.Tensor4D, filter as tf.Tensor4D, outShape, stride, "valid");
+  }
   return perParameter(deconvOps, stride, makeDeconv)(x, filter);
 }
 
