@@ -294,3 +294,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test("cuda-convnet pooling's block max on the wasm heap is tf.max bit for bit, gradients too", async () => {
+  await selectBackend("wasm");
+  // ties (repeated values, +0 and −0), −∞ padding and a NaN: where reductions could differ
+  const v = values(2 * 12 * 10 * 3, 21).map((x, i) =>
+    i % 7 === 0 ? 0.25 : i % 11 === 0 ? 0 : i % 13 === 0 ? -0 : x
+  );
+  v[17] = NaN;
+  const R = values(2 * 6 * 6 * 3, 22);
+  const run = (pool: (a: Tensor) => Tensor) =>
+    tf.tidy(() => {
+      const x = tf.pad(tf.tensor4d(v, [2, 12, 10, 3]), [[0, 0], [0, 0], [0, 2], [0, 0]], -Infinity);
+      const g = tf.grad((a: Tensor) => tf.sum(tf.mul(pool(a), tf.tensor(R, [2, 6, 6, 3]))))(x);
+      return [pool(x).dataSync() as Float32Array, g.dataSync() as Float32Array];
+    });
+  // pool 2, stride 2 takes the block-max path: 12 × 12 → 6 × 6 with no further padding
+  const [ours, ourGrad] = run((a) => maxPoolConvnet(a, 2, 2));
+  const [want, wantGrad] = run((a) => tf.max(tf.reshape(a, [2, 6, 2, 6, 2, 3]), [2, 4]));
+  const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
+  assert.deepEqual(bits(ours), bits(want));
+  assert.deepEqual(bits(ourGrad), bits(wantGrad));
+  assert.ok(
+    ours.some(Number.isNaN) && ourGrad.some((g) => Object.is(g, -0)),
+    "the case has NaN and −0",
+  );
+});

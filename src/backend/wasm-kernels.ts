@@ -260,3 +260,69 @@ export function unaryInPlaceWasm(op: "sigmoid" | "tanh", x: Float32Array, n: num
   x.set(backend.typedArrayFromHeap(output as unknown as TensorInfo) as Float32Array);
   tf.dispose([input, output]);
 }
+
+/**
+ * Max over s × s blocks on the wasm heap: x [B, H, W, C] (H, W multiples of s) →
+ * [B, H/s, W/s, C], or null on another backend. Exactly tf.max over axes 2 and 4 of x
+ * reshaped to [B, H/s, s, W/s, s, C]: the same visiting order (block rows, then columns)
+ * and the same rule (a later value replaces the running max when greater, or NaN).
+ */
+export function blockMaxForwardWasm(x: tf.Tensor, s: number): tf.Tensor | null {
+  const backend = wasmBackend();
+  if (!backend || x.dtype !== "float32") return null;
+  const [B, H, W, C] = x.shape;
+  const outInfo = backend.makeOutput([B, H / s, W / s, C], "float32");
+  const v = backend.typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
+  const out = backend.typedArrayFromHeap(outInfo) as Float32Array;
+  const ow = W / s, rowStride = W * C;
+  for (let b = 0, o = 0; b < B; b++) {
+    for (let i = 0; i < H / s; i++) {
+      for (let j = 0; j < ow; j++) {
+        const corner = ((b * H + i * s) * W + j * s) * C;
+        for (let c = 0; c < C; c++, o++) {
+          let best = v[corner + c];
+          for (let di = 0; di < s; di++) {
+            for (let dj = 0; dj < s; dj++) {
+              const value = v[corner + di * rowStride + dj * C + c];
+              // NaN propagates, as in the wasm Max kernel
+              best = value > best || value !== value ? value : best;
+            }
+          }
+          out[o] = best;
+        }
+      }
+    }
+  }
+  return wrap(outInfo);
+}
+
+/**
+ * The gradient of `blockMaxForwardWasm`, exactly as TF.js's Max gradient computes it:
+ * dx = dy · (x == max of its block), so every entry equal to its block's max gets dy.
+ */
+export function blockMaxBackwardWasm(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  s: number,
+): tf.Tensor | null {
+  const backend = wasmBackend();
+  if (!backend || dy.dtype !== "float32") return null;
+  const [B, H, W, C] = x.shape;
+  const outInfo = backend.makeOutput(x.shape, "float32");
+  const g = backend.typedArrayFromHeap(dy as unknown as TensorInfo) as Float32Array;
+  const v = backend.typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
+  const m = backend.typedArrayFromHeap(y as unknown as TensorInfo) as Float32Array;
+  const out = backend.typedArrayFromHeap(outInfo) as Float32Array;
+  const ow = W / s;
+  for (let b = 0, i = 0; b < B; b++) {
+    for (let r = 0; r < H; r++) {
+      const blockRow = (b * (H / s) + Math.floor(r / s)) * ow;
+      for (let col = 0; col < W; col++) {
+        const o = (blockRow + Math.floor(col / s)) * C;
+        for (let c = 0; c < C; c++, i++) out[i] = g[o + c] * (v[i] === m[o + c] ? 1 : 0);
+      }
+    }
+  }
+  return wrap(outInfo);
+}
