@@ -20,10 +20,10 @@ import type { TrainStepResult } from "./train_step.ts";
 
 /** Iterations per measurement: a few dozen for MNIST, a handful for the CIFAR-10 models. */
 export const MODELS: { config: string; iterations: number }[] = [
-  { config: "mnist-mlp", iterations: 30 },
-  { config: "mnist-tutorial", iterations: 30 },
-  { config: "cifar10-mlp", iterations: 6 },
-  { config: "cifar10-conv", iterations: 4 },
+  { config: "mnist-mlp", iterations: 12 },
+  { config: "mnist-tutorial", iterations: 12 },
+  { config: "cifar10-mlp", iterations: 3 },
+  { config: "cifar10-conv", iterations: 3 },
 ];
 
 interface TorchStepResult {
@@ -117,12 +117,9 @@ function cpuModel(): string {
   }
 }
 
+/** 1-, 5- and 15-minute load averages: how shared the machine was. */
 function loadAverage(): number[] {
-  try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).map(Number);
-  } catch {
-    return [];
-  }
+  return Deno.loadavg();
 }
 
 const fmt = (v: number | null | undefined, digits = 3) =>
