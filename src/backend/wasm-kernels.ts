@@ -326,3 +326,42 @@ export function blockMaxBackwardWasm(
   }
   return wrap(outInfo);
 }
+
+/**
+ * One Adam update on the wasm heap: the new m, v and parameter as fresh tensors (for the
+ * caller to assign), or null off wasm. Not in place: the wasm backend's XNNPACK operators
+ * keep packed copies of their weights keyed by tensor, so a weight must change by taking
+ * new memory. Exactly the TF.js ops it replaces (src/train/optimizers.ts): each op rounds
+ * to float32 (Math.fround; one double operation on float32 inputs rounds the same way),
+ * with the scalars as float32 tensors hold them:
+ *   m ← m·β1 + g·(1 − β1);  v ← v·β2 + g²·(1 − β2);  p ← p − (m·(lr/c1)) / (√(v/c2) + ε).
+ */
+export function adamUpdateWasm(
+  p: tf.Tensor,
+  g: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  c: { beta1: number; beta2: number; c1: number; c2: number; lr: number; epsilon: number },
+): { p: tf.Tensor; m: tf.Tensor; v: tf.Tensor } | null {
+  const backend = wasmBackend();
+  if (!backend || [p, g, m, v].some((t) => t.dtype !== "float32")) return null;
+  const outs = [p, m, v].map((t) => backend.makeOutput(t.shape, "float32"));
+  // views only after the allocations: they may grow the heap, detaching older views
+  const view = (t: TensorInfo | tf.Tensor) =>
+    backend.typedArrayFromHeap(t as unknown as TensorInfo) as Float32Array;
+  const [P, G, M, V] = [p, g, m, v].map(view);
+  const [P1, M1, V1] = outs.map(view);
+  const f = Math.fround;
+  const b1 = f(c.beta1), a1 = f(1 - c.beta1), b2 = f(c.beta2), a2 = f(1 - c.beta2);
+  const c2 = f(c.c2), step = f(c.lr / c.c1), eps = f(c.epsilon);
+  for (let i = 0; i < P.length; i++) {
+    const gi = G[i];
+    const mi = f(f(M[i] * b1) + f(gi * a1));
+    const vi = f(f(V[i] * b2) + f(f(gi * gi) * a2));
+    M1[i] = mi;
+    V1[i] = vi;
+    P1[i] = P[i] - f(f(mi * step) / f(f(Math.sqrt(f(vi / c2))) + eps));
+  }
+  const [pNew, mNew, vNew] = outs.map(wrap);
+  return { p: pNew, m: mNew, v: vNew };
+}
