@@ -3,7 +3,8 @@
  * each compute path, compared with the numbers recorded in test/golden/fingerprints.json
  * (every fingerprint hash, the history and the metrics, exactly). A change that is meant to
  * change no number (a refactor, a faster kernel) must leave them all equal; `--record`
- * rewrites the file after a change that alters numbers on purpose (say which in the commit).
+ * rewrites the file after a change that alters numbers on purpose (say which in the commit),
+ * and `--record --only NAME,...` rewrites only those cases, keeping every other as it was.
  *
  * OpenBLAS results depend on the library's kernel family and version, so its cases are
  * compared only on a machine with the recorded ones (and reported as not comparable
@@ -198,14 +199,16 @@ async function main(args: string[]): Promise<number> {
     console.log(
       "usage: deno task golden [--record] [--only NAME,...] [--keep DIR]\n\n" +
         "Runs every golden case and compares it with test/golden/fingerprints.json;\n" +
-        "--record rewrites the file; --keep DIR keeps each case's run folder under DIR.\n" +
+        "--record rewrites the file (with --only: only those cases); --keep DIR keeps each\n" +
+        "case's run folder under DIR.\n" +
         `cases: ${GOLDEN_CASES.map((c) => c.name).join(", ")}`,
     );
     return 0;
   }
   const only = values.only?.split(",");
-  const recorded = values.record ? {} : readGolden();
-  const now: Record<string, GoldenRecord> = values.record ? {} : { ...recorded };
+  const recorded = readGolden();
+  // --record --only NAME re-records those cases and keeps the others as they were
+  const now: Record<string, GoldenRecord> = values.record && !only ? {} : { ...recorded };
   let differ = 0;
   for (const c of GOLDEN_CASES.filter((c) => !only || only.includes(c.name))) {
     const t0 = performance.now();

@@ -3,15 +3,19 @@
  * benchmarks/throughput.ts; platform-notes.md):
  * - BatchMatMul on OpenBLAS, reading and writing the wasm heap in place (when OpenBLAS is
  *   chosen); switching back to plain wasm restores the original kernel.
+ * - Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter (absent from the wasm backend) on
+ *   OpenBLAS as im2col products (src/backend/conv-blas.ts), likewise only with OpenBLAS.
  * - Identity shares its input's memory instead of copying it, as the cpu backend's does:
  *   TF.js clones every tensor it saves for a backward pass, each a full copy on wasm.
  * - Maxout's forward (max and winning piece in one pass) and backward (scatter to the
  *   winner), on the heap: wasm's Max/ArgMax over a last axis of 5 are generic reductions.
- * None changes a number: products aside, each computes exactly what it replaces (a NaN
+ * None changes a number: products aside (matMul's and the convolutions': a different
+ * summation order), each computes exactly what it replaces (a NaN
  * after the first piece of a maxout group is not propagated; that run has diverged anyway).
  */
 import { tf } from "./tf.ts";
 import type { OpenBlas } from "./openblas.ts";
+import { blasConvKernels } from "./conv-blas.ts";
 
 type KernelConfig = ReturnType<typeof tf.getKernel> & object;
 type TensorInfo = tf.TensorInfo;
@@ -22,7 +26,9 @@ interface WasmBackend {
   refCount(dataId: object): number;
 }
 
-const originals = new Map<string, KernelConfig>();
+/** The wasm backend's own kernels (null: it has none of that name). */
+const originals = new Map<string, KernelConfig | null>();
+const CONV_KERNELS = ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"] as const;
 let blasActive = false;
 let identityShared = false;
 /**
@@ -49,14 +55,12 @@ export function blasKernelsActive(): boolean {
 
 function replaceKernel(name: string, kernelFunc: KernelConfig["kernelFunc"] | null): void {
   if (!originals.has(name)) {
-    const original = tf.getKernel(name, "wasm");
-    if (!original) throw new Error(`the wasm backend registered no ${name} kernel`);
-    originals.set(name, original as KernelConfig);
+    originals.set(name, (tf.getKernel(name, "wasm") ?? null) as KernelConfig);
   }
-  tf.unregisterKernel(name, "wasm");
-  tf.registerKernel(
-    kernelFunc ? { kernelName: name, backendName: "wasm", kernelFunc } : originals.get(name)!,
-  );
+  const original = originals.get(name)!;
+  if (tf.getKernel(name, "wasm")) tf.unregisterKernel(name, "wasm");
+  if (kernelFunc) tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc });
+  else if (original) tf.registerKernel(original);
 }
 
 /** Configures the wasm backend's kernels: call after `tf.setBackend("wasm")`. */
@@ -73,9 +77,17 @@ export function configureWasmKernels(blas: OpenBlas | null): void {
   }
   if (!blas) {
     replaceKernel("BatchMatMul", null);
+    for (const name of CONV_KERNELS) replaceKernel(name, null);
     blasActive = false;
     return;
   }
+  const own = (name: string) =>
+    originals.has(name) ? originals.get(name)?.kernelFunc : tf.getKernel(name, "wasm")?.kernelFunc;
+  const conv = blasConvKernels(blas, countBlasProduct, {
+    Conv2D: own("Conv2D"),
+    Conv2DBackpropInput: own("Conv2DBackpropInput"),
+  });
+  for (const name of CONV_KERNELS) replaceKernel(name, conv[name]);
   const fallback = originals.get("BatchMatMul")?.kernelFunc ??
     tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
   replaceKernel("BatchMatMul", (args) => {
@@ -247,4 +259,109 @@ export function unaryInPlaceWasm(op: "sigmoid" | "tanh", x: Float32Array, n: num
   const output = op === "sigmoid" ? tf.sigmoid(input) : tf.tanh(input);
   x.set(backend.typedArrayFromHeap(output as unknown as TensorInfo) as Float32Array);
   tf.dispose([input, output]);
+}
+
+/**
+ * Max over s × s blocks on the wasm heap: x [B, H, W, C] (H, W multiples of s) →
+ * [B, H/s, W/s, C], or null on another backend. Exactly tf.max over axes 2 and 4 of x
+ * reshaped to [B, H/s, s, W/s, s, C]: the same visiting order (block rows, then columns)
+ * and the same rule (a later value replaces the running max when greater, or NaN).
+ */
+export function blockMaxForwardWasm(x: tf.Tensor, s: number): tf.Tensor | null {
+  const backend = wasmBackend();
+  if (!backend || x.dtype !== "float32") return null;
+  const [B, H, W, C] = x.shape;
+  const outInfo = backend.makeOutput([B, H / s, W / s, C], "float32");
+  const v = backend.typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
+  const out = backend.typedArrayFromHeap(outInfo) as Float32Array;
+  const ow = W / s, rowStride = W * C;
+  for (let b = 0, o = 0; b < B; b++) {
+    for (let i = 0; i < H / s; i++) {
+      for (let j = 0; j < ow; j++) {
+        const corner = ((b * H + i * s) * W + j * s) * C;
+        for (let c = 0; c < C; c++, o++) {
+          let best = v[corner + c];
+          for (let di = 0; di < s; di++) {
+            for (let dj = 0; dj < s; dj++) {
+              const value = v[corner + di * rowStride + dj * C + c];
+              // NaN propagates, as in the wasm Max kernel
+              best = value > best || value !== value ? value : best;
+            }
+          }
+          out[o] = best;
+        }
+      }
+    }
+  }
+  return wrap(outInfo);
+}
+
+/**
+ * The gradient of `blockMaxForwardWasm`, exactly as TF.js's Max gradient computes it:
+ * dx = dy · (x == max of its block), so every entry equal to its block's max gets dy.
+ */
+export function blockMaxBackwardWasm(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  s: number,
+): tf.Tensor | null {
+  const backend = wasmBackend();
+  if (!backend || dy.dtype !== "float32") return null;
+  const [B, H, W, C] = x.shape;
+  const outInfo = backend.makeOutput(x.shape, "float32");
+  const g = backend.typedArrayFromHeap(dy as unknown as TensorInfo) as Float32Array;
+  const v = backend.typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
+  const m = backend.typedArrayFromHeap(y as unknown as TensorInfo) as Float32Array;
+  const out = backend.typedArrayFromHeap(outInfo) as Float32Array;
+  const ow = W / s;
+  for (let b = 0, i = 0; b < B; b++) {
+    for (let r = 0; r < H; r++) {
+      const blockRow = (b * (H / s) + Math.floor(r / s)) * ow;
+      for (let col = 0; col < W; col++) {
+        const o = (blockRow + Math.floor(col / s)) * C;
+        for (let c = 0; c < C; c++, i++) out[i] = g[o + c] * (v[i] === m[o + c] ? 1 : 0);
+      }
+    }
+  }
+  return wrap(outInfo);
+}
+
+/**
+ * One Adam update on the wasm heap: the new m, v and parameter as fresh tensors (for the
+ * caller to assign), or null off wasm. Not in place: the wasm backend's XNNPACK operators
+ * keep packed copies of their weights keyed by tensor, so a weight must change by taking
+ * new memory. Exactly the TF.js ops it replaces (src/train/optimizers.ts): each op rounds
+ * to float32 (Math.fround; one double operation on float32 inputs rounds the same way),
+ * with the scalars as float32 tensors hold them:
+ *   m ← m·β1 + g·(1 − β1);  v ← v·β2 + g²·(1 − β2);  p ← p − (m·(lr/c1)) / (√(v/c2) + ε).
+ */
+export function adamUpdateWasm(
+  p: tf.Tensor,
+  g: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  c: { beta1: number; beta2: number; c1: number; c2: number; lr: number; epsilon: number },
+): { p: tf.Tensor; m: tf.Tensor; v: tf.Tensor } | null {
+  const backend = wasmBackend();
+  if (!backend || [p, g, m, v].some((t) => t.dtype !== "float32")) return null;
+  const outs = [p, m, v].map((t) => backend.makeOutput(t.shape, "float32"));
+  // views only after the allocations: they may grow the heap, detaching older views
+  const view = (t: TensorInfo | tf.Tensor) =>
+    backend.typedArrayFromHeap(t as unknown as TensorInfo) as Float32Array;
+  const [P, G, M, V] = [p, g, m, v].map(view);
+  const [P1, M1, V1] = outs.map(view);
+  const f = Math.fround;
+  const b1 = f(c.beta1), a1 = f(1 - c.beta1), b2 = f(c.beta2), a2 = f(1 - c.beta2);
+  const c2 = f(c.c2), step = f(c.lr / c.c1), eps = f(c.epsilon);
+  for (let i = 0; i < P.length; i++) {
+    const gi = G[i];
+    const mi = f(f(M[i] * b1) + f(gi * a1));
+    const vi = f(f(V[i] * b2) + f(f(gi * gi) * a2));
+    M1[i] = mi;
+    V1[i] = vi;
+    P1[i] = P[i] - f(f(mi * step) / f(f(Math.sqrt(f(vi / c2))) + eps));
+  }
+  const [pNew, mNew, vNew] = outs.map(wrap);
+  return { p: pNew, m: mNew, v: vNew };
 }

@@ -7,6 +7,8 @@
  */
 import {
   blasKernelsActive,
+  blockMaxBackwardWasm,
+  blockMaxForwardWasm,
   maxoutBackwardWasm,
   maxoutForwardWasm,
 } from "../backend/wasm-kernels.ts";
@@ -99,6 +101,9 @@ const makeMaxout = (pieces: number) =>
  * filter [k, k, Cin, Cout]. The filter gradient is itself a convolution (batch as channels).
  */
 export function conv2dPadded(x: Tensor, filter: Tensor, pad: number): Tensor {
+  // on OpenBLAS TF.js's own op and gradients: the three kernels are products there
+  // (src/backend/conv-blas.ts), and the tape asks only for the gradients it needs
+  if (blasKernelsActive()) return tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, pad);
   return perParameter(convOps, pad, makeConv)(x, filter);
 }
 
@@ -145,6 +150,16 @@ const makeConv = (pad: number) =>
  * filter [k, k, Cout, Cin] → [B, (h−1)·s + k, (w−1)·s + k, Cout].
  */
 export function conv2dTransposeValid(x: Tensor, filter: Tensor, stride: number): Tensor {
+  if (blasKernelsActive()) {
+    const [b, h, w] = x.shape, [k, , cout] = filter.shape;
+    const outShape: [number, number, number, number] = [
+      b,
+      (h - 1) * stride + k,
+      (w - 1) * stride + k,
+      cout,
+    ];
+    return tf.conv2dTranspose(x as tf.Tensor4D, filter as tf.Tensor4D, outShape, stride, "valid");
+  }
   return perParameter(deconvOps, stride, makeDeconv)(x, filter);
 }
 
@@ -192,6 +207,36 @@ const makeDeconv = (s: number) =>
  * neighbourhoods of those blocks are combined with tf.maximum; otherwise every
  * pool × pool strided view is. Both use only ops whose wasm gradients are right.
  */
+/**
+ * Max over s × s blocks, x [B, H, W, C] → [B, H/s, W/s, C]: tf.max over the blocks' axes,
+ * whose gradient on wasm is a broadcast equality test far slower than the products around
+ * it; on the wasm heap both directions compute exactly what TF.js's do.
+ */
+function blockMax(x: Tensor, s: number): Tensor {
+  if (s === 1) return x;
+  return perParameter(blockMaxOps, s, makeBlockMax)(x);
+}
+
+const blockMaxOps = new Map<number, (x: Tensor) => Tensor>();
+const makeBlockMax = (s: number) =>
+  custom<(x: Tensor) => Tensor>((x: Tensor, save: (t: Tensor[]) => void) => {
+    const [b, h, w, c] = x.shape;
+    const value = blockMaxForwardWasm(x, s) ??
+      tf.max(tf.reshape(x, [b, h / s, s, w / s, s, c]), [2, 4]);
+    save([x, value]);
+    return {
+      value,
+      gradFunc: (dy: Tensor, [xs, y]: Tensor[]) => {
+        const onHeap = blockMaxBackwardWasm(dy, xs, y, s);
+        if (onHeap) return [onHeap];
+        const keep = [b, h / s, 1, w / s, 1, c];
+        const grouped = tf.reshape(xs, [b, h / s, s, w / s, s, c]);
+        const mask = tf.cast(tf.equal(grouped, tf.reshape(y, keep)), "float32");
+        return [tf.reshape(tf.mul(tf.reshape(dy, keep), mask), xs.shape)];
+      },
+    };
+  });
+
 export function convnetPoolSize(n: number, pool: number, stride: number): number {
   return Math.ceil((n - pool) / stride) + 1;
 }
@@ -228,11 +273,7 @@ export function maxPoolConvnet(x: Tensor, pool: number, stride: number): Tensor 
   if (pool % stride === 0) {
     const k = pool / stride;
     const hh = (oh - 1 + k) * stride, ww = (ow - 1 + k) * stride;
-    const blocks = tf.max(
-      tf.reshape(padTo(hh, ww), [b, hh / stride, stride, ww / stride, stride, c]),
-      [2, 4],
-    );
-    return combine(blocks, k, 1);
+    return combine(blockMax(padTo(hh, ww), stride), k, 1);
   }
   return combine(padTo(pool - 1 + oh * stride, pool - 1 + ow * stride), pool, stride);
 }

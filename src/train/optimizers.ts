@@ -8,6 +8,7 @@
  */
 import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import type { OptimizerConfig } from "../config/schema.ts";
+import { adamUpdateWasm } from "../backend/wasm-kernels.ts";
 
 export interface Optimizer {
   /** Applies one update; `grads[i]` is the gradient of `variables[i]`; `epoch` is 0-based. */
@@ -120,8 +121,17 @@ class Adam implements Optimizer {
     const { lr, beta1, beta2, epsilon } = this.config;
     const t = this.steps + 1;
     const c1 = 1 - beta1 ** t, c2 = 1 - beta2 ** t;
+    const constants = { beta1, beta2, c1, c2, lr, epsilon };
     this.variables.forEach((p, i) =>
       tf.tidy(() => {
+        // on wasm one pass over the heap computes exactly the float32 ops below
+        const fused = adamUpdateWasm(p, grads[i], this.#m[i], this.#v[i], constants);
+        if (fused) {
+          this.#m[i].assign(fused.m);
+          this.#v[i].assign(fused.v);
+          p.assign(fused.p);
+          return;
+        }
         const g = grads[i];
         const m = tf.add(tf.mul(this.#m[i], beta1), tf.mul(g, 1 - beta1));
         const v = tf.add(tf.mul(this.#v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
