@@ -123,7 +123,7 @@ Deno.test("deno task diff: --help, too few runs, a missing run, --svg writes the
   const dir = Deno.makeTempDirSync();
   try {
     const missing = await diff([join(dir, "nope"), join(dir, "nope2")]);
-    assert.equal(missing.code, 2);
+    assert.equal(missing.code, 3);
     assert.match(missing.stderr, /^error: .*nope: no readable result\.json \(/);
     // two minimal result files, one given as a folder and one as the file
     for (const [seed, parzenMean] of [[1, 100], [2, 110]]) {

@@ -36,16 +36,22 @@ const lines = (text: string) => text.split("\n").filter((l) => l.trim() && !l.in
 
 Deno.test("a completed run survives every failed start; a successful rerun keeps it as superseded", async () => {
   const out = Deno.makeTempDirSync();
-  const dir = join(out, "mnist-mlp", "seed-1");
+  // the short --set overrides make this a variant, in its own <experiment>+<hash> folder
+  let experimentDir = "";
+  let dir = "";
   const bench = (extra: string[] = []) =>
     runBench(["mnist-mlp", "--backend", "wasm", "--out", out, ...sets, ...extra]);
   const first = await bench();
   assert.equal(first.code, 0, first.stderr);
+  const folders = [...Deno.readDirSync(out)].filter((e) => e.name.startsWith("mnist-mlp"));
+  assert.equal(folders.length, 1);
+  experimentDir = join(out, folders[0].name);
+  dir = join(experimentDir, "seed-1");
   const before = snapshot(dir);
   assert.ok("result.json" in before && "checkpoints/latest.ckpt" in before);
   const unchanged = (what: string) => {
     assert.deepEqual(snapshot(dir), before, `${what}: the completed run is untouched`);
-    assert.deepEqual([...Deno.readDirSync(join(out, "mnist-mlp"))].map((e) => e.name), ["seed-1"]);
+    assert.deepEqual([...Deno.readDirSync(experimentDir)].map((e) => e.name), ["seed-1"]);
   };
 
   // a truncated MNIST file: exit 3, one line naming the file
@@ -144,11 +150,11 @@ Deno.test("a completed run survives every failed start; a successful rerun keeps
   // a rerun that starts: the earlier completed run is kept under a dated name
   const again = await bench();
   assert.equal(again.code, 0, again.stderr);
-  const siblings = [...Deno.readDirSync(join(out, "mnist-mlp"))].map((e) => e.name).sort();
+  const siblings = [...Deno.readDirSync(experimentDir)].map((e) => e.name).sort();
   assert.equal(siblings.length, 2, siblings.join(", "));
   assert.equal(siblings[0], "seed-1");
   assert.match(siblings[1], /^seed-1\.superseded-\d{8}T\d{6}Z$/);
-  assert.deepEqual(snapshot(join(out, "mnist-mlp", siblings[1])), before);
+  assert.deepEqual(snapshot(join(experimentDir, siblings[1])), before);
   assert.match(again.stderr, new RegExp(`the earlier completed run of ${dir} is kept in`));
   assert.ok(!Deno.readDirSync(dir).some((e) => e.name === LOCK_FILE), "the lock goes with the run");
   Deno.removeSync(out, { recursive: true });
@@ -277,8 +283,10 @@ Deno.test("a config that cannot fit is refused up front with the estimate, the l
     "generator.layers[0].units=1000000000",
   ]);
   assert.equal(wide.code, EXIT.usage);
+  // a --set variant is first told that the config's bands were measured without the change
+  assert.match(wide.stderr, /^note: mnist-mlp with --set is a variant: its 3 stability bands/);
   assert.equal(
-    wide.stderr,
+    wide.stderr.slice(wide.stderr.indexOf("error: ")),
     "error: mnist-mlp needs about 4.36e+4 GB of memory, more than the 16 GB --max-memory " +
       "allows; biggest: gradients and the training step's copies 2.91e+4 GB, parameters and " +
       "optimiser slots (1300G weights) 9.69e+3 GB\n",
@@ -287,7 +295,7 @@ Deno.test("a config that cannot fit is refused up front with the estimate, the l
   assert.equal(many.code, EXIT.usage);
   assert.match(
     many.stderr,
-    /^error: mnist-mlp needs about 5\.86e\+2 GB of memory, more than the \d+ GB this machine has; biggest: evaluation buffers \(100M samples\) 5\.84e\+2 GB, the mnist data \(70,000 examples\) 1\.2 GB\n$/,
+    /^note: .*\nerror: mnist-mlp needs about 5\.86e\+2 GB of memory, more than the \d+ GB this machine has; biggest: evaluation buffers \(100M samples\) 5\.84e\+2 GB, the mnist data \(70,000 examples\) 1\.2 GB\n$/,
   );
   assert.throws(() => Deno.statSync(out), Deno.errors.NotFound, "nothing written");
 });
