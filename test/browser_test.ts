@@ -341,7 +341,8 @@ Deno.test({
             td.textContent,
           ]),
         ),
-        table1: document.querySelector("td[data-table1='mnist-mlp']")?.textContent,
+        // the run is a --set variant: its group is mnist-mlp+<hash>
+        table1: document.querySelector("td[data-table1^='mnist-mlp+']")?.textContent,
         paperRows: [...document.querySelectorAll("table.table1 tbody tr")].map((tr: any) =>
           tr.textContent
         ),
