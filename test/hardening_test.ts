@@ -31,8 +31,9 @@ function snapshot(dir: string, at = ""): Record<string, string> {
   return files;
 }
 
-/** stderr without the progress bar's redraws: its lines that say something. */
-const lines = (text: string) => text.split("\n").filter((l) => l.trim() && !l.includes("\r"));
+/** stderr's lines that say something: without the progress bar's redraws and the variant note. */
+const lines = (text: string) =>
+  text.split("\n").filter((l) => l.trim() && !l.includes("\r") && !l.startsWith("note: "));
 
 Deno.test("a completed run survives every failed start; a successful rerun keeps it as superseded", async () => {
   const out = Deno.makeTempDirSync();
