@@ -433,6 +433,24 @@ function objectiveIssues(
         }`,
     });
   }
+  if (t.objective === "wasserstein-gp") {
+    // the penalty's gradient is second order: TF.js gets it wrong through tanh, sigmoid and
+    // elu (measured: test/mixture_test.ts) and has none through leaky-relu or maxout
+    config.discriminator.layers.forEach((layer, i) => {
+      if (
+        layer.type === "dense" && (layer.activation === "relu" || layer.activation === "linear")
+      ) {
+        return;
+      }
+      issues.push({
+        path: ["discriminator", "layers", i, layer.type === "dense" ? "activation" : "type"],
+        message: "the WGAN-GP penalty needs second-order gradients, which TF.js computes " +
+          `correctly only through dense "relu" and "linear" layers; found ${
+            layer.type === "dense" ? `"${layer.activation}"` : `a ${layer.type} layer`
+          }`,
+      });
+    });
+  }
   const mixtureData = config.data.kind === "ring" || config.data.kind === "grid";
   if (mixtureData !== (config.metrics.kind === "mixture-2d")) {
     issues.push({
