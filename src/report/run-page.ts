@@ -10,6 +10,7 @@ import { barSpec, COLORS, lineSpec, points } from "./charts.ts";
 import { escapeHtml, formatNumber } from "./html.ts";
 import { ChartSet, dataUri, renderPage } from "./page.ts";
 import type { RunData } from "./run-data.ts";
+import { mixtureSection } from "./scatter.ts";
 
 export const PAPER = "Goodfellow et al., Generative Adversarial Nets, NIPS 2014 (arXiv:1406.2661)";
 
@@ -406,6 +407,7 @@ ${await bandsSection(r, charts)}
 <h2>Training</h2>
 ${training.join("\n")}
 ${await figure1(r, densities, charts)}
+${await mixtureSection(r, densities, charts)}
 ${imageFigures(data)}
 <h2>Source</h2>
 <p>${escapeHtml(r.config.source)}</p>
