@@ -11,7 +11,8 @@ import { type Tensor, tf } from "../src/backend/tf.ts";
 import { ConfigError } from "../src/config/errors.ts";
 import { CONFIG_DIR, loadConfig, resolveConfig } from "../src/config/load.ts";
 import { mixtureCentres, sampleMixture } from "../src/data/mixture.ts";
-import { scoreMixture } from "../src/metrics/mixture.ts";
+import { scatterSnapshot, scoreMixture } from "../src/metrics/mixture.ts";
+import { isScatterSnapshot, panelPicks, scatterSvg } from "../src/report/scatter.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { fusedStepUnsupported } from "../src/train/fused-mlp.ts";
 import {
@@ -124,6 +125,13 @@ Deno.test("mixture scores: high quality within 3σ (strict), modes by threshold,
     1,
     0,
   ]);
+
+  // exactly 3σ away (0.75 = 3 · 0.25, exact in binary): not counted, as PacGAN's `<`
+  const edge = scoreMixture(new Float32Array([1.75, 0, 1.5, 0]), [[1, 0]], 0.25, {
+    sigmas: 3,
+    modeThreshold: 1,
+  });
+  assert.deepEqual(edge.counts, [1]);
 
   const uniform = new Float32Array(centres.flat());
   const u = scoreMixture(uniform, centres, std, { sigmas: 3, modeThreshold: 1 });
@@ -450,4 +458,33 @@ Deno.test("a tiny WGAN-GP ring run repeats bit for bit and scores its samples", 
     backend: "wasm",
   });
   assert.notDeepEqual(other.fingerprints, a.fingerprints, "another seed, other numbers");
+});
+
+// ---- the run page's scatters ----
+
+Deno.test("scatter: one disc per centre, one dot per point on the plot, the scores in the caption", () => {
+  const centres: [number, number][] = [[2, 0], [0, 2], [-2, 0], [0, -2]];
+  const snap = scatterSnapshot(
+    40,
+    new Float32Array([2, 0, 2.01, 0.01, 0, 2, 50, 50]),
+    centres,
+    0.02,
+    { sigmas: 3, modeThreshold: 1, samples: 3 },
+  );
+  assert.deepEqual(snap.scores.counts, [2, 1, 0, 0], "scored on the first 3 samples only");
+  assert.equal(snap.points.length, 8);
+  const svg = scatterSvg(snap, 3);
+  assert.equal((svg.match(/fill="none" stroke=/g) ?? []).length, 4, "a 3σ disc per centre");
+  assert.equal((svg.match(/r="1.2"/g) ?? []).length, 3, "the point at (50, 50) is off the plot");
+  assert.match(
+    svg,
+    /after 40 iterations: 2 of 4 modes, 100 % high quality, 1 point off the plot/,
+  );
+  assert.deepEqual(panelPicks(25), [0, 5, 10, 14, 19, 24]);
+  assert.deepEqual(panelPicks(3), [0, 1, 2]);
+  assert.ok(isScatterSnapshot(snap));
+  assert.ok(
+    !isScatterSnapshot({ iteration: 1, generated: [] }),
+    "a 1-D density snapshot is not one",
+  );
 });

@@ -46,7 +46,7 @@ export function scatterSvg(s: ScatterSnapshot, sigmas: number): string {
   const caption =
     `after ${s.iteration} iterations: ${s.scores.modesCaptured} of ${s.scores.modes} modes, ${
       formatNumber(100 * s.scores.highQualityFraction)
-    } % high quality${outside ? `, ${outside} points off the plot` : ""}`;
+    } % high quality${outside ? `, ${outside} point${outside === 1 ? "" : "s"} off the plot` : ""}`;
   return `<figure class="scatter" data-iteration="${s.iteration}"><svg xmlns="http://www.w3.org/2000/svg" width="${SIZE}" height="${SIZE}" viewBox="0 0 ${SIZE} ${SIZE}" role="img" aria-label="${
     escapeHtml(caption)
   }"><rect width="${SIZE}" height="${SIZE}" fill="#fff" stroke="#ccc"/>${discs}<g fill="${COLORS.g}" fill-opacity="0.35">${
