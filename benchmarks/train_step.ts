@@ -63,11 +63,6 @@ if (import.meta.main) {
       "metrics.samples=100",
       ...(resolved0(name) ? ["metrics.parzen=null", "metrics.classifier=null"] : []),
       ...(resolved0(name) ? ["metrics.nearestTraining=null"] : []),
-      // tracking scores the metrics switched off above: a config that tracks must not
-      ...(loadConfig(name).config.metrics.kind === "image-stats" &&
-          loadConfig(name).config.metrics.track
-        ? ["metrics.track=null"]
-        : []),
     ],
   });
   if (!(iterations >= 2)) throw new Error("at least 2 iterations: one warms up");

@@ -61,7 +61,11 @@ export const DERIVED_METRICS: Record<string, string> = {
 };
 
 /** The numbers evaluation writes to result.metrics, per metrics kind (src/train/evaluate.ts). */
-export const RESULT_METRICS: Record<"gaussian-1d" | "image-stats", readonly string[]> = {
+export const RESULT_METRICS: Record<
+  "gaussian-1d" | "image-stats" | "mixture-2d",
+  readonly string[]
+> = {
+  "mixture-2d": ["modes", "modesCaptured", "highQualityFraction", "reverseKl"],
   "gaussian-1d": [
     "fakeMean",
     "fakeStd",

@@ -13,6 +13,7 @@ import { escapeHtml, formatNumber } from "./html.ts";
 import { labelWithUnit, metricLabel } from "./metric-labels.ts";
 import { ChartSet, dataUri, renderPage, scrollTable } from "./page.ts";
 import type { RunData } from "./run-data.ts";
+import { mixtureSection } from "./scatter.ts";
 
 export const PAPER = "Goodfellow et al., Generative Adversarial Nets, NIPS 2014 (arXiv:1406.2661)";
 
@@ -663,6 +664,7 @@ ${headline(r)}
 ${missing}
 ${samples}
 ${figure1(r, densities, charts)}
+${mixtureSection(r, densities, charts)}
 ${curvesSection(r, charts)}
 ${paperImageFigures(data)}
 ${metricsTable(r)}

@@ -18,6 +18,8 @@ import {
 } from "../metrics/classifier.ts";
 import { nearestRows } from "../metrics/distances.ts";
 import { histogram, jensenShannon, summarize } from "../metrics/distribution1d.ts";
+import { isMixture, mixtureCentres } from "../data/mixture.ts";
+import { scoreMixture } from "../metrics/mixture.ts";
 import {
   deltaToPaper,
   DIAGNOSTIC_SIGMA_GRIDS,
@@ -66,6 +68,20 @@ export interface Evaluation {
 
 type Config = ResolvedConfig["config"];
 
+/** The mixture scores of 2-D samples as result.metrics numbers (reverseKl absent when undefined). */
+export function mixtureMetrics(config: Config, samples: Float32Array): Record<string, number> {
+  if (config.metrics.kind !== "mixture-2d" || !isMixture(config.data)) {
+    throw new Error("mixture-2d metrics need ring or grid data");
+  }
+  const s = scoreMixture(samples, mixtureCentres(config.data), config.data.std, config.metrics);
+  return {
+    modes: s.modes,
+    modesCaptured: s.modesCaptured,
+    highQualityFraction: s.highQualityFraction,
+    ...(s.reverseKl === null ? {} : { reverseKl: s.reverseKl }),
+  };
+}
+
 export async function evaluate(
   resolved: ResolvedConfig,
   G: Network,
@@ -77,7 +93,7 @@ export async function evaluate(
   const { config } = resolved;
   const spec = config.metrics;
   // one draw of eval/z serves every metric: each takes the first n rows it needs
-  const needed = spec.kind === "gaussian-1d" ? spec.samples : Math.max(
+  const needed = spec.kind !== "image-stats" ? spec.samples : Math.max(
     spec.samples,
     spec.parzen?.samples ?? 0,
     spec.classifier?.samples ?? 0,
@@ -86,6 +102,7 @@ export async function evaluate(
   const pool = await sampleGenerator(G, config, rng, needed);
   const generated = (n: number) => pool.subarray(0, n * G.outputDim);
   const fake = generated(spec.samples);
+  if (spec.kind === "mixture-2d") return { metrics: mixtureMetrics(config, fake), histogram: null };
   if (spec.kind === "gaussian-1d") {
     if (config.data.kind !== "gaussian") throw new Error("gaussian-1d metrics need gaussian data");
     const realSamples = sampleGaussian(config.data, rng.stream("eval/real").at(0), spec.samples);

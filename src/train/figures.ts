@@ -14,6 +14,8 @@ import type { ResolvedConfig } from "../config/load.ts";
 import type { DiscriminatorInputConfig } from "../config/schema.ts";
 import { sampleNoise } from "../data/noise.ts";
 import { histogram } from "../metrics/distribution1d.ts";
+import { isMixture, mixtureCentres } from "../data/mixture.ts";
+import { scatterSnapshot } from "../metrics/mixture.ts";
 import { discriminatorInput } from "../models/discriminator-input.ts";
 import { forward, type Network } from "../models/network.ts";
 import type { Rng } from "../rng/streams.ts";
@@ -149,6 +151,11 @@ export class FigureMaker {
         cols: GRID.cols,
         display: this.display!,
       };
+    }
+    const { data, metrics } = this.config;
+    if (isMixture(data) && metrics.kind === "mixture-2d") {
+      const value = scatterSnapshot(iteration, fake, mixtureCentres(data), data.std, metrics);
+      return { kind: "json", file: snapshotFile(iteration, "json"), value };
     }
     const spec = this.config.metrics.kind === "gaussian-1d"
       ? this.config.metrics.histogram

@@ -26,6 +26,7 @@ import type { Variable } from "../backend/tf.ts";
 import type { ResolvedConfig } from "../config/load.ts";
 import type { Network } from "../models/network.ts";
 import type { LinearRule, Optimizer } from "./optimizers.ts";
+import { BCE_OBJECTIVES } from "./objectives.ts";
 
 /** How a run computes its simultaneous updates (auto: fused where it applies). */
 export const TRAIN_STEP_CHOICES = ["auto", "fused", "autodiff"] as const;
@@ -54,6 +55,10 @@ export function fusedStepUnsupported(
   gOpt: Optimizer,
   dOpt: Optimizer,
 ): string | null {
+  if (!BCE_OBJECTIVES.includes(config.training.objective)) {
+    return `its objective is "${config.training.objective}" (the fused step computes the ` +
+      "BCE objectives only: non-saturating, minimax)";
+  }
   if (config.training.update !== "simultaneous") return "it takes alternating updates";
   if (config.discriminator.input.kind !== "identity") {
     return `its discriminator input is "${config.discriminator.input.kind}"`;

@@ -1,7 +1,8 @@
 /**
  * Optimisers over an explicit variable list: PyTorch's SGD and Adam (the reference code of
- * the 1-D and tutorial experiments) and pylearn2's momentum SGD with its learning-rate decay
- * and momentum ramp (the 2014 paper's code). Written here rather than taken from tf.train
+ * the 1-D and tutorial experiments), PyTorch's RMSprop (the WGAN reference code) and
+ * pylearn2's momentum SGD with its learning-rate decay and momentum ramp (the 2014 paper's
+ * code). Written here rather than taken from tf.train
  * because TF.js's Adam places ε differently from PyTorch's, because the schedules depend on
  * epoch and update counters, and because the state must be named, checkpointed and
  * fingerprinted.
@@ -48,6 +49,8 @@ export function createOptimizer(
       return new Adam(config, variables, names);
     case "momentum":
       return new Pylearn2Momentum(config, variables, names);
+    case "rmsprop":
+      return new RmsProp(config, variables, names);
   }
 }
 
@@ -161,6 +164,48 @@ class Adam implements Optimizer {
 
   dispose(): void {
     for (const v of [...this.#m, ...this.#v]) v.dispose();
+  }
+}
+
+/** torch.optim.RMSprop (not centered, no momentum): v ← α·v + (1 − α)·g²; θ ← θ − lr·g / (√v + ε). */
+class RmsProp implements Optimizer {
+  readonly #v: Variable[];
+  steps = 0;
+  constructor(
+    readonly config: Extract<OptimizerConfig, { kind: "rmsprop" }>,
+    readonly variables: Variable[],
+    readonly names: string[],
+  ) {
+    this.#v = variables.map(zerosLike);
+  }
+
+  step(grads: Tensor[]): void {
+    const { lr, alpha, epsilon } = this.config;
+    this.variables.forEach((p, i) =>
+      tf.tidy(() => {
+        const g = grads[i];
+        const v = tf.add(tf.mul(this.#v[i], alpha), tf.mul(tf.square(g), 1 - alpha));
+        this.#v[i].assign(v);
+        p.assign(tf.sub(p, tf.div(tf.mul(g, lr), tf.add(tf.sqrt(v), epsilon))));
+      })
+    );
+    this.steps++;
+  }
+
+  learningRate(): number {
+    return this.config.lr;
+  }
+
+  linearRule(): null {
+    return null;
+  }
+
+  slots(): [string, Variable][] {
+    return this.#v.map((v, i) => [`${this.names[i]}/rmsprop_v`, v]);
+  }
+
+  dispose(): void {
+    for (const v of this.#v) v.dispose();
   }
 }
 

@@ -8,6 +8,7 @@ import type { DataConfig } from "../config/schema.ts";
 import type { FileRecord } from "../data/checksum.ts";
 import type { Dataset, Split } from "../data/dataset.ts";
 import { GAUSSIAN_DATA_DIM, sampleGaussian } from "../data/gaussian.ts";
+import { isMixture, MIXTURE_DIM, sampleMixture } from "../data/mixture.ts";
 import { type DataSources, loadDataset } from "../data/registry.ts";
 import type { Rng } from "../rng/streams.ts";
 
@@ -58,20 +59,28 @@ export function openRealData(
   batchSize: number,
   sources: DataSources = {},
 ): RealData {
-  if (data.kind === "gaussian") {
+  if (data.kind === "gaussian" || isMixture(data)) {
     const stream = rng.stream("train/real");
+    const mixture = isMixture(data) ? data : null;
     return {
-      dim: GAUSSIAN_DATA_DIM,
+      dim: mixture ? MIXTURE_DIM : GAUSSIAN_DATA_DIM,
       imageShape: null,
       batchesPerEpoch: null,
       batch: (step) => ({
-        values: sampleGaussian(data, stream.at(step), batchSize),
+        values: mixture ? sampleMixture(mixture, stream.at(step), batchSize) : sampleGaussian(
+          data as Extract<DataConfig, { kind: "gaussian" }>,
+          stream.at(step),
+          batchSize,
+        ),
         rows: batchSize,
         epoch: 0,
         indices: null,
       }),
       rowsAt: () => batchSize,
-      pixelMeans: () => new Float32Array([data.mean]),
+      pixelMeans: () =>
+        mixture
+          ? new Float32Array(MIXTURE_DIM)
+          : new Float32Array([(data as { mean: number }).mean]),
       trainImages: () => new Float32Array(0),
       heldOut: null,
       toUnit: null,
@@ -136,7 +145,7 @@ export function openRealData(
 }
 
 function loadImageData(
-  data: Exclude<DataConfig, { kind: "gaussian" }>,
+  data: Exclude<DataConfig, { kind: "gaussian" | "ring" | "grid" }>,
   sources: DataSources,
 ): Dataset {
   switch (data.kind) {

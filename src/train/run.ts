@@ -41,7 +41,12 @@ import {
   fingerprint,
   restoreTensors,
 } from "./checkpoint.ts";
-import { discriminatorLoss, generatorLoss } from "./losses.ts";
+import {
+  clipWeights,
+  discriminatorObjective,
+  generatorObjective,
+  gradientPenalty,
+} from "./objectives.ts";
 import { dropoutMaskPlan, dropoutMasksFrom } from "./dropout.ts";
 import { type DrawJob, DrawPrefetcher, type DrawReply } from "./prefetch.ts";
 import { DrawMonitor } from "./draw-monitor.ts";
@@ -235,7 +240,7 @@ export async function runExperiment(
     ? new FusedMlpStep(openBlas()!, G, D, gOpt, dOpt, {
       batchSize,
       dLoss: training.dLoss,
-      objective: training.objective,
+      objective: training.objective as "non-saturating" | "minimax", // fused: BCE only
       flipGLoss: fault === "flip-g-loss",
       maxColNorm: {
         generator: config.generator.maxColNorm,
@@ -299,12 +304,20 @@ export async function runExperiment(
     if (config.discriminator.maxColNorm) applyMaxColNorm(D, config.discriminator.maxColNorm);
   };
 
-  /** The D objective on a real batch and a generated one; with `stats`, the recorded scalars. */
+  /** WGAN: D's weights into [−c, c] before each D step, as the reference code. */
+  const beforeDStep = () => {
+    if (training.weightClip) clipWeights(dVars, training.weightClip);
+  };
+  /**
+   * The D objective on a real batch and a generated one at D step `step`; with `stats`, the
+   * recorded scalars.
+   */
   const dObjective = (
     x: Tensor,
     fake: Tensor,
     realMasks: Masks,
     fakeMasks: Masks,
+    step: number,
     stats?: Scalars,
   ) => {
     const realLogits = discriminate(x, realMasks);
@@ -314,7 +327,19 @@ export async function runExperiment(
       stats.dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)));
       stats.dFake = tf.keep(tf.mean(tf.sigmoid(fakeLogits)));
     }
-    return discriminatorLoss(realLogits, fakeLogits, training.dLoss) as tf.Scalar;
+    const loss = discriminatorObjective(training.objective, realLogits, fakeLogits, training.dLoss);
+    if (!training.gradientPenalty) return loss as tf.Scalar;
+    // WGAN-GP: one ε per row from its own stream; D without dropout masks at x̂
+    const rows = x.shape[0];
+    const eps = tf.tensor2d(rng.stream("train/gp-eps").at(step).uniform(rows), [rows, 1]);
+    const penalty = gradientPenalty(
+      (v) => discriminate(v, undefined),
+      x,
+      fake,
+      eps,
+      training.gradientPenalty,
+    );
+    return tf.add(loss, penalty) as tf.Scalar;
   };
   const gObjective = (z: Tensor, masks: Masks, stats?: Scalars) =>
     gObjectiveOf(forward(G, z), masks, stats);
@@ -324,7 +349,7 @@ export async function runExperiment(
       stats.fakeMean = tf.keep(mean);
       stats.fakeStd = tf.keep(tf.sqrt(variance));
     }
-    const loss = generatorLoss(discriminate(fake, masks), training.objective) as tf.Scalar;
+    const loss = generatorObjective(training.objective, discriminate(fake, masks)) as tf.Scalar;
     return fault === "flip-g-loss" ? tf.neg(loss) : loss;
   };
 
@@ -342,13 +367,14 @@ export async function runExperiment(
       // gradients are taken afterwards, so D's tape stops at the samples. Not nested: a tape
       // open around D's backward pass would hold every tensor it saves until G's closes.
       let fake: Tensor | undefined;
+      beforeDStep(); // both gradients at the clipped critic
       const g = tf.variableGrads(() => {
         const f = forward(G, z);
         fake = tf.keep(detach(f));
         return gObjectiveOf(f, fakeMasks, record ? stats : undefined);
       }, gVars);
       const d = tf.variableGrads(
-        () => dObjective(x, fake!, realMasks, fakeMasks, record ? stats : undefined),
+        () => dObjective(x, fake!, realMasks, fakeMasks, t, record ? stats : undefined),
         dVars,
       );
       fake!.dispose();
@@ -389,8 +415,9 @@ export async function runExperiment(
       const realMasks = maskTensors(dropoutMasks("D/dropout/real", t, rows), rows);
       const fakeMasks = maskTensors(dropoutMasks("D/dropout/fake", t, rows), rows);
       const stats: Scalars = {};
+      beforeDStep();
       const d = tf.variableGrads(
-        () => dObjective(x, fake, realMasks, fakeMasks, record ? stats : undefined),
+        () => dObjective(x, fake, realMasks, fakeMasks, t, record ? stats : undefined),
         dVars,
       );
       dOpt.step(dVars.map((v) => d.grads[v.name]), epoch);

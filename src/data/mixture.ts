@@ -1,0 +1,60 @@
+/**
+ * The 2-D mixtures of the mode-collapse literature (docs/mixtures.md): equal-weight
+ * isotropic Gaussians on a ring or a square grid. Samples are rows (x, y).
+ */
+import type { Draw } from "../rng/streams.ts";
+
+export interface RingData {
+  kind: "ring";
+  modes: number;
+  radius: number;
+  std: number;
+}
+
+export interface GridData {
+  kind: "grid";
+  side: number;
+  spacing: number;
+  std: number;
+}
+
+export type MixtureData = RingData | GridData;
+
+export const MIXTURE_DIM = 2;
+
+export function isMixture(data: { kind: string }): data is MixtureData {
+  return data.kind === "ring" || data.kind === "grid";
+}
+
+/**
+ * The centres, one [x, y] per mode. Ring: angle 2πk/modes from the x axis, k = 0, 1, …;
+ * grid: x outer, y inner (as itertools.product in PacGAN's code), coordinates (i − (side − 1)/2)·spacing.
+ */
+export function mixtureCentres(data: MixtureData): [number, number][] {
+  if (data.kind === "ring") {
+    return Array.from({ length: data.modes }, (_, k) => {
+      const a = (2 * Math.PI * k) / data.modes;
+      return [data.radius * Math.cos(a), data.radius * Math.sin(a)];
+    });
+  }
+  const at = (i: number) => (i - (data.side - 1) / 2) * data.spacing;
+  const out: [number, number][] = [];
+  for (let i = 0; i < data.side; i++) {
+    for (let j = 0; j < data.side; j++) out.push([at(i), at(j)]);
+  }
+  return out;
+}
+
+/** n samples: a uniform mode index each, then N(centre, std²·I); mode indices drawn first. */
+export function sampleMixture(data: MixtureData, draw: Draw, n: number): Float32Array {
+  const centres = mixtureCentres(data);
+  const modes = Int32Array.from({ length: n }, () => draw.nextBelow(centres.length));
+  const noise = draw.normal(2 * n, 0, data.std);
+  const out = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const [cx, cy] = centres[modes[i]];
+    out[2 * i] = cx + noise[2 * i];
+    out[2 * i + 1] = cy + noise[2 * i + 1];
+  }
+  return out;
+}
