@@ -15,6 +15,8 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
+import { readResult } from "../src/record/result.ts";
+import { resultPath, runFolder } from "../src/record/run-folder.ts";
 import { tfdFixture } from "../test/fixtures.ts";
 import { runBench } from "../test/helpers.ts";
 
@@ -142,9 +144,7 @@ export async function runGoldenCase(c: GoldenCase, keep?: string): Promise<Golde
     ...c.args,
   ]);
   if (r.code !== 0) throw new Error(`${c.name}: bench exited ${r.code}\n${r.stderr}`);
-  const result = JSON.parse(
-    Deno.readTextFileSync(join(out, c.experiment, "seed-1", "result.json")),
-  );
+  const result = readResult(resultPath(runFolder(out, c.experiment, 1)));
   if (!keep) Deno.removeSync(out, { recursive: true });
   const fps = result.fingerprints as { step: number; hash: string }[];
   const blas = result.backend.blas;

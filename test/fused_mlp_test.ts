@@ -22,7 +22,7 @@ import { Rng } from "../src/rng/streams.ts";
 import { dropoutMaskPlan, dropoutMasksFrom, type DropoutSpec } from "../src/train/dropout.ts";
 import { type FusedInputs, FusedMlpStep, type FusedStepOptions } from "../src/train/fused-mlp.ts";
 import { discriminatorLoss, generatorLoss } from "../src/train/losses.ts";
-import { createOptimizer, type Optimizer } from "../src/train/optimizers.ts";
+import { createOptimizer, type Optimizer } from "../src/models/optimizers.ts";
 import { runExperiment } from "../src/train/run.ts";
 import { MNIST_SHORT, runBench } from "./helpers.ts";
 

@@ -12,8 +12,8 @@ import {
 } from "../src/models/network.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { dropoutMaskPlan, dropoutMasksFrom } from "../src/train/dropout.ts";
-import { pylearn2LearningRate, pylearn2Momentum } from "../src/train/optimizers.ts";
-import { logitOfMeans } from "../src/train/real-data.ts";
+import { pylearn2LearningRate, pylearn2Momentum } from "../src/models/optimizers.ts";
+import { logitOfMeans } from "../src/data/real-data.ts";
 
 await selectBackend("wasm");
 

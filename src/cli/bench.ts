@@ -10,11 +10,11 @@
  */
 import { parseArgs } from "node:util";
 import { openBlas } from "../backend/openblas.ts";
-import { BACKEND_CHOICES, type BackendChoice } from "../backend/select.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../backend/info.ts";
 import { ConfigError } from "../config/errors.ts";
 import { listConfigs } from "../config/load.ts";
 import type { DataSources } from "../data/registry.ts";
-import type { Checkpoint } from "../train/checkpoint.ts";
+import type { Checkpoint } from "../record/checkpoint.ts";
 import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/fused-mlp.ts";
 import { listing, planTasks, type Task, UsageError } from "./plan.ts";
 import {
@@ -265,7 +265,7 @@ export async function main(args: string[]): Promise<number> {
   // Checkpoints to resume from, all checked before anything runs.
   const resumes = new Map<string, Checkpoint>();
   if (flags.resume) {
-    const folder = await import("../train/run-folder.ts");
+    const folder = await import("../record/run-folder.ts");
     for (const task of tasks) {
       const { dir, key } = task;
       let cp;
@@ -431,7 +431,7 @@ function availableMemoryGB(): number {
 
 /** Reads each run's data (verifying checksums) and prints what would run; trains nothing. */
 async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
-  const { openRealData } = await import("../train/real-data.ts");
+  const { openRealData } = await import("../data/real-data.ts");
   const { DataError, MissingDataError } = await import("../data/errors.ts");
   const { Rng } = await import("../rng/streams.ts");
   let corrupt = 0;

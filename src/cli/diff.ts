@@ -2,10 +2,9 @@
  * `deno task diff <runA> <runB>`: what differs between two runs: config fields, seed,
  * environment (backend, adapter, versions) and the first differing fingerprint.
  */
-import { join } from "node:path";
-import { diffJson } from "../train/run-folder.ts";
-import type { Result } from "../train/result.ts";
-import { describeDifference, firstDifference } from "./verify.ts";
+import { readResult, type Result } from "../record/result.ts";
+import { diffJson, resultPath } from "../record/run-folder.ts";
+import { describeDifference, firstDifference } from "../record/fingerprint.ts";
 
 export function diffRuns(a: Result, b: Result): string[] {
   const lines: string[] = [];
@@ -33,7 +32,7 @@ export function main(args: string[]): number {
   }
   const [a, b] = args.map((dir) => {
     try {
-      return JSON.parse(Deno.readTextFileSync(join(dir, "result.json"))) as Result;
+      return readResult(resultPath(dir));
     } catch (e) {
       console.error(`error: ${dir}: no readable result.json (${(e as Error).message})`);
       return null;

@@ -3,9 +3,9 @@
  * the stage it builds on (same seed), with estimated time and memory from the config's
  * `cost` (--list, and the order and memory limit of --jobs). Loads configs; no TF.js.
  */
-import { join } from "node:path";
 import { ConfigError } from "../config/errors.ts";
 import { listConfigs, loadConfig, type ResolvedConfig } from "../config/load.ts";
+import { runFolder, runKey } from "../record/run-folder.ts";
 import { formatDuration } from "./progress.ts";
 
 export class UsageError extends Error {}
@@ -74,13 +74,12 @@ export function planTasks(options: PlanOptions): Task[] {
     configs.map(({ resolved, dependency }) => {
       const before = resolved.config.generator.pretrained?.experiment;
       return {
-        key: `${resolved.experiment}/seed-${seed}`,
+        key: runKey(resolved.experiment, seed),
         resolved,
         seed,
         dependency,
-        after: before && !options.withoutDependencies ? `${before}/seed-${seed}` : null,
-        // as runFolder (src/train/run-folder.ts), which would load TF.js
-        dir: join(options.out, resolved.experiment, `seed-${seed}`),
+        after: before && !options.withoutDependencies ? runKey(before, seed) : null,
+        dir: runFolder(options.out, resolved.experiment, seed),
         estimate: estimate(resolved, options.backend),
       };
     })

@@ -3,13 +3,14 @@
  * the data (or the stage it builds on) are absent, else train, check the bands and write
  * the run folder. Loads TF.js: bench imports it only once the configs are known to be good.
  */
-import type { BackendChoice } from "../backend/select.ts";
-import { checkRun, describeMiss } from "../check/bands.ts";
+import type { BackendChoice } from "../backend/info.ts";
 import { MissingDataError } from "../data/errors.ts";
 import type { DataSources } from "../data/registry.ts";
-import type { Checkpoint } from "../train/checkpoint.ts";
-import type { Result, TrackedPoint } from "../train/result.ts";
-import * as folder from "../train/run-folder.ts";
+import { checkRun, describeMiss } from "../record/bands.ts";
+import type { Checkpoint } from "../record/checkpoint.ts";
+import { readResult, type Result, type TrackedPoint } from "../record/result.ts";
+import * as folder from "../record/run-folder.ts";
+import { writeRunPage } from "../report/build.ts";
 import type { TrainStepChoice } from "../train/fused-mlp.ts";
 import { runExperiment } from "../train/run.ts";
 import type { Task } from "./plan.ts";
@@ -49,7 +50,7 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
   };
   if (task.dependency && folder.isCompleted(dir, resolved.configHash)) {
     console.log(`${label}: reusing the completed run in ${dir}`);
-    const recorded: Result = JSON.parse(Deno.readTextFileSync(`${dir}/result.json`));
+    const recorded = readResult(folder.resultPath(dir));
     return { ...base, status: "reused", checks: recorded.checks };
   }
   const skip = async (reason: string): Promise<Outcome> => {
@@ -144,6 +145,7 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
   }
   const checks = resolved.expect.length ? checkRun(resolved.expect, result) : undefined;
   await folder.writeRunResult(dir, checks ? { ...result, checks } : result);
+  await writeRunPage(dir);
   const summary = metricSummary(result);
   const misses = (checks ?? []).filter((c) => !c.pass);
   console.log(

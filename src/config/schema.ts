@@ -3,7 +3,7 @@
  * number has its allowed range, and the inferred TypeScript type is what the runner sees.
  */
 import { z } from "zod";
-import { checkableMetrics } from "../check/bands.ts";
+import { checkableMetrics } from "./metric-names.ts";
 
 const positive = () => z.number().positive();
 const count = () => z.int().min(1);

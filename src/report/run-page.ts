@@ -3,15 +3,14 @@
  * resolved config; metrics, the Parzen estimate beside Table 1; loss and D-output curves;
  * samples of the fixed latent batch through training; the paper's Figures 1, 2 and 3.
  */
-import { formatBand } from "../check/bands.ts";
-import type { DensitySnapshot } from "../train/figures.ts";
-import type { Result } from "../train/result.ts";
+import { PAPER } from "../metrics/table1.ts";
+import { formatBand } from "../record/bands.ts";
+import type { DensitySnapshot } from "../record/figures.ts";
+import type { Result } from "../record/result.ts";
 import { barSpec, COLORS, lineSpec, points } from "./charts.ts";
 import { escapeHtml, formatNumber } from "./html.ts";
 import { ChartSet, dataUri, renderPage } from "./page.ts";
 import type { RunData } from "./run-data.ts";
-
-export const PAPER = "Goodfellow et al., Generative Adversarial Nets, NIPS 2014 (arXiv:1406.2661)";
 
 /** Pixels per image pixel when sample grids are shown (they are stored at native size). */
 const ZOOM = 2;

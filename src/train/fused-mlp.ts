@@ -25,7 +25,7 @@ import { countBlasProduct, heapViewForUpdate, unaryInPlaceWasm } from "../backen
 import type { Variable } from "../backend/tf.ts";
 import type { ResolvedConfig } from "../config/load.ts";
 import type { Network } from "../models/network.ts";
-import type { LinearRule, Optimizer } from "./optimizers.ts";
+import type { LinearRule, Optimizer } from "../models/optimizers.ts";
 
 /** How a run computes its simultaneous updates (auto: fused where it applies). */
 export const TRAIN_STEP_CHOICES = ["auto", "fused", "autodiff"] as const;

@@ -11,7 +11,8 @@
  * TF.js engine, every random number from a named counter-based stream, and nothing written
  * except through the `onCheckpoint` callback.
  */
-import { type BackendChoice, readFloats, selectBackend } from "../backend/select.ts";
+import type { BackendChoice } from "../backend/info.ts";
+import { readFloats, selectBackend } from "../backend/select.ts";
 import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import { collectVersions } from "../backend/versions.ts";
 import { budgetFreeHash, type ResolvedConfig } from "../config/load.ts";
@@ -30,38 +31,33 @@ import {
 } from "../models/network.ts";
 import { iterationFlops } from "../models/flops.ts";
 import { detach } from "../models/ops.ts";
+import { allFinite, captureTensors, restoreTensors } from "../models/tensor-state.ts";
 import { Rng } from "../rng/streams.ts";
-import {
-  allFinite,
-  captureTensors,
-  type Checkpoint,
-  CHECKPOINT_FORMAT,
-  type Fingerprint,
-  fingerprint,
-  restoreTensors,
-} from "./checkpoint.ts";
-import { discriminatorLoss, generatorLoss } from "./losses.ts";
-import { dropoutMaskPlan, dropoutMasksFrom } from "./dropout.ts";
-import { type DrawJob, DrawPrefetcher, type DrawReply } from "./prefetch.ts";
-import { DrawMonitor } from "./draw-monitor.ts";
-import { activeFault, zeroLearningRates } from "./faults.ts";
-import { createOptimizer } from "./optimizers.ts";
-import { FusedMlpStep, fusedStepUnsupported, type TrainStepChoice } from "./fused-mlp.ts";
-import { openBlas } from "../backend/openblas.ts";
-import { blasKernelsActive } from "../backend/wasm-kernels.ts";
-import { evaluate, Tracker } from "./evaluate.ts";
-import { type Figure, type FigureIndex, FigureMaker, snapshotSchedule } from "./figures.ts";
-import { logitOfMeans, openRealData } from "./real-data.ts";
+import { type Checkpoint, CHECKPOINT_FORMAT } from "../record/checkpoint.ts";
+import type { Figure, FigureIndex } from "../record/figures.ts";
+import { type Fingerprint, fingerprint, FINGERPRINT_SCALARS } from "../record/fingerprint.ts";
+import { emptyHistory, HISTORY_SERIES, type HistorySeries } from "../record/history.ts";
 import {
   type Histogram1d,
-  type History,
   type ParzenReport,
   type PixelHistogram,
   type Result,
   RESULT_FORMAT,
   type Segment,
   type TrackedPoint,
-} from "./result.ts";
+} from "../record/result.ts";
+import { discriminatorLoss, generatorLoss } from "./losses.ts";
+import { dropoutMaskPlan, dropoutMasksFrom } from "./dropout.ts";
+import { type DrawJob, DrawPrefetcher, type DrawReply } from "./prefetch.ts";
+import { DrawMonitor } from "./draw-monitor.ts";
+import { activeFault, zeroLearningRates } from "./faults.ts";
+import { createOptimizer } from "../models/optimizers.ts";
+import { FusedMlpStep, fusedStepUnsupported, type TrainStepChoice } from "./fused-mlp.ts";
+import { openBlas } from "../backend/openblas.ts";
+import { blasKernelsActive } from "../backend/wasm-kernels.ts";
+import { evaluate, Tracker } from "./evaluate.ts";
+import { FigureMaker, snapshotSchedule } from "./figures.ts";
+import { logitOfMeans, openRealData } from "../data/real-data.ts";
 
 export interface Progress {
   iteration: number;
@@ -120,12 +116,6 @@ type Scalars = Record<string, Tensor>;
 type Masks = (Tensor | null)[] | undefined;
 /** The same masks as arrays. */
 type MaskValues = (Float32Array | null)[];
-
-const HISTORY_SERIES = ["dLoss", "gLoss", "dReal", "dFake", "fakeMean", "fakeStd"] as const;
-
-function emptyHistory(): History {
-  return { step: [], dLoss: [], gLoss: [], dReal: [], dFake: [], fakeMean: [], fakeStd: [] };
-}
 
 export async function runExperiment(
   resolved: ResolvedConfig,
@@ -351,7 +341,6 @@ export async function runExperiment(
       gOpt.step(gVars.map((v) => g.grads[v.name]), epoch);
       afterUpdate();
       if (!record) return {} as Scalars;
-      // D's scalars first: fingerprints hash the recorded losses in this order
       const { dReal, dFake, fakeMean, fakeStd } = stats;
       return { dReal, dFake, fakeMean, fakeStd, dLoss: d.value, gLoss: g.value } as Scalars;
     });
@@ -371,9 +360,7 @@ export async function runExperiment(
       epoch: b.epoch,
     }, record); // max column norms included
     if (!out) return {};
-    // D's scalars first, as simultaneousStep returns them (fingerprints hash this order)
-    const order = ["dReal", "dFake", "fakeMean", "fakeStd", "dLoss", "gLoss"] as const;
-    return Object.fromEntries(order.map((k) => [k, tf.scalar(out[k])]));
+    return Object.fromEntries(HISTORY_SERIES.map((k) => [k, tf.scalar(out[k])]));
   };
 
   // ---- Algorithm 1: one D update (G fixed), one G update (D fixed) ----
@@ -586,6 +573,7 @@ export async function runExperiment(
       prefetch = new DrawPrefetcher(options.seed, simultaneousDraws);
       prefetch.ask(start);
     }
+    const fingerprintOrder = FINGERPRINT_SCALARS[training.update];
     let it = start;
     for (; it < end; it++) {
       if (options.signal?.aborted) {
@@ -635,7 +623,9 @@ export async function runExperiment(
         if (fingerprintHere) {
           // one read-back of the whole state serves the fingerprint and a checkpoint here
           captured = await captureTensors(stateTensors());
-          fingerprints.push(fingerprint(done, captured, values, [gOpt.steps, dOpt.steps]));
+          fingerprints.push(
+            fingerprint(done, captured, values, fingerprintOrder, [gOpt.steps, dOpt.steps]),
+          );
         }
       }
       // before the checkpoint, so that what it records includes this iteration's
@@ -743,9 +733,10 @@ function describePath(
     : `${p.name} (${p.blasThreads} BLAS threads, ${step})`;
 }
 
-async function readScalars(scalars: Scalars): Promise<Record<string, number>> {
+/** The recorded scalars of an iteration (every HISTORY_SERIES key), read back as numbers. */
+async function readScalars(scalars: Scalars): Promise<Record<HistorySeries, number>> {
   const entries = await Promise.all(
     Object.entries(scalars).map(async ([k, t]) => [k, (await readFloats(t))[0]] as const),
   );
-  return Object.fromEntries(entries);
+  return Object.fromEntries(entries) as Record<HistorySeries, number>;
 }
