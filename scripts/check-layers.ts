@@ -73,12 +73,16 @@ interface DenoInfoModule {
   }[];
 }
 
-/** Every module a graph reaches from `from` (itself included). */
-export function reachable(graph: ImportGraph, from: string): Set<string> {
+/**
+ * Every module a graph reaches from `from` (itself included); with `staticOnly`, through
+ * static imports only (what loads before the module's first line runs).
+ */
+export function reachable(graph: ImportGraph, from: string, staticOnly = false): Set<string> {
   const seen = new Set([from]);
   const todo = [from];
   while (todo.length) {
     for (const e of graph.get(todo.pop()!) ?? []) {
+      if (staticOnly && e.dynamic) continue;
       if (!seen.has(e.to)) seen.add(e.to), todo.push(e.to);
     }
   }

@@ -28,6 +28,18 @@ Deno.test("report, diff and serve load no TensorFlow.js (deno info)", async () =
   assert.ok([...reachable(graph, pathToFileURL(run).href)].some((m) => m.includes("@tensorflow")));
 });
 
+Deno.test("bench and verify load TensorFlow.js only once their arguments are checked", async () => {
+  for (const cli of ["bench", "verify"]) {
+    const path = join(ROOT, "src", "cli", `${cli}.ts`);
+    const graph = await importGraph([path], CONFIG);
+    const url = pathToFileURL(path).href;
+    const tfjs = (m: string) => m.includes("@tensorflow");
+    assert.deepEqual([...reachable(graph, url, true)].filter(tfjs), [], `src/cli/${cli}.ts`);
+    // its dynamic imports (the training) do load it
+    assert.ok([...reachable(graph, url)].some(tfjs), `src/cli/${cli}.ts trains`);
+  }
+});
+
 Deno.test("src/ has no import cycle and no upward import", async () => {
   assert.deepEqual(await checkLayers(join(ROOT, "src"), CONFIG), []);
 });

@@ -13,9 +13,10 @@ import { openBlas } from "../backend/openblas.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend/info.ts";
 import { ConfigError } from "../config/errors.ts";
 import { listConfigs } from "../config/load.ts";
+import { discriminatorBatchesPerIteration, spanIterations } from "../config/span.ts";
 import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../record/checkpoint.ts";
-import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/fused-mlp.ts";
+import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/steps/choice.ts";
 import { listing, planTasks, type Task, UsageError } from "./plan.ts";
 import {
   missedBands,
@@ -444,9 +445,10 @@ async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
     let line: string;
     try {
       const real = openRealData(config.data, new Rng(0), t.batchSize, flags.data);
-      const perIteration = t.update === "simultaneous" ? 1 : t.dSteps;
-      const iterations = t.budget.iterations ??
-        Math.ceil((t.budget.epochs! * real.batchesPerEpoch!) / perIteration);
+      const iterations = spanIterations(t.budget, {
+        batchesPerEpoch: real.batchesPerEpoch,
+        dPerIteration: discriminatorBatchesPerIteration(t),
+      }, "training.budget");
       const data = real.provenance
         ? `${real.provenance.name}, ${real.provenance.trainCount} training images`
         : `sampled ${config.data.kind} data`;

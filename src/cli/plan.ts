@@ -5,6 +5,7 @@
  */
 import { ConfigError } from "../config/errors.ts";
 import { listConfigs, loadConfig, type ResolvedConfig } from "../config/load.ts";
+import { discriminatorBatchesPerIteration, spanIterations } from "../config/span.ts";
 import { runFolder, runKey } from "../record/run-folder.ts";
 import { formatDuration } from "./progress.ts";
 
@@ -108,11 +109,13 @@ export function estimate(resolved: ResolvedConfig, backend = "wasm"): Estimate {
   const { config, cost, profile } = resolved;
   const t = config.training;
   const examples = "kind" in config.data ? TRAINING_EXAMPLES[config.data.kind] : undefined;
-  const perIteration = t.update === "simultaneous" ? 1 : t.dSteps;
-  const iterations = t.budget.iterations ??
-    (examples
-      ? Math.ceil((t.budget.epochs! * Math.ceil(examples / t.batchSize)) / perIteration)
-      : null);
+  const spans = {
+    batchesPerEpoch: examples ? Math.ceil(examples / t.batchSize) : null,
+    dPerIteration: discriminatorBatchesPerIteration(t),
+  };
+  const iterations = t.budget.iterations !== undefined || spans.batchesPerEpoch !== null
+    ? spanIterations(t.budget, spans, "training.budget")
+    : null;
   const fixed = cost?.fixedSeconds[profile];
   return {
     iterations,

@@ -2,7 +2,7 @@
  * A progress line on stderr: iteration, rate, ETA and the latest losses. Redrawn in place
  * on a terminal; on a pipe or CI log, one line every 10% so logs stay short.
  */
-import type { Progress } from "../train/run.ts";
+import type { Progress } from "../train/progress.ts";
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "--";

@@ -11,7 +11,8 @@ import type { Checkpoint } from "../record/checkpoint.ts";
 import { readResult, type Result, type TrackedPoint } from "../record/result.ts";
 import * as folder from "../record/run-folder.ts";
 import { writeRunPage } from "../report/build.ts";
-import type { TrainStepChoice } from "../train/fused-mlp.ts";
+import type { TrainStepChoice } from "../train/steps/choice.ts";
+import { type Fault, parseFault } from "../train/faults.ts";
 import { runExperiment } from "../train/run.ts";
 import type { Task } from "./plan.ts";
 import { ProgressBar } from "./progress.ts";
@@ -97,6 +98,7 @@ export async function runTask(task: Task, ctx: TaskContext): Promise<Outcome> {
   let result: Result;
   try {
     result = await runExperiment(resolved, {
+      fault: faultFromEnv(),
       seed,
       backend: ctx.backend,
       blasThreads: ctx.blasThreads,
@@ -196,4 +198,11 @@ export function describeTracked(p: TrackedPoint): string {
   }
   parts.push(`lr ${p.learningRate.generator.toPrecision(3)}`, `${p.scoreSeconds.toFixed(1)} s`);
   return parts.join("; ");
+}
+
+/** The canary tests' deliberate breakage (GANBENCH_FAULT), announced on stderr. */
+function faultFromEnv(): Fault | null {
+  const fault = parseFault(Deno.env.get("GANBENCH_FAULT"));
+  if (fault) console.error(`warning: GANBENCH_FAULT=${fault}: this run is deliberately broken`);
+  return fault;
 }

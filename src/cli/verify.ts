@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend/info.ts";
 import { resolveConfig } from "../config/load.ts";
 import { describeDifference, firstDifference } from "../record/fingerprint.ts";
+import { parseFault } from "../train/faults.ts";
 import { readResult, type Result } from "../record/result.ts";
 import { configPath, readCheckpoint, resultPath, runFolder } from "../record/run-folder.ts";
 
@@ -54,6 +55,8 @@ export async function main(args: string[]): Promise<number> {
     blasThreads,
     // and the recorded step (results before the fused step existed were all autodiff)
     trainStep: recorded.trainStep ?? "autodiff",
+    // a deliberately broken (canary) run is re-run with its recorded breakage
+    fault: parseFault(recorded.fault),
     pretrained,
   });
   const diff = firstDifference(recorded.fingerprints, again.fingerprints);

@@ -228,7 +228,7 @@ const Tracking = z.strictObject({
 
 /**
  * Pixel statistics of generated vs. test images, and the paper's Parzen-window estimate
- * (paper-protocol.md §3): `samples` generator samples as kernel centres, σ from
+ * (docs/paper-protocol.md §3): `samples` generator samples as kernel centres, σ from
  * logspace(−1, 0, 10) by the mean log-likelihood of the first `validation` images of the
  * validation split (null: all of it), the mean over the whole test split.
  */

