@@ -17,6 +17,8 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
+import { readResult } from "../src/record/result.ts";
+import { resultPath } from "../src/record/run-folder.ts";
 import { tfdFixture } from "../test/fixtures.ts";
 import { runBench, runDirOf, setsOf } from "../test/helpers.ts";
 
@@ -152,9 +154,7 @@ export async function runGoldenCase(c: GoldenCase, keep?: string): Promise<Golde
       `${c.name}: the run was skipped: ${JSON.parse(Deno.readTextFileSync(skipped)).reason}`,
     );
   }
-  const result = JSON.parse(
-    Deno.readTextFileSync(join(dir, "result.json")),
-  );
+  const result = readResult(resultPath(dir));
   if (!keep) Deno.removeSync(out, { recursive: true });
   const fps = result.fingerprints as { step: number; hash: string }[];
   const blas = result.backend.blas;

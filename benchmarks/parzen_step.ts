@@ -4,7 +4,8 @@
  * dimensions (the paper's MNIST evaluation; the best of two) and prints one JSON line.
  * Run by benchmarks/perf.ts.
  */
-import { type BackendChoice, selectBackend } from "../src/backend/select.ts";
+import type { BackendChoice } from "../src/backend/info.ts";
+import { selectBackend } from "../src/backend/select.ts";
 import { parzenLogLikelihoods } from "../src/metrics/parzen.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { peakRssMiB } from "./train_step.ts";

@@ -21,7 +21,7 @@ import { queryWebGpuAdapter, selectBackend } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
 import { collectVersions } from "../src/backend/versions.ts";
 import { listConfigs, loadConfig } from "../src/config/load.ts";
-import { openRealData } from "../src/train/real-data.ts";
+import { openRealData } from "../src/data/real-data.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 import type { ParzenStepResult } from "./parzen_step.ts";

@@ -6,10 +6,10 @@
  * JSON line (see TrainStepResult). Run by benchmarks/perf.ts.
  */
 import { blasCounters } from "../src/backend/wasm-kernels.ts";
-import type { BackendChoice } from "../src/backend/select.ts";
+import type { BackendChoice } from "../src/backend/info.ts";
 import { tf } from "../src/backend/tf.ts";
 import { loadConfig } from "../src/config/load.ts";
-import type { TrainStepChoice } from "../src/train/fused-mlp.ts";
+import type { TrainStepChoice } from "../src/train/steps/choice.ts";
 import { runExperiment } from "../src/train/run.ts";
 
 export interface TrainStepResult {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { selectBackend } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
-import { createOptimizer } from "../src/train/optimizers.ts";
+import { createOptimizer } from "../src/models/optimizers.ts";
 
 function values(n: number, seed: number, scale: number): Float32Array {
   const out = new Float32Array(n);

@@ -13,7 +13,7 @@ import { loadConfig } from "../src/config/load.ts";
 import { nearestRows } from "../src/metrics/distances.ts";
 import { parzenLogLikelihoods } from "../src/metrics/parzen.ts";
 import { maxout } from "../src/models/ops.ts";
-import type { Checkpoint } from "../src/train/checkpoint.ts";
+import type { Checkpoint } from "../src/record/checkpoint.ts";
 import { runExperiment } from "../src/train/run.ts";
 import { MNIST_SHORT, runBench, runDeno, runDirOf } from "./helpers.ts";
 

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { formatNumber } from "../src/report/html.ts";
 import { KEY_METRICS, meanStd } from "../src/report/index-page.ts";
-import type { Result } from "../src/train/result.ts";
+import type { Result } from "../src/record/result.ts";
 import { runBench, runDeno, runDirOf, setsOf } from "./helpers.ts";
 
 // page.evaluate's functions run in the page; these stand in for the DOM's types here

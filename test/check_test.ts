@@ -6,7 +6,7 @@ import {
   describeMiss,
   formatBand,
   metricValue,
-} from "../src/check/bands.ts";
+} from "../src/record/bands.ts";
 import { ConfigError } from "../src/config/errors.ts";
 import { loadConfig, resolveConfig } from "../src/config/load.ts";
 import { DrawMonitor } from "../src/train/draw-monitor.ts";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { compareRuns } from "../src/cli/diff.ts";
 import { compareMetrics, type NamedRun, overlayCharts, runName } from "../src/report/compare.ts";
-import type { Result } from "../src/train/result.ts";
+import type { Result } from "../src/record/result.ts";
 import { runDeno } from "./helpers.ts";
 
 /** Just what the comparison reads of a result. */

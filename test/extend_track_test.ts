@@ -13,7 +13,7 @@ import {
   CheckpointError,
   decodeCheckpoint,
   encodeCheckpoint,
-} from "../src/train/checkpoint.ts";
+} from "../src/record/checkpoint.ts";
 import { runExperiment } from "../src/train/run.ts";
 import { runBench, runDirOf, setsOf } from "./helpers.ts";
 

@@ -9,21 +9,21 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openBlas, openBlasUnavailableReason } from "../src/backend/openblas.ts";
 import { selectBackend } from "../src/backend/select.ts";
-import { type Tensor, tf } from "../src/backend/tf.ts";
+import { tf } from "../src/backend/tf.ts";
 import { loadConfig } from "../src/config/load.ts";
 import type { LayerConfig, OptimizerConfig } from "../src/config/schema.ts";
 import {
   applyMaxColNorm,
   buildNetwork,
-  forward,
   type Network,
   networkParams,
 } from "../src/models/network.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { dropoutMaskPlan, dropoutMasksFrom, type DropoutSpec } from "../src/train/dropout.ts";
 import { type FusedInputs, FusedMlpStep, type FusedStepOptions } from "../src/train/fused-mlp.ts";
-import { discriminatorLoss, generatorLoss } from "../src/train/losses.ts";
-import { createOptimizer, type Optimizer } from "../src/train/optimizers.ts";
+import { Objectives } from "../src/train/objectives.ts";
+import { type Players, simultaneousUpdate } from "../src/train/steps/autodiff.ts";
+import { createOptimizer, type Optimizer } from "../src/models/optimizers.ts";
 import { runExperiment } from "../src/train/run.ts";
 import { MNIST_SHORT, runBench, runDirOf } from "./helpers.ts";
 
@@ -121,58 +121,57 @@ function inputs(c: Case, D: Network, t: number, rows: number): FusedInputs {
   };
 }
 
-/** The update run.ts's autodiff step makes, written out with TF.js gradients. */
+/** The autodiff update a run trains with (src/train/steps/autodiff.ts), on the same inputs. */
 function autodiffStep(
   c: Case,
   net: { G: Network; D: Network; gOpt: Optimizer; dOpt: Optimizer },
   x: FusedInputs,
-) {
-  const { G, D, gOpt, dOpt } = net;
+): Record<string, number> {
+  const { G, D } = net;
   const r = x.rows;
   const masks = (m: FusedInputs["realMasks"]) =>
-    m?.map((v, i) => v && tf.tensor(v, [r, D.layers[i].inShape[0]]));
-  return tf.tidy(() => {
-    const real = tf.tensor2d(x.real, [r, DATA]), z = tf.tensor2d(x.z, [r, NOISE]);
-    const realMasks = masks(x.realMasks), fakeMasks = masks(x.fakeMasks);
-    const gVars = networkParams(G).map((p) => p.variable);
-    const dVars = networkParams(D).map((p) => p.variable);
-    const gLossOf = (logits: Tensor) => {
-      const loss = generatorLoss(logits, c.step.objective);
-      return (c.step.flipGLoss ? tf.neg(loss) : loss) as tf.Scalar;
-    };
-    const g = tf.variableGrads(
-      () => gLossOf(forward(D, forward(G, z), { logits: true, masks: fakeMasks })),
-      gVars,
-    );
-    let stats: number[] = [];
-    const d = tf.variableGrads(() => {
-      const fake = forward(G, z);
-      const realLogits = forward(D, real, { logits: true, masks: realMasks });
-      const fakeLogits = forward(D, fake, { logits: true, masks: fakeMasks });
-      const { mean, variance } = tf.moments(fake);
-      stats = [
-        tf.mean(tf.sigmoid(realLogits)),
-        tf.mean(tf.sigmoid(fakeLogits)),
-        mean,
-        tf.sqrt(variance),
-      ].map((s) => s.dataSync()[0]);
-      return discriminatorLoss(realLogits, fakeLogits, c.step.dLoss) as tf.Scalar;
-    }, dVars);
-    dOpt.step(dVars.map((v) => d.grads[v.name]), x.epoch);
-    gOpt.step(gVars.map((v) => g.grads[v.name]), x.epoch);
-    const limits = c.step.maxColNorm;
-    if (limits?.generator) applyMaxColNorm(G, limits.generator);
-    if (limits?.discriminator) applyMaxColNorm(D, limits.discriminator);
-    const [dReal, dFake, fakeMean, fakeStd] = stats;
-    return {
-      dReal,
-      dFake,
-      fakeMean,
-      fakeStd,
-      dLoss: d.value.dataSync()[0],
-      gLoss: g.value.dataSync()[0],
-    };
+    m?.map((v, i) => v && tf.tensor(v, [r, ...D.layers[i].inShape]));
+  const objectives = new Objectives(D, {
+    input: { kind: "identity" },
+    dLoss: c.step.dLoss,
+    objective: c.step.objective,
+    flipGLoss: c.step.flipGLoss ?? false,
+    gradientPenalty: null,
   });
+  const limits = c.step.maxColNorm;
+  const players: Players = {
+    ...net,
+    gVars: networkParams(G).map((p) => p.variable),
+    dVars: networkParams(D).map((p) => p.variable),
+    beforeDStep() {},
+    afterUpdate() {
+      if (limits?.generator) applyMaxColNorm(G, limits.generator);
+      if (limits?.discriminator) applyMaxColNorm(D, limits.discriminator);
+    },
+  };
+  const scalars = tf.tidy(() =>
+    simultaneousUpdate(players, objectives, {
+      x: tf.tensor2d(x.real, [r, DATA]),
+      z: tf.tensor2d(x.z, [r, NOISE]),
+      realMasks: masks(x.realMasks),
+      fakeMasks: masks(x.fakeMasks),
+      epoch: x.epoch,
+      step: 0, // counts only the gradient penalty's draws, which these objectives have none of
+    }, true)
+  );
+  const values = Object.fromEntries(
+    Object.entries(scalars).map(([k, t]) => [k, t.dataSync()[0]]),
+  );
+  tf.dispose(Object.values(scalars));
+  assert.deepEqual(Object.keys(values).sort(), [
+    "dFake",
+    "dLoss",
+    "dReal",
+    "fakeMean",
+    "fakeStd",
+    "gLoss",
+  ]);
+  return values;
 }
 
 const state = (n: { G: Network; D: Network; gOpt: Optimizer; dOpt: Optimizer }) =>

@@ -4,7 +4,7 @@ import { cpSync } from "node:fs";
 import { join } from "node:path";
 import type { ShardRecord } from "../src/cli/merge.ts";
 import type { SuiteSummary } from "../src/cli/summary.ts";
-import type { Result } from "../src/train/result.ts";
+import type { Result } from "../src/record/result.ts";
 import { runBench, runDeno } from "./helpers.ts";
 
 const budget = (n: number) => ["--set", `training.budget={"iterations":${n}}`];

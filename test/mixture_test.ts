@@ -15,16 +15,15 @@ import { scatterSnapshot, scoreMixture } from "../src/metrics/mixture.ts";
 import { isScatterSnapshot, panelPicks, scatterSvg } from "../src/report/scatter.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { fusedStepUnsupported } from "../src/train/fused-mlp.ts";
+import { type Objective, OBJECTIVES } from "../src/config/objective-names.ts";
 import {
   clipWeights,
   discriminatorObjective,
   generatorObjective,
   gradientPenalty,
   inputGradient,
-  type Objective,
-  OBJECTIVES,
-} from "../src/train/objectives.ts";
-import { createOptimizer } from "../src/train/optimizers.ts";
+} from "../src/train/losses.ts";
+import { createOptimizer } from "../src/models/optimizers.ts";
 import { runExperiment } from "../src/train/run.ts";
 
 await selectBackend("wasm");

@@ -12,8 +12,8 @@ import {
 } from "../src/models/network.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { dropoutMaskPlan, dropoutMasksFrom } from "../src/train/dropout.ts";
-import { pylearn2LearningRate, pylearn2Momentum } from "../src/train/optimizers.ts";
-import { logitOfMeans } from "../src/train/real-data.ts";
+import { pylearn2LearningRate, pylearn2Momentum } from "../src/models/optimizers.ts";
+import { logitOfMeans } from "../src/data/real-data.ts";
 
 await selectBackend("wasm");
 
@@ -136,7 +136,7 @@ Deno.test("pylearn2 schedules: lr0 / 1.000004^t floored at 1e-6; momentum 0.5 �
   const config = loadConfig("mnist-mlp").config.training.optimizers.generator;
   if (config.kind !== "momentum") throw new Error("mnist-mlp uses pylearn2 momentum");
   assert.equal(pylearn2LearningRate(config, 0), 0.1);
-  // after 100 epochs of 500 minibatches (paper-protocol.md §1: ≈ 0.0819)
+  // after 100 epochs of 500 minibatches (docs/paper-protocol.md §1: ≈ 0.0819)
   assert.ok(
     Math.abs(pylearn2LearningRate(config, 50_000) - 0.1 * Math.exp(-50_000 * Math.log(1.000004))) <
       1e-12,

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { SuiteSummary } from "../src/cli/summary.ts";
 import { CONFIG_DIR } from "../src/config/load.ts";
-import type { Result } from "../src/train/result.ts";
+import type { Result } from "../src/record/result.ts";
 import { runBench } from "./helpers.ts";
 
 const ROOT = join(CONFIG_DIR, "..");

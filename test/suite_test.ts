@@ -1,14 +1,14 @@
 /** Suites, --list, --jobs and the canaries: a broken harness must fail `bench --check`. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RESULT_METRICS } from "../src/check/bands.ts";
+import { RESULT_METRICS } from "../src/config/metric-names.ts";
 import { openBlas } from "../src/backend/openblas.ts";
 import { estimate } from "../src/cli/plan.ts";
 import { estimateMemory } from "../src/cli/memory-model.ts";
 import { formatDuration } from "../src/cli/progress.ts";
 import { loadConfig } from "../src/config/load.ts";
 import type { SuiteSummary } from "../src/cli/summary.ts";
-import type { Result } from "../src/train/result.ts";
+import type { Result } from "../src/record/result.ts";
 import { runBench, setsOf } from "./helpers.ts";
 
 const read = (dir: string, run: string): Result =>

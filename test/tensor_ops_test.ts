@@ -4,7 +4,7 @@ import { tf } from "../src/backend/tf.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { batchMoments, discriminatorInput } from "../src/models/discriminator-input.ts";
 import { bceWithLogits, discriminatorLoss, generatorLoss } from "../src/train/losses.ts";
-import { createOptimizer } from "../src/train/optimizers.ts";
+import { createOptimizer } from "../src/models/optimizers.ts";
 
 await selectBackend("wasm");
 const close = (a: number, b: number, tol: number, what = "") =>

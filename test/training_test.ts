@@ -5,13 +5,9 @@ import { selectBackend } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { Rng } from "../src/rng/streams.ts";
-import {
-  allFinite,
-  type Checkpoint,
-  decodeCheckpoint,
-  encodeCheckpoint,
-} from "../src/train/checkpoint.ts";
-import { openRealData } from "../src/train/real-data.ts";
+import { allFinite } from "../src/models/tensor-state.ts";
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from "../src/record/checkpoint.ts";
+import { openRealData } from "../src/data/real-data.ts";
 import { runExperiment } from "../src/train/run.ts";
 import { sampleNoise } from "../src/data/noise.ts";
 import { dropoutMasksFrom } from "../src/train/dropout.ts";

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { diffRuns } from "../src/cli/diff.ts";
-import { firstDifference } from "../src/cli/verify.ts";
-import type { Result } from "../src/train/result.ts";
+import { firstDifference } from "../src/record/fingerprint.ts";
+import type { Result } from "../src/record/result.ts";
 import { runBench, runDeno, runDirOf } from "./helpers.ts";
 
 const SHORT = [

@@ -1,7 +1,7 @@
 /**
  * OpenBLAS through Deno's FFI: `cblas_sgemm` on float32 views, zero-copy (a view of the
- * wasm heap is passed as a pointer in place). platform-notes.md: ~188 GFLOP/s on these
- * two cores against ~26 for the wasm backend's own matMul.
+ * wasm heap is passed as a pointer in place), several times faster than the wasm backend's
+ * own matMul (docs/performance.md).
  *
  * Available only when Deno has `--allow-ffi` and the shared library loads (Debian
  * `libopenblas0`; `GANBENCH_OPENBLAS=/path/to/libopenblas.so` picks another build).
@@ -85,7 +85,7 @@ export interface OpenBlas {
   saxpy(n: number, alpha: number, x: Float32Array, y: Float32Array): void;
   /**
    * OpenBLAS's thread count. Its results depend on it (the work is split differently),
-   * so it is part of a result's identity: see README "Performance".
+   * so it is part of a result's identity: see docs/performance.md.
    */
   setThreads(n: number): void;
 }

@@ -5,28 +5,9 @@
  * backend. `wasm` is always the plain one: results are tied to the path that made them.
  */
 import { configureWasmKernels } from "./wasm-kernels.ts";
+import type { AdapterInfo, BackendChoice, BackendInfo } from "./info.ts";
 import { type BlasInfo, openBlas, openBlasUnavailableReason } from "./openblas.ts";
 import { tf } from "./tf.ts";
-
-export const BACKEND_CHOICES = ["auto", "webgpu", "wasm+openblas", "wasm", "cpu"] as const;
-export type BackendChoice = typeof BACKEND_CHOICES[number];
-
-export interface AdapterInfo {
-  description: string;
-  vendor: string;
-  architecture: string;
-  isFallbackAdapter: boolean;
-}
-
-export interface BackendInfo {
-  /** The TF.js backend that ran. */
-  name: string;
-  requested: BackendChoice;
-  /** The WebGPU adapter when `name` is "webgpu", else null. */
-  adapter: AdapterInfo | null;
-  /** OpenBLAS and its thread count when `name` is "wasm+openblas", else null. */
-  blas: BlasInfo | null;
-}
 
 export interface BackendOptions {
   /**

@@ -1,13 +1,6 @@
 /** Provenance: what code and runtime produced a result. */
+import type { Versions } from "./info.ts";
 import { tf } from "./tf.ts";
-
-export interface Versions {
-  deno: string;
-  v8: string;
-  tfjs: string;
-  /** ganbench's git commit, with "+dirty" when the work tree has uncommitted changes. */
-  ganbench: string | null;
-}
 
 export async function collectVersions(): Promise<Versions> {
   return {

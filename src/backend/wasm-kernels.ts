@@ -1,6 +1,6 @@
 /**
- * Kernels of the wasm backend replaced or added where its own are slow (measured in
- * benchmarks/throughput.ts; platform-notes.md):
+ * Kernels of the wasm backend replaced or added where its own are slow (measured by
+ * `deno task perf`; docs/performance.md, docs/platform.md):
  * - BatchMatMul on OpenBLAS, reading and writing the wasm heap in place (when OpenBLAS is
  *   chosen); switching back to plain wasm restores the original kernel.
  * - Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter (absent from the wasm backend) on

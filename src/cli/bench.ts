@@ -10,12 +10,13 @@
  * checkpoints or a run folder in use (src/cli/exit.ts, docs/exit-codes.md).
  */
 import { openBlas } from "../backend/openblas.ts";
-import { BACKEND_CHOICES, type BackendChoice } from "../backend/select.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../backend/info.ts";
 import { ConfigError } from "../config/errors.ts";
 import { listConfigs } from "../config/load.ts";
+import { discriminatorBatchesPerIteration, spanIterations } from "../config/span.ts";
 import type { DataSources } from "../data/registry.ts";
-import type { Checkpoint } from "../train/checkpoint.ts";
-import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/fused-mlp.ts";
+import type { Checkpoint } from "../record/checkpoint.ts";
+import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/steps/choice.ts";
 import { parseCommand, runMain, UsageError, usageFailure } from "./args.ts";
 import { EMIT_KINDS, type EmitKind, planArgs } from "./emit.ts";
 import { listing, planTasks, type Task } from "./plan.ts";
@@ -398,7 +399,7 @@ export async function main(args: string[]): Promise<number> {
   // Checkpoints to resume from, all checked before anything runs.
   const resumes = new Map<string, Checkpoint>();
   if (flags.resume || flags.continue) {
-    const folder = await import("../train/run-folder.ts");
+    const folder = await import("../record/run-folder.ts");
     for (const task of tasks) {
       const { dir, key } = task;
       if (flags.continue && folder.isCompleted(dir, task.resolved.configHash)) continue;
@@ -628,7 +629,7 @@ function totalMemoryGB(): number {
 
 /** Reads each run's data (verifying checksums) and prints what would run; trains nothing. */
 async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
-  const { openRealData } = await import("../train/real-data.ts");
+  const { openRealData } = await import("../data/real-data.ts");
   const { DataError, MissingDataError } = await import("../data/errors.ts");
   const { Rng } = await import("../rng/streams.ts");
   let corrupt = 0;
@@ -641,9 +642,10 @@ async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
     let line: string;
     try {
       const real = openRealData(config.data, new Rng(0), t.batchSize, flags.data);
-      const perIteration = t.update === "simultaneous" ? 1 : t.dSteps;
-      const iterations = t.budget.iterations ??
-        Math.ceil((t.budget.epochs! * real.batchesPerEpoch!) / perIteration);
+      const iterations = spanIterations(t.budget, {
+        batchesPerEpoch: real.batchesPerEpoch,
+        dPerIteration: discriminatorBatchesPerIteration(t),
+      }, "training.budget");
       const data = real.provenance
         ? `${real.provenance.name}, ${real.provenance.trainCount} training images`
         : `sampled ${config.data.kind} data`;

@@ -13,11 +13,11 @@ import {
   runLegend,
   runName,
 } from "../report/compare.ts";
-import { diffJson } from "../train/run-folder.ts";
-import type { Result } from "../train/result.ts";
+import { readResult, type Result } from "../record/result.ts";
+import { diffJson, resultPath } from "../record/run-folder.ts";
+import { describeDifference, firstDifference } from "../record/fingerprint.ts";
 import { parseCommand, runMain, UsageError } from "./args.ts";
 import { EXIT } from "./exit.ts";
-import { describeDifference, firstDifference } from "./verify.ts";
 
 export function diffRuns(a: Result, b: Result): string[] {
   const lines: string[] = [];
@@ -60,10 +60,10 @@ exit codes:
 function readRun(path: string): Result {
   let file = path;
   try {
-    if (Deno.statSync(path).isDirectory) file = join(path, "result.json");
+    if (Deno.statSync(path).isDirectory) file = resultPath(path);
   } catch { /* reported by the read below */ }
   try {
-    return JSON.parse(Deno.readTextFileSync(file)) as Result;
+    return readResult(file);
   } catch (e) {
     throw new Error(`${path}: no readable result.json (${(e as Error).message})`);
   }

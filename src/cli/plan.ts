@@ -3,10 +3,11 @@
  * the stage it builds on (same seed), with estimated time and memory from the config's
  * `cost` (--list, and the order and memory limit of --jobs). Loads configs; no TF.js.
  */
-import { join } from "node:path";
 import { ConfigError } from "../config/errors.ts";
 import { listConfigs, loadConfig, type ResolvedConfig } from "../config/load.ts";
 import { UsageError } from "./args.ts";
+import { discriminatorBatchesPerIteration, spanIterations } from "../config/span.ts";
+import { runFolder, runKey } from "../record/run-folder.ts";
 import { formatDuration } from "./progress.ts";
 import { runFolderInside, RunNameError } from "../record/run-guard.ts";
 import { estimateMemory } from "./memory-model.ts";
@@ -82,13 +83,12 @@ export function planTasks(options: PlanOptions): Task[] {
       const before = resolved.config.generator.pretrained?.experiment;
       const beforeFolder = before ? folderOf(before) : null;
       return {
-        key: `${resolved.folder}/seed-${seed}`,
+        key: runKey(resolved.folder, seed),
         resolved,
         seed,
         dependency,
-        after: beforeFolder && !options.withoutDependencies ? `${beforeFolder}/seed-${seed}` : null,
-        afterDir: beforeFolder ? join(options.out, beforeFolder, `seed-${seed}`) : null,
-        // as runFolder (src/train/run-folder.ts), which would load TF.js
+        after: beforeFolder && !options.withoutDependencies ? runKey(beforeFolder, seed) : null,
+        afterDir: beforeFolder ? runFolder(options.out, beforeFolder, seed) : null,
         dir: runFolderOf(resolved, options.out, seed),
         estimate: estimate(resolved, options.backend),
       };
@@ -101,7 +101,7 @@ function runFolderOf(resolved: ResolvedConfig, out: string, seed: number): strin
   try {
     runFolderInside(out, resolved.experiment, seed);
     // a variant's folder is the experiment's name and a hex hash, so it is inside out too
-    return join(out, resolved.folder, `seed-${seed}`);
+    return runFolder(out, resolved.folder, seed);
   } catch (e) {
     if (!(e instanceof RunNameError)) throw e;
     throw new ConfigError(resolved.file, [{
@@ -135,11 +135,13 @@ export function estimate(resolved: ResolvedConfig, backend = "wasm"): Estimate {
   const { config, cost, profile } = resolved;
   const t = config.training;
   const examples = "kind" in config.data ? TRAINING_EXAMPLES[config.data.kind] : undefined;
-  const perIteration = t.update === "simultaneous" ? 1 : t.dSteps;
-  const iterations = t.budget.iterations ??
-    (examples
-      ? Math.ceil((t.budget.epochs! * Math.ceil(examples / t.batchSize)) / perIteration)
-      : null);
+  const spans = {
+    batchesPerEpoch: examples ? Math.ceil(examples / t.batchSize) : null,
+    dPerIteration: discriminatorBatchesPerIteration(t),
+  };
+  const iterations = t.budget.iterations !== undefined || spans.batchesPerEpoch !== null
+    ? spanIterations(t.budget, spans, "training.budget")
+    : null;
   const fixed = cost?.fixedSeconds[profile];
   return {
     iterations,

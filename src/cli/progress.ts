@@ -7,7 +7,7 @@
  *    one line per running worker (ProgressBoard).
  * The rate counts only iterations done in this process (a resumed run's earlier ones are not).
  */
-import type { Progress } from "../train/run.ts";
+import type { Progress } from "../train/progress.ts";
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "--";

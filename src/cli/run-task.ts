@@ -3,14 +3,16 @@
  * the data (or the stage it builds on) are absent, else train, check the bands and write
  * the run folder. Loads TF.js: bench imports it only once the configs are known to be good.
  */
-import type { BackendChoice } from "../backend/select.ts";
-import { checkRun, describeMiss } from "../check/bands.ts";
+import type { BackendChoice } from "../backend/info.ts";
 import { DataError, MissingDataError } from "../data/errors.ts";
 import type { DataSources } from "../data/registry.ts";
-import type { Checkpoint } from "../train/checkpoint.ts";
-import type { Result, TrackedPoint } from "../train/result.ts";
-import * as folder from "../train/run-folder.ts";
-import type { TrainStepChoice } from "../train/fused-mlp.ts";
+import { checkRun, describeMiss } from "../record/bands.ts";
+import type { Checkpoint } from "../record/checkpoint.ts";
+import { readResult, type Result, type TrackedPoint } from "../record/result.ts";
+import * as folder from "../record/run-folder.ts";
+import { writeRunPage } from "../report/build.ts";
+import type { TrainStepChoice } from "../train/steps/choice.ts";
+import { type Fault, parseFault } from "../train/faults.ts";
 import { runExperiment } from "../train/run.ts";
 import type { Task } from "./plan.ts";
 import { ProgressBar } from "./progress.ts";
@@ -63,7 +65,7 @@ async function runClaimed(task: Task, ctx: TaskContext, guard: RunGuard): Promis
   const reusable = task.dependency || ctx.reuseCompleted;
   if (reusable && folder.isCompleted(dir, resolved.configHash)) {
     console.log(`${label}: reusing the completed run in ${dir}`);
-    const recorded: Result = JSON.parse(Deno.readTextFileSync(`${dir}/result.json`));
+    const recorded = readResult(folder.resultPath(dir));
     return { ...base, status: "reused", checks: recorded.checks };
   }
   const skip = async (reason: string): Promise<Outcome> => {
@@ -118,6 +120,7 @@ async function runClaimed(task: Task, ctx: TaskContext, guard: RunGuard): Promis
   let result: Result;
   try {
     result = await runExperiment(resolved, {
+      fault: faultFromEnv(),
       seed,
       backend: ctx.backend,
       blasThreads: ctx.blasThreads,
@@ -185,6 +188,7 @@ async function runClaimed(task: Task, ctx: TaskContext, guard: RunGuard): Promis
   }
   const checks = resolved.expect.length ? checkRun(resolved.expect, result) : undefined;
   await folder.writeRunResult(dir, checks ? { ...result, checks } : result);
+  await writeRunPage(dir);
   bar.finish();
   const summary = metricSummary(result);
   const misses = (checks ?? []).filter((c) => !c.pass);
@@ -250,4 +254,11 @@ export function describeTracked(p: TrackedPoint): string {
   }
   parts.push(`lr ${p.learningRate.generator.toPrecision(3)}`, `${p.scoreSeconds.toFixed(1)} s`);
   return parts.join("; ");
+}
+
+/** The canary tests' deliberate breakage (GANBENCH_FAULT), announced on stderr. */
+function faultFromEnv(): Fault | null {
+  const fault = parseFault(Deno.env.get("GANBENCH_FAULT"));
+  if (fault) console.error(`warning: GANBENCH_FAULT=${fault}: this run is deliberately broken`);
+  return fault;
 }

@@ -4,7 +4,7 @@
  * and CI. No TF.js here: a parent of --jobs workers only reads their outcomes.
  */
 import { join } from "node:path";
-import { type Check, describeMiss } from "../check/bands.ts";
+import { type Check, describeMiss } from "../record/bands.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { formatDuration } from "./progress.ts";
 

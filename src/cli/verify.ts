@@ -3,43 +3,15 @@
  * config and seed and compares fingerprints step by step. Prints "identical" (exit 0) or the
  * first diverging step and the tensors that differ there (exit 1).
  */
-import { dirname, join } from "node:path";
-import { BACKEND_CHOICES, type BackendChoice } from "../backend/select.ts";
+import { dirname } from "node:path";
+import { BACKEND_CHOICES, type BackendChoice } from "../backend/info.ts";
 import { resolveConfig } from "../config/load.ts";
-import type { Fingerprint } from "../train/checkpoint.ts";
-import type { Result } from "../train/result.ts";
+import { describeDifference, firstDifference } from "../record/fingerprint.ts";
+import { parseFault } from "../train/faults.ts";
+import { readResult, type Result } from "../record/result.ts";
+import { configPath, readCheckpoint, resultPath, runFolder } from "../record/run-folder.ts";
 import { parseCommand, runMain, UsageError } from "./args.ts";
 import { EXIT } from "./exit.ts";
-
-/** The first fingerprint where two runs differ, and in what; null when they agree. */
-export function firstDifference(
-  a: Fingerprint[],
-  b: Fingerprint[],
-): { step: number; tensors: string[]; losses: boolean } | { step: null; reason: string } | null {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    if (a[i].step !== b[i].step) {
-      return { step: null, reason: `fingerprint ${i} is at step ${a[i].step} vs ${b[i].step}` };
-    }
-    if (a[i].hash === b[i].hash) continue;
-    const names = [...new Set([...Object.keys(a[i].tensors), ...Object.keys(b[i].tensors)])];
-    return {
-      step: a[i].step,
-      tensors: names.filter((t) => a[i].tensors[t] !== b[i].tensors[t]),
-      losses: a[i].losses !== b[i].losses,
-    };
-  }
-  if (a.length !== b.length) {
-    return { step: null, reason: `${a.length} vs ${b.length} fingerprints` };
-  }
-  return null;
-}
-
-export function describeDifference(d: NonNullable<ReturnType<typeof firstDifference>>): string {
-  if (d.step === null) return `the runs are not comparable: ${d.reason}`;
-  const what = [...d.tensors, ...(d.losses ? ["the recorded losses"] : [])];
-  return `first diverging step: ${d.step}; differing: ${what.join(", ") || "the update counters"}`;
-}
 
 const USAGE = `usage: deno task verify <run-dir> [--backend B]
 
@@ -67,7 +39,7 @@ export async function main(args: string[]): Promise<number> {
   const dir = positionals[0];
   let recorded: Result;
   try {
-    recorded = JSON.parse(Deno.readTextFileSync(join(dir, "result.json")));
+    recorded = readResult(resultPath(dir));
   } catch (e) {
     console.error(`error: ${dir}: no readable result.json (${(e as Error).message})`);
     return EXIT.io;
@@ -79,14 +51,13 @@ export async function main(args: string[]): Promise<number> {
     );
     return 2;
   }
-  const resolved = resolveConfig(join(dir, "config.json"), recorded.config);
+  const resolved = resolveConfig(configPath(dir), recorded.config);
   resolved.experiment = recorded.experiment;
   resolved.profile = recorded.profile;
   const { runExperiment } = await import("../train/run.ts");
-  const folder = await import("../train/run-folder.ts");
   const stage = resolved.config.generator.pretrained?.experiment;
   const pretrained = stage
-    ? folder.readCheckpoint(join(dirname(dirname(dir)), stage, `seed-${recorded.seed}`)) ??
+    ? readCheckpoint(runFolder(dirname(dirname(dir)), stage, recorded.seed)) ??
       undefined
     : undefined;
   console.error(`re-running ${recorded.experiment} seed ${recorded.seed} on ${backend} …`);
@@ -98,6 +69,8 @@ export async function main(args: string[]): Promise<number> {
     blasThreads,
     // and the recorded step (results before the fused step existed were all autodiff)
     trainStep: recorded.trainStep ?? "autodiff",
+    // a deliberately broken (canary) run is re-run with its recorded breakage
+    fault: parseFault(recorded.fault),
     pretrained,
   });
   const diff = firstDifference(recorded.fingerprints, again.fingerprints);

@@ -3,8 +3,8 @@
  * number has its allowed range, and the inferred TypeScript type is what the runner sees.
  */
 import { z } from "zod";
-import { checkableMetrics } from "../check/bands.ts";
-import { BCE_OBJECTIVES, OBJECTIVES } from "../train/objectives.ts";
+import { checkableMetrics } from "./metric-names.ts";
+import { BCE_OBJECTIVES, OBJECTIVES } from "./objective-names.ts";
 
 const positive = () => z.number().positive();
 const count = () => z.int().min(1);
@@ -262,7 +262,7 @@ const Tracking = z.strictObject({
 
 /**
  * Pixel statistics of generated vs. test images, and the paper's Parzen-window estimate
- * (paper-protocol.md §3): `samples` generator samples as kernel centres, σ from
+ * (docs/paper-protocol.md §3): `samples` generator samples as kernel centres, σ from
  * logspace(−1, 0, 10) by the mean log-likelihood of the first `validation` images of the
  * validation split (null: all of it), the mean over the whole test split.
  */

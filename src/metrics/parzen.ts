@@ -1,6 +1,6 @@
 /**
  * The Parzen-window log-likelihood of Goodfellow et al. (2014), exactly as their
- * parzen_ll.py (Yann Dauphin's estimator; paper-protocol.md §3):
+ * parzen_ll.py (Yann Dauphin's estimator; docs/paper-protocol.md §3):
  *
  *   log p̂(x) = logmeanexp_i(−‖x − μ_i‖² / (2σ²)) − d·log(σ√(2π))
  *
@@ -12,6 +12,7 @@
  * (src/metrics/distances.ts); each σ then costs only a log-sum-exp over the same distances. Rows are independent, so the result does not depend on the batch size.
  */
 import { forEachDistanceBatch } from "./distances.ts";
+import type { ParzenEstimate } from "./parzen-estimate.ts";
 
 /** numpy.logspace(start, end, count): the paper's σ grid is logspace(−1, 0, 10). */
 export function logspace(start: number, end: number, count: number): number[] {
@@ -65,27 +66,6 @@ function logMeanExpNegScaled(v: Float32Array, from: number, n: number, scale: nu
   let sum = 0;
   for (let i = from; i < from + n; i++) if (v[i] < cutoff) sum += Math.exp(-scale * (v[i] - min));
   return -scale * min + Math.log(sum / n);
-}
-
-export interface SigmaPoint {
-  sigma: number;
-  /** Mean log-likelihood of the validation set under this σ. */
-  validationLL: number;
-}
-
-export interface ParzenEstimate {
-  sigma: number;
-  /** Mean test log-likelihood, in nats. */
-  mean: number;
-  /** Standard error over test points: std (ddof 0) / √N. */
-  se: number;
-  testCount: number;
-  centreCount: number;
-  validationCount: number;
-  dim: number;
-  sigmaCurve: SigmaPoint[];
-  /** Conditions that make the number suspect (empty when none). */
-  alarms: string[];
 }
 
 export function meanAndSe(values: Float64Array): { mean: number; se: number } {
@@ -213,9 +193,3 @@ export function deltaToPaper(
   const delta = estimate.mean - paper.mean;
   return { delta, standardErrors: delta / Math.sqrt(estimate.se ** 2 + paper.se ** 2) };
 }
-
-/** Table 1 of Goodfellow et al. (2014): Parzen-window estimates (paper-protocol.md §4). */
-export const PAPER_TABLE1 = {
-  mnist: { mean: 225, se: 2 },
-  tfd: { mean: 2057, se: 26 },
-} as const;

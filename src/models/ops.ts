@@ -1,6 +1,6 @@
 /**
  * Differentiable ops with hand-written gradients, where TF.js's own are slow or missing
- * on the wasm backend (platform-notes.md): matMul's gradients take the transposed-operand
+ * on the wasm backend (docs/platform.md): matMul's gradients take the transposed-operand
  * path (7–15× slower than an explicit transpose), tf.max's gradient broadcasts an equality
  * test, and wasm has no Conv2DBackpropFilter kernel at all. Each is checked against finite
  * differences in test/gradcheck_test.ts.
@@ -200,7 +200,7 @@ const makeDeconv = (s: number) =>
 
 /**
  * cuda-convnet max pooling, whose windows may run past the bottom/right edge: out =
- * ⌈(n − pool) / stride⌉ + 1 windows per axis (paper-protocol.md §2c), padded with −∞.
+ * ⌈(n − pool) / stride⌉ + 1 windows per axis (docs/paper-protocol.md §2c), padded with −∞.
  * Not tf.maxPool: the wasm backend's MaxPoolGrad kernel drops gradients (found by
  * test/gradcheck_test.ts). When pool is a multiple of stride (every paper layer), the
  * input is max-reduced over stride × stride blocks and the pool/stride × pool/stride

@@ -6,11 +6,20 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { type IndexEntry, renderIndexPage } from "./index-page.ts";
-import { readResult, readRunData } from "./run-data.ts";
+import { readResult } from "../record/result.ts";
+import {
+  configPath,
+  pagePath,
+  resultPath,
+  runFolder,
+  seedOfFolder,
+  skippedPath,
+} from "../record/run-folder.ts";
+import { readRunData } from "./run-data.ts";
 import { renderRunPage } from "./run-page.ts";
 
 export async function writeRunPage(dir: string): Promise<string> {
-  const path = join(dir, "report.html");
+  const path = pagePath(dir);
   await writeFileAtomic(path, await renderRunPage(readRunData(dir)));
   return path;
 }
@@ -38,17 +47,17 @@ export function scanRuns(outDir: string): IndexEntry[] {
   for (const exp of Deno.readDirSync(outDir)) {
     if (!exp.isDirectory) continue;
     for (const run of Deno.readDirSync(join(outDir, exp.name))) {
-      const m = /^seed-(\d+)$/.exec(run.name);
+      const seed = seedOfFolder(run.name);
       const dir = join(outDir, exp.name, run.name);
-      if (!m || !isDir(dir)) continue;
-      const hasResult = readJson(join(dir, "result.json")) !== null;
-      const skipped = readJson(join(dir, "skipped.json")) as { reason: string } | null;
-      if (!hasResult && !skipped && readJson(join(dir, "config.json")) === null) continue;
+      if (seed === null || !isDir(dir)) continue;
+      const hasResult = readJson(resultPath(dir)) !== null;
+      const skipped = readJson(skippedPath(dir)) as { reason: string } | null;
+      if (!hasResult && !skipped && readJson(configPath(dir)) === null) continue;
       entries.push({
         experiment: exp.name,
-        seed: Number(m[1]),
+        seed,
         href: `${encodeURIComponent(exp.name)}/${run.name}/report.html`,
-        result: hasResult ? readResult(dir) : null,
+        result: hasResult ? readResult(resultPath(dir)) : null,
         skipped: skipped && !hasResult ? { reason: String(skipped.reason) } : null,
       });
     }
@@ -68,7 +77,7 @@ export async function writeIndexPage(outDir: string): Promise<string> {
 export async function buildReports(outDir: string): Promise<string[]> {
   const written: string[] = [];
   for (const e of scanRuns(outDir)) {
-    if (e.result) written.push(await writeRunPage(join(outDir, e.experiment, `seed-${e.seed}`)));
+    if (e.result) written.push(await writeRunPage(runFolder(outDir, e.experiment, e.seed)));
   }
   written.push(await writeIndexPage(outDir));
   return written;

@@ -4,7 +4,7 @@
  * difference in combined standard errors; and the runs' training curves drawn over each
  * other as SVG (`deno task diff --svg DIR`).
  */
-import type { Result } from "../train/result.ts";
+import type { Result } from "../record/result.ts";
 import { type ChartSpec, lineChart, points, renderSvg, RUN_COLORS } from "./charts.ts";
 import { formatNumber } from "./html.ts";
 import { labelWithUnit, metricLabel } from "./metric-labels.ts";

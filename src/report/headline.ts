@@ -3,7 +3,7 @@
  * run's main metric (with its standard error and the paper's number where they exist) and
  * whether the run's numbers may be compared with the paper's at all.
  */
-import type { Result } from "../train/result.ts";
+import type { Result } from "../record/result.ts";
 
 /** Metrics that can headline a run, best first; the first the run has is its main one. */
 export const MAIN_METRICS = ["parzenMean", "jsdBits", "classifierScore", "fakePixelStd"];

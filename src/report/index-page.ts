@@ -4,21 +4,14 @@
  * Table 1 beside the Parzen estimates measured here, then every experiment × seed with its
  * status and key metrics, and the runs that were skipped and why.
  */
-import type { Result } from "../train/result.ts";
+import type { Result } from "../record/result.ts";
+import { PAPER, TABLE1 } from "../metrics/table1.ts";
 import { lineChart, points, RUN_COLORS } from "./charts.ts";
 import { mainMetric, notComparable } from "./headline.ts";
 import { escapeHtml, formatNumber } from "./html.ts";
 import { labelWithUnit, metricLabel } from "./metric-labels.ts";
 import { ChartSet, renderPage, scrollTable } from "./page.ts";
-import { bandsVerdict, numberCell, PAPER, valueWithSe } from "./run-page.ts";
-
-/** Table 1 of the paper (paper-protocol.md §4): Parzen log-likelihood, mean ± SE. */
-export const TABLE1 = [
-  { model: "DBN", mnist: { mean: 138, se: 2 }, tfd: { mean: 1909, se: 66 } },
-  { model: "Stacked CAE", mnist: { mean: 121, se: 1.6 }, tfd: { mean: 2110, se: 50 } },
-  { model: "Deep GSN", mnist: { mean: 214, se: 1.1 }, tfd: { mean: 1890, se: 29 } },
-  { model: "Adversarial nets", mnist: { mean: 225, se: 2 }, tfd: { mean: 2057, se: 26 } },
-] as const;
+import { bandsVerdict, numberCell, valueWithSe } from "./run-page.ts";
 
 /** Metrics shown in the index, in this order, when an experiment's runs have them. */
 export const KEY_METRICS = [

@@ -3,7 +3,7 @@
  * and every value a stability band may name, a label, its unit and what it means in one
  * line. Pages, the index and `diff` all label metrics from here.
  */
-import { DERIVED_METRICS } from "../check/bands.ts";
+import { DERIVED_METRICS } from "../config/metric-names.ts";
 
 export interface MetricLabel {
   label: string;

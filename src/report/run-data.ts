@@ -4,9 +4,9 @@
  * fatal, so a page can always be rebuilt.
  */
 import { join } from "node:path";
-import type { DensitySnapshot } from "../train/figures.ts";
-import { snapshotFile } from "./run-files.ts";
-import type { Result } from "../train/result.ts";
+import { type DensitySnapshot, snapshotFile } from "../record/figures.ts";
+import { readResult, type Result } from "../record/result.ts";
+import { resultPath } from "../record/run-folder.ts";
 
 export interface RunData {
   dir: string;
@@ -31,17 +31,8 @@ function readOrNull(path: string): Uint8Array | null {
   }
 }
 
-export function readResult(dir: string): Result {
-  const path = join(dir, "result.json");
-  try {
-    return JSON.parse(Deno.readTextFileSync(path));
-  } catch (e) {
-    throw new Error(`${path}: cannot read the run's result (${(e as Error).message})`);
-  }
-}
-
 export function readRunData(dir: string): RunData {
-  const result = readResult(dir);
+  const result = readResult(resultPath(dir));
   const missing: string[] = [];
   const snapshots: RunData["snapshots"] = [];
   const images = new Map<string, Uint8Array>();

@@ -4,9 +4,10 @@
  * stability bands), then samples and training curves, then the paper's figures, every
  * metric labelled in words, and the details (provenance, the resolved config) at the end.
  */
-import { formatBand } from "../check/bands.ts";
-import type { DensitySnapshot } from "../train/figures.ts";
-import type { Result } from "../train/result.ts";
+import { PAPER } from "../metrics/table1.ts";
+import { formatBand } from "../record/bands.ts";
+import type { DensitySnapshot } from "../record/figures.ts";
+import type { Result } from "../record/result.ts";
 import { barChart, COLORS, lineChart, points, toCsv } from "./charts.ts";
 import { mainMetric, notComparable } from "./headline.ts";
 import { escapeHtml, formatNumber } from "./html.ts";
@@ -14,8 +15,6 @@ import { labelWithUnit, metricLabel } from "./metric-labels.ts";
 import { ChartSet, dataUri, renderPage, scrollTable } from "./page.ts";
 import type { RunData } from "./run-data.ts";
 import { mixtureSection } from "./scatter.ts";
-
-export const PAPER = "Goodfellow et al., Generative Adversarial Nets, NIPS 2014 (arXiv:1406.2661)";
 
 /** Pixels per image pixel when sample grids are shown (they are stored at native size). */
 const ZOOM = 2;

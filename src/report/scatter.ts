@@ -5,7 +5,7 @@
  * Everything comes from the snapshot files (src/metrics/mixture.ts ScatterSnapshot).
  */
 import type { ScatterSnapshot } from "../metrics/mixture.ts";
-import type { Result } from "../train/result.ts";
+import type { Result } from "../record/result.ts";
 import { COLORS, lineChart } from "./charts.ts";
 import { escapeHtml, formatNumber } from "./html.ts";
 import type { ChartSet } from "./page.ts";

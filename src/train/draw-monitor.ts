@@ -3,9 +3,9 @@
  * masks and real batches differ at every step; a harness bug that freezes one of them
  * (a step counter that stops advancing, a cached tensor) changes a short run's metrics by
  * less than seed-to-seed variation, so the stability checks read these counts instead
- * (repeatedNoiseDraws, repeatedDropoutMasks, repeatedRealBatches in src/check/bands.ts).
+ * (repeatedNoiseDraws, repeatedDropoutMasks, repeatedRealBatches in src/record/bands.ts).
  */
-import type { DrawCounts } from "../check/bands.ts";
+import type { DrawCounts, DrawKind, DrawState } from "../record/draws.ts";
 
 /**
  * Two 32-bit multiplicative hashes of the bits of up to 4,096 values spread evenly over the
@@ -23,14 +23,6 @@ function fingerprint(values: Float32Array): string {
     b = Math.imul(b + words[i], 0x85ebca6b) ^ (b >>> 13);
   }
   return `${values.length}:${a >>> 0}:${b >>> 0}`;
-}
-
-export type DrawKind = "noise" | "dropout" | "real";
-
-/** What a checkpoint keeps of the monitor, so a resumed run counts as an uninterrupted one. */
-export interface DrawState {
-  counts: Record<DrawKind, DrawCounts>;
-  previous: Record<string, string>;
 }
 
 export class DrawMonitor {

@@ -24,15 +24,15 @@ import {
   deltaToPaper,
   DIAGNOSTIC_SIGMA_GRIDS,
   PAPER_SIGMAS,
-  PAPER_TABLE1,
   parzenEstimates,
 } from "../metrics/parzen.ts";
+import { PAPER_TABLE1 } from "../metrics/table1.ts";
 import { trainingSetReference } from "../metrics/parzen-reference.ts";
 import { classScores, frechetDistance, meanAndCovariance } from "../metrics/sample-scores.ts";
 import { forward, type Network } from "../models/network.ts";
 import type { Rng } from "../rng/streams.ts";
-import type { RealData } from "./real-data.ts";
-import type { Histogram1d, ParzenReport, PixelHistogram, TrackedPoint } from "./result.ts";
+import type { RealData } from "../data/real-data.ts";
+import type { Histogram1d, ParzenReport, PixelHistogram, TrackedPoint } from "../record/result.ts";
 import type { Classifier } from "../metrics/classifier.ts";
 import { trackedScores } from "../config/schema.ts";
 

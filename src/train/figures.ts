@@ -19,8 +19,16 @@ import { scatterSnapshot } from "../metrics/mixture.ts";
 import { discriminatorInput } from "../models/discriminator-input.ts";
 import { forward, type Network } from "../models/network.ts";
 import type { Rng } from "../rng/streams.ts";
-import type { RealData } from "./real-data.ts";
-import { snapshotFile } from "../report/run-files.ts";
+import type { RealData } from "../data/real-data.ts";
+import type {
+  DensitySnapshot,
+  Display,
+  Figure,
+  FigureIndex,
+  ImageGrid,
+  JsonFigure,
+} from "../record/figures.ts";
+import { snapshotFile } from "../record/figures.ts";
 
 type Config = ResolvedConfig["config"];
 
@@ -36,75 +44,11 @@ export const FIGURE3 = { pairs: 4, steps: 9 };
 export const FIGURE1 = { points: 121, samples: 5000 };
 const LATENT_STREAM = "report/z";
 
-/** How pixel values become display intensities. */
-export type Display =
-  | { kind: "unit"; offset: number; scale: number } // v ↦ clamp((v + offset) · scale, 0, 1)
-  | { kind: "per-image" }; // min–max of each image (GCN data have no fixed pixel range)
-
-/** Images to be laid out as a grid and written as one PNG. */
-export interface ImageGrid {
-  kind: "image-grid";
-  /** Path inside the run folder, e.g. samples/iter-000500.png */
-  file: string;
-  images: Float32Array;
-  /** [channels, height, width], channel-planar rows */
-  shape: [number, number, number];
-  rows: number;
-  cols: number;
-  display: Display;
-}
-
-/** A small JSON document for the run folder. */
-export interface JsonFigure {
-  kind: "json";
-  file: string;
-  value: unknown;
-}
-
-export type Figure = ImageGrid | JsonFigure;
-
-export { snapshotFile };
-
 /** The iterations (after that many updates) at which snapshots are taken: 0, then ~24 more. */
 export function snapshotSchedule(iterations: number): number[] {
   const points = new Set([0]);
   for (let k = 1; k <= SNAPSHOTS; k++) points.add(Math.round((k * iterations) / SNAPSHOTS));
   return [...points].filter((i) => i <= iterations).sort((a, b) => a - b);
-}
-
-/** Figure 1 for a 1-D run at one snapshot. */
-export interface DensitySnapshot {
-  iteration: number;
-  /** Bin edges low..high of the metric's histogram; counts of G(z) over the fixed latent batch. */
-  low: number;
-  high: number;
-  /** bins + 2 counts: below low, the bins, at or above high */
-  generated: number[];
-  x: number[];
-  /** D's output at each x (see `discriminatorProbe`). */
-  d: number[];
-  /** "pointwise": D(x); "batch-location": D of a batch drawn from N(x, std²) (D sees batches). */
-  probe: "pointwise" | "batch-location";
-}
-
-/** What the run records about its figures (goes into result.json). */
-export interface FigureIndex {
-  /** The fixed latent batch: where it comes from and where it is stored. */
-  latent: { stream: string; count: number; file: string };
-  snapshots: number[];
-  display: Display | null;
-  /** Figure 2: per row, the nearest training image to the row's last sample. */
-  nearest: {
-    file: string;
-    neighboursFile: string;
-    rows: number;
-    cols: number;
-    trainIndex: number[];
-    distance2: number[];
-    /** "[0,1] pixels" or the data's own scale */
-    space: string;
-  } | null;
-  interpolation: { file: string; pairs: number; steps: number } | null;
 }
 
 /** Builds a run's figures from its generator (and discriminator, for 1-D runs). */

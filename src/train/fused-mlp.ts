@@ -2,7 +2,7 @@
  * The simultaneous update of an MLP GAN (the 2014 paper's MNIST, TFD and CIFAR-10 MLPs) as
  * one hand-written step on OpenBLAS. Autodiff on wasm+openblas spends about 40% of an
  * mnist-mlp iteration outside matrix products; with this step about 20% remains, half of it
- * drawing the dropout masks (README "Performance").
+ * drawing the dropout masks (docs/performance.md).
  *
  * The mathematics is run.ts's simultaneous step: both gradients at the current parameters,
  * the paper's shared D(G(z)) and dropout masks, the same losses and update rules. What differs
@@ -25,12 +25,8 @@ import { countBlasProduct, heapViewForUpdate, unaryInPlaceWasm } from "../backen
 import type { Variable } from "../backend/tf.ts";
 import type { ResolvedConfig } from "../config/load.ts";
 import type { Network } from "../models/network.ts";
-import type { LinearRule, Optimizer } from "./optimizers.ts";
-import { BCE_OBJECTIVES } from "./objectives.ts";
-
-/** How a run computes its simultaneous updates (auto: fused where it applies). */
-export const TRAIN_STEP_CHOICES = ["auto", "fused", "autodiff"] as const;
-export type TrainStepChoice = typeof TRAIN_STEP_CHOICES[number];
+import type { LinearRule, Optimizer } from "../models/optimizers.ts";
+import { BCE_OBJECTIVES } from "../config/objective-names.ts";
 
 type Activation = "linear" | "relu" | "sigmoid" | "tanh" | "leaky-relu";
 const ACTIVATIONS: readonly string[] = ["linear", "relu", "sigmoid", "tanh", "leaky-relu"];

@@ -1,109 +1,86 @@
 /**
- * The GAN objectives as pure functions of D's raw outputs (the pre-sigmoid value for the BCE
- * objectives, the critic's value for the others): real = D(x) on a real batch, fake =
- * D(G(z)) on a generated one. Each returns a scalar mean over the batch. The papers and the
- * hand-derived gradients (tested against tf.grad) are in docs/mixtures.md.
+ * The two players' objectives on TF.js tensors: D's loss on a real and a generated batch and
+ * G's loss on D's view of its samples (src/train/losses.ts), with the recorded scalars of a
+ * step (D(x), D(G(z)), the generated batch's mean and std) when asked for them.
  */
-import { type Tensor, tf, type Variable } from "../backend/tf.ts";
-import { bceWithLogits } from "./losses.ts";
+import { type Tensor, tf } from "../backend/tf.ts";
+import type { DiscriminatorInputConfig } from "../config/schema.ts";
+import { discriminatorInput } from "../models/discriminator-input.ts";
+import { forward, type Network } from "../models/network.ts";
+import type { Objective } from "../config/objective-names.ts";
+import type { Stream } from "../rng/streams.ts";
+import { discriminatorObjective, generatorObjective, gradientPenalty } from "./losses.ts";
 
-export const OBJECTIVES = [
-  "non-saturating",
-  "minimax",
-  "least-squares",
-  "wasserstein",
-  "wasserstein-gp",
-  "hinge",
-  "kl",
-  "pearson",
-] as const;
-export type Objective = typeof OBJECTIVES[number];
+/** A step's recorded scalars by history series name, as tensors kept for the loop to read. */
+export type Scalars = Record<string, Tensor>;
+/** Dropout masks for each D layer's input (null: none), or undefined without dropout. */
+export type Masks = (Tensor | null)[] | undefined;
 
-/** The 2014 paper's objectives: a sigmoid D and binary cross-entropy (the fused step's). */
-export const BCE_OBJECTIVES: readonly string[] = ["non-saturating", "minimax"];
+export interface ObjectiveOptions {
+  /** How D sees a batch (identity, or batch statistics). */
+  input: DiscriminatorInputConfig;
+  dLoss: "sum" | "mean";
+  objective: Objective;
+  /** The flip-g-loss canary (src/train/faults.ts): G ascends its loss. */
+  flipGLoss: boolean;
+  /** WGAN-GP: the penalty's λ and the stream of its per-row ε (null: no penalty). */
+  gradientPenalty: { lambda: number; eps: Stream } | null;
+}
 
-/**
- * D's loss (minimised). For the BCE objectives `reduction` is the config's dLoss ("sum":
- * BCE(real, 1) + BCE(fake, 0); "mean": half that); the others have one form each.
- */
-export function discriminatorObjective(
-  objective: Objective,
-  real: Tensor,
-  fake: Tensor,
-  reduction: "sum" | "mean" = "sum",
-): Tensor {
-  return tf.tidy(() => {
-    switch (objective) {
-      case "non-saturating":
-      case "minimax": {
-        const sum = tf.add(bceWithLogits(real, 1), bceWithLogits(fake, 0));
-        return reduction === "sum" ? sum : tf.mul(sum, 0.5);
-      }
-      case "least-squares": // LSGAN, a = 0, b = c = 1: ½E[(D(x) − 1)²] + ½E[D(G(z))²]
-        return tf.add(
-          tf.mul(tf.mean(tf.square(tf.sub(real, 1))), 0.5),
-          tf.mul(tf.mean(tf.square(fake)), 0.5),
-        );
-      case "wasserstein":
-      case "wasserstein-gp": // the critic maximises E[D(x)] − E[D(G(z))]
-        return tf.sub(tf.mean(fake), tf.mean(real));
-      case "hinge":
-        return tf.add(tf.mean(tf.relu(tf.sub(1, real))), tf.mean(tf.relu(tf.add(1, fake))));
-      case "kl": // f-GAN, f(u) = u log u: g(v) = v, f*(t) = exp(t − 1)
-        return tf.sub(tf.mean(tf.exp(tf.sub(fake, 1))), tf.mean(real));
-      case "pearson": // f-GAN, f(u) = (u − 1)²: g(v) = v, f*(t) = t²/4 + t
-        return tf.sub(tf.mean(tf.add(tf.mul(tf.square(fake), 0.25), fake)), tf.mean(real));
+export class Objectives {
+  constructor(private readonly D: Network, private readonly options: ObjectiveOptions) {}
+
+  /** D's logits for a batch. */
+  discriminate(x: Tensor, masks: Masks): Tensor {
+    return forward(this.D, discriminatorInput(this.options.input, x), { logits: true, masks });
+  }
+
+  /**
+   * D's loss on a real batch and a generated one at D step `step` (which counts the penalty's
+   * ε draws); with `stats`, D(x) and D(G(z)).
+   */
+  discriminator(
+    x: Tensor,
+    fake: Tensor,
+    realMasks: Masks,
+    fakeMasks: Masks,
+    step: number,
+    stats?: Scalars,
+  ): tf.Scalar {
+    const realLogits = this.discriminate(x, realMasks);
+    const fakeLogits = this.discriminate(fake, fakeMasks);
+    if (stats) {
+      // kept: they must outlive the gradient scope; the loop disposes them
+      stats.dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)));
+      stats.dFake = tf.keep(tf.mean(tf.sigmoid(fakeLogits)));
     }
-  });
-}
+    const { objective, dLoss, gradientPenalty: gp } = this.options;
+    const loss = discriminatorObjective(objective, realLogits, fakeLogits, dLoss) as tf.Scalar;
+    if (!gp) return loss;
+    // WGAN-GP: one ε per row; D without dropout masks at x̂
+    const rows = x.shape[0];
+    const eps = tf.tensor2d(gp.eps.at(step).uniform(rows), [rows, 1]);
+    const penalty = gradientPenalty(
+      (v) => this.discriminate(v, undefined),
+      x,
+      fake,
+      eps,
+      gp.lambda,
+    );
+    return tf.add(loss, penalty) as tf.Scalar;
+  }
 
-/** G's loss (minimised) on D's raw outputs for generated data. */
-export function generatorObjective(objective: Objective, fake: Tensor): Tensor {
-  return tf.tidy(() => {
-    switch (objective) {
-      case "non-saturating": // −log D(G(z))
-        return bceWithLogits(fake, 1);
-      case "minimax": // log(1 − D(G(z)))
-        return tf.neg(bceWithLogits(fake, 0));
-      case "least-squares": // ½E[(D(G(z)) − 1)²]
-        return tf.mul(tf.mean(tf.square(tf.sub(fake, 1))), 0.5);
-      case "wasserstein":
-      case "wasserstein-gp":
-      case "hinge":
-      case "kl":
-      case "pearson": // f-GAN's heuristic generator step: maximise E[g(V(G(z)))] (g = identity)
-        return tf.neg(tf.mean(fake));
+  /** G's loss on generated samples; with `stats`, their mean and std. */
+  generator(fake: Tensor, masks: Masks, stats?: Scalars): tf.Scalar {
+    if (stats) {
+      const { mean, variance } = tf.moments(fake);
+      stats.fakeMean = tf.keep(mean);
+      stats.fakeStd = tf.keep(tf.sqrt(variance));
     }
-  });
-}
-
-/**
- * WGAN-GP's penalty λ·E[(‖∇ₓD(x̂)‖₂ − 1)²] at x̂ = ε·x + (1 − ε)·x̃, one ε ~ U[0, 1] per row
- * (`eps`, shape [rows, 1]). `critic` maps a batch to one raw output per row; rows must not
- * interact (no batch statistics), so the gradient of the summed output is each row's own.
- * Differentiable with respect to the critic's variables (a second-order gradient).
- */
-export function gradientPenalty(
-  critic: (x: Tensor) => Tensor,
-  real: Tensor,
-  fake: Tensor,
-  eps: Tensor,
-  lambda: number,
-): Tensor {
-  return tf.tidy(() => {
-    const mixed = tf.add(tf.mul(eps, real), tf.mul(tf.sub(1, eps), fake));
-    const grad = inputGradient(critic, mixed);
-    const norm = tf.sqrt(tf.sum(tf.square(grad), 1));
-    return tf.mul(tf.mean(tf.square(tf.sub(norm, 1))), lambda);
-  });
-}
-
-/** ∂D(x)/∂x for each row of x (rows independent): [rows, dim]. */
-export function inputGradient(critic: (x: Tensor) => Tensor, x: Tensor): Tensor {
-  return tf.grad((v: Tensor) => tf.sum(critic(v)))(x);
-}
-
-/** Clips every variable to [−c, c] in place (WGAN's weight clipping). */
-export function clipWeights(variables: Variable[], c: number): void {
-  for (const v of variables) tf.tidy(() => v.assign(tf.clipByValue(v, -c, c)));
+    const loss = generatorObjective(
+      this.options.objective,
+      this.discriminate(fake, masks),
+    ) as tf.Scalar;
+    return this.options.flipGLoss ? tf.neg(loss) : loss;
+  }
 }

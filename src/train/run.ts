@@ -11,8 +11,9 @@
  * TF.js engine, every random number from a named counter-based stream, and nothing written
  * except through the `onCheckpoint` callback.
  */
-import { type BackendChoice, readFloats, selectBackend } from "../backend/select.ts";
-import { type Tensor, tf, type Variable } from "../backend/tf.ts";
+import type { BackendChoice } from "../backend/info.ts";
+import { readFloats, selectBackend } from "../backend/select.ts";
+import { tf, type Variable } from "../backend/tf.ts";
 import { collectVersions } from "../backend/versions.ts";
 import { budgetFreeHash, type ResolvedConfig } from "../config/load.ts";
 import { ConfigError } from "../config/errors.ts";
@@ -20,7 +21,7 @@ import { discriminatorBatchesPerIteration, spanIterations } from "../config/span
 import { trackedScores } from "../config/schema.ts";
 import type { DataSources } from "../data/registry.ts";
 import { sampleNoise } from "../data/noise.ts";
-import { discriminatorInput, discriminatorInputDim } from "../models/discriminator-input.ts";
+import { discriminatorInputDim } from "../models/discriminator-input.ts";
 import {
   applyMaxColNorm,
   buildNetwork,
@@ -30,52 +31,42 @@ import {
   parameterCount,
 } from "../models/network.ts";
 import { iterationFlops } from "../models/flops.ts";
-import { detach } from "../models/ops.ts";
+import { allFinite, captureTensors, restoreTensors } from "../models/tensor-state.ts";
 import { Rng } from "../rng/streams.ts";
-import {
-  allFinite,
-  captureTensors,
-  type Checkpoint,
-  CHECKPOINT_FORMAT,
-  type Fingerprint,
-  fingerprint,
-  restoreTensors,
-} from "./checkpoint.ts";
-import {
-  clipWeights,
-  discriminatorObjective,
-  generatorObjective,
-  gradientPenalty,
-} from "./objectives.ts";
-import { dropoutMaskPlan, dropoutMasksFrom } from "./dropout.ts";
-import { type DrawJob, DrawPrefetcher, type DrawReply } from "./prefetch.ts";
-import { DrawMonitor } from "./draw-monitor.ts";
-import { activeFault, zeroLearningRates } from "./faults.ts";
-import { createOptimizer } from "./optimizers.ts";
-import { FusedMlpStep, fusedStepUnsupported, type TrainStepChoice } from "./fused-mlp.ts";
-import { openBlas } from "../backend/openblas.ts";
-import { blasKernelsActive } from "../backend/wasm-kernels.ts";
-import { evaluate, Tracker } from "./evaluate.ts";
-import { type Figure, type FigureIndex, FigureMaker, snapshotSchedule } from "./figures.ts";
-import { logitOfMeans, openRealData } from "./real-data.ts";
+import { type Checkpoint, CHECKPOINT_FORMAT } from "../record/checkpoint.ts";
+import type { Figure, FigureIndex } from "../record/figures.ts";
+import { type Fingerprint, fingerprint, FINGERPRINT_SCALARS } from "../record/fingerprint.ts";
+import { emptyHistory, HISTORY_SERIES, type HistorySeries } from "../record/history.ts";
+import { type BceObjective, clipWeights } from "./losses.ts";
 import {
   type Histogram1d,
-  type History,
   type ParzenReport,
   type PixelHistogram,
   type Result,
   RESULT_FORMAT,
   type Segment,
   type TrackedPoint,
-} from "./result.ts";
-
-export interface Progress {
-  iteration: number;
-  iterations: number;
-  /** Latest recorded losses (updated every logEvery iterations). */
-  dLoss: number | null;
-  gLoss: number | null;
-}
+} from "../record/result.ts";
+import { type Masks, Objectives, type Scalars } from "./objectives.ts";
+import {
+  discriminatorUpdate,
+  generatorUpdate,
+  type Players,
+  simultaneousUpdate,
+} from "./steps/autodiff.ts";
+import { dropoutMaskPlan, dropoutMasksFrom } from "./dropout.ts";
+import { type DrawJob, DrawPrefetcher, type DrawReply } from "./prefetch.ts";
+import { DrawMonitor } from "./draw-monitor.ts";
+import { type Fault, faultTransforms } from "./faults.ts";
+import { createOptimizer } from "../models/optimizers.ts";
+import { FusedMlpStep, fusedStepUnsupported } from "./fused-mlp.ts";
+import type { Progress } from "./progress.ts";
+import type { TrainStepChoice } from "./steps/choice.ts";
+import { openBlas } from "../backend/openblas.ts";
+import { blasKernelsActive } from "../backend/wasm-kernels.ts";
+import { evaluate, Tracker } from "./evaluate.ts";
+import { FigureMaker, snapshotSchedule } from "./figures.ts";
+import { logitOfMeans, openRealData } from "../data/real-data.ts";
 
 export interface RunOptions {
   seed: number;
@@ -116,6 +107,8 @@ export interface RunOptions {
    * wasm+openblas), "autodiff" (TF.js gradients), or "auto" (default): fused where it applies.
    */
   trainStep?: TrainStepChoice;
+  /** A deliberate breakage, for the canary tests only (src/train/faults.ts). */
+  fault?: Fault | null;
   /**
    * Receives the report's figures: the fixed latent batch, sample grids (or 1-D densities)
    * at snapshots through training, and Figures 2 and 3 at the end. Without it none are made.
@@ -123,17 +116,8 @@ export interface RunOptions {
   onFigure?: (f: Figure) => Promise<void>;
 }
 
-type Scalars = Record<string, Tensor>;
-/** Dropout masks for each D layer's input (null: none), or undefined without dropout. */
-type Masks = (Tensor | null)[] | undefined;
 /** The same masks as arrays. */
 type MaskValues = (Float32Array | null)[];
-
-const HISTORY_SERIES = ["dLoss", "gLoss", "dReal", "dFake", "fakeMean", "fakeStd"] as const;
-
-function emptyHistory(): History {
-  return { step: [], dLoss: [], gLoss: [], dReal: [], dFake: [], fakeMean: [], fakeStd: [] };
-}
 
 export async function runExperiment(
   resolved: ResolvedConfig,
@@ -150,8 +134,8 @@ export async function runExperiment(
   const batchSize = training.batchSize;
   const rng = new Rng(options.seed);
   // canary tests only: a deliberately broken loop (src/train/faults.ts)
-  const fault = activeFault();
-  if (fault) console.error(`warning: GANBENCH_FAULT=${fault}: this run is deliberately broken`);
+  const fault = options.fault ?? null;
+  const faults = faultTransforms(fault);
 
   // ---- data ----
   const real = openRealData(config.data, rng, batchSize, options.data);
@@ -215,9 +199,7 @@ export async function runExperiment(
     );
   }
   const gVars = gParams.map((p) => p.variable), dVars = dParams.map((p) => p.variable);
-  const optimizers = fault === "lr-zero"
-    ? zeroLearningRates(training.optimizers)
-    : training.optimizers;
+  const optimizers = faults.optimizers(training.optimizers);
   const gOpt = createOptimizer(optimizers.generator, gVars, gParams.map((p) => p.name));
   const dOpt = createOptimizer(optimizers.discriminator, dVars, dParams.map((p) => p.name));
   const stateTensors = (): [string, Variable][] => [
@@ -240,8 +222,8 @@ export async function runExperiment(
     ? new FusedMlpStep(openBlas()!, G, D, gOpt, dOpt, {
       batchSize,
       dLoss: training.dLoss,
-      objective: training.objective as "non-saturating" | "minimax", // fused: BCE only
-      flipGLoss: fault === "flip-g-loss",
+      objective: training.objective as BceObjective, // the fused step takes BCE objectives only
+      flipGLoss: faults.flipGLoss,
       maxColNorm: {
         generator: config.generator.maxColNorm,
         discriminator: config.discriminator.maxColNorm,
@@ -252,8 +234,7 @@ export async function runExperiment(
 
   // ---- random inputs of step t, each from its own stream ----
   // (a frozen stream, for the canary tests, draws step 0's numbers at every step)
-  const noiseStep = (t: number) => fault === "freeze-noise" ? 0 : t;
-  const maskStep = (t: number) => fault === "freeze-dropout" ? 0 : t;
+  const { noiseStep, maskStep } = faults;
   const noise = (stream: string, step: number, rows: number) =>
     draws.see(
       "noise",
@@ -292,8 +273,6 @@ export async function runExperiment(
     realMasks: dropoutMasks("D/dropout/real", t, rows, drawn?.[1]),
     fakeMasks: dropoutMasks("D/dropout/fake", t, rows, drawn?.[2]),
   });
-  const discriminate = (x: Tensor, masks: Masks) =>
-    forward(D, discriminatorInput(dInput, x), { logits: true, masks });
   const realBatch = (step: number) => {
     const b = real.batch(step);
     const x = tf.tensor2d(draws.see("real", "real", b.values), [b.rows, real.dim]);
@@ -308,50 +287,16 @@ export async function runExperiment(
   const beforeDStep = () => {
     if (training.weightClip) clipWeights(dVars, training.weightClip);
   };
-  /**
-   * The D objective on a real batch and a generated one at D step `step`; with `stats`, the
-   * recorded scalars.
-   */
-  const dObjective = (
-    x: Tensor,
-    fake: Tensor,
-    realMasks: Masks,
-    fakeMasks: Masks,
-    step: number,
-    stats?: Scalars,
-  ) => {
-    const realLogits = discriminate(x, realMasks);
-    const fakeLogits = discriminate(fake, fakeMasks);
-    if (stats) {
-      // kept: they must outlive the gradient scope; the loop disposes them
-      stats.dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)));
-      stats.dFake = tf.keep(tf.mean(tf.sigmoid(fakeLogits)));
-    }
-    const loss = discriminatorObjective(training.objective, realLogits, fakeLogits, training.dLoss);
-    if (!training.gradientPenalty) return loss as tf.Scalar;
-    // WGAN-GP: one ε per row from its own stream; D without dropout masks at x̂
-    const rows = x.shape[0];
-    const eps = tf.tensor2d(rng.stream("train/gp-eps").at(step).uniform(rows), [rows, 1]);
-    const penalty = gradientPenalty(
-      (v) => discriminate(v, undefined),
-      x,
-      fake,
-      eps,
-      training.gradientPenalty,
-    );
-    return tf.add(loss, penalty) as tf.Scalar;
-  };
-  const gObjective = (z: Tensor, masks: Masks, stats?: Scalars) =>
-    gObjectiveOf(forward(G, z), masks, stats);
-  const gObjectiveOf = (fake: Tensor, masks: Masks, stats?: Scalars) => {
-    if (stats) {
-      const { mean, variance } = tf.moments(fake);
-      stats.fakeMean = tf.keep(mean);
-      stats.fakeStd = tf.keep(tf.sqrt(variance));
-    }
-    const loss = generatorObjective(training.objective, discriminate(fake, masks)) as tf.Scalar;
-    return fault === "flip-g-loss" ? tf.neg(loss) : loss;
-  };
+  const objectives = new Objectives(D, {
+    input: dInput,
+    dLoss: training.dLoss,
+    objective: training.objective,
+    flipGLoss: faults.flipGLoss,
+    gradientPenalty: training.gradientPenalty
+      ? { lambda: training.gradientPenalty, eps: rng.stream("train/gp-eps") }
+      : null,
+  });
+  const players: Players = { G, D, gVars, dVars, gOpt, dOpt, beforeDStep, afterUpdate };
 
   // ---- the simultaneous update of the 2014 code (k = 1) ----
   const simultaneousStep = (t: number, record: boolean, drawn?: DrawReply["results"]): Scalars =>
@@ -361,30 +306,12 @@ export async function runExperiment(
       const z = noiseTensor(inputs.z, rows);
       const realMasks = maskTensors(inputs.realMasks, rows);
       const fakeMasks = maskTensors(inputs.fakeMasks, rows);
-      const stats: Scalars = {};
-      // Both gradients at the current parameters, then both updates. One G forward serves
-      // both: G's tape keeps a detached G(z) (same memory, invisible to tapes) on which D's
-      // gradients are taken afterwards, so D's tape stops at the samples. Not nested: a tape
-      // open around D's backward pass would hold every tensor it saves until G's closes.
-      let fake: Tensor | undefined;
-      beforeDStep(); // both gradients at the clipped critic
-      const g = tf.variableGrads(() => {
-        const f = forward(G, z);
-        fake = tf.keep(detach(f));
-        return gObjectiveOf(f, fakeMasks, record ? stats : undefined);
-      }, gVars);
-      const d = tf.variableGrads(
-        () => dObjective(x, fake!, realMasks, fakeMasks, t, record ? stats : undefined),
-        dVars,
+      return simultaneousUpdate(
+        players,
+        objectives,
+        { x, z, realMasks, fakeMasks, epoch, step: t },
+        record,
       );
-      fake!.dispose();
-      dOpt.step(dVars.map((v) => d.grads[v.name]), epoch);
-      gOpt.step(gVars.map((v) => g.grads[v.name]), epoch);
-      afterUpdate();
-      if (!record) return {} as Scalars;
-      // D's scalars first: fingerprints hash the recorded losses in this order
-      const { dReal, dFake, fakeMean, fakeStd } = stats;
-      return { dReal, dFake, fakeMean, fakeStd, dLoss: d.value, gLoss: g.value } as Scalars;
     });
 
   /** The same update as `simultaneousStep`, by the fused step: same draws, same streams. */
@@ -402,9 +329,7 @@ export async function runExperiment(
       epoch: b.epoch,
     }, record); // max column norms included
     if (!out) return {};
-    // D's scalars first, as simultaneousStep returns them (fingerprints hash this order)
-    const order = ["dReal", "dFake", "fakeMean", "fakeStd", "dLoss", "gLoss"] as const;
-    return Object.fromEntries(order.map((k) => [k, tf.scalar(out[k])]));
+    return Object.fromEntries(HISTORY_SERIES.map((k) => [k, tf.scalar(out[k])]));
   };
 
   // ---- Algorithm 1: one D update (G fixed), one G update (D fixed) ----
@@ -414,25 +339,18 @@ export async function runExperiment(
       const fake = forward(G, noiseTensor(noise("train/z/d", t, rows), rows));
       const realMasks = maskTensors(dropoutMasks("D/dropout/real", t, rows), rows);
       const fakeMasks = maskTensors(dropoutMasks("D/dropout/fake", t, rows), rows);
-      const stats: Scalars = {};
-      beforeDStep();
-      const d = tf.variableGrads(
-        () => dObjective(x, fake, realMasks, fakeMasks, t, record ? stats : undefined),
-        dVars,
+      return discriminatorUpdate(
+        players,
+        objectives,
+        { x, fake, realMasks, fakeMasks, epoch, step: t },
+        record,
       );
-      dOpt.step(dVars.map((v) => d.grads[v.name]), epoch);
-      afterUpdate();
-      return record ? { ...stats, dLoss: d.value } : {};
     });
   const generatorStep = (u: number, epoch: number, record: boolean): Scalars =>
     tf.tidy(() => {
       const z = noiseTensor(noise("train/z/g", u, batchSize), batchSize);
       const masks = maskTensors(dropoutMasks("D/dropout/g", u, batchSize), batchSize);
-      const stats: Scalars = {};
-      const g = tf.variableGrads(() => gObjective(z, masks, record ? stats : undefined), gVars);
-      gOpt.step(gVars.map((v) => g.grads[v.name]), epoch);
-      afterUpdate();
-      return record ? { ...stats, gLoss: g.value } : {};
+      return generatorUpdate(players, objectives, { z, masks, epoch }, record);
     });
 
   // ---- budget and starting point ----
@@ -618,6 +536,7 @@ export async function runExperiment(
       prefetch = new DrawPrefetcher(options.seed, simultaneousDraws);
       prefetch.ask(start);
     }
+    const fingerprintOrder = FINGERPRINT_SCALARS[training.update];
     let it = start;
     for (; it < end; it++) {
       if (options.signal?.aborted) {
@@ -667,7 +586,9 @@ export async function runExperiment(
         if (fingerprintHere) {
           // one read-back of the whole state serves the fingerprint and a checkpoint here
           captured = await captureTensors(stateTensors());
-          fingerprints.push(fingerprint(done, captured, values, [gOpt.steps, dOpt.steps]));
+          fingerprints.push(
+            fingerprint(done, captured, values, fingerprintOrder, [gOpt.steps, dOpt.steps]),
+          );
         }
       }
       // before the checkpoint, so that what it records includes this iteration's
@@ -777,9 +698,10 @@ function describePath(
     : `${p.name} (${p.blasThreads} BLAS threads, ${step})`;
 }
 
-async function readScalars(scalars: Scalars): Promise<Record<string, number>> {
+/** The recorded scalars of an iteration (every HISTORY_SERIES key), read back as numbers. */
+async function readScalars(scalars: Scalars): Promise<Record<HistorySeries, number>> {
   const entries = await Promise.all(
     Object.entries(scalars).map(async ([k, t]) => [k, (await readFloats(t))[0]] as const),
   );
-  return Object.fromEntries(entries);
+  return Object.fromEntries(entries) as Record<HistorySeries, number>;
 }

@@ -5,11 +5,11 @@
  * reads exactly the batches an uninterrupted one would.
  */
 import type { DataConfig } from "../config/schema.ts";
-import type { FileRecord } from "../data/checksum.ts";
-import type { Dataset, Split } from "../data/dataset.ts";
-import { GAUSSIAN_DATA_DIM, sampleGaussian } from "../data/gaussian.ts";
-import { isMixture, MIXTURE_DIM, sampleMixture } from "../data/mixture.ts";
-import { type DataSources, loadDataset } from "../data/registry.ts";
+import type { FileRecord } from "./checksum.ts";
+import type { Dataset, Split } from "./dataset.ts";
+import { GAUSSIAN_DATA_DIM, sampleGaussian } from "./gaussian.ts";
+import { isMixture, MIXTURE_DIM, sampleMixture } from "./mixture.ts";
+import { type DataSources, loadDataset } from "./registry.ts";
 import type { Rng } from "../rng/streams.ts";
 
 export interface RealBatch {

@@ -4,10 +4,11 @@
  * result.json (`checks`) and gated on by `bench --check`.
  *
  * A band's metric is either a number of result.metrics (what evaluation measured) or one
- * derived here from the run's training record (DERIVED_METRICS): divergence, late-training
+ * derived here from the run's training record (DERIVED_METRICS, src/config/metric-names.ts): divergence, late-training
  * dynamics from the recorded history, and repeated random draws.
  */
-import type { History } from "../train/result.ts";
+import type { DrawCounts } from "./draws.ts";
+import type { History } from "./history.ts";
 
 export interface Band {
   metric: string;
@@ -28,12 +29,6 @@ export interface Check {
   pass: boolean;
 }
 
-/** How often a random stream handed the training loop the same numbers as its previous draw. */
-export interface DrawCounts {
-  draws: number;
-  repeats: number;
-}
-
 /** What checkRun reads: a subset of Result, so old result files and tests can be checked too. */
 export interface CheckedRun {
   status: "completed" | "diverged";
@@ -41,64 +36,6 @@ export interface CheckedRun {
   /** The recorded series (the iteration numbers are not needed). */
   history: Omit<History, "step">;
   draws?: Record<"noise" | "dropout" | "real", DrawCounts>;
-}
-
-const LATE = "mean over the last quarter of the recorded iterations";
-
-/** Values derived from the training record, by name, with what each means. */
-export const DERIVED_METRICS: Record<string, string> = {
-  diverged: "1 when a loss or weight stopped being finite, else 0",
-  "lastQuarter.dReal": `D(x) on real batches, ${LATE}`,
-  "lastQuarter.dFake": `D(G(z)) on generated batches, ${LATE}`,
-  "lastQuarter.dGap": `D(x) − D(G(z)), ${LATE}`,
-  "lastQuarter.dLoss": `the discriminator's loss, ${LATE}`,
-  "lastQuarter.gLoss": `the generator's loss, ${LATE}`,
-  "lastQuarter.fakeMean": `the mean of a training batch of generated values, ${LATE}`,
-  "lastQuarter.fakeStd": `the std of a training batch of generated values, ${LATE}`,
-  repeatedNoiseDraws: "noise batches z identical to the same stream's previous draw",
-  repeatedDropoutMasks: "dropout masks identical to the same stream's previous draw",
-  repeatedRealBatches: "real-data batches identical to the previous one",
-};
-
-/** The numbers evaluation writes to result.metrics, per metrics kind (src/train/evaluate.ts). */
-export const RESULT_METRICS: Record<
-  "gaussian-1d" | "image-stats" | "mixture-2d",
-  readonly string[]
-> = {
-  "mixture-2d": ["modes", "modesCaptured", "highQualityFraction", "reverseKl"],
-  "gaussian-1d": [
-    "fakeMean",
-    "fakeStd",
-    "meanAbsError",
-    "stdAbsError",
-    "realSampleMean",
-    "realSampleStd",
-    "jsdBits",
-  ],
-  "image-stats": [
-    "fakePixelMean",
-    "fakePixelStd",
-    "testPixelMean",
-    "testPixelStd",
-    "parzenMean",
-    "parzenSe",
-    "parzenSigma",
-    "classifierTestAccuracy",
-    "classEntropy",
-    "classKlToUniform",
-    "classesCovered",
-    "classifierScore",
-    "testSetClassifierScore",
-    "frechetDistance",
-    "nearestTrainingMedian",
-    "nearestTrainingMin",
-    "testNearestTrainingMedian",
-  ],
-};
-
-/** Every name a band of a config with these metrics may use. */
-export function checkableMetrics(kind: keyof typeof RESULT_METRICS): string[] {
-  return [...RESULT_METRICS[kind], ...Object.keys(DERIVED_METRICS)];
 }
 
 /** The value a band is about, or null when the run does not have it. */

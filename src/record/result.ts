@@ -1,31 +1,19 @@
-/** What a run produces: the contents of result.json. Reports read only this. */
-import type { BackendInfo } from "../backend/select.ts";
-import type { Versions } from "../backend/versions.ts";
+/**
+ * What a run produces: the contents of result.json. Reports read only this, through
+ * `readResult`, which checks the file's `format`.
+ */
+import type { BackendInfo, Versions } from "../backend/info.ts";
 import type { ResolvedConfig } from "../config/load.ts";
 import type { SpanConfig } from "../config/schema.ts";
-import type { Check, DrawCounts } from "../check/bands.ts";
-import type { ParzenEstimate } from "../metrics/parzen.ts";
-import type { Fingerprint } from "./checkpoint.ts";
+import type { DataProvenance } from "../data/real-data.ts";
+import type { ParzenEstimate } from "../metrics/parzen-estimate.ts";
+import type { Check } from "./bands.ts";
+import type { DrawCounts } from "./draws.ts";
 import type { FigureIndex } from "./figures.ts";
-import type { DataProvenance } from "./real-data.ts";
+import type { Fingerprint } from "./fingerprint.ts";
+import type { History } from "./history.ts";
 
 export const RESULT_FORMAT = 1;
-
-export interface History {
-  /** Iteration number (1-based) at which each entry was recorded. */
-  step: number[];
-  /** The last discriminator step's loss in that iteration. */
-  dLoss: number[];
-  /** The last generator step's loss in that iteration. */
-  gLoss: number[];
-  /** Mean D(x) over the real batch of that discriminator step. */
-  dReal: number[];
-  /** Mean D(G(z)) over the generated batch of that discriminator step. */
-  dFake: number[];
-  /** Mean and population std of all values of the last generator step's batch. */
-  fakeMean: number[];
-  fakeStd: number[];
-}
 
 export interface Histogram1d {
   low: number;
@@ -153,4 +141,25 @@ export interface Result {
   fault?: string;
   startedAt: string;
   wallSeconds: number;
+}
+
+/** A result.json that cannot be used: one line naming the file and what is wrong. */
+export class ResultError extends Error {}
+
+/** Reads and checks a result.json (its `format`); throws a one-line ResultError. */
+export function readResult(path: string): Result {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Deno.readTextFileSync(path));
+  } catch (e) {
+    throw new ResultError(`${path}: cannot read the run's result (${(e as Error).message})`);
+  }
+  const format = (parsed as { format?: unknown } | null)?.format;
+  if (format !== RESULT_FORMAT) {
+    throw new ResultError(
+      `${path}: not a usable result (format ${JSON.stringify(format) ?? "missing"}; ` +
+        `this version reads ${RESULT_FORMAT})`,
+    );
+  }
+  return parsed as Result;
 }

@@ -6,23 +6,50 @@
  *                                                        (or 1-D densities) through training
  *                               figures/                 the paper's Figures 2 and 3 (images)
  *                               result.json              the Result, written last
- *                               report.html              rendered from result.json
+ *                               report.html              rendered from result.json (by the
+ *                                                        report layer, src/report/build.ts)
  *                               skipped.json             instead, when the data are absent
  * Every file is written atomically (temp file, fsync, rename).
  */
 import { join } from "node:path";
 import type { ResolvedConfig } from "../config/load.ts";
-import { writeRunPage } from "../report/build.ts";
-import { encodeGrid } from "../report/image-grid.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
 import type { Figure } from "./figures.ts";
-import type { Result } from "./result.ts";
+import { encodeGrid } from "./image-grid.ts";
+import { readResult, type Result } from "./result.ts";
 
-export function runFolder(outDir: string, experiment: string, seed: number): string {
-  return join(outDir, experiment, `seed-${seed}`);
+/** `<experiment>/seed-<N>`: a run's folder relative to the output folder (also its task key). */
+export function runKey(experiment: string, seed: number): string {
+  return `${experiment}/seed-${seed}`;
 }
 
+/**
+ * `<out>/<experiment>/seed-<N>` (a variant's folder is `<experiment>+<hash>`): the one place a
+ * run folder's path is built.
+ */
+export function runFolder(outDir: string, experiment: string, seed: number): string {
+  return join(outDir, runKey(experiment, seed));
+}
+
+/** The seed of a run folder's name ("seed-7" → 7), or null for any other name. */
+export function seedOfFolder(name: string): number | null {
+  const m = /^seed-(\d+)$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+/** The files of a run folder, by what they hold. */
+export const RUN_FILES = {
+  config: "config.json",
+  result: "result.json",
+  page: "report.html",
+  skipped: "skipped.json",
+} as const;
+
+export const configPath = (dir: string) => join(dir, RUN_FILES.config);
+export const resultPath = (dir: string) => join(dir, RUN_FILES.result);
+export const pagePath = (dir: string) => join(dir, RUN_FILES.page);
+export const skippedPath = (dir: string) => join(dir, RUN_FILES.skipped);
 export const checkpointPath = (dir: string) => join(dir, "checkpoints", "latest.ckpt");
 
 /** Where the milestone at `iteration` is kept (config training.milestones). */
@@ -31,7 +58,8 @@ export const milestonePath = (dir: string, iteration: number) =>
 
 /** A fresh run owns its folder: results, pages and checkpoints of an earlier run go. */
 export async function clearRunFolder(dir: string): Promise<void> {
-  const names = ["result.json", "report.html", "skipped.json", "checkpoints", "samples", "figures"];
+  const { result, page, skipped } = RUN_FILES;
+  const names = [result, page, skipped, "checkpoints", "samples", "figures"];
   for (const name of names) {
     await Deno.remove(join(dir, name), { recursive: true }).catch((e) => {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -41,7 +69,7 @@ export async function clearRunFolder(dir: string): Promise<void> {
 
 export async function writeRunConfig(dir: string, resolved: ResolvedConfig): Promise<void> {
   await writeFileAtomic(
-    join(dir, "config.json"),
+    configPath(dir),
     JSON.stringify(
       {
         experiment: resolved.experiment,
@@ -128,7 +156,7 @@ function readCheckpointFile(path: string): Checkpoint | null {
 /** The resolved config a run started with (its config.json), or null. */
 export function readRunConfig(dir: string): { configHash: string; config: unknown } | null {
   try {
-    return JSON.parse(Deno.readTextFileSync(join(dir, "config.json")));
+    return JSON.parse(Deno.readTextFileSync(configPath(dir)));
   } catch {
     return null;
   }
@@ -137,7 +165,7 @@ export function readRunConfig(dir: string): { configHash: string; config: unknow
 /** Whether the folder holds a completed run of exactly this config. */
 export function isCompleted(dir: string, configHash: string): boolean {
   try {
-    const r = JSON.parse(Deno.readTextFileSync(join(dir, "result.json")));
+    const r = readResult(resultPath(dir));
     return r.status === "completed" && r.configHash === configHash && readCheckpoint(dir) !== null;
   } catch {
     return false;
@@ -152,7 +180,7 @@ export async function writeSkipped(
   reason: string,
 ) {
   await writeFileAtomic(
-    join(dir, "skipped.json"),
+    skippedPath(dir),
     JSON.stringify(
       { experiment: resolved.experiment, seed, configHash: resolved.configHash, reason },
       null,
@@ -172,7 +200,7 @@ export function writeFigure(dir: string, figure: Figure): Promise<void> {
 /** The reason recorded in the folder's skipped.json, or null when there is none. */
 export function readSkipped(dir: string): string | null {
   try {
-    return JSON.parse(Deno.readTextFileSync(join(dir, "skipped.json"))).reason ?? null;
+    return JSON.parse(Deno.readTextFileSync(skippedPath(dir))).reason ?? null;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
@@ -190,9 +218,9 @@ export async function writeMilestoneResult(
   return path;
 }
 
+/** Writes result.json; the page is rendered from it by the report layer (writeRunPage). */
 export async function writeRunResult(dir: string, result: Result): Promise<void> {
-  await writeFileAtomic(join(dir, "result.json"), JSON.stringify(result, null, 2) + "\n");
-  await writeRunPage(dir);
+  await writeFileAtomic(resultPath(dir), JSON.stringify(result, null, 2) + "\n");
 }
 
 /** Paths where two JSON values differ, e.g. ["$.training.batchSize: 100 → 64"]. */

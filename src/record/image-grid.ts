@@ -3,7 +3,7 @@
  * their native size (pages scale them up with `image-rendering: pixelated`).
  */
 import { encode } from "fast-png";
-import type { Display, ImageGrid } from "../train/figures.ts";
+import type { Display, ImageGrid } from "./figures.ts";
 
 /** Pixels between neighbouring images; the gap is white. */
 export const GAP = 2;
