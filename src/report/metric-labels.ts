@@ -15,6 +15,30 @@ export interface MetricLabel {
 }
 
 const RESULT_LABELS: Record<string, MetricLabel> = {
+  modes: {
+    label: "modes of the mixture",
+    unit: "",
+    meaning:
+      "how many Gaussian components the 2-D target mixture has (8 for the ring, 25 for the grid)",
+  },
+  modesCaptured: {
+    label: "modes captured",
+    unit: "",
+    meaning:
+      "modes with at least the configured number of high-quality samples nearest to them (VEEGAN's rule); higher is better",
+  },
+  highQualityFraction: {
+    label: "high-quality samples",
+    unit: "",
+    meaning:
+      "share of generated samples strictly within 3σ of their nearest mode centre; higher is better",
+  },
+  reverseKl: {
+    label: "reverse KL of the mode histogram",
+    unit: "nats",
+    meaning:
+      "KL(q ‖ uniform) of the high-quality samples' shares of the modes (PacGAN's measure); 0 is every mode equally covered",
+  },
   parzenMean: {
     label: "Parzen log-likelihood",
     unit: "nats",
