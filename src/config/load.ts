@@ -168,7 +168,7 @@ export function resolveConfig(
     file,
     profile,
     config,
-    configHash: hashJson(config),
+    configHash: hashJson(withoutProse(config)),
     expect: expect[profile] ?? [],
     inSuite: suite,
     cost,
@@ -196,9 +196,19 @@ export function hashJson(value: unknown): string {
  * (an extension) but with nothing else changed, since no schedule depends on the budget.
  */
 export function budgetFreeHash(config: unknown): string {
-  const copy = structuredClone(config) as { training?: { budget?: unknown } };
+  const copy = withoutProse(structuredClone(config)) as { training?: { budget?: unknown } };
   if (copy?.training) delete copy.training.budget;
   return hashJson(copy);
+}
+
+/**
+ * The config without its prose (`description`, `source`): what the hashes cover, so that
+ * rewording a description or a citation neither orphans a run nor makes it a variant.
+ */
+function withoutProse(config: unknown): unknown {
+  if (!isObject(config)) return config;
+  const { description: _description, source: _source, ...rest } = config;
+  return rest;
 }
 
 /** ` (did you mean "x"?)` for a near miss, else "". */
