@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-explicit-any
 /**
- * Report pages end to end: two short runs through the CLI (one under a hostile experiment
- * name and description), `deno task report` rebuilding the same bytes, and every page opened
+ * Report pages end to end: two short runs through the CLI (one with a hostile description;
+ * a hostile experiment name is refused before anything is written, test/hardening_test.ts), `deno task report` rebuilding the same bytes, and every page opened
  * from disk in real headless Chromium: no console errors, no request beyond file: and data:,
  * charts and images drawn, the numbers in the tables those of result.json, and no page
  * wider than a 390-px phone screen. With GANBENCH_SCREENSHOTS=DIR, each page is also saved
@@ -31,7 +31,8 @@ if (!CHROMIUM) {
   );
 }
 
-const HOSTILE_NAME = `x"><img src=y onerror=alert(1)>`;
+/** A config copied under another (plain) name: its page and index row come from that name. */
+const COPIED_NAME = "x-copied-config.v2";
 const HOSTILE_TEXT = `</script><script>alert("d")</script> & 'q'`;
 
 /** Two short runs into a fresh folder, made once for every test in this file. */
@@ -41,13 +42,13 @@ function makeRuns() {
   made ??= (async () => {
     const out = Deno.makeTempDirSync({ prefix: "ganbench-report-" });
     const configDir = Deno.makeTempDirSync();
-    const hostileConfig = join(configDir, `${HOSTILE_NAME}.json`);
+    const copiedConfig = join(configDir, `${COPIED_NAME}.json`);
     Deno.copyFileSync(
       join(import.meta.dirname!, "..", "configs", "gaussian-moments.json"),
-      hostileConfig,
+      copiedConfig,
     );
     const aArgs = [
-      hostileConfig,
+      copiedConfig,
       "--profile",
       "smoke",
       "--seeds",
@@ -81,8 +82,8 @@ function makeRuns() {
     const b = await runBench(bArgs);
     assert.equal(b.code, 0, b.stderr);
     // both --set more than the budget: variants, in their own folders
-    const gaussian = runDirOf(out, hostileConfig, setsOf(aArgs), 1, "smoke");
-    const gaussian2 = runDirOf(out, hostileConfig, setsOf(aArgs), 2, "smoke");
+    const gaussian = runDirOf(out, copiedConfig, setsOf(aArgs), 1, "smoke");
+    const gaussian2 = runDirOf(out, copiedConfig, setsOf(aArgs), 2, "smoke");
     const mnist = runDirOf(out, "mnist-mlp", setsOf(bArgs), 1, "smoke");
     Deno.removeSync(configDir, { recursive: true });
     return { out, gaussian, gaussian2, mnist };
@@ -193,7 +194,7 @@ Deno.test({
         return { page, errors, outside };
       };
 
-      // ---- a 1-D run page under a hostile name ----
+      // ---- a 1-D run page of a copied config with a hostile description ----
       const g = await open(join(gaussian, "report.html"));
       const gView = await g.page.evaluate(() => {
         const charts = [...document.querySelectorAll("figure.chart")].map((f: any) => {
@@ -228,7 +229,7 @@ Deno.test({
       });
       assert.deepEqual(g.errors, []);
       assert.deepEqual(g.outside, []);
-      assert.equal(gView.h1, `${HOSTILE_NAME} seed 1 · smoke profile`);
+      assert.equal(gView.h1, `${COPIED_NAME} seed 1 · smoke profile`);
       assert.equal(gView.description, HOSTILE_TEXT);
       assert.equal(gView.banner, "smoke run: numbers are not comparable to the paper");
       assert.equal(gView.injected, 0, "a page without samples runs no script");
