@@ -3,12 +3,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { compareRuns } from "../src/cli/diff.ts";
 import { compareMetrics, type NamedRun, overlayCharts, runName } from "../src/report/compare.ts";
-import type { Result } from "../src/record/result.ts";
+import { type Result, RESULT_FORMAT } from "../src/record/result.ts";
 import { runDeno } from "./helpers.ts";
 
 /** Just what the comparison reads of a result. */
 function run(name: string, seed: number, metrics: Record<string, number>): NamedRun {
   const result = {
+    format: RESULT_FORMAT,
     experiment: "mnist-mlp",
     seed,
     profile: "smoke",
