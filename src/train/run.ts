@@ -1,6 +1,9 @@
 /**
- * The training loop of Goodfellow et al. (2014). Reads top to bottom:
- * set-up → data → models → one update of each kind → the loop → evaluation → result.
+ * The training loop of Goodfellow et al. (2014). Reads top to bottom: `runExperiment` is
+ * `setUp` (backend, data, models, optimisers, the step, budget, resumed state) → `trainLoop`
+ * (each `iteration`: its `update`, then what it records) → `finish` (evaluation, result).
+ * Networks and the stacked-stage restore live in src/train/models.ts, a step's random
+ * inputs in src/train/inputs.ts.
  *
  * Two update rules:
  *  - "simultaneous" (the 2014 code): per minibatch, D's and G's gradients are taken at the
@@ -11,62 +14,54 @@
  * TF.js engine, every random number from a named counter-based stream, and nothing written
  * except through the `onCheckpoint` callback.
  */
-import type { BackendChoice } from "../backend/info.ts";
+import type { BackendChoice, BackendInfo, Versions } from "../backend/info.ts";
 import { readFloats, selectBackend } from "../backend/select.ts";
 import { tf, type Variable } from "../backend/tf.ts";
 import { collectVersions } from "../backend/versions.ts";
 import { budgetFreeHash, type ResolvedConfig } from "../config/load.ts";
-import { ConfigError } from "../config/errors.ts";
 import { discriminatorBatchesPerIteration, spanIterations } from "../config/span.ts";
 import { trackedScores } from "../config/schema.ts";
 import type { DataSources } from "../data/registry.ts";
-import { sampleNoise } from "../data/noise.ts";
-import { discriminatorInputDim } from "../models/discriminator-input.ts";
+import { openRealData, type RealData } from "../data/real-data.ts";
 import {
   applyMaxColNorm,
-  buildNetwork,
   disposeNetwork,
   forward,
-  networkParams,
+  type Network,
+  type Param,
   parameterCount,
 } from "../models/network.ts";
 import { iterationFlops } from "../models/flops.ts";
-import { allFinite, captureTensors, restoreTensors } from "../models/tensor-state.ts";
+import { createOptimizer, type Optimizer } from "../models/optimizers.ts";
+import { allFinite, captureTensors } from "../models/tensor-state.ts";
 import { Rng } from "../rng/streams.ts";
 import { type Checkpoint, CHECKPOINT_FORMAT } from "../record/checkpoint.ts";
 import type { Figure, FigureIndex } from "../record/figures.ts";
 import { type Fingerprint, fingerprint, FINGERPRINT_SCALARS } from "../record/fingerprint.ts";
 import { emptyHistory, HISTORY_SERIES, type HistorySeries } from "../record/history.ts";
+import { type Result, RESULT_FORMAT, type Segment, type TrackedPoint } from "../record/result.ts";
+import { openBlas } from "../backend/openblas.ts";
+import { blasKernelsActive } from "../backend/wasm-kernels.ts";
 import { type BceObjective, clipWeights } from "./losses.ts";
-import {
-  type Histogram1d,
-  type ParzenReport,
-  type PixelHistogram,
-  type Result,
-  RESULT_FORMAT,
-  type Segment,
-  type TrackedPoint,
-} from "../record/result.ts";
-import { type Masks, Objectives, type Scalars } from "./objectives.ts";
+import { Objectives, type Scalars } from "./objectives.ts";
 import {
   discriminatorUpdate,
   generatorUpdate,
   type Players,
   simultaneousUpdate,
 } from "./steps/autodiff.ts";
-import { dropoutMaskPlan, dropoutMasksFrom } from "./dropout.ts";
-import { type DrawJob, DrawPrefetcher, type DrawReply } from "./prefetch.ts";
+import type { TrainStepChoice } from "./steps/choice.ts";
+import { DrawPrefetcher, type DrawReply } from "./prefetch.ts";
 import { DrawMonitor } from "./draw-monitor.ts";
 import { type Fault, faultTransforms } from "./faults.ts";
-import { createOptimizer } from "../models/optimizers.ts";
 import { FusedMlpStep, fusedStepUnsupported } from "./fused-mlp.ts";
 import type { Progress } from "./progress.ts";
-import type { TrainStepChoice } from "./steps/choice.ts";
-import { openBlas } from "../backend/openblas.ts";
-import { blasKernelsActive } from "../backend/wasm-kernels.ts";
-import { evaluate, Tracker } from "./evaluate.ts";
+import { evaluate, type Evaluation, Tracker } from "./evaluate.ts";
 import { FigureMaker, snapshotSchedule } from "./figures.ts";
-import { logitOfMeans, openRealData } from "../data/real-data.ts";
+import { assignFrom, buildModels } from "./models.ts";
+import { StepInputs } from "./inputs.ts";
+
+type Config = ResolvedConfig["config"];
 
 export interface RunOptions {
   seed: number;
@@ -116,13 +111,82 @@ export interface RunOptions {
   onFigure?: (f: Figure) => Promise<void>;
 }
 
-/** The same masks as arrays. */
-type MaskValues = (Float32Array | null)[];
+/** Everything one run holds: set up once, then read and extended by the loop and the end. */
+interface Session {
+  resolved: ResolvedConfig;
+  options: RunOptions;
+  config: Config;
+  startedAt: Date;
+  t0: number;
+  backend: BackendInfo;
+  versions: Versions;
+  rng: Rng;
+  fault: Fault | null;
+  real: RealData;
+  G: Network;
+  D: Network;
+  gParams: Param[];
+  dParams: Param[];
+  gOpt: Optimizer;
+  dOpt: Optimizer;
+  /** The fused simultaneous step where it applies, else null (TF.js autodiff). */
+  fused: FusedMlpStep | null;
+  trainStep: "fused" | "autodiff";
+  inputs: StepInputs;
+  objectives: Objectives;
+  players: Players;
+  schedule: Schedule;
+  // the record so far: empty, or the resumed checkpoint's
+  start: number;
+  history: ReturnType<typeof emptyHistory>;
+  fingerprints: Fingerprint[];
+  tracked: TrackedPoint[];
+  segments: Segment[];
+  milestones: number[];
+  earlierSeconds: number;
+  figures: FigureMaker | null;
+  snapshots: number[];
+  snapshotsTaken: Set<number>;
+  tracker: Tracker | null;
+  // the loop's outcome
+  prefetch?: DrawPrefetcher;
+  status: Result["status"];
+  divergedAt: number | null;
+  last: { dLoss: number | null; gLoss: number | null };
+  /** The iteration the loop stopped at. */
+  it: number;
+}
+
+/** The run's length and how often it records, in iterations. */
+interface Schedule {
+  spans: { batchesPerEpoch: number | null; dPerIteration: number };
+  iterations: number;
+  trackEvery: number | null;
+  milestoneEvery: number | null;
+  fingerprintEvery: number;
+}
 
 export async function runExperiment(
   resolved: ResolvedConfig,
   options: RunOptions,
 ): Promise<Result> {
+  const s = await setUp(resolved, options);
+  try {
+    await trainLoop(s);
+    return await finish(s);
+  } finally {
+    s.tracker?.dispose();
+    s.prefetch?.close();
+    disposeNetwork(s.G);
+    disposeNetwork(s.D);
+    s.gOpt.dispose();
+    s.dOpt.dispose();
+  }
+}
+
+// ---- set-up: backend, data, models, optimisers, the step, budget, resumed state ----
+
+async function setUp(resolved: ResolvedConfig, options: RunOptions): Promise<Session> {
   const startedAt = new Date();
   const t0 = performance.now();
   const backend = await selectBackend(options.backend ?? "auto", {
@@ -131,85 +195,87 @@ export async function runExperiment(
   const versions = await collectVersions();
   const { config } = resolved;
   const training = config.training;
-  const batchSize = training.batchSize;
   const rng = new Rng(options.seed);
   // canary tests only: a deliberately broken loop (src/train/faults.ts)
   const fault = options.fault ?? null;
   const faults = faultTransforms(fault);
-
-  // ---- data ----
-  const real = openRealData(config.data, rng, batchSize, options.data);
-  const dInput = config.discriminator.input;
-
-  // ---- models, initialised from named streams ----
-  const G = buildNetwork(
-    rng,
-    "G",
-    config.noise.dim,
-    config.generator.layers,
-    config.generator.init,
-    {
-      marginalBias: config.generator.layers.some((l) => "bias" in l && l.bias === "marginals")
-        ? logitOfMeans(real.pixelMeans())
-        : undefined,
-    },
-  );
-  if (G.outputDim !== real.dim) {
-    disposeNetwork(G);
-    throw new ConfigError(resolved.file, [{
-      path: "$.generator.layers",
-      found: `an output of ${G.outputDim} values per example`,
-      allowed: `the data have ${real.dim}: the last layer must output as many`,
-    }], "the generator does not fit the data");
-  }
-  const D = buildNetwork(
-    rng,
-    "D",
-    discriminatorInputDim(dInput, real.dim, batchSize),
-    config.discriminator.layers,
-    config.discriminator.init,
-  );
-  const gParams = networkParams(G), dParams = networkParams(D);
-  const stacked = config.generator.pretrained;
-  if (stacked) {
-    if (!options.pretrained) {
-      disposeNetwork(G);
-      disposeNetwork(D);
-      throw new Error(
-        `${resolved.experiment} builds on ${stacked.experiment}: pass its final checkpoint`,
-      );
-    }
-    // G/h{j} of the earlier stage becomes G/h{j + into} here
-    const source = options.pretrained.header.tensors.filter((t) => /^G\/h\d+\/[Wb]$/.test(t.name));
-    const renamed = source.map(({ name }) => {
-      const j = Number(/^G\/h(\d+)\//.exec(name)![1]);
-      const target = name.replace(/^G\/h\d+\//, `G/h${j + stacked.into}/`);
-      const param = gParams.find((p) => p.name === target);
-      if (!param) {
-        throw new Error(
-          `${stacked.experiment}'s ${name} has no place in this generator (${target})`,
-        );
-      }
-      return [name, param.variable] as [string, Variable];
-    });
-    restoreTensors(
-      options.pretrained,
-      renamed,
-      (v, values) => tf.tidy(() => v.assign(tf.tensor(values, v.shape))),
-    );
-  }
+  const real = openRealData(config.data, rng, training.batchSize, options.data);
+  // models, initialised from named streams
+  const { G, D, gParams, dParams } = buildModels(resolved, rng, real, options.pretrained);
   const gVars = gParams.map((p) => p.variable), dVars = dParams.map((p) => p.variable);
   const optimizers = faults.optimizers(training.optimizers);
   const gOpt = createOptimizer(optimizers.generator, gVars, gParams.map((p) => p.name));
   const dOpt = createOptimizer(optimizers.discriminator, dVars, dParams.map((p) => p.name));
-  const stateTensors = (): [string, Variable][] => [
-    ...gParams.map((p): [string, Variable] => [p.name, p.variable]),
-    ...dParams.map((p): [string, Variable] => [p.name, p.variable]),
-    ...gOpt.slots(),
-    ...dOpt.slots(),
-  ];
+  const fused = chooseFusedStep(resolved, options, backend, G, D, gOpt, dOpt, faults.flipGLoss);
+  const inputs = new StepInputs(config, rng, real, D, faults);
+  const objectives = new Objectives(D, {
+    input: config.discriminator.input,
+    dLoss: training.dLoss,
+    objective: training.objective,
+    flipGLoss: faults.flipGLoss,
+    gradientPenalty: training.gradientPenalty
+      ? { lambda: training.gradientPenalty, eps: rng.stream("train/gp-eps") }
+      : null,
+  });
+  const players = playersOf(config, G, D, gVars, dVars, gOpt, dOpt);
+  const s: Session = {
+    resolved,
+    options,
+    config,
+    startedAt,
+    t0,
+    backend,
+    versions,
+    rng,
+    fault,
+    real,
+    G,
+    D,
+    gParams,
+    dParams,
+    gOpt,
+    dOpt,
+    fused,
+    trainStep: fused ? "fused" : "autodiff",
+    inputs,
+    objectives,
+    players,
+    schedule: scheduleOf(config, real),
+    start: 0,
+    history: emptyHistory(),
+    fingerprints: [],
+    tracked: [],
+    segments: [],
+    milestones: [],
+    earlierSeconds: 0,
+    figures: null,
+    snapshots: [],
+    snapshotsTaken: new Set(),
+    tracker: null,
+    status: "completed",
+    divergedAt: null,
+    last: { dLoss: null, gLoss: null },
+    it: 0,
+  };
+  restoreRecord(s);
+  s.earlierSeconds = s.segments.reduce((sum, seg) => sum + seg.wallSeconds, 0);
+  s.last = { dLoss: s.history.dLoss.at(-1) ?? null, gLoss: s.history.gLoss.at(-1) ?? null };
+  setUpReporting(s);
+  return s;
+}
 
-  // ---- how the simultaneous update runs: fused where it applies (OpenBLAS, MLPs) ----
+/** How the simultaneous update runs: fused where it applies (OpenBLAS, MLPs), else null. */
+function chooseFusedStep(
+  resolved: ResolvedConfig,
+  options: RunOptions,
+  backend: BackendInfo,
+  G: Network,
+  D: Network,
+  gOpt: Optimizer,
+  dOpt: Optimizer,
+  flipGLoss: boolean,
+): FusedMlpStep | null {
+  const { config } = resolved;
   const fusedWhyNot = blasKernelsActive()
     ? fusedStepUnsupported(config, G, D, gOpt, dOpt)
     : `it runs on wasm+openblas only (this run: ${backend.name})`;
@@ -218,142 +284,51 @@ export async function runExperiment(
     disposeNetwork(D);
     throw new Error(`the fused step cannot train ${resolved.experiment}: ${fusedWhyNot}`);
   }
-  const fused = options.trainStep !== "autodiff" && !fusedWhyNot
-    ? new FusedMlpStep(openBlas()!, G, D, gOpt, dOpt, {
-      batchSize,
-      dLoss: training.dLoss,
-      objective: training.objective as BceObjective, // the fused step takes BCE objectives only
-      flipGLoss: faults.flipGLoss,
-      maxColNorm: {
-        generator: config.generator.maxColNorm,
-        discriminator: config.discriminator.maxColNorm,
-      },
-    })
-    : null;
-  const trainStep: "fused" | "autodiff" = fused ? "fused" : "autodiff";
-
-  // ---- random inputs of step t, each from its own stream ----
-  // (a frozen stream, for the canary tests, draws step 0's numbers at every step)
-  const { noiseStep, maskStep } = faults;
-  const noise = (stream: string, step: number, rows: number) =>
-    draws.see(
-      "noise",
-      stream,
-      sampleNoise(config.noise, rng.stream(stream).at(noiseStep(step)), rows),
-    );
-  const noiseTensor = (z: Float32Array, rows: number) => tf.tensor2d(z, [rows, config.noise.dim]);
-  const dropout = config.discriminator.dropout;
-  const maskPlan = dropout ? dropoutMaskPlan(D, dropout) : null;
-  /** Inverted-dropout masks for each D layer's input (null where none), per example and unit. */
-  const dropoutMasks = (stream: string, step: number, rows: number, drawn?: MaskValues) =>
-    maskPlan
-      ? (drawn ?? dropoutMasksFrom(rng, maskPlan, stream, maskStep(step), rows)).map((m, i) =>
-        m && draws.see("dropout", `${stream}/h${i}`, m)
-      )
-      : null;
-  const maskTensors = (masks: MaskValues | null, rows: number): Masks =>
-    masks?.map((m, i) => m && tf.tensor(m, [rows, ...D.layers[i].inShape])) ?? undefined;
-  /** The simultaneous update's random inputs, in the order its step reads them. */
-  const simultaneousDraws = (t: number): DrawJob[] => {
-    const rows = real.rowsAt(t);
-    const masks = (stream: string): DrawJob[] =>
-      maskPlan ? [{ kind: "masks", stream, step: maskStep(t), rows, plan: maskPlan }] : [];
-    return [
-      { kind: "noise", stream: "train/z", step: noiseStep(t), rows, noise: config.noise },
-      ...masks("D/dropout/real"),
-      ...masks("D/dropout/fake"),
-    ];
-  };
-  /**
-   * Those inputs as arrays, drawn ahead by the worker (`drawn`, in simultaneousDraws' order)
-   * or here, each shown to the draw monitor: both simultaneous steps read them.
-   */
-  const simultaneousInputs = (t: number, rows: number, drawn?: DrawReply["results"]) => ({
-    z: drawn ? draws.see("noise", "train/z", drawn[0][0]!) : noise("train/z", t, rows),
-    realMasks: dropoutMasks("D/dropout/real", t, rows, drawn?.[1]),
-    fakeMasks: dropoutMasks("D/dropout/fake", t, rows, drawn?.[2]),
+  if (options.trainStep === "autodiff" || fusedWhyNot) return null;
+  return new FusedMlpStep(openBlas()!, G, D, gOpt, dOpt, {
+    batchSize: config.training.batchSize,
+    dLoss: config.training.dLoss,
+    objective: config.training.objective as BceObjective, // the fused step takes BCE objectives only
+    flipGLoss,
+    maxColNorm: {
+      generator: config.generator.maxColNorm,
+      discriminator: config.discriminator.maxColNorm,
+    },
   });
-  const realBatch = (step: number) => {
-    const b = real.batch(step);
-    const x = tf.tensor2d(draws.see("real", "real", b.values), [b.rows, real.dim]);
-    return { x, rows: b.rows, epoch: b.epoch };
+}
+
+/** The two players as the autodiff steps take them, with the per-step weight constraints. */
+function playersOf(
+  config: Config,
+  G: Network,
+  D: Network,
+  gVars: Variable[],
+  dVars: Variable[],
+  gOpt: Optimizer,
+  dOpt: Optimizer,
+): Players {
+  const training = config.training;
+  return {
+    G,
+    D,
+    gVars,
+    dVars,
+    gOpt,
+    dOpt,
+    /** WGAN: D's weights into [−c, c] before each D step, as the reference code. */
+    beforeDStep: () => {
+      if (training.weightClip) clipWeights(dVars, training.weightClip);
+    },
+    afterUpdate: () => {
+      if (config.generator.maxColNorm) applyMaxColNorm(G, config.generator.maxColNorm);
+      if (config.discriminator.maxColNorm) applyMaxColNorm(D, config.discriminator.maxColNorm);
+    },
   };
-  const afterUpdate = () => {
-    if (config.generator.maxColNorm) applyMaxColNorm(G, config.generator.maxColNorm);
-    if (config.discriminator.maxColNorm) applyMaxColNorm(D, config.discriminator.maxColNorm);
-  };
+}
 
-  /** WGAN: D's weights into [−c, c] before each D step, as the reference code. */
-  const beforeDStep = () => {
-    if (training.weightClip) clipWeights(dVars, training.weightClip);
-  };
-  const objectives = new Objectives(D, {
-    input: dInput,
-    dLoss: training.dLoss,
-    objective: training.objective,
-    flipGLoss: faults.flipGLoss,
-    gradientPenalty: training.gradientPenalty
-      ? { lambda: training.gradientPenalty, eps: rng.stream("train/gp-eps") }
-      : null,
-  });
-  const players: Players = { G, D, gVars, dVars, gOpt, dOpt, beforeDStep, afterUpdate };
-
-  // ---- the simultaneous update of the 2014 code (k = 1) ----
-  const simultaneousStep = (t: number, record: boolean, drawn?: DrawReply["results"]): Scalars =>
-    tf.tidy(() => {
-      const { x, rows, epoch } = realBatch(t);
-      const inputs = simultaneousInputs(t, rows, drawn);
-      const z = noiseTensor(inputs.z, rows);
-      const realMasks = maskTensors(inputs.realMasks, rows);
-      const fakeMasks = maskTensors(inputs.fakeMasks, rows);
-      return simultaneousUpdate(
-        players,
-        objectives,
-        { x, z, realMasks, fakeMasks, epoch, step: t },
-        record,
-      );
-    });
-
-  /** The same update as `simultaneousStep`, by the fused step: same draws, same streams. */
-  const fusedSimultaneousStep = (
-    step: FusedMlpStep,
-    t: number,
-    record: boolean,
-    drawn?: DrawReply["results"],
-  ): Scalars => {
-    const b = real.batch(t);
-    const out = step.step({
-      rows: b.rows,
-      real: draws.see("real", "real", b.values),
-      ...simultaneousInputs(t, b.rows, drawn),
-      epoch: b.epoch,
-    }, record); // max column norms included
-    if (!out) return {};
-    return Object.fromEntries(HISTORY_SERIES.map((k) => [k, tf.scalar(out[k])]));
-  };
-
-  // ---- Algorithm 1: one D update (G fixed), one G update (D fixed) ----
-  const discriminatorStep = (t: number, record: boolean): Scalars =>
-    tf.tidy(() => {
-      const { x, rows, epoch } = realBatch(t);
-      const fake = forward(G, noiseTensor(noise("train/z/d", t, rows), rows));
-      const realMasks = maskTensors(dropoutMasks("D/dropout/real", t, rows), rows);
-      const fakeMasks = maskTensors(dropoutMasks("D/dropout/fake", t, rows), rows);
-      return discriminatorUpdate(
-        players,
-        objectives,
-        { x, fake, realMasks, fakeMasks, epoch, step: t },
-        record,
-      );
-    });
-  const generatorStep = (u: number, epoch: number, record: boolean): Scalars =>
-    tf.tidy(() => {
-      const z = noiseTensor(noise("train/z/g", u, batchSize), batchSize);
-      const masks = maskTensors(dropoutMasks("D/dropout/g", u, batchSize), batchSize);
-      return generatorUpdate(players, objectives, { z, masks, epoch }, record);
-    });
-
-  // ---- budget and starting point ----
+/** Budget and recording intervals, from spans of iterations or epochs. */
+function scheduleOf(config: Config, real: RealData): Schedule {
+  const training = config.training;
   const spans = {
     batchesPerEpoch: real.batchesPerEpoch,
     dPerIteration: discriminatorBatchesPerIteration(training),
@@ -367,326 +342,418 @@ export async function runExperiment(
   const milestoneEvery = training.milestones
     ? spanIterations(training.milestones.every, spans, "training.milestones.every")
     : null;
-  /** What a run's numbers depend on beyond config and seed: resuming elsewhere warns. */
-  const stepPath = () => ({
-    name: backend.name,
-    blasThreads: backend.blas?.threads ?? null,
-    trainStep,
-  });
-  let history = emptyHistory();
-  let fingerprints: Fingerprint[] = [];
-  let tracked: TrackedPoint[] = [];
-  let segments: Segment[] = [];
-  let milestones: number[] = [];
   const fingerprintEvery = training.fingerprintEvery ?? training.logEvery;
-  let start = 0;
-  let draws = new DrawMonitor();
-  const generatorOnly = options.resume?.header.contents === "generator";
-  if (generatorOnly) {
+  return { spans, iterations, trackEvery, milestoneEvery, fingerprintEvery };
+}
+
+/** The starting point: the resumed checkpoint's weights, optimiser state and record. */
+function restoreRecord(s: Session): void {
+  const { options, resolved } = s;
+  if (options.resume?.header.contents === "generator") {
     // a milestone of G alone: it can be scored, not trained on
     if (!options.evalOnly) throw new Error("a generator-only milestone can be scored, not resumed");
-    restoreTensors(
-      options.resume!,
-      gParams.map((p): [string, Variable] => [p.name, p.variable]),
-      (v, values) => tf.tidy(() => v.assign(tf.tensor(values, v.shape))),
-    );
-    start = options.resume!.header.iteration;
-  } else if (options.resume) {
-    const h = options.resume.header;
-    const sameTraining = h.config !== undefined &&
-      budgetFreeHash(h.config) === budgetFreeHash(resolved.config);
-    if ((h.configHash !== resolved.configHash && !sameTraining) || h.seed !== options.seed) {
-      throw new Error("the checkpoint belongs to another config or seed");
-    }
-    if (iterations < h.iteration) {
-      throw new RangeError(
-        `training.budget: ${iterations} iterations is fewer than the ${h.iteration} this run ` +
-          "has done; an extension can only raise the budget",
-      );
-    }
-    const was = h.backend, now = stepPath();
-    // checkpoints from before the fused step were all made by autodiff
-    if (
-      was &&
-      (was.name !== now.name || was.blasThreads !== now.blasThreads ||
-        (was.trainStep ?? "autodiff") !== now.trainStep)
-    ) {
-      console.warn(
-        `warning: resuming a checkpoint made on ${describePath(was)} on ${describePath(now)}: ` +
-          "the run continues, but will not equal an uninterrupted run bit for bit",
-      );
-    }
-    restoreTensors(
-      options.resume,
-      stateTensors(),
-      (v, values) => tf.tidy(() => v.assign(tf.tensor(values, v.shape))),
-    );
-    gOpt.steps = h.optimizerSteps.generator;
-    dOpt.steps = h.optimizerSteps.discriminator;
-    history = structuredClone(h.history);
-    fingerprints = structuredClone(h.fingerprints ?? []);
-    tracked = structuredClone(h.tracked ?? []);
-    segments = structuredClone(h.segments ?? []);
-    milestones = structuredClone(h.milestones ?? []);
-    if (h.draws) draws = new DrawMonitor(h.draws);
-    start = h.iteration;
+    assignFrom(options.resume, s.gParams.map((p): [string, Variable] => [p.name, p.variable]));
+    s.start = options.resume.header.iteration;
+    return;
   }
-  const earlierSeconds = segments.reduce((sum, s) => sum + s.wallSeconds, 0);
-  const thisSegment = (to: number): Segment => ({
-    fromIteration: start,
-    toIteration: to,
-    budget: training.budget,
-    startedAt: startedAt.toISOString(),
-    wallSeconds: (performance.now() - t0) / 1000,
-  });
+  if (!options.resume) return;
+  const h = options.resume.header;
+  const sameTraining = h.config !== undefined &&
+    budgetFreeHash(h.config) === budgetFreeHash(resolved.config);
+  if ((h.configHash !== resolved.configHash && !sameTraining) || h.seed !== options.seed) {
+    throw new Error("the checkpoint belongs to another config or seed");
+  }
+  if (s.schedule.iterations < h.iteration) {
+    throw new RangeError(
+      `training.budget: ${s.schedule.iterations} iterations is fewer than the ${h.iteration} ` +
+        "this run has done; an extension can only raise the budget",
+    );
+  }
+  const was = h.backend, now = stepPath(s);
+  // checkpoints from before the fused step were all made by autodiff
+  if (
+    was &&
+    (was.name !== now.name || was.blasThreads !== now.blasThreads ||
+      (was.trainStep ?? "autodiff") !== now.trainStep)
+  ) {
+    console.warn(
+      `warning: resuming a checkpoint made on ${describePath(was)} on ${describePath(now)}: ` +
+        "the run continues, but will not equal an uninterrupted run bit for bit",
+    );
+  }
+  assignFrom(options.resume, stateTensors(s));
+  s.gOpt.steps = h.optimizerSteps.generator;
+  s.dOpt.steps = h.optimizerSteps.discriminator;
+  s.history = structuredClone(h.history);
+  s.fingerprints = structuredClone(h.fingerprints ?? []);
+  s.tracked = structuredClone(h.tracked ?? []);
+  s.segments = structuredClone(h.segments ?? []);
+  s.milestones = structuredClone(h.milestones ?? []);
+  if (h.draws) s.inputs.draws = new DrawMonitor(h.draws);
+  s.start = h.iteration;
+}
 
-  /**
-   * Snapshot after `done` iterations (the whole state, or G alone for a generator milestone);
-   * null when a weight is no longer finite.
-   */
-  const checkpoint = async (
-    done: number,
-    captured?: Awaited<ReturnType<typeof captureTensors>>,
-    contents: "state" | "generator" = "state",
-  ): Promise<Checkpoint | null> => {
-    const { tensors, values } = contents === "generator"
-      ? await captureTensors(gParams.map((p): [string, Variable] => [p.name, p.variable]))
-      : captured ?? await captureTensors(stateTensors());
-    if (!allFinite(values)) return null;
-    return {
-      header: {
-        format: CHECKPOINT_FORMAT,
-        experiment: resolved.experiment,
-        seed: options.seed,
-        configHash: resolved.configHash,
-        backend: stepPath(),
-        iteration: done,
-        optimizerSteps: { generator: gOpt.steps, discriminator: dOpt.steps },
-        history: structuredClone(history),
-        fingerprints: structuredClone(fingerprints),
-        tensors,
-        contents,
-        config: resolved.config,
-        segments: [...segments, thisSegment(done)],
-        tracked: structuredClone(tracked),
-        snapshots: [...snapshotsTaken],
-        draws: draws.state(),
-        milestones: [...milestones],
-      },
-      values,
-    };
-  };
-
-  // ---- figures for the report, from their own streams (training numbers do not change) ----
-  const figures = options.onFigure ? new FigureMaker(config, rng, real, iterations) : null;
-  const snapshots = snapshotSchedule(iterations);
+/** Figures for the report (their own streams: training numbers do not change) and tracking. */
+function setUpReporting(s: Session): void {
+  const { options, config, rng, real } = s;
+  const { iterations } = s.schedule;
+  s.figures = options.onFigure ? new FigureMaker(config, rng, real, iterations) : null;
+  s.snapshots = snapshotSchedule(iterations);
   // what earlier segments took (checkpoints before format 2 do not say: as this budget would)
-  const snapshotsTaken = new Set(
-    options.resume?.header.snapshots ?? (figures ? snapshots.filter((i) => i <= start) : []),
+  s.snapshotsTaken = new Set(
+    options.resume?.header.snapshots ??
+      (s.figures ? s.snapshots.filter((i) => i <= s.start) : []),
   );
-  const snapshotAt = async (done: number) => {
-    if (figures && snapshots.includes(done)) {
-      await options.onFigure!(await figures.snapshot(done, G, D));
-      snapshotsTaken.add(done);
-    }
-  };
-  const tracker = imageMetrics?.track ? new Tracker(resolved, rng, real) : null;
-  const trackAt = async (done: number) => {
-    if (!tracker || done % trackEvery! !== 0 || tracked.some((p) => p.iteration === done)) return;
-    const point = await tracker.score(G, {
-      iteration: done,
-      epoch: real.batchesPerEpoch ? (done * spans.dPerIteration) / real.batchesPerEpoch : 0,
-      learningRate: { generator: gOpt.learningRate(), discriminator: dOpt.learningRate() },
-      wallSeconds: earlierSeconds + (performance.now() - t0) / 1000,
-    });
-    tracked.push(point);
-    options.onTracked?.(point);
-  };
-  const milestoneAt = async (done: number) => {
-    if (!milestoneEvery || done % milestoneEvery !== 0 || !options.onMilestone) return;
-    const cp = await checkpoint(done, undefined, training.milestones!.keep);
-    if (!cp) return;
-    if (!milestones.includes(done)) milestones.push(done);
-    cp.header.milestones = [...milestones];
-    await options.onMilestone(cp);
-  };
+  const tracking = config.metrics.kind === "image-stats" && config.metrics.track;
+  s.tracker = tracking ? new Tracker(s.resolved, rng, real) : null;
+}
 
-  // ---- the loop ----
-  let prefetch: DrawPrefetcher | undefined;
-  let status: Result["status"] = "completed";
-  let divergedAt: number | null = null;
-  let last = {
-    dLoss: history.dLoss.at(-1) ?? null as number | null,
-    gLoss: history.gLoss.at(-1) ?? null as number | null,
-  };
-  try {
-    if (options.evalOnly && !options.resume) {
-      throw new Error("evalOnly needs a checkpoint to evaluate (resume)");
-    }
-    const end = options.evalOnly ? start : iterations;
-    if (figures && start === 0 && end > 0) {
-      await options.onFigure!(figures.latentFigure());
-      await snapshotAt(0);
-    }
-    // the simultaneous update's noise and masks, drawn a step ahead on a free core
-    const coreFree = (backend.blas?.threads ?? 1) < navigator.hardwareConcurrency;
-    if (
-      training.update === "simultaneous" && (options.prefetchDraws ?? coreFree) && start < end
-    ) {
-      prefetch = new DrawPrefetcher(options.seed, simultaneousDraws);
-      prefetch.ask(start);
-    }
-    const fingerprintOrder = FINGERPRINT_SCALARS[training.update];
-    let it = start;
-    for (; it < end; it++) {
-      if (options.signal?.aborted) {
-        const cp = await checkpoint(it);
-        if (cp && it > start) await options.onCheckpoint?.(cp);
-        options.signal.throwIfAborted();
-      }
-      const done = it + 1;
-      const checkpointHere = done % training.checkpointEvery === 0 || done === iterations;
-      const fingerprintHere = done % fingerprintEvery === 0 || done === iterations;
-      const record = done % training.logEvery === 0 || checkpointHere || fingerprintHere;
-      let scalars: Scalars = {};
-      let captured: Awaited<ReturnType<typeof captureTensors>> | undefined;
-      if (training.update === "simultaneous") {
-        const drawn = await prefetch?.take(it);
-        scalars = fused
-          ? fusedSimultaneousStep(fused, it, record, drawn)
-          : simultaneousStep(it, record, drawn);
-      } else {
-        let epoch = 0;
-        for (let k = 0; k < training.dSteps; k++) {
-          const t = it * training.dSteps + k;
-          epoch = real.batchesPerEpoch ? Math.floor(t / real.batchesPerEpoch) : 0;
-          scalars = { ...scalars, ...discriminatorStep(t, record && k === training.dSteps - 1) };
-        }
-        for (let k = 0; k < training.gSteps; k++) {
-          const out = generatorStep(
-            it * training.gSteps + k,
-            epoch,
-            record && k === training.gSteps - 1,
-          );
-          scalars = { ...scalars, ...out };
-        }
-      }
-      if (record) {
-        // one read-back per recorded iteration, not per step
-        const values = await readScalars(scalars);
-        tf.dispose(Object.values(scalars));
-        history.step.push(done);
-        for (const key of HISTORY_SERIES) history[key].push(values[key]);
-        last = { dLoss: values.dLoss, gLoss: values.gLoss };
-        if (!(Number.isFinite(last.dLoss) && Number.isFinite(last.gLoss))) {
-          status = "diverged";
-          divergedAt = done;
-          break;
-        }
-        if (fingerprintHere) {
-          // one read-back of the whole state serves the fingerprint and a checkpoint here
-          captured = await captureTensors(stateTensors());
-          fingerprints.push(
-            fingerprint(done, captured, values, fingerprintOrder, [gOpt.steps, dOpt.steps]),
-          );
-        }
-      }
-      // before the checkpoint, so that what it records includes this iteration's
-      await snapshotAt(done);
-      await trackAt(done);
-      await milestoneAt(done);
-      if (checkpointHere && options.onCheckpoint) {
-        const cp = await checkpoint(done, captured);
-        if (!cp) {
-          // a weight overflowed in this iteration: the previous checkpoint stays the last healthy one
-          status = "diverged";
-          divergedAt = done;
-          break;
-        }
-        await options.onCheckpoint(cp);
-      }
-      options.onProgress?.({ iteration: done, iterations, ...last });
-    }
+// ---- the loop ----
 
-    // ---- evaluation on fresh samples ----
-    let metrics: Record<string, number> = {};
-    let hist: Histogram1d | null = null;
-    let parzen: ParzenReport | null = null;
-    let classHistogram: number[] | null = null;
-    let pixelHistogram: PixelHistogram | undefined;
-    if (status === "completed") {
-      options.onPhase?.("evaluating: sampling the generator");
-      const e = await evaluate(resolved, G, rng, real, options.onPhase);
-      ({ metrics, histogram: hist, pixelHistogram } = e);
-      parzen = e.parzen ?? null;
-      classHistogram = e.classHistogram ?? null;
-    }
-    let figureIndex: FigureIndex | null = null;
-    if (figures) {
-      let final = null;
-      if (status === "completed" && real.imageShape) {
-        options.onPhase?.("drawing the figures");
-        const made = await figures.finalFigures(G);
-        for (const f of made.figures) await options.onFigure!(f);
-        final = made.index;
-      }
-      figureIndex = figures.index([...snapshotsTaken].sort((a, b) => a - b), final);
-    }
-
-    return {
-      format: RESULT_FORMAT,
-      experiment: resolved.experiment,
-      profile: resolved.profile,
-      seed: options.seed,
-      config,
-      configHash: resolved.configHash,
-      backend,
-      versions,
-      data: real.provenance,
-      pretrainedFrom: stacked && options.pretrained
-        ? {
-          experiment: stacked.experiment,
-          configHash: options.pretrained.header.configHash,
-          iteration: options.pretrained.header.iteration,
-        }
-        : null,
-      parameters: { generator: parameterCount(G), discriminator: parameterCount(D) },
-      trainStep,
-      modelFlopsPerIteration: iterationFlops(
-        config,
-        G,
-        D,
-        dInput.kind === "identity" ? batchSize : 1,
-      ),
-      status,
-      divergedAt,
-      resumedFrom: options.resume ? start : null,
-      evaluatedAtIteration: status === "completed" ? it : null,
-      iterations,
-      history,
-      fingerprints,
-      metrics,
-      histogram: hist,
-      parzen,
-      classHistogram,
-      ...(pixelHistogram ? { pixelHistogram } : {}),
-      ...(tracker ? { tracked } : {}),
-      segments: options.evalOnly ? segments : [...segments, thisSegment(it)],
-      ...(milestoneEvery ? { milestones } : {}),
-      figures: figureIndex,
-      draws: draws.counts,
-      ...(fault ? { fault } : {}),
-      startedAt: startedAt.toISOString(),
-      wallSeconds: (performance.now() - t0) / 1000,
-    };
-  } finally {
-    tracker?.dispose();
-    prefetch?.close();
-    disposeNetwork(G);
-    disposeNetwork(D);
-    gOpt.dispose();
-    dOpt.dispose();
+async function trainLoop(s: Session): Promise<void> {
+  const { options, config } = s;
+  if (options.evalOnly && !options.resume) {
+    throw new Error("evalOnly needs a checkpoint to evaluate (resume)");
   }
+  const end = options.evalOnly ? s.start : s.schedule.iterations;
+  if (s.figures && s.start === 0 && end > 0) {
+    await options.onFigure!(s.figures.latentFigure());
+    await snapshotAt(s, 0);
+  }
+  // the simultaneous update's noise and masks, drawn a step ahead on a free core
+  const coreFree = (s.backend.blas?.threads ?? 1) < navigator.hardwareConcurrency;
+  if (
+    config.training.update === "simultaneous" && (options.prefetchDraws ?? coreFree) &&
+    s.start < end
+  ) {
+    s.prefetch = new DrawPrefetcher(options.seed, (t) => s.inputs.simultaneousDraws(t));
+    s.prefetch.ask(s.start);
+  }
+  for (s.it = s.start; s.it < end; s.it++) {
+    if (!await iteration(s, s.it)) break;
+  }
+}
+
+/** One iteration and what it records; false when training diverged in it. */
+async function iteration(s: Session, it: number): Promise<boolean> {
+  const { options, schedule } = s;
+  const training = s.config.training;
+  if (options.signal?.aborted) {
+    const cp = await checkpoint(s, it);
+    if (cp && it > s.start) await options.onCheckpoint?.(cp);
+    options.signal.throwIfAborted();
+  }
+  const done = it + 1;
+  const checkpointHere = done % training.checkpointEvery === 0 || done === schedule.iterations;
+  const fingerprintHere = done % schedule.fingerprintEvery === 0 ||
+    done === schedule.iterations;
+  const record = done % training.logEvery === 0 || checkpointHere || fingerprintHere;
+  const scalars = await update(s, it, record);
+  let captured: Awaited<ReturnType<typeof captureTensors>> | undefined;
+  if (record) {
+    // one read-back per recorded iteration, not per step
+    const values = await readScalars(scalars);
+    tf.dispose(Object.values(scalars));
+    s.history.step.push(done);
+    for (const key of HISTORY_SERIES) s.history[key].push(values[key]);
+    s.last = { dLoss: values.dLoss, gLoss: values.gLoss };
+    if (!(Number.isFinite(s.last.dLoss) && Number.isFinite(s.last.gLoss))) {
+      return diverged(s, done);
+    }
+    if (fingerprintHere) {
+      // one read-back of the whole state serves the fingerprint and a checkpoint here
+      captured = await captureTensors(stateTensors(s));
+      const order = FINGERPRINT_SCALARS[training.update];
+      s.fingerprints.push(
+        fingerprint(done, captured, values, order, [s.gOpt.steps, s.dOpt.steps]),
+      );
+    }
+  }
+  // before the checkpoint, so that what it records includes this iteration's
+  await snapshotAt(s, done);
+  await trackAt(s, done);
+  await milestoneAt(s, done);
+  if (checkpointHere && options.onCheckpoint) {
+    const cp = await checkpoint(s, done, captured);
+    // a weight overflowed in this iteration: the previous checkpoint stays the last healthy one
+    if (!cp) return diverged(s, done);
+    await options.onCheckpoint(cp);
+  }
+  options.onProgress?.({ iteration: done, iterations: schedule.iterations, ...s.last });
+  return true;
+}
+
+function diverged(s: Session, done: number): false {
+  s.status = "diverged";
+  s.divergedAt = done;
+  return false;
+}
+
+/** Iteration `it`'s updates: one simultaneous step, or dSteps D steps then gSteps G steps. */
+async function update(s: Session, it: number, record: boolean): Promise<Scalars> {
+  const training = s.config.training;
+  if (training.update === "simultaneous") {
+    const drawn = await s.prefetch?.take(it);
+    return s.fused
+      ? fusedSimultaneousStep(s, s.fused, it, record, drawn)
+      : simultaneousStep(s, it, record, drawn);
+  }
+  let scalars: Scalars = {};
+  let epoch = 0;
+  for (let k = 0; k < training.dSteps; k++) {
+    const t = it * training.dSteps + k;
+    epoch = s.real.batchesPerEpoch ? Math.floor(t / s.real.batchesPerEpoch) : 0;
+    scalars = { ...scalars, ...discriminatorStep(s, t, record && k === training.dSteps - 1) };
+  }
+  for (let k = 0; k < training.gSteps; k++) {
+    const u = it * training.gSteps + k;
+    scalars = { ...scalars, ...generatorStep(s, u, epoch, record && k === training.gSteps - 1) };
+  }
+  return scalars;
+}
+
+/** The simultaneous update of the 2014 code (k = 1). */
+function simultaneousStep(
+  s: Session,
+  t: number,
+  record: boolean,
+  drawn?: DrawReply["results"],
+): Scalars {
+  return tf.tidy(() => {
+    const { x, rows, epoch } = s.inputs.realBatch(t);
+    const inputs = s.inputs.simultaneousInputs(t, rows, drawn);
+    const z = s.inputs.noiseTensor(inputs.z, rows);
+    const realMasks = s.inputs.maskTensors(inputs.realMasks, rows);
+    const fakeMasks = s.inputs.maskTensors(inputs.fakeMasks, rows);
+    return simultaneousUpdate(
+      s.players,
+      s.objectives,
+      { x, z, realMasks, fakeMasks, epoch, step: t },
+      record,
+    );
+  });
+}
+
+/** The same update as `simultaneousStep`, by the fused step: same draws, same streams. */
+function fusedSimultaneousStep(
+  s: Session,
+  step: FusedMlpStep,
+  t: number,
+  record: boolean,
+  drawn?: DrawReply["results"],
+): Scalars {
+  const b = s.real.batch(t);
+  const out = step.step({
+    rows: b.rows,
+    real: s.inputs.draws.see("real", "real", b.values),
+    ...s.inputs.simultaneousInputs(t, b.rows, drawn),
+    epoch: b.epoch,
+  }, record); // max column norms included
+  if (!out) return {};
+  return Object.fromEntries(HISTORY_SERIES.map((k) => [k, tf.scalar(out[k])]));
+}
+
+/** Algorithm 1: one D update (G fixed). */
+function discriminatorStep(s: Session, t: number, record: boolean): Scalars {
+  const { inputs } = s;
+  return tf.tidy(() => {
+    const { x, rows, epoch } = inputs.realBatch(t);
+    const fake = forward(s.G, inputs.noiseTensor(inputs.noise("train/z/d", t, rows), rows));
+    const realMasks = inputs.maskTensors(inputs.dropoutMasks("D/dropout/real", t, rows), rows);
+    const fakeMasks = inputs.maskTensors(inputs.dropoutMasks("D/dropout/fake", t, rows), rows);
+    return discriminatorUpdate(
+      s.players,
+      s.objectives,
+      { x, fake, realMasks, fakeMasks, epoch, step: t },
+      record,
+    );
+  });
+}
+
+/** Algorithm 1: one G update (D fixed). */
+function generatorStep(s: Session, u: number, epoch: number, record: boolean): Scalars {
+  const { inputs } = s;
+  const rows = s.config.training.batchSize;
+  return tf.tidy(() => {
+    const z = inputs.noiseTensor(inputs.noise("train/z/g", u, rows), rows);
+    const masks = inputs.maskTensors(inputs.dropoutMasks("D/dropout/g", u, rows), rows);
+    return generatorUpdate(s.players, s.objectives, { z, masks, epoch }, record);
+  });
+}
+
+// ---- what the loop records besides the history ----
+
+/** Every tensor of the training state: weights, then optimiser slots. */
+function stateTensors(s: Session): [string, Variable][] {
+  return [
+    ...s.gParams.map((p): [string, Variable] => [p.name, p.variable]),
+    ...s.dParams.map((p): [string, Variable] => [p.name, p.variable]),
+    ...s.gOpt.slots(),
+    ...s.dOpt.slots(),
+  ];
+}
+
+/** What a run's numbers depend on beyond config and seed: resuming elsewhere warns. */
+function stepPath(s: Session) {
+  return {
+    name: s.backend.name,
+    blasThreads: s.backend.blas?.threads ?? null,
+    trainStep: s.trainStep,
+  };
+}
+
+function thisSegment(s: Session, to: number): Segment {
+  return {
+    fromIteration: s.start,
+    toIteration: to,
+    budget: s.config.training.budget,
+    startedAt: s.startedAt.toISOString(),
+    wallSeconds: (performance.now() - s.t0) / 1000,
+  };
+}
+
+/**
+ * Snapshot after `done` iterations (the whole state, or G alone for a generator milestone);
+ * null when a weight is no longer finite.
+ */
+async function checkpoint(
+  s: Session,
+  done: number,
+  captured?: Awaited<ReturnType<typeof captureTensors>>,
+  contents: "state" | "generator" = "state",
+): Promise<Checkpoint | null> {
+  const { tensors, values } = contents === "generator"
+    ? await captureTensors(s.gParams.map((p): [string, Variable] => [p.name, p.variable]))
+    : captured ?? await captureTensors(stateTensors(s));
+  if (!allFinite(values)) return null;
+  return {
+    header: {
+      format: CHECKPOINT_FORMAT,
+      experiment: s.resolved.experiment,
+      seed: s.options.seed,
+      configHash: s.resolved.configHash,
+      backend: stepPath(s),
+      iteration: done,
+      optimizerSteps: { generator: s.gOpt.steps, discriminator: s.dOpt.steps },
+      history: structuredClone(s.history),
+      fingerprints: structuredClone(s.fingerprints),
+      tensors,
+      contents,
+      config: s.resolved.config,
+      segments: [...s.segments, thisSegment(s, done)],
+      tracked: structuredClone(s.tracked),
+      snapshots: [...s.snapshotsTaken],
+      draws: s.inputs.draws.state(),
+      milestones: [...s.milestones],
+    },
+    values,
+  };
+}
+
+async function snapshotAt(s: Session, done: number): Promise<void> {
+  if (s.figures && s.snapshots.includes(done)) {
+    await s.options.onFigure!(await s.figures.snapshot(done, s.G, s.D));
+    s.snapshotsTaken.add(done);
+  }
+}
+
+async function trackAt(s: Session, done: number): Promise<void> {
+  const { tracker, schedule, real } = s;
+  if (
+    !tracker || done % schedule.trackEvery! !== 0 || s.tracked.some((p) => p.iteration === done)
+  ) return;
+  const point = await tracker.score(s.G, {
+    iteration: done,
+    epoch: real.batchesPerEpoch ? (done * schedule.spans.dPerIteration) / real.batchesPerEpoch : 0,
+    learningRate: { generator: s.gOpt.learningRate(), discriminator: s.dOpt.learningRate() },
+    wallSeconds: s.earlierSeconds + (performance.now() - s.t0) / 1000,
+  });
+  s.tracked.push(point);
+  s.options.onTracked?.(point);
+}
+
+async function milestoneAt(s: Session, done: number): Promise<void> {
+  const every = s.schedule.milestoneEvery;
+  if (!every || done % every !== 0 || !s.options.onMilestone) return;
+  const cp = await checkpoint(s, done, undefined, s.config.training.milestones!.keep);
+  if (!cp) return;
+  if (!s.milestones.includes(done)) s.milestones.push(done);
+  cp.header.milestones = [...s.milestones];
+  await s.options.onMilestone(cp);
+}
+
+// ---- the end: evaluation on fresh samples, figures, the result ----
+
+async function finish(s: Session): Promise<Result> {
+  const { options, status } = s;
+  let e: Evaluation = { metrics: {}, histogram: null };
+  if (status === "completed") {
+    options.onPhase?.("evaluating: sampling the generator");
+    e = await evaluate(s.resolved, s.G, s.rng, s.real, options.onPhase);
+  }
+  let figureIndex: FigureIndex | null = null;
+  if (s.figures) {
+    let final = null;
+    if (status === "completed" && s.real.imageShape) {
+      options.onPhase?.("drawing the figures");
+      const made = await s.figures.finalFigures(s.G);
+      for (const f of made.figures) await options.onFigure!(f);
+      final = made.index;
+    }
+    figureIndex = s.figures.index([...s.snapshotsTaken].sort((a, b) => a - b), final);
+  }
+  return resultOf(s, e, figureIndex);
+}
+
+function resultOf(s: Session, e: Evaluation, figureIndex: FigureIndex | null): Result {
+  const { resolved, options, config, status, G, D } = s;
+  const stacked = config.generator.pretrained;
+  return {
+    format: RESULT_FORMAT,
+    experiment: resolved.experiment,
+    profile: resolved.profile,
+    seed: options.seed,
+    config,
+    configHash: resolved.configHash,
+    backend: s.backend,
+    versions: s.versions,
+    data: s.real.provenance,
+    pretrainedFrom: stacked && options.pretrained
+      ? {
+        experiment: stacked.experiment,
+        configHash: options.pretrained.header.configHash,
+        iteration: options.pretrained.header.iteration,
+      }
+      : null,
+    parameters: { generator: parameterCount(G), discriminator: parameterCount(D) },
+    trainStep: s.trainStep,
+    modelFlopsPerIteration: iterationFlops(
+      config,
+      G,
+      D,
+      config.discriminator.input.kind === "identity" ? config.training.batchSize : 1,
+    ),
+    status,
+    divergedAt: s.divergedAt,
+    resumedFrom: options.resume ? s.start : null,
+    evaluatedAtIteration: status === "completed" ? s.it : null,
+    iterations: s.schedule.iterations,
+    history: s.history,
+    fingerprints: s.fingerprints,
+    metrics: e.metrics,
+    histogram: e.histogram,
+    parzen: e.parzen ?? null,
+    classHistogram: e.classHistogram ?? null,
+    ...(e.pixelHistogram ? { pixelHistogram: e.pixelHistogram } : {}),
+    ...(s.tracker ? { tracked: s.tracked } : {}),
+    segments: options.evalOnly ? s.segments : [...s.segments, thisSegment(s, s.it)],
+    ...(s.schedule.milestoneEvery ? { milestones: s.milestones } : {}),
+    figures: figureIndex,
+    draws: s.inputs.draws.counts,
+    ...(s.fault ? { fault: s.fault } : {}),
+    startedAt: s.startedAt.toISOString(),
+    wallSeconds: (performance.now() - s.t0) / 1000,
+  };
 }
 
 function describePath(

@@ -1,0 +1,102 @@
+/**
+ * The random inputs of training step t, each from its own named stream: noise z, dropout
+ * masks and the real batch. Each draw is shown to the draw monitor. (A frozen stream, for the
+ * canary tests, draws step 0's numbers at every step.)
+ */
+import { tf } from "../backend/tf.ts";
+import type { ResolvedConfig } from "../config/load.ts";
+import { sampleNoise } from "../data/noise.ts";
+import type { RealData } from "../data/real-data.ts";
+import type { Network } from "../models/network.ts";
+import type { Rng } from "../rng/streams.ts";
+import { dropoutMaskPlan, dropoutMasksFrom, type MaskPlan } from "./dropout.ts";
+import { DrawMonitor } from "./draw-monitor.ts";
+import type { FaultTransforms } from "./faults.ts";
+import type { Masks } from "./objectives.ts";
+import type { DrawJob, DrawReply } from "./prefetch.ts";
+
+/** Dropout masks as arrays, per D layer (null where none). */
+export type MaskValues = (Float32Array | null)[];
+
+export class StepInputs {
+  /** Sees every draw; a resumed run continues the checkpoint's. */
+  draws = new DrawMonitor();
+  readonly maskPlan: MaskPlan | null;
+
+  constructor(
+    readonly config: ResolvedConfig["config"],
+    readonly rng: Rng,
+    readonly real: RealData,
+    readonly D: Network,
+    readonly faults: Pick<FaultTransforms, "noiseStep" | "maskStep">,
+  ) {
+    const dropout = config.discriminator.dropout;
+    this.maskPlan = dropout ? dropoutMaskPlan(D, dropout) : null;
+  }
+
+  noise(stream: string, step: number, rows: number): Float32Array {
+    const z = sampleNoise(
+      this.config.noise,
+      this.rng.stream(stream).at(this.faults.noiseStep(step)),
+      rows,
+    );
+    return this.draws.see("noise", stream, z);
+  }
+
+  noiseTensor(z: Float32Array, rows: number) {
+    return tf.tensor2d(z, [rows, this.config.noise.dim]);
+  }
+
+  /** Inverted-dropout masks for each D layer's input (null where none), per example and unit. */
+  dropoutMasks(stream: string, step: number, rows: number, drawn?: MaskValues): MaskValues | null {
+    const plan = this.maskPlan;
+    if (!plan) return null;
+    const masks = drawn ??
+      dropoutMasksFrom(this.rng, plan, stream, this.faults.maskStep(step), rows);
+    return masks.map((m, i) => m && this.draws.see("dropout", `${stream}/h${i}`, m));
+  }
+
+  maskTensors(masks: MaskValues | null, rows: number): Masks {
+    return masks?.map((m, i) => m && tf.tensor(m, [rows, ...this.D.layers[i].inShape])) ??
+      undefined;
+  }
+
+  /** The simultaneous update's random inputs, in the order its step reads them. */
+  simultaneousDraws(t: number): DrawJob[] {
+    const rows = this.real.rowsAt(t);
+    const plan = this.maskPlan;
+    const step = this.faults.maskStep(t);
+    const masks = (stream: string): DrawJob[] =>
+      plan ? [{ kind: "masks", stream, step, rows, plan }] : [];
+    return [
+      {
+        kind: "noise",
+        stream: "train/z",
+        step: this.faults.noiseStep(t),
+        rows,
+        noise: this.config.noise,
+      },
+      ...masks("D/dropout/real"),
+      ...masks("D/dropout/fake"),
+    ];
+  }
+
+  /**
+   * Those inputs as arrays, drawn ahead by the worker (`drawn`, in simultaneousDraws' order)
+   * or here, each shown to the draw monitor: both simultaneous steps read them.
+   */
+  simultaneousInputs(t: number, rows: number, drawn?: DrawReply["results"]) {
+    return {
+      z: drawn ? this.draws.see("noise", "train/z", drawn[0][0]!) : this.noise("train/z", t, rows),
+      realMasks: this.dropoutMasks("D/dropout/real", t, rows, drawn?.[1]),
+      fakeMasks: this.dropoutMasks("D/dropout/fake", t, rows, drawn?.[2]),
+    };
+  }
+
+  /** Step t's real batch as a tensor. */
+  realBatch(step: number) {
+    const b = this.real.batch(step);
+    const x = tf.tensor2d(this.draws.see("real", "real", b.values), [b.rows, this.real.dim]);
+    return { x, rows: b.rows, epoch: b.epoch };
+  }
+}
