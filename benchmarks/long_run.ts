@@ -21,7 +21,8 @@ interface Summary {
   /** "training" while a checkpoint is the newest record, else the result's status. */
   status: string;
   iterationsDone: number;
-  budgetIterations: number | null;
+  /** The budget the run trains to now: its last segment's (an extension raises it). */
+  budget: unknown;
   segments: unknown[];
   tracked: unknown[];
   /** step → fingerprint hash, for the steps a later run is checked at. */
@@ -82,7 +83,7 @@ export function summarize(dir: string): Summary {
     computePath: record.backend,
     status,
     iterationsDone: record.iteration ?? record.evaluatedAtIteration ?? last ?? 0,
-    budgetIterations: record.iterations ?? null,
+    budget: record.segments?.at(-1)?.budget ?? null,
     segments: record.segments ?? [],
     tracked: record.tracked ?? [],
     fingerprints,

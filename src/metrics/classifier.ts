@@ -5,6 +5,7 @@
  * Maxout convolutions: the paper's own building blocks, no extra layer types needed.
  */
 import { join } from "node:path";
+import { interruptionPoint } from "../backend/interrupt.ts";
 import { readFloats } from "../backend/select.ts";
 import { tf, type Variable } from "../backend/tf.ts";
 import type { LayerConfig, OptimizerConfig } from "../config/schema.ts";
@@ -102,6 +103,7 @@ export async function classify(
   c: Classifier,
   images: Float32Array,
   dim: number,
+  signal?: AbortSignal,
 ): Promise<{ probs: Float32Array; features: Float32Array; featureDim: number }> {
   const n = images.length / dim;
   const featureDim = c.net.layers[c.spec.featureLayers - 1].outShape.reduce((a, b) => a * b, 1);
@@ -118,6 +120,7 @@ export async function classify(
     probs.set(await readFloats(p), at * classes);
     features.set(await readFloats(f), at * featureDim);
     tf.dispose([p, f]);
+    await interruptionPoint(signal);
   }
   return { probs, features, featureDim };
 }
@@ -143,9 +146,11 @@ export async function accuracy(
 export async function trainedClassifier(
   dataset: Dataset,
   spec: ClassifierSpec,
-  { cacheDir = defaultCacheDir(), onEpoch }: {
+  { cacheDir = defaultCacheDir(), onEpoch, signal }: {
     cacheDir?: string;
     onEpoch?: (epoch: number, acc: number) => void;
+    /** Stops training between batches; nothing is cached then. */
+    signal?: AbortSignal;
   } = {},
 ): Promise<Classifier> {
   const key = sha256Hex(new TextEncoder().encode(JSON.stringify({
@@ -197,6 +202,7 @@ export async function trainedClassifier(
           );
           opt.step(vars.map((v) => grads[v.name]), epoch);
         });
+        await interruptionPoint(signal);
       }
       onEpoch?.(
         epoch,

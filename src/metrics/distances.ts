@@ -3,6 +3,7 @@
  * at a time, as ‖x‖² + ‖r‖² − 2x·r from a matrix product on the active backend (clamped
  * at 0). Shared by the Parzen estimator and the nearest-training-image search.
  */
+import { interruptionPoint } from "../backend/interrupt.ts";
 import { openBlas } from "../backend/openblas.ts";
 import { readFloats } from "../backend/select.ts";
 import { tf } from "../backend/tf.ts";
@@ -14,12 +15,13 @@ export async function forEachDistanceBatch(
   dim: number,
   batchSize: number,
   visit: (d2: Float32Array, rows: number, first: number) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const n = refs.length / dim, m = points.length / dim;
   if (!Number.isInteger(n) || !Number.isInteger(m)) {
     throw new RangeError("arrays are not whole rows of dim");
   }
-  if (blasKernelsActive()) return distancesOnBlas(points, refs, dim, batchSize, visit);
+  if (blasKernelsActive()) return distancesOnBlas(points, refs, dim, batchSize, visit, signal);
   // refs as [dim, n] once: the wasm backend's transposed matMul is 7–15× slower
   const refsT = tf.tidy(() => tf.transpose(tf.tensor2d(refs, [n, dim])));
   const refNorms = tf.tidy(() => tf.sum(tf.square(refsT), 0).reshape([1, n]));
@@ -34,6 +36,7 @@ export async function forEachDistanceBatch(
       const d2 = await readFloats(sq);
       sq.dispose();
       visit(d2, rows, at);
+      await interruptionPoint(signal);
     }
   } finally {
     tf.dispose([refsT, refNorms]);
@@ -44,13 +47,14 @@ export async function forEachDistanceBatch(
  * The same on OpenBLAS, straight from the host arrays: one sgemm per batch, then the
  * norms added in one pass, in float32 steps as the tensor version rounds them.
  */
-function distancesOnBlas(
+async function distancesOnBlas(
   points: Float32Array,
   refs: Float32Array,
   dim: number,
   batchSize: number,
   visit: (d2: Float32Array, rows: number, first: number) => void,
-): void {
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const blas = openBlas()!;
   const n = refs.length / dim, m = points.length / dim;
   const squaredNorms = (x: Float32Array, count: number) => {
@@ -78,6 +82,7 @@ function distancesOnBlas(
       }
     }
     visit(out, rows, at);
+    await interruptionPoint(signal);
   }
 }
 
@@ -94,6 +99,7 @@ export async function nearestRows(
   refs: Float32Array,
   dim: number,
   batchSize = 250,
+  signal?: AbortSignal,
 ): Promise<Nearest> {
   const n = refs.length / dim, m = points.length / dim;
   const index = new Int32Array(m), distance2 = new Float32Array(m);
@@ -104,6 +110,6 @@ export async function nearestRows(
       index[first + r] = best;
       distance2[first + r] = d2[r * n + best];
     }
-  });
+  }, signal);
   return { index, distance2 };
 }

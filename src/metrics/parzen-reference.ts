@@ -21,6 +21,8 @@ export interface ReferenceInput {
   validation: Float32Array;
   test: Float32Array;
   centres: number;
+  /** Stops the estimate between batches; nothing is cached then. */
+  signal?: AbortSignal;
 }
 
 export async function trainingSetReference(
@@ -45,6 +47,7 @@ export async function trainingSetReference(
     input.validation,
     input.test,
     input.dim,
+    { signal: input.signal },
   );
   await writeFileAtomic(path, JSON.stringify(estimate, null, 2) + "\n");
   return { ...estimate, cached: false };

@@ -24,6 +24,8 @@ export const PAPER_SIGMAS = logspace(-1, 0, 10);
 export interface ParzenOptions {
   /** Test (or validation) rows per matrix product. */
   batchSize?: number;
+  /** Stops the estimate between batches (an interruption point, backend/interrupt.ts). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function parzenLogLikelihoods(
   points: Float32Array,
   dim: number,
   sigmas: number[],
-  { batchSize = 500 }: ParzenOptions = {},
+  { batchSize = 500, signal }: ParzenOptions = {},
 ): Promise<Float64Array[]> {
   const n = centres.length / dim, m = points.length / dim;
   if (!Number.isInteger(n) || !Number.isInteger(m)) {
@@ -50,7 +52,7 @@ export async function parzenLogLikelihoods(
         out[s][first + r] = logMeanExpNegScaled(d2, r * n, n, scale) - norm;
       }
     });
-  });
+  }, signal);
   return out;
 }
 
@@ -83,9 +85,9 @@ export async function parzenEstimate(
   validation: Float32Array,
   test: Float32Array,
   dim: number,
-  { sigmas = PAPER_SIGMAS, batchSize }: { sigmas?: number[]; batchSize?: number } = {},
+  { sigmas = PAPER_SIGMAS, ...options }: ParzenOptions & { sigmas?: number[] } = {},
 ): Promise<ParzenEstimate> {
-  return (await parzenEstimates(centres, validation, test, dim, { protocol: sigmas }, batchSize))
+  return (await parzenEstimates(centres, validation, test, dim, { protocol: sigmas }, options))
     .protocol;
 }
 
@@ -100,11 +102,11 @@ export async function parzenEstimates<K extends string>(
   test: Float32Array,
   dim: number,
   grids: Record<K, number[]>,
-  batchSize?: number,
+  options: ParzenOptions = {},
 ): Promise<Record<K, ParzenEstimate>> {
   const names = Object.keys(grids) as K[];
   const all = [...new Set(names.flatMap((k) => grids[k]))];
-  const valid = await parzenLogLikelihoods(centres, validation, dim, all, { batchSize });
+  const valid = await parzenLogLikelihoods(centres, validation, dim, all, options);
   const validMean = new Map(all.map((sigma, s) => [sigma, meanAndSe(valid[s]).mean]));
   const chosen = names.map((k) => {
     const sigmas = grids[k];
@@ -116,7 +118,7 @@ export async function parzenEstimates<K extends string>(
     return { sigmaCurve, best };
   });
   const tested = [...new Set(chosen.map(({ sigmaCurve, best }) => sigmaCurve[best].sigma))];
-  const testLL = await parzenLogLikelihoods(centres, test, dim, tested, { batchSize });
+  const testLL = await parzenLogLikelihoods(centres, test, dim, tested, options);
   const rangeAlarms = outsideUnitAlarms({
     samples: centres,
     "validation data": validation,

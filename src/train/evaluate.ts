@@ -4,6 +4,7 @@
  * harness classifier's scores and nearest-training-image distances (as the config asks).
  * One draw of the `eval/z` stream serves every metric.
  */
+import { interruptionPoint } from "../backend/interrupt.ts";
 import { readFloats } from "../backend/select.ts";
 import { tf } from "../backend/tf.ts";
 import type { ResolvedConfig } from "../config/load.ts";
@@ -37,7 +38,13 @@ import type { Classifier } from "../metrics/classifier.ts";
 import { trackedScores } from "../config/schema.ts";
 
 /** Generates `n` samples from G (no dropout) in batches, as one flat array. */
-async function sampleGenerator(G: Network, config: ResolvedConfig["config"], rng: Rng, n: number) {
+async function sampleGenerator(
+  G: Network,
+  config: ResolvedConfig["config"],
+  rng: Rng,
+  n: number,
+  signal?: AbortSignal,
+) {
   const z = sampleNoise(config.noise, rng.stream("eval/z").at(0), n);
   const out = new Float32Array(n * G.outputDim);
   const chunk = 1000;
@@ -54,6 +61,7 @@ async function sampleGenerator(G: Network, config: ResolvedConfig["config"], rng
     );
     out.set(await readFloats(t), at * G.outputDim);
     t.dispose();
+    await interruptionPoint(signal);
   }
   return out;
 }
@@ -89,6 +97,8 @@ export async function evaluate(
   real: RealData,
   /** Hears each step as it starts, for the progress display. */
   onPhase: (phase: string) => void = () => {},
+  /** Stops the evaluation between batches (Ctrl-C). */
+  signal?: AbortSignal,
 ): Promise<Evaluation> {
   const { config } = resolved;
   const spec = config.metrics;
@@ -99,7 +109,7 @@ export async function evaluate(
     spec.classifier?.samples ?? 0,
     spec.nearestTraining?.samples ?? 0,
   );
-  const pool = await sampleGenerator(G, config, rng, needed);
+  const pool = await sampleGenerator(G, config, rng, needed, signal);
   const generated = (n: number) => pool.subarray(0, n * G.outputDim);
   const fake = generated(spec.samples);
   if (spec.kind === "mixture-2d") return { metrics: mixtureMetrics(config, fake), histogram: null };
@@ -136,7 +146,7 @@ export async function evaluate(
   let classHistogram: number[] | null = null;
   if (spec.parzen) {
     onPhase("evaluating: Parzen window (σ search, then the test split)");
-    parzen = await parzenReport(config, real, generated(spec.parzen.samples), spec.parzen);
+    parzen = await parzenReport(config, real, generated(spec.parzen.samples), spec.parzen, signal);
     Object.assign(metrics, {
       parzenMean: parzen.mean,
       parzenSe: parzen.se,
@@ -145,14 +155,20 @@ export async function evaluate(
   }
   if (spec.classifier) {
     onPhase("evaluating: classifier scores");
-    const classifier = await openClassifier(config, real);
+    const classifier = await openClassifier(config, real, signal);
     try {
       const fakeOut = await classify(
         classifier,
         unit(generated(spec.classifier.samples)),
         real.dim,
+        signal,
       );
-      const testOut = await classify(classifier, real.dataset!.splits.test.images, real.dim);
+      const testOut = await classify(
+        classifier,
+        real.dataset!.splits.test.images,
+        real.dim,
+        signal,
+      );
       const scores = classScores(fakeOut.probs, 10);
       Object.assign(metrics, {
         classifierTestAccuracy: classifier.testAccuracy,
@@ -175,12 +191,14 @@ export async function evaluate(
     onPhase("evaluating: nearest training images");
     const samples = unit(generated(spec.nearestTraining.samples));
     const train = unit(real.trainImages());
-    const fromSamples = await nearestRows(samples, train, real.dim);
+    const fromSamples = await nearestRows(samples, train, real.dim, undefined, signal);
     const testRows = Math.min(spec.nearestTraining.samples, held.test.count);
     const fromTest = await nearestRows(
       unit(held.test.images.subarray(0, testRows * real.dim)),
       train,
       real.dim,
+      undefined,
+      signal,
     );
     const median = (x: Float32Array) => {
       const sorted = Float32Array.from(x).sort();
@@ -224,6 +242,7 @@ async function parzenReport(
   real: RealData,
   samples: Float32Array,
   spec: ParzenSpec,
+  signal: AbortSignal | undefined,
 ): Promise<ParzenReport> {
   const held = real.heldOut!;
   const centres = toUnit(real, samples);
@@ -233,7 +252,7 @@ async function parzenReport(
   const estimates = await parzenEstimates(centres, validation, test, real.dim, {
     protocol: PAPER_SIGMAS,
     ...DIAGNOSTIC_SIGMA_GRIDS,
-  });
+  }, { signal });
   const estimate = estimates.protocol;
   const paper = config.data.kind === "mnist"
     ? PAPER_TABLE1.mnist
@@ -250,6 +269,7 @@ async function parzenReport(
       validation,
       test,
       centres: Math.min(spec.samples, train.length / real.dim),
+      signal,
     });
   }
   const brief = (e: { mean: number; se: number; sigma: number }) => ({
@@ -266,7 +286,11 @@ async function parzenReport(
 }
 
 /** The harness's classifier for this run's data set (trained once, then cached). */
-function openClassifier(config: Config, real: RealData): Promise<Classifier> {
+function openClassifier(
+  config: Config,
+  real: RealData,
+  signal: AbortSignal | undefined,
+): Promise<Classifier> {
   const kind = config.data.kind;
   if ((kind !== "mnist" && kind !== "cifar10") || !real.dataset) {
     throw new Error("metrics.classifier needs MNIST or CIFAR-10 data");
@@ -274,6 +298,7 @@ function openClassifier(config: Config, real: RealData): Promise<Classifier> {
   return trainedClassifier(
     real.dataset,
     kind === "mnist" ? mnistClassifierSpec() : cifarClassifierSpec(),
+    { signal },
   );
 }
 
@@ -301,6 +326,8 @@ export class Tracker {
       | "fakePixelStd"
       | "scoreSeconds"
     >,
+    /** Stops the scoring between batches (Ctrl-C): no point then. */
+    signal?: AbortSignal,
   ): Promise<TrackedPoint> {
     const t0 = performance.now();
     const { config } = this.resolved;
@@ -311,7 +338,7 @@ export class Tracker {
       scores.parzen ? spec.parzen!.samples : 0,
       scores.classifier ? spec.classifier!.samples : 0,
     );
-    const pool = await sampleGenerator(G, config, this.rng, n);
+    const pool = await sampleGenerator(G, config, this.rng, n, signal);
     const generated = (rows: number) => pool.subarray(0, rows * G.outputDim);
     let parzen: TrackedPoint["parzen"] = null;
     let parzenDiagnostics: TrackedPoint["parzenDiagnostics"] = null;
@@ -319,16 +346,16 @@ export class Tracker {
       const report = await parzenReport(config, this.real, generated(spec.parzen!.samples), {
         ...spec.parzen!,
         trainingSetReference: false,
-      });
+      }, signal);
       parzen = { mean: report.mean, se: report.se, sigma: report.sigma };
       parzenDiagnostics = report.diagnostics ?? null;
     }
     let classifierScore = null, classesCovered = null;
     if (scores.classifier) {
-      this.#classifier ??= await openClassifier(config, this.real);
+      this.#classifier ??= await openClassifier(config, this.real, signal);
       const samples = toUnit(this.real, generated(spec.classifier!.samples));
       const scores = classScores(
-        (await classify(this.#classifier, samples, this.real.dim)).probs,
+        (await classify(this.#classifier, samples, this.real.dim, signal)).probs,
         10,
       );
       classifierScore = scores.score;

@@ -15,6 +15,7 @@
  * except through the `onCheckpoint` callback.
  */
 import type { BackendChoice, BackendInfo, Versions } from "../backend/info.ts";
+import { isAbortOf } from "../backend/interrupt.ts";
 import { readFloats, selectBackend } from "../backend/select.ts";
 import { tf, type Variable } from "../backend/tf.ts";
 import { collectVersions } from "../backend/versions.ts";
@@ -429,6 +430,8 @@ async function trainLoop(s: Session): Promise<void> {
     s.prefetch = new DrawPrefetcher(options.seed, (t) => s.inputs.simultaneousDraws(t));
     s.prefetch.ask(s.start);
   }
+  // a point due where the run stopped (interrupted while scoring it) is scored first
+  if (!options.evalOnly && s.start > 0) await trackAt(s, s.start);
   for (s.it = s.start; s.it < end; s.it++) {
     if (!await iteration(s, s.it)) break;
   }
@@ -662,12 +665,23 @@ async function trackAt(s: Session, done: number): Promise<void> {
   if (
     !tracker || done % schedule.trackEvery! !== 0 || s.tracked.some((p) => p.iteration === done)
   ) return;
-  const point = await tracker.score(s.G, {
-    iteration: done,
-    epoch: real.batchesPerEpoch ? (done * schedule.spans.dPerIteration) / real.batchesPerEpoch : 0,
-    learningRate: { generator: s.gOpt.learningRate(), discriminator: s.dOpt.learningRate() },
-    wallSeconds: s.earlierSeconds + (performance.now() - s.t0) / 1000,
-  });
+  s.options.onPhase?.(`tracking: scoring the generator at iteration ${done}`);
+  let point;
+  try {
+    point = await tracker.score(s.G, {
+      iteration: done,
+      epoch: real.batchesPerEpoch
+        ? (done * schedule.spans.dPerIteration) / real.batchesPerEpoch
+        : 0,
+      learningRate: { generator: s.gOpt.learningRate(), discriminator: s.dOpt.learningRate() },
+      wallSeconds: s.earlierSeconds + (performance.now() - s.t0) / 1000,
+    }, s.options.signal);
+  } catch (e) {
+    // Ctrl-C while scoring: the checkpoint at this iteration records no point here, and the
+    // resumed run scores it before training on (trainLoop)
+    if (isAbortOf(s.options.signal, e)) return;
+    throw e;
+  }
   s.tracked.push(point);
   s.options.onTracked?.(point);
 }
@@ -689,7 +703,7 @@ async function finish(s: Session): Promise<Result> {
   let e: Evaluation = { metrics: {}, histogram: null };
   if (status === "completed") {
     options.onPhase?.("evaluating: sampling the generator");
-    e = await evaluate(s.resolved, s.G, s.rng, s.real, options.onPhase);
+    e = await evaluate(s.resolved, s.G, s.rng, s.real, options.onPhase, options.signal);
   }
   let figureIndex: FigureIndex | null = null;
   if (s.figures) {
