@@ -93,6 +93,34 @@ export function summarize(dir: string): Summary {
   };
 }
 
+/** A summary's tracked points as the Markdown table docs/results.md quotes. */
+export function trackedTable(s: Summary): string {
+  const n = (x: number | null | undefined, digits: number) =>
+    x === null || x === undefined ? "" : x.toFixed(digits);
+  const rows = (s.tracked as TrackedRow[]).map((p) =>
+    `| ${Math.round(p.epoch)} | ${n(p.parzen?.mean, 1)} ± ${n(p.parzen?.se, 1)} | ${
+      n(p.parzen?.sigma, 3)
+    } | ${n(p.parzenDiagnostics?.fine.mean, 1)} (σ ${n(p.parzenDiagnostics?.fine.sigma, 3)}) | ${
+      n(p.classifierScore, 2)
+    } | ${p.classesCovered ?? ""} | ${n(p.learningRate.generator, 4)} | ${n(p.scoreSeconds, 1)} |`
+  );
+  return [
+    "| epoch | Parzen (nats) | σ | fine-grid Parzen | classifier score | classes | lr | scoring (s) |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows,
+  ].join("\n");
+}
+
+interface TrackedRow {
+  epoch: number;
+  parzen: { mean: number; se: number; sigma: number } | null;
+  parzenDiagnostics: { fine: { mean: number; sigma: number } } | null;
+  classifierScore: number | null;
+  classesCovered: number | null;
+  learningRate: { generator: number };
+  scoreSeconds: number;
+}
+
 function statTime(path: string): number | null {
   try {
     return Deno.statSync(path).mtime?.getTime() ?? null;
@@ -107,14 +135,23 @@ if (import.meta.main) {
     allowPositionals: true,
     options: {
       to: { type: "string", default: "benchmarks/results" },
+      table: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
+  if (values.table) {
+    for (const path of positionals) {
+      console.log(trackedTable(JSON.parse(Deno.readTextFileSync(path))));
+    }
+    Deno.exit(0);
+  }
   if (values.help || positionals.length === 0) {
     console.log(
-      "usage: deno task long-run RUN_DIR... [--to DIR]\n\n" +
+      "usage: deno task long-run RUN_DIR... [--to DIR]\n" +
+        "       deno task long-run --table SUMMARY.json...\n\n" +
         "Writes DIR/<experiment>-long-seed-N.json for each run folder (…/<experiment>/seed-N):\n" +
-        "its tracked scores, segments and check fingerprints (default DIR benchmarks/results).",
+        "its tracked scores, segments and check fingerprints (default DIR benchmarks/results).\n" +
+        "--table prints a summary's tracked points as a Markdown table (docs/results.md).",
     );
     Deno.exit(values.help ? 0 : 2);
   }
