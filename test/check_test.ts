@@ -48,7 +48,7 @@ Deno.test("derived values: last-quarter means, the D gap, divergence, repeated d
   // 5 entries: the last quarter rounds up to 2
   const five = run();
   for (const k of Object.keys(five.history) as (keyof CheckedRun["history"])[]) {
-    five.history[k] = five.history[k].slice(3);
+    five.history[k] = five.history[k]!.slice(3);
   }
   assert.equal(metricValue(five, "lastQuarter.fakeMean"), 4);
   // a non-finite value in the window, or no history, gives no value
