@@ -415,7 +415,10 @@ Deno.test("the page links the whole history and the tracked scores as CSV, exact
   // a freshly trained run records every signal, and the page draws them
   assert.match(html, /Gradient norms/);
   assert.match(html, /Discriminator&#39;s advantage|Discriminator's advantage/);
-  assert.match(html, /D won: accuracy ≥ 0\.99 with G&#39;s gradient norm|D won: accuracy ≥ 0\.99 with G's gradient norm/);
+  assert.match(
+    html,
+    /D won: accuracy ≥ 0\.99 with G&#39;s gradient norm|D won: accuracy ≥ 0\.99 with G's gradient norm/,
+  );
   assert.ok(
     HISTORY_SERIES.every((k) => h[k].length === h.step.length && h[k].every(Number.isFinite)),
   );
