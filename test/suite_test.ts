@@ -211,7 +211,10 @@ Deno.test("--suite stability: the configs naming the suite, at its profile; not 
   for (const t of stability) {
     assert.equal(t.resolved.profile, "stability");
     assert.equal(t.estimate.iterations, 400);
-    assert.ok(t.resolved.expect.some((b) => b.metric === "diverged"), t.key);
+    // grid-wgan-gp diverged at seed 3 (docs/mixtures.md): no band until that is understood
+    const bands = t.resolved.expect.map((b) => b.metric);
+    if (t.resolved.experiment === "grid-wgan-gp") assert.deepEqual(bands, []);
+    else assert.ok(bands.includes("diverged"), t.key);
   }
   assert.ok(!plan("smoke").some((t) => t.resolved.experiment.startsWith("ring-")));
 });
