@@ -48,7 +48,7 @@ Deno.test("derived values: last-quarter means, the D gap, divergence, repeated d
   // 5 entries: the last quarter rounds up to 2
   const five = run();
   for (const k of Object.keys(five.history) as (keyof CheckedRun["history"])[]) {
-    five.history[k] = five.history[k].slice(3);
+    five.history[k] = five.history[k]!.slice(3);
   }
   assert.equal(metricValue(five, "lastQuarter.fakeMean"), 4);
   // a non-finite value in the window, or no history, gives no value
@@ -100,6 +100,32 @@ Deno.test("expect: bands per profile, kept out of the config hash", () => {
   assert.ok(!("expect" in smoke.config) && !("cost" in smoke.config) && !("suite" in smoke.config));
   assert.equal(loadConfig("gaussian-moments-blog").inSuite, false);
   assert.equal(paper.inSuite, true);
+  assert.deepEqual(paper.suites, []);
+  // a named suite instead of the default one
+  const ring = loadConfig("ring-gan");
+  assert.equal(ring.inSuite, false);
+  assert.deepEqual(ring.suites, ["stability"]);
+});
+
+Deno.test("suite: a named suite must be a declared profile, not the default suite's", () => {
+  const raw = JSON.parse(Deno.readTextFileSync("configs/gaussian-moments.json"));
+  const message = (suite: unknown) => {
+    try {
+      resolveConfig("x.json", { ...raw, suite });
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      return e.message;
+    }
+    assert.fail("accepted");
+  };
+  assert.match(
+    message(["stabilty"]),
+    /at \$\.suite\[0\]: .*no profile "stabilty" to run the suite at; declared profiles: paper, smoke/,
+  );
+  assert.match(
+    message(["smoke"]),
+    /at \$\.suite\[0\]: .*"smoke" is the default suite's profile: set "suite": true/,
+  );
 });
 
 Deno.test("expect: errors name the JSON path, what was found and what is allowed", () => {

@@ -164,11 +164,14 @@ function autodiffStep(
   );
   tf.dispose(Object.values(scalars));
   assert.deepEqual(Object.keys(values).sort(), [
+    "dAccuracy",
     "dFake",
+    "dGradNorm",
     "dLoss",
     "dReal",
     "fakeMean",
     "fakeStd",
+    "gGradNorm",
     "gLoss",
   ]);
   return values;

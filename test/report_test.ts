@@ -18,6 +18,7 @@ import { labelWithUnit, METRIC_LABELS, metricLabel } from "../src/report/metric-
 import { meanStd, renderIndexPage } from "../src/report/index-page.ts";
 import { renderRunPage } from "../src/report/run-page.ts";
 import type { Figure } from "../src/record/figures.ts";
+import { HISTORY_SERIES } from "../src/record/history.ts";
 import type { Result } from "../src/record/result.ts";
 import { nearestTraining, snapshotSchedule } from "../src/train/figures.ts";
 import { runExperiment } from "../src/train/run.ts";
@@ -410,13 +411,21 @@ Deno.test("the page links the whole history and the tracked scores as CSV, exact
     return new TextDecoder().decode(Uint8Array.from(atob(b64[1]), (c) => c.charCodeAt(0)));
   };
   const h = r.history;
+  assert.deepEqual(HISTORY_SERIES.slice(6), ["dGradNorm", "gGradNorm", "dAccuracy", "dWon"]);
+  // a freshly trained run records every signal, and the page draws them
+  assert.match(html, /Gradient norms/);
+  assert.match(html, /Discriminator&#39;s advantage|Discriminator's advantage/);
+  assert.match(
+    html,
+    /D won: accuracy ≥ 0\.99 with G&#39;s gradient norm|D won: accuracy ≥ 0\.99 with G's gradient norm/,
+  );
+  assert.ok(
+    HISTORY_SERIES.every((k) => h[k].length === h.step.length && h[k].every(Number.isFinite)),
+  );
   assert.equal(
     link("history.csv"),
-    "iteration,dLoss,gLoss,dReal,dFake,fakeMean,fakeStd\n" +
-      h.step.map((s, i) =>
-        [s, h.dLoss[i], h.gLoss[i], h.dReal[i], h.dFake[i], h.fakeMean[i], h.fakeStd[i]].join(",") +
-        "\n"
-      ).join(""),
+    "iteration,dLoss,gLoss,dReal,dFake,fakeMean,fakeStd,dGradNorm,gGradNorm,dAccuracy,dWon\n" +
+      h.step.map((s, i) => [s, ...HISTORY_SERIES.map((k) => h[k][i])].join(",") + "\n").join(""),
   );
   assert.equal(
     link("tracked.csv"),

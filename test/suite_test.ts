@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RESULT_METRICS } from "../src/config/metric-names.ts";
 import { openBlas } from "../src/backend/openblas.ts";
-import { estimate } from "../src/cli/plan.ts";
+import { estimate, planTasks } from "../src/cli/plan.ts";
 import { estimateMemory } from "../src/cli/memory-model.ts";
 import { formatDuration } from "../src/cli/progress.ts";
 import { loadConfig } from "../src/config/load.ts";
@@ -192,6 +192,31 @@ Deno.test("canaries: the unbroken harness meets every smoke band; a flipped G lo
     lane(cases.filter((c) => c[1] === "mnist-mlp")),
     lane(cases.filter((c) => c[1] !== "mnist-mlp")),
   ]);
+});
+
+Deno.test("--suite stability: the configs naming the suite, at its profile; not in the default suite", () => {
+  const plan = (profile: string) =>
+    planTasks({ experiments: null, seeds: [1], profile, overrides: [], out: "out" });
+  const stability = plan("stability");
+  assert.deepEqual(stability.map((t) => t.resolved.experiment), [
+    "grid-gan",
+    "grid-wgan-gp",
+    "ring-fgan-kl",
+    "ring-gan",
+    "ring-hinge",
+    "ring-lsgan",
+    "ring-wgan",
+    "ring-wgan-gp",
+  ]);
+  for (const t of stability) {
+    assert.equal(t.resolved.profile, "stability");
+    assert.equal(t.estimate.iterations, 400);
+    // grid-wgan-gp diverged at seed 3 (docs/mixtures.md): no band until that is understood
+    const bands = t.resolved.expect.map((b) => b.metric);
+    if (t.resolved.experiment === "grid-wgan-gp") assert.deepEqual(bands, []);
+    else assert.ok(bands.includes("diverged"), t.key);
+  }
+  assert.ok(!plan("smoke").some((t) => t.resolved.experiment.startsWith("ring-")));
 });
 
 Deno.test("estimates use the seconds per iteration of the backend the runs will use", () => {

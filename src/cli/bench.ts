@@ -45,7 +45,9 @@ EXPERIMENT   a config name under configs/ or a path to a .json config; with none
 
 options:
   --suite P         run the suite: every config marked "suite" (all but
-                    gaussian-moments-blog) at profile P (paper or smoke), seeds 1, 2, 3
+                    gaussian-moments-blog) at profile P (paper or smoke), seeds 1, 2, 3;
+                    --suite stability: the mixture configs at a short budget (configs
+                    whose "suite" list names it)
   --seed N          root seed of every random stream (default 1; the suite: 1, 2, 3)
   --seeds LIST      several seeds: "1,2,3", or a count N for seeds 1…N; runs every
                     experiment for each seed

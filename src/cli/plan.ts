@@ -113,11 +113,20 @@ function runFolderOf(resolved: ResolvedConfig, out: string, seed: number): strin
   }
 }
 
-/** Every config under configs/ that belongs to the default suite. */
+/** The profiles the default suite runs at (configs with `suite` true). */
+export const DEFAULT_SUITE_PROFILES = ["paper", "smoke"];
+
+/**
+ * Every config under configs/ in the suite of `profile`: the default suite (`suite` true) at
+ * paper or smoke, else the configs that name the suite in their `suite` list.
+ */
 function suiteConfigs(profile: string): string[] {
+  const named = !DEFAULT_SUITE_PROFILES.includes(profile);
   return listConfigs().filter((name) => {
     try {
-      return loadConfig(name, { profile }).inSuite;
+      if (!named) return loadConfig(name, { profile }).inSuite;
+      // a config without the profile is in no suite of that name (loading it would refuse)
+      return loadConfig(name).suites.includes(profile);
     } catch (e) {
       // a broken config is reported when it is planned, not silently left out
       if (e instanceof ConfigError) return true;

@@ -30,8 +30,10 @@ export interface ResolvedConfig {
   configHash: string;
   /** The stability bands declared for this profile. */
   expect: BandConfig[];
-  /** Part of the default suite. */
+  /** Part of the default suite (paper and smoke). */
   inSuite: boolean;
+  /** The named suites it belongs to (config `suite` as a list), each one of its profiles. */
+  suites: string[];
   cost?: CostConfig;
   /** The configs this one extends, nearest first (empty: it extends none). */
   parents: string[];
@@ -170,7 +172,8 @@ export function resolveConfig(
     config,
     configHash: hashJson(withoutProse(config)),
     expect: expect[profile] ?? [],
-    inSuite: suite,
+    inSuite: suite === true,
+    suites: Array.isArray(suite) ? suite : [],
     cost,
     parents: layers?.parents ?? [],
     bandsNotInherited: layers?.bandsNotInherited ?? 0,

@@ -16,6 +16,17 @@ export const DERIVED_METRICS: Record<string, string> = {
   "lastQuarter.gLoss": `the generator's loss, ${LATE}`,
   "lastQuarter.fakeMean": `the mean of a training batch of generated values, ${LATE}`,
   "lastQuarter.fakeStd": `the std of a training batch of generated values, ${LATE}`,
+  "lastQuarter.dGradNorm": `the global L2 norm of D's gradient, ${LATE}`,
+  "lastQuarter.gGradNorm": `the global L2 norm of G's gradient, ${LATE}`,
+  "lastQuarter.dAccuracy": `D's accuracy on its real and generated batches, ${LATE}`,
+  "lastQuarter.dWon":
+    `1 where D had won (accuracy ≥ 0.99, G's gradient ≤ 1% of its largest), ${LATE}`,
+  dWonFraction:
+    "the share of recorded iterations at which D had won (accuracy ≥ 0.99 and G's gradient norm ≤ 1% of its largest so far)",
+  "oscillation.dLoss":
+    "the sign-change rate of D's loss's first differences over the last quarter of the record (0 monotone, 1 alternating, ~2/3 noise)",
+  "oscillation.gLoss":
+    "the sign-change rate of G's loss's first differences over the last quarter of the record (0 monotone, 1 alternating, ~2/3 noise)",
   repeatedNoiseDraws: "noise batches z identical to the same stream's previous draw",
   repeatedDropoutMasks: "dropout masks identical to the same stream's previous draw",
   repeatedRealBatches: "real-data batches identical to the previous one",

@@ -375,8 +375,11 @@ export const ExperimentConfig = z.strictObject({
   profiles: z.record(ProfileName, z.record(z.string(), z.unknown())).default({}),
   /** Stability bands per profile ("paper" or a declared profile), checked by bench --check. */
   expect: z.record(ProfileName, z.array(Band)).default({}),
-  /** Part of the default suite (`deno task bench` with no experiment). */
-  suite: z.boolean().default(true),
+  /**
+   * true: part of the default suite (`deno task bench --suite paper|smoke`); a list: the
+   * named suites it belongs to instead, each a profile it declares (`--suite stability`).
+   */
+  suite: z.union([z.boolean(), z.array(ProfileName).min(1)]).default(true),
   cost: Cost.optional(),
 }).superRefine((config, ctx) => {
   const profiles = ["paper", ...Object.keys(config.profiles)];
@@ -391,6 +394,17 @@ export const ExperimentConfig = z.strictObject({
     }
   };
   known("expect", config.expect);
+  for (const [i, name] of (Array.isArray(config.suite) ? config.suite : []).entries()) {
+    if (name === "paper" || name === "smoke" || !profiles.includes(name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["suite", i],
+        message: name === "paper" || name === "smoke"
+          ? `"${name}" is the default suite's profile: set "suite": true`
+          : `no profile "${name}" to run the suite at; declared profiles: ${profiles.join(", ")}`,
+      });
+    }
+  }
   known("fixedSeconds", config.cost?.fixedSeconds);
   known("memoryGB", config.cost?.memoryGB);
   objectiveIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));

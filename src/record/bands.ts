@@ -10,6 +10,9 @@
 import type { DrawCounts } from "./draws.ts";
 import type { History } from "./history.ts";
 
+type StabilitySeries = "dGradNorm" | "gGradNorm" | "dAccuracy" | "dWon";
+import { dWonFraction, lastQuarter, oscillation } from "./stability.ts";
+
 export interface Band {
   metric: string;
   /** Inclusive bounds; a missing side is open. */
@@ -33,8 +36,11 @@ export interface Check {
 export interface CheckedRun {
   status: "completed" | "diverged";
   metrics: Record<string, number>;
-  /** The recorded series (the iteration numbers are not needed). */
-  history: Omit<History, "step">;
+  /**
+   * The recorded series (the iteration numbers are not needed); the stability signals may be
+   * absent (a record from before they existed).
+   */
+  history: Omit<History, "step" | StabilitySeries> & Partial<Pick<History, StabilitySeries>>;
   draws?: Record<"noise" | "dropout" | "real", DrawCounts>;
 }
 
@@ -45,15 +51,15 @@ export function metricValue(run: CheckedRun, metric: string): number | null {
   if (metric === "diverged") return run.status === "diverged" ? 1 : 0;
   const late = /^lastQuarter\.(\w+)$/.exec(metric);
   if (late) {
-    const h = run.history;
-    const series = late[1] === "dGap"
-      ? h.dReal.map((r, i) => r - h.dFake[i])
-      : (h as unknown as Record<string, number[] | undefined>)[late[1]];
+    const series = historySeries(run.history, late[1]);
     if (!series || series.length === 0) return null;
-    const tail = series.slice(-Math.ceil(series.length / 4));
+    const tail = lastQuarter(series);
     if (tail.some((x) => finite(x) === null)) return null;
-    return tail.reduce((a, b) => a + b, 0) / tail.length;
+    return (tail as number[]).reduce((a, b) => a + b, 0) / tail.length;
   }
+  const swings = /^oscillation\.(dLoss|gLoss)$/.exec(metric);
+  if (swings) return oscillation(lastQuarter(run.history[swings[1] as "dLoss" | "gLoss"]));
+  if (metric === "dWonFraction") return dWonFraction(run.history.dWon ?? []);
   const repeated = /^repeated(NoiseDraws|DropoutMasks|RealBatches)$/.exec(metric);
   if (repeated) {
     const kind = ({ NoiseDraws: "noise", DropoutMasks: "dropout", RealBatches: "real" } as const)[
@@ -62,6 +68,15 @@ export function metricValue(run: CheckedRun, metric: string): number | null {
     return run.draws ? run.draws[kind].repeats : null;
   }
   return finite(run.metrics[metric]);
+}
+
+/** A recorded series by name, or `dGap` (D(x) − D(G(z))); undefined for an unknown name. */
+export function historySeries(
+  h: CheckedRun["history"],
+  name: string,
+): (number | null)[] | undefined {
+  if (name === "dGap") return h.dReal.map((r, i) => r - h.dFake[i]);
+  return (h as unknown as Record<string, number[] | undefined>)[name];
 }
 
 export function checkRun(bands: readonly Band[], run: CheckedRun): Check[] {

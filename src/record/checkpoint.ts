@@ -11,7 +11,7 @@ import { decodeTensorFile, encodeTensorFile } from "../models/tensor-file.ts";
 import type { TensorEntry } from "../models/tensor-layout.ts";
 import type { DrawState } from "./draws.ts";
 import type { Fingerprint } from "./fingerprint.ts";
-import type { History } from "./history.ts";
+import { completeHistory, type History } from "./history.ts";
 import type { Segment, TrackedPoint } from "./result.ts";
 
 export const CHECKPOINT_FORMAT = 2;
@@ -62,9 +62,12 @@ export function encodeCheckpoint(cp: Checkpoint): Uint8Array {
 }
 
 export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
-  return decodeTensorFile<CheckpointHeader>(
+  const cp = decodeTensorFile<CheckpointHeader>(
     bytes,
     { 1: { digest: false }, [CHECKPOINT_FORMAT]: { digest: true } },
     (what) => new CheckpointError(`${file}: not a usable checkpoint (${what})`),
   );
+  // checkpoints written before the stability signals: those series filled (NaN, no value)
+  if (cp.header.history) cp.header.history = completeHistory(cp.header.history);
+  return cp;
 }

@@ -9,7 +9,10 @@
  */
 import { sha256Hex } from "../data/checksum.ts";
 import type { CapturedTensors } from "../models/tensor-layout.ts";
-import type { HistorySeries } from "./history.ts";
+import type { STEP_SERIES } from "./history.ts";
+
+/** The scalars a fingerprint may hash: the step series (never the stability signals). */
+type HashedScalar = typeof STEP_SERIES[number];
 
 export interface Fingerprint {
   step: number;
@@ -22,7 +25,7 @@ export interface Fingerprint {
 }
 
 /** The order in which a step's recorded scalars enter the hash, by config training.update. */
-export const FINGERPRINT_SCALARS: Record<"simultaneous" | "alternating", readonly HistorySeries[]> =
+export const FINGERPRINT_SCALARS: Record<"simultaneous" | "alternating", readonly HashedScalar[]> =
   {
     // D's scalars, G's batch statistics, then both losses
     simultaneous: ["dReal", "dFake", "fakeMean", "fakeStd", "dLoss", "gLoss"],
@@ -33,8 +36,8 @@ export const FINGERPRINT_SCALARS: Record<"simultaneous" | "alternating", readonl
 export function fingerprint(
   step: number,
   captured: CapturedTensors,
-  scalars: Record<HistorySeries, number>,
-  order: readonly HistorySeries[],
+  scalars: Record<HashedScalar, number>,
+  order: readonly HashedScalar[],
   counters: number[],
 ): Fingerprint {
   const tensors: Record<string, string> = {};

@@ -11,7 +11,7 @@ import type { Check } from "./bands.ts";
 import type { DrawCounts } from "./draws.ts";
 import type { FigureIndex } from "./figures.ts";
 import type { Fingerprint } from "./fingerprint.ts";
-import type { History } from "./history.ts";
+import { completeHistory, type History } from "./history.ts";
 
 export const RESULT_FORMAT = 1;
 
@@ -161,5 +161,8 @@ export function readResult(path: string): Result {
         `this version reads ${RESULT_FORMAT})`,
     );
   }
-  return parsed as Result;
+  const result = parsed as Result;
+  // results written before the stability signals: those series filled (NaN, no value)
+  if (result.history) result.history = completeHistory(result.history);
+  return result;
 }

@@ -5,7 +5,15 @@
  * metric labelled in words, and the details (provenance, the resolved config) at the end.
  */
 import { PAPER } from "../metrics/table1.ts";
-import { formatBand } from "../record/bands.ts";
+import { formatBand, historySeries } from "../record/bands.ts";
+import { HISTORY_SERIES } from "../record/history.ts";
+import {
+  D_WON_ACCURACY,
+  D_WON_GRADIENT_RATIO,
+  dWonFraction,
+  lastQuarter,
+  oscillation,
+} from "../record/stability.ts";
 import type { DensitySnapshot } from "../record/figures.ts";
 import type { Result } from "../record/result.ts";
 import { barChart, COLORS, lineChart, points, toCsv } from "./charts.ts";
@@ -467,10 +475,10 @@ function trackedCharts(r: Result, charts: ChartSet): string[] {
 
 /** Every recorded iteration of the training history, exact values, as CSV. */
 export function historyCsv(h: Result["history"]): string {
-  const columns = ["dLoss", "gLoss", "dReal", "dFake", "fakeMean", "fakeStd"] as const;
+  const columns = HISTORY_SERIES;
   return toCsv([
     ["iteration", ...columns],
-    ...h.step.map((step, i) => [step, ...columns.map((c) => h[c][i] ?? null)]),
+    ...h.step.map((step, i) => [step, ...columns.map((c) => h[c]?.[i] ?? null)]),
   ]);
 }
 
@@ -514,6 +522,42 @@ function csvLink(file: string, csv: string): string {
   }">${file}</a>`;
 }
 
+/**
+ * The stability signals: both gradient norms, and D's advantage (its accuracy, the gap
+ * D(x) − D(G(z)), the iterations at which D had won), with the losses' oscillation and the
+ * share of D-won iterations in the caption. None for a record from before they existed.
+ */
+function stabilityCharts(h: Result["history"], charts: ChartSet): string[] {
+  if (!h.dGradNorm?.some(Number.isFinite)) return [];
+  const gap = historySeries(h, "dGap")!;
+  const share = (x: number | null, digits = 2) => x === null ? "—" : x.toFixed(digits);
+  const swings =
+    `oscillation (the sign-change rate of the first differences over the last quarter; ` +
+    `0 monotone, 1 alternating, ~2/3 noise): D loss ${
+      share(oscillation(lastQuarter(h.dLoss)))
+    }, G loss ${share(oscillation(lastQuarter(h.gLoss)))}.`;
+  return [
+    charts.figure(
+      lineChart("Gradient norms", "iteration", "global L2 norm", [
+        { label: "D's gradient", color: COLORS.d, data: points(h.step, h.dGradNorm) },
+        { label: "G's gradient", color: COLORS.g, data: points(h.step, h.gGradNorm) },
+      ]),
+      "The norm of each player's whole gradient at the recorded step. G's falling towards 0 " +
+        "while D is accurate is the vanishing gradient of a D that has won.",
+    ),
+    charts.figure(
+      lineChart("Discriminator's advantage", "iteration", "", [
+        { label: "D accuracy", color: COLORS.d, data: points(h.step, h.dAccuracy) },
+        { label: "D(x) − D(G(z))", color: COLORS.generated, data: points(h.step, gap) },
+        { label: "D won (1) or not (0)", color: COLORS.g, data: points(h.step, h.dWon) },
+      ], { yMin: -1, yMax: 1 }),
+      `D won: accuracy ≥ ${D_WON_ACCURACY} with G's gradient norm ≤ ${D_WON_GRADIENT_RATIO} × ` +
+        `its largest so far; at ${share(dWonFraction(h.dWon ?? []), 3)} of the recorded ` +
+        `iterations. The losses' ${swings}`,
+    ),
+  ];
+}
+
 /** Losses, D outputs, tracked scores and the final distributions. */
 function curvesSection(r: Result, charts: ChartSet): string {
   const h = r.history;
@@ -529,6 +573,7 @@ function curvesSection(r: Result, charts: ChartSet): string {
       ], { yMin: 0, yMax: 1 }),
       "At the game's equilibrium both are 1/2. D(x) → 1 with D(G(z)) → 0 means D wins.",
     ),
+    ...stabilityCharts(h, charts),
     ...trackedCharts(r, charts),
   ];
   if (r.histogram) {
@@ -590,9 +635,7 @@ function bandsSection(r: Result, charts: ChartSet): string {
   for (const c of r.checks) {
     const late = /^lastQuarter\.(\w+)$/.exec(c.metric);
     if (!late || h.step.length === 0) continue;
-    const values = late[1] === "dGap"
-      ? h.dReal.map((v, i) => v - h.dFake[i])
-      : (h as unknown as Record<string, number[] | undefined>)[late[1]];
+    const values = historySeries(h, late[1]);
     if (!values) continue;
     const from = h.step[h.step.length - Math.ceil(h.step.length / 4)], to = h.step.at(-1)!;
     const edge = (y: number | null, label: string) =>

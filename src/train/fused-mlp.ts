@@ -115,6 +115,10 @@ export interface FusedScalars {
   fakeStd: number;
   dLoss: number;
   gLoss: number;
+  /** Global L2 norms of the two gradients this step applied, and D's accuracy. */
+  dGradNorm: number;
+  gGradNorm: number;
+  dAccuracy: number;
 }
 
 /** Row blocks of a pass: rows [to, to + count) read forward rows [from, from + count). */
@@ -150,6 +154,8 @@ export class FusedMlpStep {
   readonly #biasSum: Float64Array;
   #columnSquares = new Float64Array(0);
   #columnScale = new Float32Array(0);
+  /** A recorded step's weight gradient, formed only to take its norm. */
+  #gradient = new Float32Array(0);
 
   constructor(
     readonly blas: OpenBlas,
@@ -196,6 +202,8 @@ export class FusedMlpStep {
       dViews = (i: number) => views(d[i], i, dRule);
     const maskOf = (masks: FusedInputs["realMasks"], i: number) => masks?.[i] ?? null;
     const maxNorm = this.options.maxColNorm ?? {};
+    // Σ g² of each player's gradient, accumulated by #update on a recorded step
+    const squares = record ? { d: { sum: 0 }, g: { sum: 0 } } : null;
 
     // ---- forward: G(z) straight into D's input, after the real rows ----
     const fake = this.#dIn.subarray(r * dim, 2 * r * dim);
@@ -276,7 +284,16 @@ export class FusedMlpStep {
         this.#gemm(false, true, r, l.inputs, l.cols, 1, gRows, dViews(0).W, 0, inDelta);
         if (fakeMask) multiplyInto(inDelta, 0, inDelta, fakeMask, n);
       }
-      this.#update(l, dViews(i), dRule, dInputs[i], delta, 2 * r, maxNorm.discriminator);
+      this.#update(
+        l,
+        dViews(i),
+        dRule,
+        dInputs[i],
+        delta,
+        2 * r,
+        maxNorm.discriminator,
+        squares?.d,
+      );
     }
 
     // ---- backward through G ----
@@ -312,11 +329,17 @@ export class FusedMlpStep {
         delta,
         r,
         maxNorm.generator,
+        squares?.g,
       );
     }
     this.dOpt.steps++;
     this.gOpt.steps++;
-    return record ? scalars(logits, fake, r, half, objective, gSign) : null;
+    if (!squares) return null;
+    return {
+      ...scalars(logits, fake, r, half, objective, gSign),
+      dGradNorm: Math.sqrt(squares.d.sum),
+      gGradNorm: Math.sqrt(squares.g.sum),
+    };
   }
 
   /** OpenBLAS's sgemm (see OpenBlas.gemm), counted as the matMul kernel counts its own. */
@@ -372,7 +395,9 @@ export class FusedMlpStep {
 
   /**
    * The optimiser's update of one layer from its input X [rows, inputs] and δ [rows, cols]:
-   * the weight gradient Xᵀ·δ goes straight into the velocity (or the weights).
+   * the weight gradient Xᵀ·δ goes straight into the velocity (or the weights). With
+   * `squares`, the gradient's Σ g² (weights and bias) is added to it: Xᵀ·δ is then formed
+   * once more, in a scratch array, on the recorded steps only.
    */
   #update(
     l: LayerPlan,
@@ -382,9 +407,16 @@ export class FusedMlpStep {
     delta: Float32Array,
     rows: number,
     maxColNorm: number | undefined,
+    squares?: { sum: number },
   ): void {
     const { mu, alpha, eta } = rule;
     const weights = l.inputs * l.cols;
+    if (squares) {
+      if (this.#gradient.length < weights) this.#gradient = new Float32Array(weights);
+      const grad = this.#gradient;
+      this.#gemm(true, false, l.inputs, l.cols, rows, 1, X, delta, 0, grad);
+      for (let k = 0; k < weights; k++) squares.sum += grad[k] * grad[k];
+    }
     if (p.vW) {
       this.#gemm(true, false, l.inputs, l.cols, rows, alpha, X, delta, mu, p.vW);
       this.blas.saxpy(weights, eta, p.vW, p.W);
@@ -397,6 +429,7 @@ export class FusedMlpStep {
     for (let k = 0, o = 0; k < rows; k++) {
       for (let c = 0; c < l.cols; c++, o++) sum[c] += delta[o];
     }
+    if (squares) { for (let c = 0; c < l.cols; c++) squares.sum += sum[c] * sum[c]; }
     const { b, vb } = p;
     for (let c = 0; c < l.cols; c++) {
       if (vb) {
@@ -549,10 +582,11 @@ function scalars(
   half: number,
   objective: FusedStepOptions["objective"],
   gSign: number,
-): FusedScalars {
-  let dReal = 0, dFake = 0, lossReal = 0, lossFake = 0, gLoss = 0;
+): Omit<FusedScalars, "dGradNorm" | "gGradNorm"> {
+  let dReal = 0, dFake = 0, lossReal = 0, lossFake = 0, gLoss = 0, right = 0;
   for (let k = 0; k < r; k++) {
     const a = logits[k], f = logits[r + k];
+    right += +(a > 0) + +(f < 0);
     dReal += sigmoid(a);
     dFake += sigmoid(f);
     lossReal += softplus(-a);
@@ -571,5 +605,6 @@ function scalars(
     fakeStd: Math.sqrt(squares / fake.length),
     dLoss: half * (lossReal + lossFake) / r,
     gLoss: gSign * gLoss / r,
+    dAccuracy: right / (2 * r),
   };
 }

@@ -37,7 +37,7 @@ export class Objectives {
 
   /**
    * D's loss on a real batch and a generated one at D step `step` (which counts the penalty's
-   * ε draws); with `stats`, D(x) and D(G(z)).
+   * ε draws); with `stats`, D(x), D(G(z)) and D's accuracy.
    */
   discriminator(
     x: Tensor,
@@ -53,6 +53,7 @@ export class Objectives {
       // kept: they must outlive the gradient scope; the loop disposes them
       stats.dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)));
       stats.dFake = tf.keep(tf.mean(tf.sigmoid(fakeLogits)));
+      stats.dAccuracy = tf.keep(accuracy(realLogits, fakeLogits));
     }
     const { objective, dLoss, gradientPenalty: gp } = this.options;
     const loss = discriminatorObjective(objective, realLogits, fakeLogits, dLoss) as tf.Scalar;
@@ -83,4 +84,16 @@ export class Objectives {
     ) as tf.Scalar;
     return this.options.flipGLoss ? tf.neg(loss) : loss;
   }
+}
+
+/** The share of real rows D scores positive and generated rows negative, (real + fake) / 2. */
+function accuracy(realLogits: Tensor, fakeLogits: Tensor): Tensor {
+  const right = (t: Tensor) => tf.mean(tf.cast(t, "float32"));
+  return tf.mul(tf.add(right(tf.greater(realLogits, 0)), right(tf.less(fakeLogits, 0))), 0.5);
+}
+
+/** The global L2 norm of a player's gradient, √(Σ g²) over all of its parameters. */
+export function gradientNorm(grads: Record<string, Tensor>): Tensor {
+  const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+  return tf.sqrt(tf.addN(squares));
 }

@@ -39,7 +39,14 @@ import { Rng } from "../rng/streams.ts";
 import { type Checkpoint, CHECKPOINT_FORMAT } from "../record/checkpoint.ts";
 import type { Figure, FigureIndex } from "../record/figures.ts";
 import { type Fingerprint, fingerprint, FINGERPRINT_SCALARS } from "../record/fingerprint.ts";
-import { emptyHistory, HISTORY_SERIES, type HistorySeries } from "../record/history.ts";
+import {
+  emptyHistory,
+  HISTORY_SERIES,
+  type HistorySeries,
+  SIGNAL_SERIES,
+  STEP_SERIES,
+} from "../record/history.ts";
+import { dWonAt, largestFinite } from "../record/stability.ts";
 import { type Result, RESULT_FORMAT, type Segment, type TrackedPoint } from "../record/result.ts";
 import { openBlas } from "../backend/openblas.ts";
 import { blasKernelsActive } from "../backend/wasm-kernels.ts";
@@ -457,6 +464,7 @@ async function iteration(s: Session, it: number): Promise<boolean> {
     // one read-back per recorded iteration, not per step
     const values = await readScalars(scalars);
     tf.dispose(Object.values(scalars));
+    values.dWon = dWonAt(values.dAccuracy, values.gGradNorm, largestFinite(s.history.gGradNorm));
     s.history.step.push(done);
     for (const key of HISTORY_SERIES) s.history[key].push(values[key]);
     s.last = { dLoss: values.dLoss, gLoss: values.gLoss };
@@ -553,7 +561,9 @@ function fusedSimultaneousStep(
     epoch: b.epoch,
   }, record); // max column norms included
   if (!out) return {};
-  return Object.fromEntries(HISTORY_SERIES.map((k) => [k, tf.scalar(out[k])]));
+  return Object.fromEntries(
+    [...STEP_SERIES, ...SIGNAL_SERIES].map((k) => [k, tf.scalar(out[k])]),
+  );
 }
 
 /** Algorithm 1: one D update (G fixed). */
@@ -779,7 +789,7 @@ function describePath(
     : `${p.name} (${p.blasThreads} BLAS threads, ${step})`;
 }
 
-/** The recorded scalars of an iteration (every HISTORY_SERIES key), read back as numbers. */
+/** The recorded scalars of an iteration (every series a step computes), read back as numbers. */
 async function readScalars(scalars: Scalars): Promise<Record<HistorySeries, number>> {
   const entries = await Promise.all(
     Object.entries(scalars).map(async ([k, t]) => [k, (await readFloats(t))[0]] as const),

@@ -7,7 +7,7 @@ import { type Tensor, tf, type Variable } from "../../backend/tf.ts";
 import { forward, type Network } from "../../models/network.ts";
 import { detach } from "../../models/ops.ts";
 import type { Optimizer } from "../../models/optimizers.ts";
-import type { Masks, Objectives, Scalars } from "../objectives.ts";
+import { gradientNorm, type Masks, type Objectives, type Scalars } from "../objectives.ts";
 
 /** The two networks, their optimisers, and what follows every update (max column norms). */
 export interface Players {
@@ -65,12 +65,16 @@ export function simultaneousUpdate(
     p.dVars,
   );
   fake!.dispose();
+  // the norms of the gradients the updates apply, taken before they apply them
+  const norms: Scalars = record
+    ? { dGradNorm: gradientNorm(d.grads), gGradNorm: gradientNorm(g.grads) }
+    : {};
   p.dOpt.step(p.dVars.map((v) => d.grads[v.name]), b.epoch);
   p.gOpt.step(p.gVars.map((v) => g.grads[v.name]), b.epoch);
   p.afterUpdate();
   if (!record) return {};
-  const { dReal, dFake, fakeMean, fakeStd } = stats;
-  return { dReal, dFake, fakeMean, fakeStd, dLoss: d.value, gLoss: g.value };
+  const { dReal, dFake, fakeMean, fakeStd, dAccuracy } = stats;
+  return { dReal, dFake, fakeMean, fakeStd, dLoss: d.value, gLoss: g.value, dAccuracy, ...norms };
 }
 
 /** Algorithm 1's discriminator update (G fixed) on a real and a generated batch. */
@@ -101,9 +105,10 @@ export function discriminatorUpdate(
       ),
     p.dVars,
   );
+  const norm = record ? gradientNorm(d.grads) : null;
   p.dOpt.step(p.dVars.map((v) => d.grads[v.name]), b.epoch);
   p.afterUpdate();
-  return record ? { ...stats, dLoss: d.value } : {};
+  return record ? { ...stats, dLoss: d.value, dGradNorm: norm! } : {};
 }
 
 /** Algorithm 1's generator update (D fixed). */
@@ -118,7 +123,8 @@ export function generatorUpdate(
     () => objectives.generator(forward(p.G, b.z), b.masks, record ? stats : undefined),
     p.gVars,
   );
+  const norm = record ? gradientNorm(g.grads) : null;
   p.gOpt.step(p.gVars.map((v) => g.grads[v.name]), b.epoch);
   p.afterUpdate();
-  return record ? { ...stats, gLoss: g.value } : {};
+  return record ? { ...stats, gLoss: g.value, gGradNorm: norm! } : {};
 }
