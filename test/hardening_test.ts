@@ -86,13 +86,15 @@ Deno.test("a completed run survives every failed start; a successful rerun keeps
   );
   unchanged("a missing --mnist folder");
 
-  // a generator whose output does not fit the data: a config error (exit 2)
+  // a generator whose output does not fit the data: a config error (exit 2), found from the
+  // config alone (src/models/shapes.ts)
   const shapes = await bench(["--set", "generator.layers[2].units=100"]);
   assert.equal(shapes.code, EXIT.usage, shapes.stderr);
   assert.equal(
     lines(shapes.stderr)[0],
-    `error: mnist-mlp seed 1 failed: G/h2 ($.generator.layers[2]): "bias": "marginals" needs ` +
-      "the data's 100 pixel means; the data have 784 pixels",
+    `error: ${join(CONFIG_DIR, "mnist-mlp.json")}: the generator does not fit the data; at ` +
+      "$.generator.layers[2]: found an output of 100 values per example; the data have 784: " +
+      "the last layer must output as many",
   );
   unchanged("a generator that does not fit");
 

@@ -632,6 +632,7 @@ async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
   const { openRealData } = await import("../data/real-data.ts");
   const { DataError, MissingDataError } = await import("../data/errors.ts");
   const { Rng } = await import("../rng/streams.ts");
+  const { modelShapes, shapeTableLines } = await import("../models/shapes.ts");
   let corrupt = 0;
   const experiments = tasks.filter((t, i) =>
     tasks.findIndex((u) => u.resolved.experiment === t.resolved.experiment) === i
@@ -661,6 +662,8 @@ async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
     console.log(
       `${resolved.experiment} (${resolved.profile}, seeds ${flags.seeds.join(",")}): ${line}`,
     );
+    const { G, D } = modelShapes(resolved);
+    for (const row of [...shapeTableLines(G), ...shapeTableLines(D)]) console.log(`  ${row}`);
   }
   return corrupt ? EXIT.io : EXIT.ok;
 }

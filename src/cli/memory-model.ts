@@ -7,7 +7,8 @@
  * peak RSS is tested on every shipped config (test/hardening_test.ts).
  */
 import type { ResolvedConfig } from "../config/load.ts";
-import type { LayerConfig } from "../config/schema.ts";
+import { dataDim } from "../data/dims.ts";
+import { modelShapes, type NetworkShapes } from "../models/shapes.ts";
 
 /** The config a run trains with (profile and overrides applied). */
 type ExperimentConfig = ResolvedConfig["config"];
@@ -30,13 +31,12 @@ const ACTIVATION_COPIES = 3;
  */
 const DATA_BYTES_PER_VALUE = 24;
 
-/** Values per example and examples in memory for each data set (train + valid + test). */
-const DATA_SETS: Record<string, { dim: number; examples: number }> = {
-  gaussian: { dim: 1, examples: 0 },
-  mnist: { dim: 784, examples: 70_000 },
-  "fashion-mnist": { dim: 784, examples: 70_000 },
-  cifar10: { dim: 3072, examples: 60_000 },
-  tfd: { dim: 2304, examples: 102_236 },
+/** Examples in memory for each data set read from files (train + valid + test). */
+const EXAMPLES: Record<string, number> = {
+  mnist: 70_000,
+  "fashion-mnist": 70_000,
+  cifar10: 60_000,
+  tfd: 102_236,
 };
 
 /** A resource need that cannot be met: the run is refused before it starts. */
@@ -55,73 +55,19 @@ export interface MemoryEstimate {
   items: MemoryItem[];
 }
 
-type Shape = number[];
-
-/** Parameters and output values per example of each layer, from the input shape on. */
-function layerSizes(
-  inputDim: number,
-  layers: LayerConfig[],
-): { params: number; activations: number } {
-  let shape: Shape = [inputDim];
-  let params = 0, activations = 0;
-  const size = (s: Shape) => s.reduce((a, b) => a * b, 1);
-  for (const layer of layers) {
-    const inSize = size(shape);
-    switch (layer.type) {
-      case "dense":
-        params += inSize * layer.units + layer.units;
-        activations += layer.units;
-        shape = [layer.units];
-        break;
-      case "maxout":
-        params += (inSize + 1) * layer.units * layer.pieces;
-        activations += layer.units * layer.pieces;
-        shape = [layer.units];
-        break;
-      case "conv-maxout": {
-        const [h, w, c] = shape.length === 3 ? shape : [1, 1, inSize];
-        const out = layer.channels * layer.pieces;
-        params += layer.kernel * layer.kernel * c * out + out;
-        const dh = Math.max(1, h + 2 * layer.pad - layer.kernel + 1);
-        const dw = Math.max(1, w + 2 * layer.pad - layer.kernel + 1);
-        activations += dh * dw * out;
-        const pooled = (n: number) =>
-          Math.max(1, Math.ceil((n - layer.pool) / layer.poolStride) + 1);
-        shape = [pooled(dh), pooled(dw), layer.channels];
-        break;
-      }
-      case "reshape":
-        shape = [layer.shape[1], layer.shape[2], layer.shape[0]];
-        break;
-      case "deconv": {
-        const [h, w, c] = shape.length === 3 ? shape : [1, 1, inSize];
-        const oh = (h - 1) * layer.stride + layer.kernel;
-        const ow = (w - 1) * layer.stride + layer.kernel;
-        params += layer.kernel * layer.kernel * layer.channels * c +
-          (layer.untiedBias ? oh * ow * layer.channels : layer.channels);
-        activations += oh * ow * layer.channels;
-        shape = [oh, ow, layer.channels];
-        break;
-      }
-    }
-  }
-  return { params, activations };
+/** Parameters and values per example (summed over the layers) of one network. */
+function networkSizes(net: NetworkShapes): { params: number; activations: number } {
+  return { params: net.params, activations: net.layers.reduce((n, l) => n + l.values, 0) };
 }
 
 const slots = (kind: string) => (kind === "adam" ? 2 : 1);
 
 export function estimateMemory(config: ExperimentConfig): MemoryEstimate {
-  const data = DATA_SETS[config.data.kind] ?? { dim: 1, examples: 0 };
+  const data = { dim: dataDim(config.data.kind), examples: EXAMPLES[config.data.kind] ?? 0 };
   const t = config.training;
-  const dInput = config.discriminator.input;
-  const dDim = dInput.kind === "identity"
-    ? data.dim
-    : dInput.kind === "moments"
-    ? 4
-    : 2 * t.batchSize * data.dim;
-  const dRows = dInput.kind === "identity" ? t.batchSize : 1;
-  const g = layerSizes(config.noise.dim, config.generator.layers);
-  const d = layerSizes(dDim, config.discriminator.layers);
+  const dRows = config.discriminator.input.kind === "identity" ? t.batchSize : 1;
+  const shapes = modelShapes({ file: "the config", config });
+  const g = networkSizes(shapes.G), d = networkSizes(shapes.D);
   const gSlots = slots(t.optimizers.generator.kind),
     dSlots = slots(t.optimizers.discriminator.kind);
   const m = config.metrics;
