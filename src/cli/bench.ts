@@ -88,7 +88,8 @@ options:
                     matrix workflow); see docs/cluster.md
   --shards N        with --emit: the number of parts (default: as many as can be made)
   --dry-run         validate every config and read every data source (checksums included),
-                    print the planned runs and their iterations, and train nothing
+                    print the planned runs, their iterations and each network's layer
+                    shapes and parameters, and train nothing
   --mnist DIR, --fashion-mnist DIR, --cifar10 PATH, --tfd FILE
                     read a data set from there instead of its default place
                     (TFD: also $GANBENCH_TFD; see deno task data)
@@ -97,8 +98,11 @@ options:
 
 exit codes:
   0    done (skipped runs and, without --check, missed bands included); the plan printed
-  1    a run failed, or with --check a band was missed; --dry-run: a data file is corrupt
-  2    a bad flag, argument or config (nothing was trained or written)
+  1    a run failed, or with --check a band was missed
+  2    a bad flag, argument or config, a layer whose shapes do not fit, or a run too big
+       for the memory allowed (nothing was trained or written)
+  3    data or files: data missing where a flag pointed, or corrupt (--dry-run included);
+       a corrupt checkpoint; a path that cannot be written; a run folder in use
   130  interrupted (Ctrl-C or SIGTERM): checkpoints written, continue with --resume
 `;
 
@@ -634,6 +638,7 @@ async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
   const { openRealData } = await import("../data/real-data.ts");
   const { DataError, MissingDataError } = await import("../data/errors.ts");
   const { Rng } = await import("../rng/streams.ts");
+  const { modelShapes, shapeTableLines } = await import("../models/shapes.ts");
   let corrupt = 0;
   const experiments = tasks.filter((t, i) =>
     tasks.findIndex((u) => u.resolved.experiment === t.resolved.experiment) === i
@@ -663,6 +668,8 @@ async function dryRun(tasks: Task[], flags: Flags): Promise<number> {
     console.log(
       `${resolved.experiment} (${resolved.profile}, seeds ${flags.seeds.join(",")}): ${line}`,
     );
+    const { G, D } = modelShapes(resolved);
+    for (const row of [...shapeTableLines(G), ...shapeTableLines(D)]) console.log(`  ${row}`);
   }
   return corrupt ? EXIT.io : EXIT.ok;
 }

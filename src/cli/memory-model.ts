@@ -3,11 +3,13 @@
  * optimiser slots of G and D, the training step's gradients and activations at the batch
  * size, the data set in memory, the evaluation's sample buffers, and the runtime itself.
  * Used by --list, by --jobs' scheduler and by the pre-flight check that refuses a run that
- * cannot fit (ResourceError, exit 2). Deliberately simple: its tolerance against measured
- * peak RSS is tested on every shipped config (test/hardening_test.ts).
+ * cannot fit (ResourceError, exit 2). Deliberately simple: measured peak RSS of every
+ * shipped config's smoke run (deno task memory-model) is checked against it in
+ * test/memory_model_test.ts.
  */
 import type { ResolvedConfig } from "../config/load.ts";
-import type { LayerConfig } from "../config/schema.ts";
+import { dataDim } from "../data/dims.ts";
+import { modelShapes, type NetworkShapes } from "../models/shapes.ts";
 
 /** The config a run trains with (profile and overrides applied). */
 type ExperimentConfig = ResolvedConfig["config"];
@@ -15,8 +17,12 @@ type ExperimentConfig = ResolvedConfig["config"];
 const GB = 1024 ** 3;
 const FLOAT = 4;
 
-/** Deno, TF.js and the wasm backend before any tensor (a fresh process). */
-const RUNTIME_BYTES = 0.35 * GB;
+/**
+ * Deno, TF.js and the wasm backend before any tensor (a fresh process): the largest peak of
+ * the runs whose tensors are negligible (the 1-D and 2-D toys) in
+ * benchmarks/results/memory-model.json, rounded up.
+ */
+const RUNTIME_BYTES = 0.4 * GB;
 /**
  * Bytes the autodiff step holds per parameter beyond weights and slots: the gradient and
  * TF.js's intermediate copies (the wasm heap keeps its high-water mark).
@@ -24,19 +30,19 @@ const RUNTIME_BYTES = 0.35 * GB;
 const STEP_COPIES = 6;
 /** Live copies of each activation in one step: value, pre-activation, its gradient. */
 const ACTIVATION_COPIES = 3;
-/**
- * Bytes per data value held: the raw uint8 file and float32 copies (scaled, split, the
- * evaluation's reference sets): calibrated on the smoke runs' measured peaks.
- */
-const DATA_BYTES_PER_VALUE = 24;
 
-/** Values per example and examples in memory for each data set (train + valid + test). */
-const DATA_SETS: Record<string, { dim: number; examples: number }> = {
-  gaussian: { dim: 1, examples: 0 },
-  mnist: { dim: 784, examples: 70_000 },
-  "fashion-mnist": { dim: 784, examples: 70_000 },
-  cifar10: { dim: 3072, examples: 60_000 },
-  tfd: { dim: 2304, examples: 102_236 },
+/**
+ * Each data set read from files: examples in memory (train + valid + test), and bytes held
+ * per data value (the raw uint8 file and float32 copies: scaled, split, the evaluation's
+ * reference sets). MNIST's is calibrated on its smoke runs in benchmarks/results/
+ * memory-model.json (rounded up); CIFAR-10's and TFD's, whose data are not on the machine
+ * that measured, on the peaks their configs record (`cost.memoryGB`).
+ */
+const DATA_SETS: Record<string, { examples: number; bytesPerValue: number }> = {
+  mnist: { examples: 70_000, bytesPerValue: 12 },
+  "fashion-mnist": { examples: 70_000, bytesPerValue: 12 },
+  cifar10: { examples: 60_000, bytesPerValue: 24 },
+  tfd: { examples: 102_236, bytesPerValue: 24 },
 };
 
 /** A resource need that cannot be met: the run is refused before it starts. */
@@ -55,73 +61,22 @@ export interface MemoryEstimate {
   items: MemoryItem[];
 }
 
-type Shape = number[];
-
-/** Parameters and output values per example of each layer, from the input shape on. */
-function layerSizes(
-  inputDim: number,
-  layers: LayerConfig[],
-): { params: number; activations: number } {
-  let shape: Shape = [inputDim];
-  let params = 0, activations = 0;
-  const size = (s: Shape) => s.reduce((a, b) => a * b, 1);
-  for (const layer of layers) {
-    const inSize = size(shape);
-    switch (layer.type) {
-      case "dense":
-        params += inSize * layer.units + layer.units;
-        activations += layer.units;
-        shape = [layer.units];
-        break;
-      case "maxout":
-        params += (inSize + 1) * layer.units * layer.pieces;
-        activations += layer.units * layer.pieces;
-        shape = [layer.units];
-        break;
-      case "conv-maxout": {
-        const [h, w, c] = shape.length === 3 ? shape : [1, 1, inSize];
-        const out = layer.channels * layer.pieces;
-        params += layer.kernel * layer.kernel * c * out + out;
-        const dh = Math.max(1, h + 2 * layer.pad - layer.kernel + 1);
-        const dw = Math.max(1, w + 2 * layer.pad - layer.kernel + 1);
-        activations += dh * dw * out;
-        const pooled = (n: number) =>
-          Math.max(1, Math.ceil((n - layer.pool) / layer.poolStride) + 1);
-        shape = [pooled(dh), pooled(dw), layer.channels];
-        break;
-      }
-      case "reshape":
-        shape = [layer.shape[1], layer.shape[2], layer.shape[0]];
-        break;
-      case "deconv": {
-        const [h, w, c] = shape.length === 3 ? shape : [1, 1, inSize];
-        const oh = (h - 1) * layer.stride + layer.kernel;
-        const ow = (w - 1) * layer.stride + layer.kernel;
-        params += layer.kernel * layer.kernel * layer.channels * c +
-          (layer.untiedBias ? oh * ow * layer.channels : layer.channels);
-        activations += oh * ow * layer.channels;
-        shape = [oh, ow, layer.channels];
-        break;
-      }
-    }
-  }
-  return { params, activations };
+/** Parameters and values per example (summed over the layers) of one network. */
+function networkSizes(net: NetworkShapes): { params: number; activations: number } {
+  return { params: net.params, activations: net.layers.reduce((n, l) => n + l.values, 0) };
 }
 
 const slots = (kind: string) => (kind === "adam" ? 2 : 1);
 
 export function estimateMemory(config: ExperimentConfig): MemoryEstimate {
-  const data = DATA_SETS[config.data.kind] ?? { dim: 1, examples: 0 };
+  const data = {
+    dim: dataDim(config.data.kind),
+    ...(DATA_SETS[config.data.kind] ?? { examples: 0, bytesPerValue: 0 }),
+  };
   const t = config.training;
-  const dInput = config.discriminator.input;
-  const dDim = dInput.kind === "identity"
-    ? data.dim
-    : dInput.kind === "moments"
-    ? 4
-    : 2 * t.batchSize * data.dim;
-  const dRows = dInput.kind === "identity" ? t.batchSize : 1;
-  const g = layerSizes(config.noise.dim, config.generator.layers);
-  const d = layerSizes(dDim, config.discriminator.layers);
+  const dRows = config.discriminator.input.kind === "identity" ? t.batchSize : 1;
+  const shapes = modelShapes({ file: "the config", config });
+  const g = networkSizes(shapes.G), d = networkSizes(shapes.D);
   const gSlots = slots(t.optimizers.generator.kind),
     dSlots = slots(t.optimizers.discriminator.kind);
   const m = config.metrics;
@@ -149,7 +104,7 @@ export function estimateMemory(config: ExperimentConfig): MemoryEstimate {
     },
     {
       what: `the ${config.data.kind} data (${formatCount(data.examples)} examples)`,
-      bytes: DATA_BYTES_PER_VALUE * data.examples * data.dim,
+      bytes: data.bytesPerValue * data.examples * data.dim,
     },
     {
       what: `evaluation buffers (${formatCount(evalSamples)} samples)`,

@@ -10,6 +10,7 @@ import { discriminatorBatchesPerIteration, spanIterations } from "../config/span
 import { runFolder, runKey } from "../record/run-folder.ts";
 import { formatDuration } from "./progress.ts";
 import { runFolderInside, RunNameError } from "../record/run-guard.ts";
+import { modelShapes } from "../models/shapes.ts";
 import { estimateMemory } from "./memory-model.ts";
 
 export interface Task {
@@ -66,6 +67,8 @@ export function planTasks(options: PlanOptions): Task[] {
       throw new UsageError(`pretrained stages form a cycle: ${[...chain, name].join(" → ")}`);
     }
     const resolved = loadConfig(name, { profile, overrides });
+    // every layer's shapes against its input and the data, before anything is written
+    modelShapes(resolved);
     const before = resolved.config.generator.pretrained?.experiment;
     if (before && !options.withoutDependencies) add(before, [...chain, name]);
     const known = configs.find((p) => p.resolved.experiment === resolved.experiment);

@@ -1,10 +1,11 @@
 /**
  * The end of a bench invocation: one line per run (completed, diverged, skipped with its
- * reason, reused, failed), the bands missed, and the same as <out>/suite.json for indexes
- * and CI. No TF.js here: a parent of --jobs workers only reads their outcomes.
+ * reason, reused, failed), the bands missed, and the same merged into <out>/suite.json for
+ * indexes and CI. No TF.js here: a parent of --jobs workers only reads their outcomes.
  */
 import { join } from "node:path";
 import { type Check, describeMiss } from "../record/bands.ts";
+import { withSharedFiles } from "../record/shared-files.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { formatDuration } from "./progress.ts";
 
@@ -79,8 +80,45 @@ export function summaryLines(s: SuiteSummary): string[] {
   return lines;
 }
 
+/**
+ * Writes `s` into <out>/suite.json under the folder's shared-files lock: its runs replace
+ * the file's entries for the same runs, and the file's other runs (of another bench on this
+ * --out, at the same time or before) stay; the other fields describe this invocation.
+ */
 export async function writeSummary(out: string, s: SuiteSummary): Promise<string> {
   const path = join(out, "suite.json");
-  await writeFileAtomic(path, JSON.stringify(s, null, 2) + "\n");
+  await withSharedFiles(out, async () => {
+    const merged = mergeSummaries(readSummary(path), s);
+    await writeFileAtomic(path, JSON.stringify(merged, null, 2) + "\n");
+  });
   return path;
+}
+
+/** `latest` with the runs of `earlier` it does not have (in their place, new ones after). */
+export function mergeSummaries(earlier: SuiteSummary | null, latest: SuiteSummary): SuiteSummary {
+  if (!earlier) return latest;
+  const fresh = new Map(latest.runs.map((o) => [o.key, o]));
+  const known = new Set(earlier.runs.map((o) => o.key));
+  const runs = [
+    ...earlier.runs.map((o) => fresh.get(o.key) ?? o),
+    ...latest.runs.filter((o) => !known.has(o.key)),
+  ];
+  return { ...latest, runs, missed: missedBands(runs) };
+}
+
+/** The suite.json there, or null when there is none or it is not one (then it is replaced). */
+function readSummary(path: string): SuiteSummary | null {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  try {
+    const s = JSON.parse(text);
+    if (s?.format === SUITE_FORMAT && Array.isArray(s.runs)) return s;
+  } catch { /* reported below */ }
+  console.error(`note: ${path} was not a suite summary of this version; it is replaced`);
+  return null;
 }

@@ -11,6 +11,7 @@ import { GAUSSIAN_DATA_DIM, sampleGaussian } from "./gaussian.ts";
 import { isMixture, MIXTURE_DIM, sampleMixture } from "./mixture.ts";
 import { type DataSources, loadDataset } from "./registry.ts";
 import type { Rng } from "../rng/streams.ts";
+import { mapFloats } from "../util/map-floats.ts";
 
 export interface RealBatch {
   /** batch rows × dim values, row-major */
@@ -160,7 +161,7 @@ function loadImageData(
 }
 
 function symmetric(x: Float32Array): Float32Array {
-  return Float32Array.from(x, (v) => v * 2 - 1);
+  return mapFloats(x, (v) => v * 2 - 1);
 }
 
 /** logit(clip(mean, 1e-7, 1 − 1e-7)): pylearn2's init_sigmoid_bias_from_marginals. */

@@ -6,22 +6,6 @@
 import { type Tensor, tf } from "../backend/tf.ts";
 import type { DiscriminatorInputConfig } from "../config/schema.ts";
 
-/** Width of D's input row for a batch of `batchSize` examples of `dataDim` numbers. */
-export function discriminatorInputDim(
-  input: DiscriminatorInputConfig,
-  dataDim: number,
-  batchSize: number,
-): number {
-  switch (input.kind) {
-    case "identity":
-      return dataDim;
-    case "moments":
-      return 4;
-    case "data-and-diffs":
-      return 2 * batchSize * dataDim;
-  }
-}
-
 /** [B, d] batch → [rows, features] discriminator input. */
 export function discriminatorInput(input: DiscriminatorInputConfig, batch: Tensor): Tensor {
   switch (input.kind) {

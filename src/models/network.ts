@@ -12,16 +12,10 @@ import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import type { InitConfig, LayerConfig } from "../config/schema.ts";
 import type { Rng } from "../rng/streams.ts";
 import { ModelShapeError } from "./shape-error.ts";
-import {
-  conv2dPadded,
-  conv2dTransposeValid,
-  convnetPoolSize,
-  dense,
-  maxout,
-  maxPoolConvnet,
-} from "./ops.ts";
+import { conv2dPadded, conv2dTransposeValid, dense, maxout, maxPoolConvnet } from "./ops.ts";
+import { layerShape, type Shape } from "./shapes.ts";
 
-export type Shape = number[];
+export type { Shape };
 
 export interface Param {
   /** Stable name used in checkpoints and fingerprints, e.g. "G/h0/W". */
@@ -176,6 +170,8 @@ function buildLayer(
   options: BuildOptions,
 ): Layer {
   const flat = (x: Tensor) => (x.shape.length === 2 ? x : tf.reshape(x, [x.shape[0], -1]));
+  // the shapes, checked (a layer that does not fit its input is refused here)
+  const { outShape } = layerShape(prefix, inShape, config);
   switch (config.type) {
     case "dense":
     case "maxout": {
@@ -188,7 +184,7 @@ function buildLayer(
       return {
         config,
         inShape,
-        outShape: [config.units],
+        outShape,
         params: weightAndBias(prefix, W, b, true),
         apply(x, logits) {
           const z = dense(flat(x), W, b);
@@ -200,10 +196,7 @@ function buildLayer(
       };
     }
     case "conv-maxout": {
-      if (inShape.length !== 3) {
-        throw new ModelShapeError(prefix, "conv-maxout needs an image input; add a reshape layer");
-      }
-      const [h, w, cin] = inShape;
+      const cin = inShape[2];
       const { channels, pieces, kernel, pad, pool, poolStride } = config;
       const cout = channels * pieces;
       const v = initValues(
@@ -217,27 +210,10 @@ function buildLayer(
       );
       const W = variable(v.W, [kernel, kernel, cin, cout]);
       const b = variable(v.b, [cout]); // tied: one bias per output channel
-      const dh = h + 2 * pad - kernel + 1, dw = w + 2 * pad - kernel + 1;
-      if (dh < 1 || dw < 1) {
-        throw new ModelShapeError(
-          prefix,
-          `a ${kernel}×${kernel} kernel does not fit its ${h}×${w} input padded by ${pad}`,
-        );
-      }
-      if (pool > dh || pool > dw) {
-        throw new ModelShapeError(
-          prefix,
-          `a ${pool}×${pool} pool does not fit its ${dh}×${dw} maps`,
-        );
-      }
       return {
         config,
         inShape,
-        outShape: [
-          convnetPoolSize(dh, pool, poolStride),
-          convnetPoolSize(dw, pool, poolStride),
-          channels,
-        ],
+        outShape,
         params: weightAndBias(prefix, W, b, false),
         apply(x) {
           const z = tf.add(conv2dPadded(x, W, pad), b);
@@ -247,28 +223,19 @@ function buildLayer(
     }
     case "reshape": {
       const [c, h, w] = config.shape;
-      if (c * h * w !== prod(inShape)) {
-        throw new ModelShapeError(
-          prefix,
-          `cannot reshape ${prod(inShape)} values to ${c}×${h}×${w}`,
-        );
-      }
       return {
         config,
         inShape,
-        outShape: [h, w, c],
+        outShape,
         params: [],
         // planar CHW vector → NHWC image
         apply: (x) => tf.transpose(tf.reshape(x, [x.shape[0], c, h, w]), [0, 2, 3, 1]),
       };
     }
     case "deconv": {
-      if (inShape.length !== 3) {
-        throw new ModelShapeError(prefix, "deconv needs an image input; add a reshape layer");
-      }
-      const [h, w, cin] = inShape;
+      const cin = inShape[2];
       const { channels, kernel, stride } = config;
-      const oh = (h - 1) * stride + kernel, ow = (w - 1) * stride + kernel;
+      const [oh, ow] = outShape;
       const biasCount = config.untiedBias ? oh * ow * channels : channels;
       const v = initValues(
         rng,
@@ -284,7 +251,7 @@ function buildLayer(
       return {
         config,
         inShape,
-        outShape: [oh, ow, channels],
+        outShape,
         params: weightAndBias(prefix, W, b, false),
         apply(x, logits) {
           const z = tf.add(conv2dTransposeValid(x, W, stride), b);

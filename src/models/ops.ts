@@ -13,6 +13,7 @@ import {
   maxoutForwardWasm,
 } from "../backend/wasm-kernels.ts";
 import { type Tensor, tf } from "../backend/tf.ts";
+import { convnetPoolSize } from "./shapes.ts";
 
 type GradFn = Parameters<typeof tf.customGrad>[0];
 // deno-lint-ignore no-explicit-any
@@ -236,10 +237,6 @@ const makeBlockMax = (s: number) =>
       },
     };
   });
-
-export function convnetPoolSize(n: number, pool: number, stride: number): number {
-  return Math.ceil((n - pool) / stride) + 1;
-}
 
 export function maxPoolConvnet(x: Tensor, pool: number, stride: number): Tensor {
   const [b, h, w, c] = x.shape;

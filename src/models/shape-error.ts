@@ -5,7 +5,7 @@
 export class ModelShapeError extends Error {
   override name = "ModelShapeError";
 
-  constructor(readonly layer: string, problem: string) {
+  constructor(readonly layer: string, readonly problem: string) {
     super(`${layer} (${layerPath(layer)}): ${problem}`);
   }
 }

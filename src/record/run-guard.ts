@@ -10,6 +10,7 @@
  * A process killed between these steps is recovered by the next claim of the folder.
  */
 import { join, relative, resolve, sep } from "node:path";
+import { acquireLock, releaseLock } from "../util/lock-file.ts";
 
 export const LOCK_FILE = ".lock";
 
@@ -96,33 +97,25 @@ export class RunGuard {
     options: { fresh?: boolean; probe?: boolean } = {},
   ): Promise<RunGuard> {
     await Deno.mkdir(dir, { recursive: true });
-    const lockPath = join(dir, LOCK_FILE);
-    for (;;) {
-      const file = await Deno.open(lockPath, { read: true, write: true, create: true });
-      if (!(await file.tryLock(true))) {
-        const holder = readHolder(file);
-        file.close();
-        throw new RunFolderBusyError(
-          `${dir} is in use by another run (${
-            holder
-              ? `pid ${holder.pid} on ${holder.hostname}, since ${holder.since}`
-              : "its holder did not say who it is"
-          }); wait for it to end, or use another --out`,
-        );
-      }
-      // the holder before us may have removed the file as we opened it: lock the one there
-      const [held, there] = [await file.stat(), statOrNull(lockPath)];
-      if (there && held.ino === there.ino && held.dev === there.dev) {
-        if (!options.probe) writeHolder(file);
-        const guard = new RunGuard(dir, file, options.fresh ?? false);
-        if (!options.probe) {
-          await guard.#recover();
-          await removeTempFiles(dir);
-        }
-        return guard;
-      }
-      file.close();
+    const attempt = await acquireLock(join(dir, LOCK_FILE), false);
+    if (!attempt.held) {
+      const holder = readHolder(attempt.file);
+      attempt.file.close();
+      throw new RunFolderBusyError(
+        `${dir} is in use by another run (${
+          holder
+            ? `pid ${holder.pid} on ${holder.hostname}, since ${holder.since}`
+            : "its holder did not say who it is"
+        }); wait for it to end, or use another --out`,
+      );
     }
+    if (!options.probe) writeHolder(attempt.file);
+    const guard = new RunGuard(dir, attempt.file, options.fresh ?? false);
+    if (!options.probe) {
+      await guard.#recover();
+      await removeTempFiles(dir);
+    }
+    return guard;
   }
 
   /** A fresh run is about to write its first file: the earlier run's files go aside. */
@@ -160,9 +153,7 @@ export class RunGuard {
   }
 
   async release(): Promise<void> {
-    // removed while still locked, so no one can lock a file that is about to vanish
-    await Deno.remove(join(this.dir, LOCK_FILE)).catch(() => {});
-    this.lock.close();
+    await releaseLock(join(this.dir, LOCK_FILE), this.lock);
   }
 
   /** After a kill: a previous run set aside and not settled is restored or settled now. */

@@ -15,6 +15,7 @@ import {
   seedOfFolder,
   skippedPath,
 } from "../record/run-folder.ts";
+import { withSharedFiles } from "../record/shared-files.ts";
 import { readRunData } from "./run-data.ts";
 import { renderRunPage } from "./run-page.ts";
 
@@ -67,9 +68,15 @@ export function scanRuns(outDir: string): IndexEntry[] {
   );
 }
 
+/** The index of every run in `outDir`, scanned and written under its shared-files lock. */
 export async function writeIndexPage(outDir: string): Promise<string> {
   const path = join(outDir, "index.html");
-  await writeFileAtomic(path, renderIndexPage(scanRuns(outDir)));
+  // the scan and the write together: else a bench that scanned before another's run ended
+  // could write its index after that one's, leaving the run out
+  await withSharedFiles(
+    outDir,
+    async () => await writeFileAtomic(path, renderIndexPage(scanRuns(outDir))),
+  );
   return path;
 }
 

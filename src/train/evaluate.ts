@@ -36,6 +36,7 @@ import type { RealData } from "../data/real-data.ts";
 import type { Histogram1d, ParzenReport, PixelHistogram, TrackedPoint } from "../record/result.ts";
 import type { Classifier } from "../metrics/classifier.ts";
 import { trackedScores } from "../config/schema.ts";
+import { mapFloats } from "../util/map-floats.ts";
 
 /** Generates `n` samples from G (no dropout) in batches, as one flat array. */
 async function sampleGenerator(
@@ -224,7 +225,7 @@ export async function evaluate(
 
 /** The protocol scores pixels in [0, 1]; GCN data have no such scale (scored as they are). */
 function toUnit(real: RealData, x: Float32Array): Float32Array {
-  return real.toUnit ? Float32Array.from(x, real.toUnit) : x;
+  return real.toUnit ? mapFloats(x, real.toUnit) : x;
 }
 
 /** Generated and test pixels in 20 bins over [0, 1] (the estimator is sensitive to stroke softness). */

@@ -29,6 +29,7 @@ import type {
   JsonFigure,
 } from "../record/figures.ts";
 import { snapshotFile } from "../record/figures.ts";
+import { mapFloats } from "../util/map-floats.ts";
 
 type Config = ResolvedConfig["config"];
 
@@ -161,7 +162,7 @@ export class FigureMaker {
     const samples = await generate(G, this.latent.subarray(0, n * zDim), zDim);
     const unit = this.real.toUnit;
     const space = unit ? "[0,1] pixels" : "the data's scale";
-    const toSpace = (v: Float32Array) => (unit ? Float32Array.from(v, unit) : v);
+    const toSpace = (v: Float32Array) => (unit ? mapFloats(v, unit) : v);
     const train = this.real.trainImages();
     const queries = Array.from({ length: FIGURE2.rows }, (_, r) => {
       const at = (r * FIGURE2.cols + FIGURE2.cols - 1) * dim;

@@ -4,9 +4,8 @@
  */
 import { tf, type Variable } from "../backend/tf.ts";
 import type { ResolvedConfig } from "../config/load.ts";
-import { ConfigError } from "../config/errors.ts";
 import { logitOfMeans, type RealData } from "../data/real-data.ts";
-import { discriminatorInputDim } from "../models/discriminator-input.ts";
+import { checkGeneratorOutput, discriminatorInputDim } from "../models/shapes.ts";
 import {
   buildNetwork,
   disposeNetwork,
@@ -45,13 +44,11 @@ export function buildModels(
         : undefined,
     },
   );
-  if (G.outputDim !== real.dim) {
+  try {
+    checkGeneratorOutput(resolved, G.outputDim, real.dim);
+  } catch (e) {
     disposeNetwork(G);
-    throw new ConfigError(resolved.file, [{
-      path: "$.generator.layers",
-      found: `an output of ${G.outputDim} values per example`,
-      allowed: `the data have ${real.dim}: the last layer must output as many`,
-    }], "the generator does not fit the data");
+    throw e;
   }
   const D = buildNetwork(
     rng,
