@@ -8,7 +8,8 @@ import type { DiscriminatorInputConfig } from "../config/schema.ts";
 import { discriminatorInput } from "../models/discriminator-input.ts";
 import { forward, type Network } from "../models/network.ts";
 import type { Objective } from "../config/objective-names.ts";
-import type { Stream } from "../rng/streams.ts";
+import type { Rng, Stream } from "../rng/streams.ts";
+import type { ResolvedConfig } from "../config/load.ts";
 import { discriminatorObjective, generatorObjective, gradientPenalty } from "./losses.ts";
 
 /** A step's recorded scalars by history series name, as tensors kept for the loop to read. */
@@ -83,4 +84,23 @@ export class Objectives {
     ) as tf.Scalar;
     return this.options.flipGLoss ? tf.neg(loss) : loss;
   }
+}
+
+/** A config's objectives; the gradient penalty (WGAN-GP) draws its ε from `train/gp-eps`. */
+export function objectivesOf(
+  config: ResolvedConfig["config"],
+  D: Network,
+  rng: Rng,
+  flipGLoss: boolean,
+): Objectives {
+  const { training } = config;
+  return new Objectives(D, {
+    input: config.discriminator.input,
+    dLoss: training.dLoss,
+    objective: training.objective,
+    flipGLoss,
+    gradientPenalty: training.gradientPenalty
+      ? { lambda: training.gradientPenalty, eps: rng.stream("train/gp-eps") }
+      : null,
+  });
 }
