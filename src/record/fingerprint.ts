@@ -9,6 +9,7 @@
  */
 import { sha256Hex } from "../data/checksum.ts";
 import type { CapturedTensors } from "../models/tensor-layout.ts";
+import type { TrainingConfig } from "../config/schema.ts";
 import type { HistorySeries } from "./history.ts";
 
 export interface Fingerprint {
@@ -22,13 +23,12 @@ export interface Fingerprint {
 }
 
 /** The order in which a step's recorded scalars enter the hash, by config training.update. */
-export const FINGERPRINT_SCALARS: Record<"simultaneous" | "alternating", readonly HistorySeries[]> =
-  {
-    // D's scalars, G's batch statistics, then both losses
-    simultaneous: ["dReal", "dFake", "fakeMean", "fakeStd", "dLoss", "gLoss"],
-    // the D step's three values, then the G step's three
-    alternating: ["dReal", "dFake", "dLoss", "fakeMean", "fakeStd", "gLoss"],
-  };
+export const FINGERPRINT_SCALARS: Record<TrainingConfig["update"], readonly HistorySeries[]> = {
+  // D's scalars, G's batch statistics, then both losses
+  simultaneous: ["dReal", "dFake", "fakeMean", "fakeStd", "dLoss", "gLoss"],
+  // the D step's three values, then the G step's three
+  alternating: ["dReal", "dFake", "dLoss", "fakeMean", "fakeStd", "gLoss"],
+};
 
 export function fingerprint(
   step: number,

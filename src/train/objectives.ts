@@ -4,7 +4,7 @@
  * step (D(x), D(G(z)), the generated batch's mean and std) when asked for them.
  */
 import { type Tensor, tf } from "../backend/tf.ts";
-import type { DiscriminatorInputConfig } from "../config/schema.ts";
+import type { DiscriminatorInputConfig, TrainingConfig } from "../config/schema.ts";
 import { discriminatorInput } from "../models/discriminator-input.ts";
 import { forward, type Network } from "../models/network.ts";
 import type { Objective } from "../config/objective-names.ts";
@@ -20,7 +20,7 @@ export type Masks = (Tensor | null)[] | undefined;
 export interface ObjectiveOptions {
   /** How D sees a batch (identity, or batch statistics). */
   input: DiscriminatorInputConfig;
-  dLoss: "sum" | "mean";
+  dLoss: TrainingConfig["dLoss"];
   objective: Objective;
   /** The flip-g-loss canary (src/train/faults.ts): G ascends its loss. */
   flipGLoss: boolean;

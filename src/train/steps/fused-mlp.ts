@@ -29,6 +29,7 @@ import {
 } from "../../backend/wasm-kernels.ts";
 import type { Variable } from "../../backend/tf.ts";
 import type { ResolvedConfig } from "../../config/load.ts";
+import type { TrainingConfig } from "../../config/schema.ts";
 import type { Network } from "../../models/network.ts";
 import type { LinearRule, Optimizer } from "../../models/optimizers.ts";
 import { BCE_OBJECTIVES } from "../../config/objective-names.ts";
@@ -127,7 +128,7 @@ type RowMap = { to: number; from: number; count: number }[];
 
 export interface FusedStepOptions {
   batchSize: number;
-  dLoss: "sum" | "mean";
+  dLoss: TrainingConfig["dLoss"];
   objective: "non-saturating" | "minimax";
   /** The flip-g-loss canary (src/train/faults.ts). */
   flipGLoss?: boolean;
