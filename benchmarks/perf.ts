@@ -6,7 +6,7 @@
  *    with 1 thread and with one per core); the fastest is "the ceiling".
  * 2. Train-step throughput of the paper's models on each path, each in its own process
  *    (benchmarks/train_step.ts); on OpenBLAS both TF.js autodiff and, where the model takes
- *    it, the fused step (src/train/fused-mlp.ts): iterations/s, examples/s, model FLOPs per iteration,
+ *    it, the fused step (src/train/steps/fused-mlp.ts): iterations/s, examples/s, model FLOPs per iteration,
  *    FLOPs OpenBLAS ran, achieved GFLOP/s and its fraction of the ceiling, peak RSS.
  * 3. Parzen: one σ on 10,000 × 10,000 × 784 (benchmarks/parzen_step.ts).
  * 4. TF.js tensor count over a long mnist-mlp run on the fastest path (flat or not).

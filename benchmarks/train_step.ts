@@ -9,14 +9,14 @@ import { blasCounters } from "../src/backend/wasm-kernels.ts";
 import type { BackendChoice } from "../src/backend/info.ts";
 import { tf } from "../src/backend/tf.ts";
 import { loadConfig } from "../src/config/load.ts";
-import type { TrainStepChoice } from "../src/train/steps/choice.ts";
+import type { TrainStepChoice } from "../src/train/steps/names.ts";
 import { runExperiment } from "../src/train/run.ts";
 
 export interface TrainStepResult {
   config: string;
   backend: string;
   blasThreads: number | null;
-  /** How the updates ran: src/train/fused-mlp.ts or TF.js autodiff. */
+  /** How the updates ran: src/train/steps/fused-mlp.ts or TF.js autodiff. */
   trainStep: "fused" | "autodiff";
   batchSize: number;
   iterations: number;

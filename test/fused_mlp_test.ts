@@ -1,29 +1,30 @@
 /**
- * The fused MLP step (src/train/fused-mlp.ts) against TF.js autodiff: the same updates and
- * scalars to within float32 rounding, on small networks that exercise every layer type,
- * activation, update rule, loss variant and a short batch; and at the run level, which
- * configs take it, determinism, the recorded step and the bench flag (resuming across steps:
- * test/blas_test.ts).
+ * The fused MLP step (src/train/steps/fused.ts) against the autodiff simultaneous step a run
+ * trains with (src/train/steps/simultaneous.ts), both driven through the TrainStep interface
+ * from the same draws: the same updates and scalars to within float32 rounding, on small
+ * networks that exercise every layer type, activation, update rule, loss variant and a short
+ * batch; and at the run level, which configs take it, determinism, the recorded step and the
+ * bench flag (resuming across steps: test/blas_test.ts).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openBlas, openBlasUnavailableReason } from "../src/backend/openblas.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
-import { loadConfig } from "../src/config/load.ts";
+import { loadConfig, type ResolvedConfig } from "../src/config/load.ts";
 import type { LayerConfig, OptimizerConfig } from "../src/config/schema.ts";
-import {
-  applyMaxColNorm,
-  buildNetwork,
-  type Network,
-  networkParams,
-} from "../src/models/network.ts";
-import { Rng } from "../src/rng/streams.ts";
-import { dropoutMaskPlan, dropoutMasksFrom, type DropoutSpec } from "../src/train/dropout.ts";
-import { type FusedInputs, FusedMlpStep, type FusedStepOptions } from "../src/train/fused-mlp.ts";
-import { Objectives } from "../src/train/objectives.ts";
-import { type Players, simultaneousUpdate } from "../src/train/steps/autodiff.ts";
+import type { RealData } from "../src/data/real-data.ts";
+import { buildNetwork, type Network, networkParams } from "../src/models/network.ts";
 import { createOptimizer, type Optimizer } from "../src/models/optimizers.ts";
+import { Rng } from "../src/rng/streams.ts";
+import type { DropoutSpec } from "../src/train/dropout.ts";
+import { faultTransforms } from "../src/train/faults.ts";
+import { StepInputs } from "../src/train/inputs.ts";
+import { objectivesOf } from "../src/train/objectives.ts";
+import { FusedSimultaneousStep } from "../src/train/steps/fused.ts";
+import type { FusedStepOptions } from "../src/train/steps/fused-mlp.ts";
+import { AutodiffSimultaneousStep } from "../src/train/steps/simultaneous.ts";
+import { playersOf, type TrainStep } from "../src/train/steps/step.ts";
 import { runExperiment } from "../src/train/run.ts";
 import { MNIST_SHORT, runBench, runDirOf } from "./helpers.ts";
 
@@ -93,9 +94,68 @@ const CASES: Case[] = [
 ];
 
 const BATCH = 5, NOISE = 6, DATA = 12;
+/** Rows of batches 0–3: three full batches, then an epoch's short last batch. */
+const ROWS = [BATCH, BATCH, BATCH, 3];
 
-function build(c: Case) {
-  // the same seed builds the same initial networks: one pair per path
+/** A run's config with the case's networks, optimisers, losses and limits. */
+function configOf(c: Case): ResolvedConfig["config"] {
+  const base = loadConfig("mnist-mlp", { profile: "smoke" }).config;
+  return {
+    ...base,
+    noise: { kind: "uniform", dim: NOISE, low: -1, high: 1 },
+    generator: { ...base.generator, layers: c.g, maxColNorm: c.step.maxColNorm?.generator },
+    discriminator: {
+      ...base.discriminator,
+      layers: c.d,
+      dropout: c.dropout ?? undefined,
+      maxColNorm: c.step.maxColNorm?.discriminator,
+    },
+    training: {
+      ...base.training,
+      update: "simultaneous",
+      batchSize: BATCH,
+      dLoss: c.step.dLoss,
+      objective: c.step.objective,
+      optimizers: { generator: c.gOpt, discriminator: c.dOpt },
+    },
+  };
+}
+
+/** Real batches of DATA values in [0, 1), ROWS[t] rows, batch t in epoch t (momentum ramps). */
+function realData(rng: Rng): RealData {
+  const none = () => {
+    throw new Error("not used by a training step");
+  };
+  return {
+    dim: DATA,
+    imageShape: null,
+    batchesPerEpoch: null,
+    batch: (t) => ({
+      values: rng.stream("real").at(t).uniform(ROWS[t] * DATA),
+      rows: ROWS[t],
+      epoch: t,
+      indices: null,
+    }),
+    rowsAt: (t) => ROWS[t],
+    pixelMeans: none,
+    trainImages: none,
+    heldOut: null,
+    toUnit: null,
+    provenance: null,
+    dataset: null,
+  };
+}
+
+interface Built {
+  G: Network;
+  D: Network;
+  gOpt: Optimizer;
+  dOpt: Optimizer;
+  step: TrainStep;
+}
+
+/** The case's networks (the same seed: the same initial weights) and a step of `kind` on them. */
+function build(c: Case, kind: "fused" | "autodiff"): Built {
   const rng = new Rng(11);
   const init = { kind: "uniform", irange: 0.5 } as const;
   const G = buildNetwork(rng, "G", NOISE, c.g, init);
@@ -103,78 +163,40 @@ function build(c: Case) {
   const gp = networkParams(G), dp = networkParams(D);
   const gOpt = createOptimizer(c.gOpt, gp.map((p) => p.variable), gp.map((p) => p.name));
   const dOpt = createOptimizer(c.dOpt, dp.map((p) => p.variable), dp.map((p) => p.name));
-  return { G, D, gOpt, dOpt };
+  const config = configOf(c);
+  // the draws: one seed for both steps, as a run's
+  const draws = new Rng(5);
+  const flipGLoss = c.step.flipGLoss ?? false;
+  const real = realData(draws);
+  const parts = {
+    config,
+    real,
+    inputs: new StepInputs(config, draws, real, D, faultTransforms(null)),
+    players: playersOf(config, G, D, gOpt, dOpt),
+    objectives: objectivesOf(config, D, draws, flipGLoss),
+    flipGLoss,
+  };
+  const step = kind === "fused"
+    ? new FusedSimultaneousStep(parts, blas!)
+    : new AutodiffSimultaneousStep(parts);
+  return { G, D, gOpt, dOpt, step };
 }
 
-/** Step t's inputs, drawn as a run draws them (`rows` may be short of the batch). */
-function inputs(c: Case, D: Network, t: number, rows: number): FusedInputs {
-  const rng = new Rng(5);
-  const plan = c.dropout ? dropoutMaskPlan(D, c.dropout) : null;
-  const masks = (stream: string) => plan ? dropoutMasksFrom(rng, plan, stream, t, rows) : null;
-  return {
-    rows,
-    real: rng.stream("real").at(t).uniform(rows * DATA),
-    z: rng.stream("z").at(t).uniform(rows * NOISE, -1, 1),
-    realMasks: masks("real"),
-    fakeMasks: masks("fake"),
-    epoch: t,
-  };
-}
-
-/** The autodiff update a run trains with (src/train/steps/autodiff.ts), on the same inputs. */
-function autodiffStep(
-  c: Case,
-  net: { G: Network; D: Network; gOpt: Optimizer; dOpt: Optimizer },
-  x: FusedInputs,
-): Record<string, number> {
-  const { G, D } = net;
-  const r = x.rows;
-  const masks = (m: FusedInputs["realMasks"]) =>
-    m?.map((v, i) => v && tf.tensor(v, [r, ...D.layers[i].inShape]));
-  const objectives = new Objectives(D, {
-    input: { kind: "identity" },
-    dLoss: c.step.dLoss,
-    objective: c.step.objective,
-    flipGLoss: c.step.flipGLoss ?? false,
-    gradientPenalty: null,
-  });
-  const limits = c.step.maxColNorm;
-  const players: Players = {
-    ...net,
-    gVars: networkParams(G).map((p) => p.variable),
-    dVars: networkParams(D).map((p) => p.variable),
-    beforeDStep() {},
-    afterUpdate() {
-      if (limits?.generator) applyMaxColNorm(G, limits.generator);
-      if (limits?.discriminator) applyMaxColNorm(D, limits.discriminator);
-    },
-  };
-  const scalars = tf.tidy(() =>
-    simultaneousUpdate(players, objectives, {
-      x: tf.tensor2d(x.real, [r, DATA]),
-      z: tf.tensor2d(x.z, [r, NOISE]),
-      realMasks: masks(x.realMasks),
-      fakeMasks: masks(x.fakeMasks),
-      epoch: x.epoch,
-      step: 0, // counts only the gradient penalty's draws, which these objectives have none of
-    }, true)
-  );
+/** Iteration t's recorded scalars, read back. */
+async function runStep(step: TrainStep, t: number): Promise<Record<string, number>> {
+  const scalars = await step.run(t, true);
   const values = Object.fromEntries(
-    Object.entries(scalars).map(([k, t]) => [k, t.dataSync()[0]]),
+    Object.entries(scalars).map(([k, v]) => [k, v.dataSync()[0]]),
   );
   tf.dispose(Object.values(scalars));
-  assert.deepEqual(Object.keys(values).sort(), [
-    "dAccuracy",
-    "dFake",
-    "dGradNorm",
-    "dLoss",
-    "dReal",
-    "fakeMean",
-    "fakeStd",
-    "gGradNorm",
-    "gLoss",
-  ]);
   return values;
+}
+
+function dispose(n: Built) {
+  n.step.close();
+  tf.dispose([...networkParams(n.G), ...networkParams(n.D)].map((p) => p.variable));
+  n.gOpt.dispose();
+  n.dOpt.dispose();
 }
 
 const state = (n: { G: Network; D: Network; gOpt: Optimizer; dOpt: Optimizer }) =>
@@ -184,27 +206,38 @@ const state = (n: { G: Network; D: Network; gOpt: Optimizer; dOpt: Optimizer }) 
     ...n.dOpt.slots(),
   ].map(([name, v]) => ({ name, values: v.dataSync() as Float32Array }));
 
+const SCALARS = [
+  "dAccuracy",
+  "dFake",
+  "dGradNorm",
+  "dLoss",
+  "dReal",
+  "fakeMean",
+  "fakeStd",
+  "gGradNorm",
+  "gLoss",
+];
+
 for (const c of CASES) {
   Deno.test({
-    name: `fused step = autodiff within rounding: ${c.name}`,
+    name: `fused step = autodiff step within rounding: ${c.name}`,
     ignore,
     async fn() {
       await selectBackend("wasm+openblas");
-      const fused = build(c), reference = build(c);
-      const step = new FusedMlpStep(blas!, fused.G, fused.D, fused.gOpt, fused.dOpt, {
-        batchSize: BATCH,
-        ...c.step,
-      });
+      const fused = build(c, "fused"), reference = build(c, "autodiff");
+      assert.equal(fused.step.name, "fused");
+      assert.equal(reference.step.name, "autodiff");
       const before = state(reference);
-      // three full batches, then an epoch's short last batch
-      for (const [t, rows] of [[0, BATCH], [1, BATCH], [2, BATCH], [3, 3]]) {
-        const got = step.step(inputs(c, fused.D, t, rows), true)!;
-        const want = autodiffStep(c, reference, inputs(c, reference.D, t, rows));
+      for (let t = 0; t < ROWS.length; t++) {
+        const got = await runStep(fused.step, t);
+        const want = await runStep(reference.step, t);
+        assert.deepEqual(Object.keys(got).sort(), SCALARS);
+        assert.deepEqual(Object.keys(want).sort(), SCALARS);
         for (const [key, value] of Object.entries(want)) {
           const tolerance = 1e-5 * Math.max(1, Math.abs(value));
           assert.ok(
-            Math.abs(got[key as keyof typeof got] - value) <= tolerance,
-            `step ${t} ${key}: fused ${got[key as keyof typeof got]}, autodiff ${value}`,
+            Math.abs(got[key] - value) <= tolerance,
+            `step ${t} ${key}: fused ${got[key]}, autodiff ${value}`,
           );
         }
       }
@@ -222,34 +255,28 @@ for (const c of CASES) {
         assert.ok(largest > 0, `${want.name} never changed: the case tests nothing there`);
         assert.ok(worst <= 1e-4 * largest + 1e-7, `${want.name}: off by ${worst} of ${largest}`);
       });
-      for (const n of [fused, reference]) {
-        tf.dispose([...networkParams(n.G), ...networkParams(n.D)].map((p) => p.variable));
-        n.gOpt.dispose();
-        n.dOpt.dispose();
-      }
+      dispose(fused);
+      dispose(reference);
     },
   });
 }
 
 Deno.test({
-  name: "the fused step allocates no tensor: the count is flat over steps",
+  name: "the fused step allocates no tensor beyond its recorded scalars: the count is flat",
   ignore,
   async fn() {
     await selectBackend("wasm+openblas");
-    const c = CASES[0];
-    const net = build(c);
-    const step = new FusedMlpStep(blas!, net.G, net.D, net.gOpt, net.dOpt, {
-      batchSize: BATCH,
-      ...c.step,
-    });
-    step.step(inputs(c, net.D, 0, BATCH), true);
+    const net = build(CASES[0], "fused");
+    await runStep(net.step, 0);
     const { numTensors, numBytes } = tf.memory();
-    for (let t = 1; t < 50; t++) step.step(inputs(c, net.D, t, BATCH), t % 7 === 0);
+    for (let t = 1; t < 50; t++) {
+      const scalars = await net.step.run(t % ROWS.length, t % 7 === 0);
+      assert.equal(Object.keys(scalars).length, t % 7 === 0 ? SCALARS.length : 0);
+      tf.dispose(Object.values(scalars));
+    }
     assert.equal(tf.memory().numTensors, numTensors);
     assert.equal(tf.memory().numBytes, numBytes);
-    tf.dispose([...networkParams(net.G), ...networkParams(net.D)].map((p) => p.variable));
-    net.gOpt.dispose();
-    net.dOpt.dispose();
+    dispose(net);
   },
 });
 

@@ -14,7 +14,7 @@ import { mixtureCentres, sampleMixture } from "../src/data/mixture.ts";
 import { scatterSnapshot, scoreMixture } from "../src/metrics/mixture.ts";
 import { isScatterSnapshot, panelPicks, scatterSvg } from "../src/report/scatter.ts";
 import { Rng } from "../src/rng/streams.ts";
-import { fusedStepUnsupported } from "../src/train/fused-mlp.ts";
+import { fusedStepUnsupported } from "../src/train/steps/fused-mlp.ts";
 import { type Objective, OBJECTIVES } from "../src/config/objective-names.ts";
 import {
   clipWeights,

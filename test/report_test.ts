@@ -20,7 +20,8 @@ import { renderRunPage } from "../src/report/run-page.ts";
 import type { Figure } from "../src/record/figures.ts";
 import { HISTORY_SERIES } from "../src/record/history.ts";
 import type { Result } from "../src/record/result.ts";
-import { nearestTraining, snapshotSchedule } from "../src/train/figures.ts";
+import { nearestRowsDirect } from "../src/metrics/nearest.ts";
+import { snapshotSchedule } from "../src/train/figures.ts";
 import { runExperiment } from "../src/train/run.ts";
 
 Deno.test("figures come from their own streams: training numbers and fingerprints do not change", async () => {
@@ -116,13 +117,13 @@ Deno.test("image grids: layout, gaps, display scaling, planar RGB to interleaved
 
 Deno.test("nearest training image: the brute-force minimum of squared L2, in the display scale", () => {
   const train = Float32Array.from([0, 0, /**/ 1, 1, /**/ 3, 0, /**/ 0.9, 1.2]);
-  const q = [Float32Array.from([1, 1.1]), Float32Array.from([2.6, 0.1])];
-  const { index, distance2 } = nearestTraining(q, train, 2, null);
+  const q = Float32Array.from([1, 1.1, /**/ 2.6, 0.1]);
+  const { index, distance2 } = nearestRowsDirect(q, train, 2);
   assert.deepEqual(Array.from(index), [1, 2]);
   assert.ok(Math.abs(distance2[0] - 0.01) < 1e-6);
   assert.ok(Math.abs(distance2[1] - (0.16 + 0.01)) < 1e-6);
   // training rows are mapped to the queries' scale first: (0,0) (.5,.5) (1.5,0) (.45,.6)
-  const unit = nearestTraining([Float32Array.from([1, 1.1])], train, 2, (v) => v / 2);
+  const unit = nearestRowsDirect(Float32Array.from([1, 1.1]), train, 2, (v) => v / 2);
   assert.deepEqual(Array.from(unit.index), [3]);
   assert.ok(Math.abs(unit.distance2[0] - (0.55 ** 2 + 0.5 ** 2)) < 1e-6);
 });

@@ -21,14 +21,11 @@ import {
   oscillation,
 } from "../src/record/stability.ts";
 import { Rng } from "../src/rng/streams.ts";
-import { FusedMlpStep } from "../src/train/fused-mlp.ts";
+import { FusedMlpStep } from "../src/train/steps/fused-mlp.ts";
 import { Objectives } from "../src/train/objectives.ts";
-import {
-  discriminatorUpdate,
-  generatorUpdate,
-  type Players,
-  simultaneousUpdate,
-} from "../src/train/steps/autodiff.ts";
+import { discriminatorUpdate, generatorUpdate } from "../src/train/steps/alternating.ts";
+import { simultaneousUpdate } from "../src/train/steps/simultaneous.ts";
+import type { Players } from "../src/train/steps/step.ts";
 
 const close = (got: number, want: number, what: string) =>
   assert.ok(Math.abs(got - want) <= 1e-5 * Math.max(1, want), `${what}: ${got}, want ${want}`);

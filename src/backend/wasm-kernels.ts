@@ -41,7 +41,7 @@ export function blasCounters(): Readonly<typeof counters> {
   return { ...counters };
 }
 
-/** Counts one product run on OpenBLAS outside the kernel (src/train/fused-mlp.ts). */
+/** Counts one product run on OpenBLAS outside the kernel (src/train/steps/fused-mlp.ts). */
 export function countBlasProduct(flops: number, seconds: number): void {
   counters.calls++;
   counters.flops += flops;

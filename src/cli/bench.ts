@@ -16,7 +16,7 @@ import { listConfigs } from "../config/load.ts";
 import { discriminatorBatchesPerIteration, spanIterations } from "../config/span.ts";
 import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../record/checkpoint.ts";
-import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/steps/choice.ts";
+import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/steps/names.ts";
 import { parseCommand, runMain, UsageError, usageFailure } from "./args.ts";
 import { EMIT_KINDS, type EmitKind, planArgs } from "./emit.ts";
 import { listing, planTasks, type Task } from "./plan.ts";

@@ -11,7 +11,7 @@ import type { Checkpoint } from "../record/checkpoint.ts";
 import { readResult, type Result, type TrackedPoint } from "../record/result.ts";
 import * as folder from "../record/run-folder.ts";
 import { writeRunPage } from "../report/build.ts";
-import type { TrainStepChoice } from "../train/steps/choice.ts";
+import type { TrainStepChoice } from "../train/steps/names.ts";
 import { type Fault, parseFault } from "../train/faults.ts";
 import { runExperiment } from "../train/run.ts";
 import type { Task } from "./plan.ts";

@@ -83,6 +83,8 @@ export const DiscriminatorInput = z.discriminatedUnion("kind", [
 
 /** Inverted dropout on a layer's input: keep with probability `keep`, multiply kept units by `scale`. */
 const DropoutRule = z.strictObject({ keep: probability(), scale: positive() });
+/** Dropout on the inputs of the first layer and of every later layer (training only). */
+const Dropout = z.strictObject({ input: DropoutRule.nullable(), hidden: DropoutRule.nullable() });
 
 export const Generator = z.strictObject({
   layers: z.array(Layer).min(1),
@@ -108,9 +110,7 @@ export const Discriminator = z.strictObject({
   layers: z.array(Layer).min(1),
   init: Init,
   maxColNorm: positive().optional(),
-  /** Dropout on the inputs of the first layer and of every later layer (training only). */
-  dropout: z.strictObject({ input: DropoutRule.nullable(), hidden: DropoutRule.nullable() })
-    .optional(),
+  dropout: Dropout.optional(),
 });
 
 export const Data = z.discriminatedUnion("kind", [
@@ -295,11 +295,7 @@ export const ImageMetrics = z.strictObject({
 
 /** What tracking scores: each score it asks for, where the run's metrics configure it. */
 export function trackedScores(
-  m: {
-    track?: { parzen: boolean; classifier: boolean } | null;
-    parzen?: unknown;
-    classifier?: unknown;
-  },
+  m: Pick<ImageMetricsConfig, "track" | "parzen" | "classifier">,
 ): { parzen: boolean; classifier: boolean } {
   return {
     parzen: Boolean(m.track?.parzen && m.parzen),
@@ -500,3 +496,8 @@ export type NoiseConfig = z.infer<typeof Noise>;
 export type DataConfig = z.infer<typeof Data>;
 export type OptimizerConfig = z.infer<typeof Optimizer>;
 export type DiscriminatorInputConfig = z.infer<typeof DiscriminatorInput>;
+export type DropoutRuleConfig = z.infer<typeof DropoutRule>;
+export type DropoutConfig = z.infer<typeof Dropout>;
+export type TrainingConfig = z.infer<typeof Training>;
+export type ImageMetricsConfig = z.infer<typeof ImageMetrics>;
+export type MixtureMetricsConfig = z.infer<typeof MixtureMetrics>;

@@ -2,7 +2,7 @@
  * How many iterations a span of training (a budget, a tracking interval, a milestone
  * interval) is: the one place that turns epochs into iterations.
  */
-import type { SpanConfig } from "./schema.ts";
+import type { SpanConfig, TrainingConfig } from "./schema.ts";
 
 export interface SpanContext {
   /** Minibatches per pass over the training split; null for sampled data (no epochs). */
@@ -24,7 +24,7 @@ export function spanIterations(span: SpanConfig, context: SpanContext, field: st
 
 /** dSteps for Algorithm 1's alternating update; the simultaneous update takes one. */
 export function discriminatorBatchesPerIteration(
-  training: { update: "simultaneous" | "alternating"; dSteps: number },
+  training: Pick<TrainingConfig, "update" | "dSteps">,
 ): number {
   return training.update === "simultaneous" ? 1 : training.dSteps;
 }

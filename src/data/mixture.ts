@@ -2,21 +2,11 @@
  * The 2-D mixtures of the mode-collapse literature (docs/mixtures.md): equal-weight
  * isotropic Gaussians on a ring or a square grid. Samples are rows (x, y).
  */
+import type { DataConfig } from "../config/schema.ts";
 import type { Draw } from "../rng/streams.ts";
 
-export interface RingData {
-  kind: "ring";
-  modes: number;
-  radius: number;
-  std: number;
-}
-
-export interface GridData {
-  kind: "grid";
-  side: number;
-  spacing: number;
-  std: number;
-}
+export type RingData = Extract<DataConfig, { kind: "ring" }>;
+export type GridData = Extract<DataConfig, { kind: "grid" }>;
 
 export type MixtureData = RingData | GridData;
 

@@ -4,13 +4,14 @@
  * PacGAN's reverse KL of the mode histogram (Lin et al. 2018, Table 1), computed as
  * PacGAN's released code does.
  */
+import type { MixtureMetricsConfig } from "../config/schema.ts";
+import { nearestRowsDirect } from "./nearest.ts";
 
-export interface MixtureRule {
-  /** A sample is of high quality when closer than sigmas·std to its nearest centre. */
-  sigmas: number;
-  /** A mode is captured when at least this many high-quality samples are nearest to it. */
-  modeThreshold: number;
-}
+/**
+ * A sample is of high quality when closer than sigmas·std to its nearest centre; a mode is
+ * captured when at least modeThreshold high-quality samples are nearest to it.
+ */
+export type MixtureRule = Pick<MixtureMetricsConfig, "sigmas" | "modeThreshold">;
 
 export interface MixtureScores {
   modes: number;
@@ -36,15 +37,10 @@ export function scoreMixture(
   const n = points.length / 2, k = centres.length;
   const counts = new Array<number>(k).fill(0);
   const limit2 = (rule.sigmas * std) ** 2;
+  const nearest = nearestRowsDirect(points, centres.flat(), 2);
   for (let i = 0; i < n; i++) {
-    const x = points[2 * i], y = points[2 * i + 1];
-    let best = Infinity, nearest = -1;
-    for (let j = 0; j < k; j++) {
-      const d2 = (x - centres[j][0]) ** 2 + (y - centres[j][1]) ** 2;
-      if (d2 < best) [best, nearest] = [d2, j];
-    }
     // strict, as PacGAN's code: a point at exactly 3σ is not counted
-    if (best < limit2) counts[nearest]++;
+    if (nearest.distance2[i] < limit2) counts[nearest.index[i]]++;
   }
   const good = counts.reduce((a, b) => a + b, 0);
   let reverseKl: number | null = null;

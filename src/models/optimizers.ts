@@ -22,7 +22,7 @@ export interface Optimizer {
   learningRate(): number;
   /**
    * The next update (at epoch `epoch`) as v ← μ·v + α·g;  θ ← θ + η·v, or θ ← θ + α·g
-   * when `velocity` is null, for a training step that applies it itself (src/train/fused-mlp.ts)
+   * when `velocity` is null, for a training step that applies it itself (src/train/steps/fused-mlp.ts)
    * and then counts it in `steps`. Null for rules not of that form (Adam).
    */
   linearRule(epoch: number): LinearRule | null;

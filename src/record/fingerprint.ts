@@ -9,6 +9,7 @@
  */
 import { sha256Hex } from "../data/checksum.ts";
 import type { CapturedTensors } from "../models/tensor-layout.ts";
+import type { TrainingConfig } from "../config/schema.ts";
 import type { STEP_SERIES } from "./history.ts";
 
 /** The scalars a fingerprint may hash: the step series (never the stability signals). */
@@ -25,7 +26,7 @@ export interface Fingerprint {
 }
 
 /** The order in which a step's recorded scalars enter the hash, by config training.update. */
-export const FINGERPRINT_SCALARS: Record<"simultaneous" | "alternating", readonly HashedScalar[]> =
+export const FINGERPRINT_SCALARS: Record<TrainingConfig["update"], readonly HashedScalar[]> =
   {
     // D's scalars, G's batch statistics, then both losses
     simultaneous: ["dReal", "dFake", "fakeMean", "fakeStd", "dLoss", "gLoss"],

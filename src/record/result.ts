@@ -98,7 +98,7 @@ export interface Result {
   data: DataProvenance | null;
   parameters: { generator: number; discriminator: number };
   /**
-   * How the updates were computed: "fused" (src/train/fused-mlp.ts) or "autodiff" (TF.js
+   * How the updates were computed: "fused" (src/train/steps/fused-mlp.ts) or "autodiff" (TF.js
    * gradients; also what a result without the field used). Numbers depend on it.
    */
   trainStep?: "fused" | "autodiff";

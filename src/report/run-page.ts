@@ -149,7 +149,7 @@ export function provenanceRows(r: Result): [string, string][] {
     [
       "train step",
       r.trainStep === "fused"
-        ? "fused (hand-written MLP update on OpenBLAS, src/train/fused-mlp.ts)"
+        ? "fused (hand-written MLP update on OpenBLAS, src/train/steps/fused-mlp.ts)"
         : "autodiff (TF.js gradients)",
     ],
     [

@@ -5,18 +5,14 @@
  * Parameter-free layers (reshape) take no mask; the first layer with parameters takes the
  * "input" rule, every later one the "hidden" rule.
  */
+import type { DropoutConfig, DropoutRuleConfig } from "../config/schema.ts";
 import type { Network } from "../models/network.ts";
 import type { Rng } from "../rng/streams.ts";
 
-export interface DropoutRule {
-  keep: number;
-  scale: number;
-}
-
-export interface DropoutSpec {
-  input: DropoutRule | null;
-  hidden: DropoutRule | null;
-}
+/** One layer's rule: keep a unit with probability `keep`, scale the kept ones by `scale`. */
+export type DropoutRule = DropoutRuleConfig;
+/** The config's discriminator.dropout: the first layer's rule and every later layer's. */
+export type DropoutSpec = DropoutConfig;
 
 /** Per D layer: the units of its input and its rule, or null where no dropout applies. */
 export type MaskPlan = ({ units: number; rule: DropoutRule } | null)[];

@@ -4,9 +4,6 @@
  * harness classifier's scores and nearest-training-image distances (as the config asks).
  * One draw of the `eval/z` stream serves every metric.
  */
-import { interruptionPoint } from "../backend/interrupt.ts";
-import { readFloats } from "../backend/select.ts";
-import { tf } from "../backend/tf.ts";
 import type { ResolvedConfig } from "../config/load.ts";
 import { sampleGaussian } from "../data/gaussian.ts";
 import { sampleNoise } from "../data/noise.ts";
@@ -30,16 +27,17 @@ import {
 import { PAPER_TABLE1 } from "../metrics/table1.ts";
 import { trainingSetReference } from "../metrics/parzen-reference.ts";
 import { classScores, frechetDistance, meanAndCovariance } from "../metrics/sample-scores.ts";
-import { forward, type Network } from "../models/network.ts";
+import { generate } from "../models/generate.ts";
+import type { Network } from "../models/network.ts";
 import type { Rng } from "../rng/streams.ts";
 import type { RealData } from "../data/real-data.ts";
 import type { Histogram1d, ParzenReport, PixelHistogram, TrackedPoint } from "../record/result.ts";
 import type { Classifier } from "../metrics/classifier.ts";
-import { trackedScores } from "../config/schema.ts";
+import { type ImageMetricsConfig, trackedScores } from "../config/schema.ts";
 import { mapFloats } from "../util/map-floats.ts";
 
-/** Generates `n` samples from G (no dropout) in batches, as one flat array. */
-async function sampleGenerator(
+/** `n` samples of G (no dropout) from the eval/z stream, as one flat array. */
+function sampleGenerator(
   G: Network,
   config: ResolvedConfig["config"],
   rng: Rng,
@@ -47,24 +45,7 @@ async function sampleGenerator(
   signal?: AbortSignal,
 ) {
   const z = sampleNoise(config.noise, rng.stream("eval/z").at(0), n);
-  const out = new Float32Array(n * G.outputDim);
-  const chunk = 1000;
-  for (let at = 0; at < n; at += chunk) {
-    const rows = Math.min(chunk, n - at);
-    const t = tf.tidy(() =>
-      forward(
-        G,
-        tf.tensor2d(z.subarray(at * config.noise.dim, (at + rows) * config.noise.dim), [
-          rows,
-          config.noise.dim,
-        ]),
-      )
-    );
-    out.set(await readFloats(t), at * G.outputDim);
-    t.dispose();
-    await interruptionPoint(signal);
-  }
-  return out;
+  return generate(G, z, config.noise.dim, 1000, signal);
 }
 
 export interface Evaluation {
@@ -235,7 +216,7 @@ function pixelHistogram(fake: Float32Array, test: Float32Array): PixelHistogram 
   return { ...spec, generated: share(fake), test: share(test) };
 }
 
-type ParzenSpec = NonNullable<Extract<Config["metrics"], { kind: "image-stats" }>["parzen"]>;
+type ParzenSpec = NonNullable<ImageMetricsConfig["parzen"]>;
 
 /** The paper's Parzen protocol on these samples, with the diagnostic σ grids beside it. */
 async function parzenReport(
@@ -332,7 +313,7 @@ export class Tracker {
   ): Promise<TrackedPoint> {
     const t0 = performance.now();
     const { config } = this.resolved;
-    const spec = config.metrics as Extract<Config["metrics"], { kind: "image-stats" }>;
+    const spec = config.metrics as ImageMetricsConfig;
     const scores = trackedScores(spec);
     const n = Math.max(
       spec.samples,

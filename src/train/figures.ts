@@ -16,6 +16,8 @@ import { sampleNoise } from "../data/noise.ts";
 import { histogram } from "../metrics/distribution1d.ts";
 import { isMixture, mixtureCentres } from "../data/mixture.ts";
 import { scatterSnapshot } from "../metrics/mixture.ts";
+import { nearestRowsDirect } from "../metrics/nearest.ts";
+import { generate } from "../models/generate.ts";
 import { discriminatorInput } from "../models/discriminator-input.ts";
 import { forward, type Network } from "../models/network.ts";
 import type { Rng } from "../rng/streams.ts";
@@ -44,6 +46,8 @@ export const FIGURE3 = { pairs: 4, steps: 9 };
 /** Figure 1: points on the x axis for D, and generated samples per density. */
 export const FIGURE1 = { points: 121, samples: 5000 };
 const LATENT_STREAM = "report/z";
+/** Rows of z per forward pass of G when drawing figures. */
+const GENERATE_BATCH = 500;
 
 /** The iterations (after that many updates) at which snapshots are taken: 0, then ~24 more. */
 export function snapshotSchedule(iterations: number): number[] {
@@ -85,7 +89,7 @@ export class FigureMaker {
 
   /** The snapshot after `iteration` updates: a sample grid, or Figure 1 data for 1-D runs. */
   async snapshot(iteration: number, G: Network, D: Network): Promise<Figure> {
-    const fake = await generate(G, this.latent, this.config.noise.dim);
+    const fake = await generate(G, this.latent, this.config.noise.dim, GENERATE_BATCH);
     if (this.real.imageShape) {
       return {
         kind: "image-grid",
@@ -159,16 +163,17 @@ export class FigureMaker {
     // Figure 2: the first rows × cols samples of the fixed batch; the nearest training image
     // (squared L2 in pixel space) to each row's last sample, as show_samples_mnist_paper.py
     const n = FIGURE2.rows * FIGURE2.cols;
-    const samples = await generate(G, this.latent.subarray(0, n * zDim), zDim);
+    const samples = await generate(G, this.latent.subarray(0, n * zDim), zDim, GENERATE_BATCH);
     const unit = this.real.toUnit;
     const space = unit ? "[0,1] pixels" : "the data's scale";
     const toSpace = (v: Float32Array) => (unit ? mapFloats(v, unit) : v);
     const train = this.real.trainImages();
-    const queries = Array.from({ length: FIGURE2.rows }, (_, r) => {
+    const queries = new Float32Array(FIGURE2.rows * dim);
+    for (let r = 0; r < FIGURE2.rows; r++) {
       const at = (r * FIGURE2.cols + FIGURE2.cols - 1) * dim;
-      return toSpace(samples.subarray(at, at + dim));
-    });
-    const nearest = nearestTraining(queries, train, dim, unit);
+      queries.set(toSpace(samples.subarray(at, at + dim)), r * dim);
+    }
+    const nearest = nearestRowsDirect(queries, train, dim, unit);
     const neighbours = new Float32Array(FIGURE2.rows * dim);
     nearest.index.forEach((i, r) =>
       neighbours.set(train.subarray(i * dim, (i + 1) * dim), r * dim)
@@ -185,7 +190,7 @@ export class FigureMaker {
         for (let j = 0; j < zDim; j++) path[(p * steps + s) * zDim + j] = (1 - w) * a[j] + w * b[j];
       }
     }
-    const interpolated = await generate(G, path, zDim);
+    const interpolated = await generate(G, path, zDim, GENERATE_BATCH);
     const grid = (file: string, images: Float32Array, rows: number, cols: number): ImageGrid => ({
       kind: "image-grid",
       file,
@@ -238,48 +243,4 @@ function displayOf(config: Config, real: RealData): Display {
   return symmetric
     ? { kind: "unit", offset: 1, scale: 0.5 }
     : { kind: "unit", offset: 0, scale: 1 };
-}
-
-/** G(z) for each row of z (no dropout), in batches, as one flat array. */
-async function generate(G: Network, z: Float32Array, zDim: number): Promise<Float32Array> {
-  const n = z.length / zDim;
-  const out = new Float32Array(n * G.outputDim);
-  const chunk = 500;
-  for (let at = 0; at < n; at += chunk) {
-    const rows = Math.min(chunk, n - at);
-    const t = tf.tidy(() =>
-      forward(G, tf.tensor2d(z.subarray(at * zDim, (at + rows) * zDim), [rows, zDim]))
-    );
-    out.set(await readFloats(t), at * G.outputDim);
-    t.dispose();
-  }
-  return out;
-}
-
-/**
- * The nearest training row to each query, squared L2 accumulated in float64. A handful of
- * queries against the whole training set: a plain loop needs no second copy of the set.
- */
-export function nearestTraining(
-  queries: Float32Array[],
-  train: Float32Array,
-  dim: number,
-  toUnit: ((v: number) => number) | null,
-): { index: Int32Array; distance2: Float64Array } {
-  const n = train.length / dim;
-  const index = new Int32Array(queries.length);
-  const distance2 = new Float64Array(queries.length).fill(Infinity);
-  const row = new Float64Array(dim);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < dim; j++) {
-      const v = train[i * dim + j];
-      row[j] = toUnit ? toUnit(v) : v;
-    }
-    queries.forEach((q, k) => {
-      let s = 0;
-      for (let j = 0; j < dim && s < distance2[k]; j++) s += (q[j] - row[j]) ** 2;
-      if (s < distance2[k]) [distance2[k], index[k]] = [s, i];
-    });
-  }
-  return { index, distance2 };
 }

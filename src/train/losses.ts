@@ -7,6 +7,7 @@
  */
 import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import type { Objective } from "../config/objective-names.ts";
+import type { TrainingConfig } from "../config/schema.ts";
 
 /** Mean binary cross-entropy of sigmoid(logits) against a constant label 1 or 0. */
 export function bceWithLogits(logits: Tensor, label: 0 | 1): Tensor {
@@ -29,7 +30,7 @@ export function generatorLoss(fakeLogits: Tensor, objective: BceObjective): Tens
 export function discriminatorLoss(
   realLogits: Tensor,
   fakeLogits: Tensor,
-  reduction: "sum" | "mean",
+  reduction: TrainingConfig["dLoss"],
 ): Tensor {
   const sum = tf.add(bceWithLogits(realLogits, 1), bceWithLogits(fakeLogits, 0));
   return reduction === "sum" ? sum : tf.mul(sum, 0.5);
@@ -43,7 +44,7 @@ export function discriminatorObjective(
   objective: Objective,
   real: Tensor,
   fake: Tensor,
-  reduction: "sum" | "mean" = "sum",
+  reduction: TrainingConfig["dLoss"] = "sum",
 ): Tensor {
   return tf.tidy(() => {
     switch (objective) {

@@ -4,11 +4,12 @@
  * step (D(x), D(G(z)), the generated batch's mean and std) when asked for them.
  */
 import { type Tensor, tf } from "../backend/tf.ts";
-import type { DiscriminatorInputConfig } from "../config/schema.ts";
+import type { DiscriminatorInputConfig, TrainingConfig } from "../config/schema.ts";
 import { discriminatorInput } from "../models/discriminator-input.ts";
 import { forward, type Network } from "../models/network.ts";
 import type { Objective } from "../config/objective-names.ts";
-import type { Stream } from "../rng/streams.ts";
+import type { Rng, Stream } from "../rng/streams.ts";
+import type { ResolvedConfig } from "../config/load.ts";
 import { discriminatorObjective, generatorObjective, gradientPenalty } from "./losses.ts";
 
 /** A step's recorded scalars by history series name, as tensors kept for the loop to read. */
@@ -19,7 +20,7 @@ export type Masks = (Tensor | null)[] | undefined;
 export interface ObjectiveOptions {
   /** How D sees a batch (identity, or batch statistics). */
   input: DiscriminatorInputConfig;
-  dLoss: "sum" | "mean";
+  dLoss: TrainingConfig["dLoss"];
   objective: Objective;
   /** The flip-g-loss canary (src/train/faults.ts): G ascends its loss. */
   flipGLoss: boolean;
@@ -96,4 +97,23 @@ function accuracy(realLogits: Tensor, fakeLogits: Tensor): Tensor {
 export function gradientNorm(grads: Record<string, Tensor>): Tensor {
   const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
   return tf.sqrt(tf.addN(squares));
+}
+
+/** A config's objectives; the gradient penalty (WGAN-GP) draws its ε from `train/gp-eps`. */
+export function objectivesOf(
+  config: ResolvedConfig["config"],
+  D: Network,
+  rng: Rng,
+  flipGLoss: boolean,
+): Objectives {
+  const { training } = config;
+  return new Objectives(D, {
+    input: config.discriminator.input,
+    dLoss: training.dLoss,
+    objective: training.objective,
+    flipGLoss,
+    gradientPenalty: training.gradientPenalty
+      ? { lambda: training.gradientPenalty, eps: rng.stream("train/gp-eps") }
+      : null,
+  });
 }

@@ -1,8 +1,36 @@
 /**
- * Which step computes a run's simultaneous updates: the fused MLP step (src/train/fused-mlp.ts)
- * or TF.js autodiff. Names only, so the CLI can check `--train-step` without loading TF.js.
+ * Which step trains a run: Algorithm 1's alternating update by autodiff, or the simultaneous
+ * update by the fused MLP step where it applies (wasm+openblas, MLP models) and was not
+ * declined, else by autodiff.
  */
+import { openBlas } from "../../backend/openblas.ts";
+import { blasKernelsActive } from "../../backend/wasm-kernels.ts";
+import { AutodiffAlternatingStep } from "./alternating.ts";
+import { FusedSimultaneousStep } from "./fused.ts";
+import { fusedStepUnsupported } from "./fused-mlp.ts";
+import type { TrainStepChoice } from "./names.ts";
+import { AutodiffSimultaneousStep } from "./simultaneous.ts";
+import type { StepParts, TrainStep } from "./step.ts";
 
-/** auto: fused where it applies (wasm+openblas, MLPs, simultaneous update), else autodiff. */
-export const TRAIN_STEP_CHOICES = ["auto", "fused", "autodiff"] as const;
-export type TrainStepChoice = typeof TRAIN_STEP_CHOICES[number];
+/**
+ * The step for `choice` ("auto" by default); "fused" where the fused step cannot train the
+ * config is a one-line error naming `experiment` and why (`backendName`: the run's backend).
+ */
+export function chooseTrainStep(
+  parts: StepParts,
+  choice: TrainStepChoice,
+  experiment: string,
+  backendName: string,
+): TrainStep {
+  const { config, players: { G, D, gOpt, dOpt } } = parts;
+  const fusedWhyNot = blasKernelsActive()
+    ? fusedStepUnsupported(config, G, D, gOpt, dOpt)
+    : `it runs on wasm+openblas only (this run: ${backendName})`;
+  if (choice === "fused" && fusedWhyNot) {
+    throw new Error(`the fused step cannot train ${experiment}: ${fusedWhyNot}`);
+  }
+  if (choice !== "autodiff" && !fusedWhyNot) return new FusedSimultaneousStep(parts, openBlas()!);
+  return config.training.update === "simultaneous"
+    ? new AutodiffSimultaneousStep(parts)
+    : new AutodiffAlternatingStep(parts);
+}

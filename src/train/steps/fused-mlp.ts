@@ -4,11 +4,12 @@
  * mnist-mlp iteration outside matrix products; with this step about 20% remains, half of it
  * drawing the dropout masks (docs/performance.md).
  *
- * The mathematics is run.ts's simultaneous step: both gradients at the current parameters,
- * the paper's shared D(G(z)) and dropout masks, the same losses and update rules. What differs
- * is float32 rounding (sums taken in another order, the optimiser update fused), so its numbers
- * are its own: a result records `trainStep: "fused"`, and a test holds it to autodiff's within
- * rounding (test/fused_mlp_test.ts).
+ * The mathematics is the autodiff simultaneous step's (./simultaneous.ts): both gradients at
+ * the current parameters, the paper's shared D(G(z)) and dropout masks, the same losses and
+ * update rules. What differs is float32 rounding (sums taken in another order, the optimiser
+ * update fused), so its numbers are its own: a result records `trainStep: "fused"`, and a
+ * test holds it to autodiff's within rounding (test/fused_mlp_test.ts). The training loop
+ * drives it through ./fused.ts.
  *
  * How it saves time:
  * - D runs once on the real and generated rows together (one product of 2B rows per layer),
@@ -20,13 +21,18 @@
  * - The bias enters through the product (C starts as the bias rows, β = 1); elementwise work
  *   is one loop per layer over arrays allocated once; parameters are updated in place.
  */
-import type { OpenBlas } from "../backend/openblas.ts";
-import { countBlasProduct, heapViewForUpdate, unaryInPlaceWasm } from "../backend/wasm-kernels.ts";
-import type { Variable } from "../backend/tf.ts";
-import type { ResolvedConfig } from "../config/load.ts";
-import type { Network } from "../models/network.ts";
-import type { LinearRule, Optimizer } from "../models/optimizers.ts";
-import { BCE_OBJECTIVES } from "../config/objective-names.ts";
+import type { OpenBlas } from "../../backend/openblas.ts";
+import {
+  countBlasProduct,
+  heapViewForUpdate,
+  unaryInPlaceWasm,
+} from "../../backend/wasm-kernels.ts";
+import type { Variable } from "../../backend/tf.ts";
+import type { ResolvedConfig } from "../../config/load.ts";
+import type { TrainingConfig } from "../../config/schema.ts";
+import type { Network } from "../../models/network.ts";
+import type { LinearRule, Optimizer } from "../../models/optimizers.ts";
+import { BCE_OBJECTIVES } from "../../config/objective-names.ts";
 
 type Activation = "linear" | "relu" | "sigmoid" | "tanh" | "leaky-relu";
 const ACTIVATIONS: readonly string[] = ["linear", "relu", "sigmoid", "tanh", "leaky-relu"];
@@ -126,7 +132,7 @@ type RowMap = { to: number; from: number; count: number }[];
 
 export interface FusedStepOptions {
   batchSize: number;
-  dLoss: "sum" | "mean";
+  dLoss: TrainingConfig["dLoss"];
   objective: "non-saturating" | "minimax";
   /** The flip-g-loss canary (src/train/faults.ts). */
   flipGLoss?: boolean;

@@ -1,0 +1,105 @@
+/**
+ * The 2014 code's simultaneous update (k = 1) by TF.js autodiff: per minibatch, D's and G's
+ * gradients are taken at the same parameters, from the same z and the same dropout masks,
+ * then both are applied. The fused MLP step (./fused-mlp.ts) computes the same update and is
+ * held to this one (test/fused_mlp_test.ts).
+ */
+import { type Tensor, tf } from "../../backend/tf.ts";
+import { forward } from "../../models/network.ts";
+import { detach } from "../../models/ops.ts";
+import { gradientNorm, type Masks, type Objectives, type Scalars } from "../objectives.ts";
+import { DrawAhead } from "./draw-ahead.ts";
+import type { Players, StepParts, TrainStep } from "./step.ts";
+
+export class AutodiffSimultaneousStep implements TrainStep {
+  readonly name = "autodiff";
+  readonly #draws: DrawAhead;
+
+  constructor(readonly parts: StepParts) {
+    this.#draws = new DrawAhead(parts.inputs);
+  }
+
+  async run(t: number, record: boolean): Promise<Scalars> {
+    const drawn = await this.#draws.take(t);
+    const { inputs, players, objectives } = this.parts;
+    return tf.tidy(() => {
+      const { x, rows, epoch } = inputs.realBatch(t);
+      const arrays = inputs.simultaneousInputs(t, rows, drawn);
+      const z = inputs.noiseTensor(arrays.z, rows);
+      const realMasks = inputs.maskTensors(arrays.realMasks, rows);
+      const fakeMasks = inputs.maskTensors(arrays.fakeMasks, rows);
+      return simultaneousUpdate(
+        players,
+        objectives,
+        { x, z, realMasks, fakeMasks, epoch, step: t },
+        record,
+      );
+    });
+  }
+
+  drawAhead(seed: number, first: number): void {
+    this.#draws.start(seed, first);
+  }
+
+  close(): void {
+    this.#draws.close();
+  }
+}
+
+/** One simultaneous step's inputs as tensors. */
+export interface SimultaneousBatch {
+  x: Tensor;
+  z: Tensor;
+  realMasks: Masks;
+  fakeMasks: Masks;
+  epoch: number;
+  /** The iteration: counts the gradient penalty's draws. */
+  step: number;
+}
+
+/**
+ * Both gradients at the current parameters, from the same z and masks, then both updates.
+ * Runs inside the caller's tf.tidy; the recorded scalars (kept) when `record`.
+ */
+export function simultaneousUpdate(
+  p: Players,
+  objectives: Objectives,
+  b: SimultaneousBatch,
+  record: boolean,
+): Scalars {
+  const stats: Scalars = {};
+  // One G forward serves both gradients: G's tape keeps a detached G(z) (same memory,
+  // invisible to tapes) on which D's gradients are taken afterwards, so D's tape stops at
+  // the samples. Not nested: a tape open around D's backward pass would hold every tensor
+  // it saves until G's closes.
+  let fake: Tensor | undefined;
+  p.beforeDStep(); // both gradients at the clipped critic
+  const g = tf.variableGrads(() => {
+    const f = forward(p.G, b.z);
+    fake = tf.keep(detach(f));
+    return objectives.generator(f, b.fakeMasks, record ? stats : undefined);
+  }, p.gVars);
+  const d = tf.variableGrads(
+    () =>
+      objectives.discriminator(
+        b.x,
+        fake!,
+        b.realMasks,
+        b.fakeMasks,
+        b.step,
+        record ? stats : undefined,
+      ),
+    p.dVars,
+  );
+  fake!.dispose();
+  // the norms of the gradients the updates apply, taken before they apply them
+  const norms: Scalars = record
+    ? { dGradNorm: gradientNorm(d.grads), gGradNorm: gradientNorm(g.grads) }
+    : {};
+  p.dOpt.step(p.dVars.map((v) => d.grads[v.name]), b.epoch);
+  p.gOpt.step(p.gVars.map((v) => g.grads[v.name]), b.epoch);
+  p.afterUpdate();
+  if (!record) return {};
+  const { dReal, dFake, fakeMean, fakeStd, dAccuracy } = stats;
+  return { dReal, dFake, fakeMean, fakeStd, dLoss: d.value, gLoss: g.value, dAccuracy, ...norms };
+}
