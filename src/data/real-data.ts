@@ -159,8 +159,12 @@ function loadImageData(
   }
 }
 
+/**
+ * `map`, not `Float32Array.from(x, f)`: V8 builds the latter through a list of boxed numbers
+ * first, about 50 bytes per value (1.9 GB for MNIST's training split); the values are the same.
+ */
 function symmetric(x: Float32Array): Float32Array {
-  return Float32Array.from(x, (v) => v * 2 - 1);
+  return x.map((v) => v * 2 - 1);
 }
 
 /** logit(clip(mean, 1e-7, 1 − 1e-7)): pylearn2's init_sigmoid_bias_from_marginals. */

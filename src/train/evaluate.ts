@@ -204,9 +204,13 @@ export async function evaluate(
   };
 }
 
-/** The protocol scores pixels in [0, 1]; GCN data have no such scale (scored as they are). */
+/**
+ * The protocol scores pixels in [0, 1]; GCN data have no such scale (scored as they are).
+ * `map` keeps the copy at 4 bytes a value (src/data/real-data.ts, `symmetric`).
+ */
 function toUnit(real: RealData, x: Float32Array): Float32Array {
-  return real.toUnit ? Float32Array.from(x, real.toUnit) : x;
+  const f = real.toUnit;
+  return f ? x.map((v) => f(v)) : x;
 }
 
 /** Generated and test pixels in 20 bins over [0, 1] (the estimator is sensitive to stroke softness). */

@@ -161,7 +161,7 @@ export class FigureMaker {
     const samples = await generate(G, this.latent.subarray(0, n * zDim), zDim);
     const unit = this.real.toUnit;
     const space = unit ? "[0,1] pixels" : "the data's scale";
-    const toSpace = (v: Float32Array) => (unit ? Float32Array.from(v, unit) : v);
+    const toSpace = (v: Float32Array) => (unit ? v.map((x) => unit(x)) : v);
     const train = this.real.trainImages();
     const queries = Array.from({ length: FIGURE2.rows }, (_, r) => {
       const at = (r * FIGURE2.cols + FIGURE2.cols - 1) * dim;
