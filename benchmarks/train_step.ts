@@ -5,7 +5,7 @@
  * evaluation reduced to a minimum, times the iterations after a warm-up, and prints one
  * JSON line (see TrainStepResult). Run by benchmarks/perf.ts.
  */
-import { blasCounters } from "../src/backend/wasm-kernels.ts";
+import { blasCounters, wasmHeapBytes } from "../src/backend/wasm-kernels.ts";
 import type { BackendChoice } from "../src/backend/info.ts";
 import { tf } from "../src/backend/tf.ts";
 import { loadConfig } from "../src/config/load.ts";
@@ -33,15 +33,46 @@ export interface TrainStepResult {
   modelGflopsPerSecond: number;
   /** Peak resident set of the whole process (VmHWM), MiB. */
   peakRssMiB: number;
-  /** TF.js tensor count at each tracked iteration (with --track-tensors). */
-  tensors: { iteration: number; count: number; bytes: number }[];
+  /**
+   * The peak up to the last iteration (its state read-back included, the end's evaluation of a
+   * few samples not): what the same update in PyTorch is compared with.
+   */
+  trainingPeakRssMiB: number;
+  /** The wasm backend's memory after the last iteration (null off wasm), MiB. */
+  wasmHeapMiB: number | null;
+  /**
+   * At each tracked iteration (with --track-tensors): the TF.js tensor count and bytes, the
+   * resident set (VmRSS, MiB) and the wasm memory (MiB, null off wasm).
+   */
+  tensors: {
+    iteration: number;
+    count: number;
+    bytes: number;
+    rssMiB: number;
+    wasmHeapMiB: number | null;
+  }[];
 }
 
+/** The process's peak resident set (VmHWM), MiB. */
 export function peakRssMiB(): number {
+  return statusMiB("VmHWM");
+}
+
+/** The process's resident set now (VmRSS), MiB. */
+export function rssMiB(): number {
+  return statusMiB("VmRSS");
+}
+
+function statusMiB(field: "VmHWM" | "VmRSS"): number {
   const status = Deno.readTextFileSync("/proc/self/status");
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
   return kb / 1024;
 }
+
+const heapMiB = () => {
+  const bytes = wasmHeapBytes();
+  return bytes === null ? null : bytes / 2 ** 20;
+};
 
 if (import.meta.main) {
   const [name, backend, threadsText, iterationsText] = Deno.args;
@@ -70,6 +101,7 @@ if (import.meta.main) {
   const marks: number[] = [];
   const tensors: TrainStepResult["tensors"] = [];
   let blasAtWarmup = blasCounters(), blasAtEnd = blasAtWarmup;
+  let trainingPeak = NaN, heapAtEnd: number | null = null;
   const result = await runExperiment(resolved, {
     seed: 1,
     backend: backend as BackendChoice,
@@ -79,10 +111,23 @@ if (import.meta.main) {
     onProgress: (p) => {
       marks.push(performance.now());
       if (p.iteration === warmup) blasAtWarmup = blasCounters();
-      if (p.iteration === iterations) blasAtEnd = blasCounters();
+      if (p.iteration === iterations) {
+        blasAtEnd = blasCounters();
+        trainingPeak = peakRssMiB();
+        heapAtEnd = heapMiB();
+      }
       if (trackEvery && p.iteration % trackEvery === 0) {
+        // run with --v8-flags=--expose-gc, each sample follows a collection: what is live,
+        // not what the collector has yet to free
+        (globalThis as { gc?: () => void }).gc?.();
         const m = tf.memory();
-        tensors.push({ iteration: p.iteration, count: m.numTensors, bytes: m.numBytes });
+        tensors.push({
+          iteration: p.iteration,
+          count: m.numTensors,
+          bytes: m.numBytes,
+          rssMiB: rssMiB(),
+          wasmHeapMiB: heapMiB(),
+        });
       }
     },
   });
@@ -108,6 +153,8 @@ if (import.meta.main) {
       : null,
     modelGflopsPerSecond: (model * rate) / 1e9,
     peakRssMiB: peakRssMiB(),
+    trainingPeakRssMiB: trainingPeak,
+    wasmHeapMiB: heapAtEnd,
     tensors,
   };
   console.log(JSON.stringify(out));

@@ -14,6 +14,8 @@ import { fetchCifar10, fetchMnist } from "../src/data/download.ts";
 import { encodeIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from "../src/data/formats/idx.ts";
 import { columnMajorIndex, readMat5 } from "../src/data/formats/mat5.ts";
 import { IDX_FILES, loadIdxDataset } from "../src/data/mnist.ts";
+import { openRealData } from "../src/data/real-data.ts";
+import { Rng } from "../src/rng/streams.ts";
 import { CIFAR_ENV, cifarPath, datasetStatus, loadDataset } from "../src/data/registry.ts";
 import { loadTfd } from "../src/data/tfd.ts";
 import { encodeMat5, tfdFixture, writeCifarFixture, writeIdxFixture } from "./fixtures.ts";
@@ -58,6 +60,44 @@ for (const gzip of [false, true]) {
     Deno.removeSync(dir, { recursive: true });
   });
 }
+
+Deno.test("batches from 8-bit pixels: each value the float32 the float images give, in both scales", () => {
+  const dir = tmp();
+  // the training split is the first 50,000 images; 10 more make the validation split
+  const fx = writeIdxFixture(dir, 50_010, 7, false);
+  for (const scale of ["unit", "symmetric"] as const) {
+    const unit = (p: number) => Math.fround(p / 255);
+    const value = scale === "unit" ? unit : (p: number) => Math.fround(unit(p) * 2 - 1);
+    const real = openRealData({ kind: "fashion-mnist", scale }, new Rng(3), 64, {
+      fashionMnist: dir,
+    });
+    assert.ok(real.dataset!.splits.train.pixels, "the split keeps its bytes");
+    for (const step of [0, 1, 781]) {
+      const b = real.batch(step);
+      b.indices!.forEach((row, r) => {
+        for (let j = 0; j < 784; j++) {
+          const got = b.values[r * 784 + j], want = value(fx.trainImages[row * 784 + j]);
+          if (got !== want) {
+            assert.fail(`${scale} step ${step} row ${r} pixel ${j}: ${got} ≠ ${want}`);
+          }
+        }
+      });
+    }
+    // the copies evaluation reads, made on first use, hold the same values
+    assert.deepEqual(real.heldOut!.test.images, Float32Array.from(fx.testImages, value));
+    assert.deepEqual(
+      real.heldOut!.validation.images,
+      Float32Array.from(fx.trainImages.subarray(50_000 * 784), value),
+    );
+    const train = real.trainImages();
+    assert.equal(train.length, 50_000 * 784);
+    assert.equal(train[123_456], value(fx.trainImages[123_456]));
+    assert.equal(real.trainImages(), train, "made once");
+    // the float images of the data set itself are pixels / 255
+    assert.equal(real.dataset!.splits.train.images[123_456], unit(fx.trainImages[123_456]));
+  }
+  Deno.removeSync(dir, { recursive: true });
+});
 
 Deno.test("IDX errors: missing, truncated, wrong magic, wrong dimensions, checksum, counts, gzip", async (t) => {
   const setup = (gzip = false) => {

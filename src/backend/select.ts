@@ -4,7 +4,7 @@
  * (when Deno may use FFI and the library loads), else plain wasm, else the pure-JS cpu
  * backend. `wasm` is always the plain one: results are tied to the path that made them.
  */
-import { configureWasmKernels } from "./wasm-kernels.ts";
+import { configureWasmKernels, heapViewForRead } from "./wasm-kernels.ts";
 import type { AdapterInfo, BackendChoice, BackendInfo } from "./info.ts";
 import { type BlasInfo, openBlas, openBlasUnavailableReason } from "./openblas.ts";
 import { tf } from "./tf.ts";
@@ -94,4 +94,18 @@ function setBlas(options: BackendOptions): BlasInfo {
 /** Reads a tensor back on any backend (webgpu forbids synchronous reads). */
 export async function readFloats(t: tf.Tensor): Promise<Float32Array> {
   return new Float32Array(await t.data() as Float32Array);
+}
+
+/**
+ * Copies a tensor's values into `out` from `offset`: straight from the heap on wasm, else
+ * through the backend's read-back (no copy besides, which a state's read-back would leave to
+ * the garbage collector).
+ */
+export async function readFloatsInto(
+  t: tf.Tensor,
+  out: Float32Array,
+  offset: number,
+): Promise<void> {
+  const view = heapViewForRead(t);
+  out.set(view ?? await t.data() as Float32Array, offset);
 }

@@ -231,6 +231,26 @@ export function maxoutBackwardWasm(
 }
 
 /**
+ * The wasm backend's linear memory in bytes (null off wasm). It grows when an allocation
+ * needs it and never shrinks: its size is the most the heap ever held at once.
+ */
+export function wasmHeapBytes(): number | null {
+  if (tf.getBackend() !== "wasm") return null;
+  const backend = tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } };
+  return backend.wasm.HEAPU8.length;
+}
+
+/**
+ * A float32 tensor's values on the wasm heap, to read without a copy (valid until the next
+ * allocation on the heap), or null off the wasm backend.
+ */
+export function heapViewForRead(t: tf.Tensor): Float32Array | null {
+  const backend = wasmBackend();
+  if (!backend || t.dtype !== "float32") return null;
+  return backend.typedArrayFromHeap(t as unknown as TensorInfo) as Float32Array;
+}
+
+/**
  * A float32 tensor's memory on the wasm heap, to be updated in place (a fused training step
  * writing its parameters). Valid until the next allocation on the heap. Throws when another
  * tensor shares the memory: the write would change that tensor too.

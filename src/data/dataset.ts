@@ -7,6 +7,11 @@ import type { FileRecord } from "./checksum.ts";
 export interface Split {
   /** count × dim values, row-major; one example per row. */
   images: Float32Array;
+  /**
+   * The 8-bit pixels `images` are pixels / 255 of, where the data came so: a split made by
+   * `pixelSplit` keeps only these (a quarter of the memory) until `images` is first read.
+   */
+  pixels?: Uint8Array;
   /** One class index per example, or null for unlabeled data. */
   labels: Uint8Array | null;
   count: number;
@@ -26,8 +31,12 @@ export interface Dataset {
   files: FileRecord[];
 }
 
-/** Rows [from, to) of a split, sharing memory with it. */
+/** Rows [from, to) of a split, sharing memory with it (8-bit pixels: their pixels). */
 export function sliceSplit(split: Split, dim: number, from: number, to: number): Split {
+  if (split.pixels) {
+    const labels = split.labels ? split.labels.subarray(from, to) : null;
+    return pixelSplit(split.pixels.subarray(from * dim, to * dim), labels, to - from);
+  }
   return {
     images: split.images.subarray(from * dim, to * dim),
     labels: split.labels ? split.labels.subarray(from, to) : null,
@@ -40,4 +49,24 @@ export function toUnitScale(pixels: Uint8Array): Float32Array {
   const out = new Float32Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] / 255;
   return out;
+}
+
+/** `toUnitScale` of each byte value: UNIT_PIXELS[p] is the float32 that p becomes. */
+export const UNIT_PIXELS: Float32Array = toUnitScale(Uint8Array.from({ length: 256 }, (_, p) => p));
+
+/**
+ * A split of 8-bit pixels whose `images` (pixels / 255, as `toUnitScale`) are made on first
+ * read and kept: training cuts its batches from the pixels (src/data/real-data.ts), so a run
+ * that never reads `images` holds a byte per value instead of four.
+ */
+export function pixelSplit(pixels: Uint8Array, labels: Uint8Array | null, count: number): Split {
+  let images: Float32Array | null = null;
+  return {
+    pixels,
+    labels,
+    count,
+    get images() {
+      return images ??= toUnitScale(pixels);
+    },
+  };
 }

@@ -6,7 +6,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type FileRecord, verify } from "./checksum.ts";
-import { type Dataset, sliceSplit, toUnitScale } from "./dataset.ts";
+import { type Dataset, pixelSplit, sliceSplit } from "./dataset.ts";
 import { DataError, MissingDataError, readFileOrFail } from "./errors.ts";
 import { maybeGunzip } from "./formats/gzip.ts";
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseIdx } from "./formats/idx.ts";
@@ -120,11 +120,7 @@ export function loadIdxDataset(dir: string, options: IdxLoadOptions): Dataset {
       `${nTrain}`,
     );
   }
-  const fullTrain = {
-    images: toUnitScale(trainImages.data),
-    labels: trainLabels.data,
-    count: nTrain,
-  };
+  const fullTrain = pixelSplit(trainImages.data, trainLabels.data, nTrain);
   return {
     name: options.name,
     shape: [1, 28, 28],
@@ -133,11 +129,7 @@ export function loadIdxDataset(dir: string, options: IdxLoadOptions): Dataset {
     splits: {
       train: sliceSplit(fullTrain, dim, 0, validFrom),
       valid: sliceSplit(fullTrain, dim, validFrom, nTrain),
-      test: {
-        images: toUnitScale(testImages.data),
-        labels: testLabels.data,
-        count: testImages.dims[0],
-      },
+      test: pixelSplit(testImages.data, testLabels.data, testImages.dims[0]),
     },
     source: dir,
     files,

@@ -6,7 +6,7 @@
  */
 import type { DataConfig } from "../config/schema.ts";
 import type { FileRecord } from "./checksum.ts";
-import type { Dataset, Split } from "./dataset.ts";
+import { type Dataset, type Split, UNIT_PIXELS } from "./dataset.ts";
 import { GAUSSIAN_DATA_DIM, sampleGaussian } from "./gaussian.ts";
 import { isMixture, MIXTURE_DIM, sampleMixture } from "./mixture.ts";
 import { type DataSources, loadDataset } from "./registry.ts";
@@ -93,9 +93,24 @@ export function openRealData(
   const trainSplit = data.kind === "tfd" ? "unlabeled" : "train";
   const train = dataset.splits[trainSplit];
   const symmetricScale = "scale" in data && data.scale === "symmetric";
+  // the value each 8-bit pixel becomes in the training data's scale (exactly what rescaling
+  // the float images gives)
+  const pixelValues = symmetricScale ? symmetric(UNIT_PIXELS) : UNIT_PIXELS;
+  // Copies in [−1, 1] are made when evaluation first asks, and batches are cut from the data
+  // set as it is (8-bit pixels where it came so): training holds the data set once, not twice.
   const rescaled = (split: Split): Split =>
-    symmetricScale ? { ...split, images: symmetric(split.images) } : split;
-  const images = rescaled(train).images;
+    symmetricScale
+      ? {
+        images: split.pixels ? lookUp(split.pixels, pixelValues) : symmetric(split.images),
+        labels: split.labels,
+        count: split.count,
+      }
+      : split;
+  let trainCopy: Float32Array | null = null, validCopy: Split | null = null;
+  let testCopy: Split | null = null;
+  const trainImages = () => (trainCopy ??= rescaled(train).images);
+  const pixels = train.pixels ?? null;
+  const floats = pixels ? null : train.images;
   const n = train.count, dim = dataset.dim;
   const perEpoch = Math.ceil(n / batchSize);
   const shuffle = rng.stream("train/shuffle");
@@ -114,20 +129,41 @@ export function openRealData(
       const rows = Math.min(batchSize, n - first);
       const indices = order(epoch).subarray(first, first + rows);
       const values = new Float32Array(rows * dim);
-      for (let r = 0; r < rows; r++) {
+      for (let r = 0, at = 0; r < rows; r++, at += dim) {
         const src = indices[r] * dim;
-        values.set(images.subarray(src, src + dim), r * dim);
+        if (pixels) {
+          for (let j = 0; j < dim; j++) values[at + j] = pixelValues[pixels[src + j]];
+        } else if (symmetricScale) {
+          // each value rounded to float32 on store, as `symmetric` rounds it
+          for (let j = 0; j < dim; j++) values[at + j] = floats![src + j] * 2 - 1;
+        } else {
+          values.set(floats!.subarray(src, src + dim), at);
+        }
       }
       return { values, rows, epoch, indices };
     },
     rowsAt: (step) => Math.min(batchSize, n - (step % perEpoch) * batchSize),
-    trainImages: () => images,
+    trainImages,
     pixelMeans() {
       const means = new Float64Array(dim);
-      for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) means[j] += images[i * dim + j];
+      if (pixels) {
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < dim; j++) means[j] += pixelValues[pixels[i * dim + j]];
+        }
+      } else {
+        const images = trainImages();
+        for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) means[j] += images[i * dim + j];
+      }
       return Float32Array.from(means, (s) => s / n);
     },
-    heldOut: { validation: rescaled(dataset.splits.valid), test: rescaled(dataset.splits.test) },
+    heldOut: {
+      get validation() {
+        return validCopy ??= rescaled(dataset.splits.valid);
+      },
+      get test() {
+        return testCopy ??= rescaled(dataset.splits.test);
+      },
+    },
     toUnit: symmetricScale
       ? (v) => (v + 1) / 2
       : data.kind === "cifar10" && data.gcnScale !== null
@@ -162,6 +198,13 @@ function loadImageData(
 
 function symmetric(x: Float32Array): Float32Array {
   return mapFloats(x, (v) => v * 2 - 1);
+}
+
+/** table[pixels[i]] for every i. */
+function lookUp(pixels: Uint8Array, table: Float32Array): Float32Array {
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) out[i] = table[pixels[i]];
+  return out;
 }
 
 /** logit(clip(mean, 1e-7, 1 − 1e-7)): pylearn2's init_sigmoid_bias_from_marginals. */

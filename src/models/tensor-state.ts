@@ -1,20 +1,21 @@
 /** Reading tensors back from the backend as one flat array, and assigning saved values. */
-import { readFloats } from "../backend/select.ts";
+import { readFloatsInto } from "../backend/select.ts";
 import type { Variable } from "../backend/tf.ts";
 import type { CapturedTensors, TensorEntry } from "./tensor-layout.ts";
 
-/** Reads named variables back from the backend into one flat array. */
+/**
+ * Reads named variables back from the backend into one flat array, one at a time: a state's
+ * read-back holds the array and one tensor's copy, not a copy of every tensor besides.
+ */
 export async function captureTensors(named: [string, Variable][]): Promise<CapturedTensors> {
-  const parts = await Promise.all(named.map(([, v]) => readFloats(v)));
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const values = new Float32Array(total);
+  const values = new Float32Array(named.reduce((n, [, v]) => n + v.size, 0));
   const tensors: TensorEntry[] = [];
   let offset = 0;
-  named.forEach(([name, v], i) => {
-    values.set(parts[i], offset);
-    tensors.push({ name, shape: v.shape, offset, length: parts[i].length });
-    offset += parts[i].length;
-  });
+  for (const [name, v] of named) {
+    await readFloatsInto(v, values, offset);
+    tensors.push({ name, shape: v.shape, offset, length: v.size });
+    offset += v.size;
+  }
   return { tensors, values };
 }
 
