@@ -26,13 +26,12 @@ export interface Fingerprint {
 }
 
 /** The order in which a step's recorded scalars enter the hash, by config training.update. */
-export const FINGERPRINT_SCALARS: Record<TrainingConfig["update"], readonly HashedScalar[]> =
-  {
-    // D's scalars, G's batch statistics, then both losses
-    simultaneous: ["dReal", "dFake", "fakeMean", "fakeStd", "dLoss", "gLoss"],
-    // the D step's three values, then the G step's three
-    alternating: ["dReal", "dFake", "dLoss", "fakeMean", "fakeStd", "gLoss"],
-  };
+export const FINGERPRINT_SCALARS: Record<TrainingConfig["update"], readonly HashedScalar[]> = {
+  // D's scalars, G's batch statistics, then both losses
+  simultaneous: ["dReal", "dFake", "fakeMean", "fakeStd", "dLoss", "gLoss"],
+  // the D step's three values, then the G step's three
+  alternating: ["dReal", "dFake", "dLoss", "fakeMean", "fakeStd", "gLoss"],
+};
 
 export function fingerprint(
   step: number,
