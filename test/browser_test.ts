@@ -236,7 +236,7 @@ Deno.test({
       const gr = readResult(gaussian);
       const bandCurves = (gr.checks ?? []).filter((c) => c.metric.startsWith("lastQuarter."));
       assert.ok(bandCurves.length > 0, "the smoke profile has curve bands");
-      assert.equal(gView.charts.length, 7 + bandCurves.length);
+      assert.equal(gView.charts.length, 9 + bandCurves.length);
       for (const c of gView.charts) {
         assert.ok(c.marks > 0, `${c.title}: nothing drawn`);
         assert.ok(c.height > 200, `${c.title}: ${c.height} px tall`);
