@@ -16,6 +16,8 @@ interface Summary {
   experiment: string;
   seed: number;
   configHash: string;
+  /** The config's noise: what the campaign's variants differ by. */
+  noise: unknown;
   /** What the numbers depend on besides config and seed. */
   computePath: unknown;
   /** "training" while a checkpoint is the newest record, else the result's status. */
@@ -80,6 +82,7 @@ export function summarize(dir: string): Summary {
     experiment,
     seed,
     configHash: record.configHash,
+    noise: record.config?.noise ?? null,
     computePath: record.backend,
     status,
     iterationsDone: record.iteration ?? record.evaluatedAtIteration ?? last ?? 0,
@@ -111,6 +114,53 @@ export function trackedTable(s: Summary): string {
   ].join("\n");
 }
 
+/**
+ * Several summaries side by side (docs/results.md's seeds table): the protocol Parzen estimate
+ * (mean ± SE) at every `every`-th epoch for each run, and per config (same configHash) the mean ±
+ * std over the seeds that reached that epoch.
+ */
+export function seedsTable(summaries: Summary[], every: number): string {
+  const label = (s: Summary) => `seed ${s.seed}, ${noiseName(s.noise)} z`;
+  const parzenAt = (s: Summary, epoch: number) =>
+    (s.tracked as TrackedRow[]).find((p) => Math.round(p.epoch) === epoch)?.parzen ?? null;
+  const groups = [...new Set(summaries.map((s) => s.configHash))].map((hash) =>
+    summaries.filter((s) => s.configHash === hash)
+  ).filter((g) => g.length > 1);
+  const epochs = [
+    ...new Set(
+      summaries.flatMap((s) => (s.tracked as TrackedRow[]).map((p) => Math.round(p.epoch))),
+    ),
+  ].filter((e) => e % every === 0).sort((a, b) => a - b);
+  const rows = epochs.map((epoch) => {
+    const cells = summaries.map((s) => {
+      const p = parzenAt(s, epoch);
+      return p ? `${p.mean.toFixed(1)} ± ${p.se.toFixed(1)}` : "";
+    });
+    const stats = groups.map((g) => {
+      const xs = g.map((s) => parzenAt(s, epoch)?.mean).filter((x) => x !== undefined);
+      if (xs.length < 2) return "";
+      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const std = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1));
+      return `${mean.toFixed(1)} ± ${std.toFixed(1)} (${xs.length})`;
+    });
+    return `| ${epoch} | ${[...cells, ...stats].join(" | ")} |`;
+  });
+  const heads = [
+    ...summaries.map(label),
+    ...groups.map((g) => `mean ± std over seeds, ${noiseName(g[0].noise)} z`),
+  ];
+  return [
+    `| epoch | ${heads.join(" | ")} |`,
+    `| ---: | ${heads.map(() => "---:").join(" | ")} |`,
+    ...rows,
+  ].join("\n");
+}
+
+function noiseName(noise: unknown): string {
+  const kind = (noise as { kind?: string } | null)?.kind;
+  return kind === "normal" ? "N(0, 1)" : kind === "uniform" ? "uniform" : "?";
+}
+
 interface TrackedRow {
   epoch: number;
   parzen: { mean: number; se: number; sigma: number } | null;
@@ -136,9 +186,21 @@ if (import.meta.main) {
     options: {
       to: { type: "string", default: "benchmarks/results" },
       table: { type: "boolean", default: false },
+      seeds: { type: "boolean", default: false },
+      every: { type: "string", default: "50" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
+  if (values.seeds) {
+    const every = Number(values.every);
+    if (!Number.isInteger(every) || every < 1) {
+      console.error(`--every: expected a whole number of epochs ≥ 1, found "${values.every}"`);
+      Deno.exit(2);
+    }
+    const summaries = positionals.map((p) => JSON.parse(Deno.readTextFileSync(p)) as Summary);
+    console.log(seedsTable(summaries, every));
+    Deno.exit(0);
+  }
   if (values.table) {
     for (const path of positionals) {
       console.log(trackedTable(JSON.parse(Deno.readTextFileSync(path))));
@@ -148,10 +210,13 @@ if (import.meta.main) {
   if (values.help || positionals.length === 0) {
     console.log(
       "usage: deno task long-run RUN_DIR... [--to DIR]\n" +
-        "       deno task long-run --table SUMMARY.json...\n\n" +
+        "       deno task long-run --table SUMMARY.json...\n" +
+        "       deno task long-run --seeds [--every EPOCHS] SUMMARY.json...\n\n" +
         "Writes DIR/<experiment>-long-seed-N.json for each run folder (…/<experiment>/seed-N):\n" +
         "its tracked scores, segments and check fingerprints (default DIR benchmarks/results).\n" +
-        "--table prints a summary's tracked points as a Markdown table (docs/results.md).",
+        "--table prints a summary's tracked points as a Markdown table (docs/results.md).\n" +
+        "--seeds prints the summaries' Parzen estimates side by side every EPOCHS epochs\n" +
+        "(default 50), with the mean ± std over the seeds of each config.",
     );
     Deno.exit(values.help ? 0 : 2);
   }
