@@ -220,17 +220,24 @@ Deno.test("without --allow-ffi: auto falls back to plain wasm; asking for OpenBL
 });
 
 Deno.test({
-  name: "bench --blas-threads 2 is recorded, and refused when not a positive integer",
+  name: "bench --blas-threads N is recorded (default: every core), and refused when not a " +
+    "positive integer",
   ignore,
   async fn() {
-    const out = Deno.makeTempDirSync();
-    const args = ["gaussian-moments", "--set", "training.budget.iterations=2", "--out", out];
-    const r = await runBench([...args, "--blas-threads", "2"]);
-    assert.equal(r.code, 0, r.stderr);
-    const result = JSON.parse(Deno.readTextFileSync(`${out}/gaussian-moments/seed-1/result.json`));
-    assert.equal(result.backend.name, "wasm+openblas");
-    assert.equal(result.backend.blas.threads, 2);
-    const bad = await runBench([...args, "--blas-threads", "0"]);
+    const run = async (out: string, ...flags: string[]) => {
+      const args = ["gaussian-moments", "--set", "training.budget.iterations=2", "--out", out];
+      const r = await runBench([...args, ...flags]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(Deno.readTextFileSync(`${out}/gaussian-moments/seed-1/result.json`))
+        .backend;
+    };
+    // a count unlike the default, so that the default's check can fail
+    const three = await run(Deno.makeTempDirSync(), "--blas-threads", "3");
+    assert.equal(three.name, "wasm+openblas");
+    assert.deepEqual([three.blas.threads, three.blas.threadSplit], [3, "rows"]);
+    const byDefault = await run(Deno.makeTempDirSync());
+    assert.equal(byDefault.blas.threads, navigator.hardwareConcurrency);
+    const bad = await runBench(["gaussian-moments", "--blas-threads", "0"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--blas-threads: found "0"; expected an integer ≥ 1/);
   },
@@ -294,8 +301,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "resuming on another thread count or train step warns that the run will not be " +
-    "bit-identical",
+  name: "resuming on another train step warns that the run will not be bit-identical; " +
+    "on another BLAS thread count it does not",
   ignore,
   async fn() {
     const config = loadConfig("mnist-mlp", {
@@ -314,8 +321,17 @@ Deno.test({
     assert.deepEqual(first!.header.backend, {
       name: "wasm+openblas",
       blasThreads: 1,
+      blasThreadSplit: "rows",
       trainStep: "fused",
     });
+    // as made before the row split, on 2 of OpenBLAS's own threads
+    const onOwnThreads: Checkpoint = {
+      ...first!,
+      header: {
+        ...first!.header,
+        backend: { name: "wasm+openblas", blasThreads: 2, trainStep: "fused" },
+      },
+    };
     const warnings: string[] = [];
     const warn = console.warn;
     console.warn = (...a: unknown[]) => warnings.push(a.join(" "));
@@ -334,17 +350,23 @@ Deno.test({
         trainStep: "autodiff",
         resume: first,
       });
+      await runExperiment(config, {
+        seed: 2,
+        backend: "wasm+openblas",
+        blasThreads: 2,
+        resume: onOwnThreads,
+      });
     } finally {
       console.warn = warn;
     }
     assert.equal(warnings.length, 2);
     assert.match(
       warnings[0],
-      /made on wasm\+openblas \(1 BLAS threads, fused step\) on wasm\+openblas \(2 BLAS threads, fused step\): .* not equal an uninterrupted run/,
+      /made on wasm\+openblas \(1 BLAS threads, fused step\) on wasm\+openblas \(1 BLAS threads, autodiff step\): .* not equal an uninterrupted run/,
     );
     assert.match(
       warnings[1],
-      /made on wasm\+openblas \(1 BLAS threads, fused step\) on wasm\+openblas \(1 BLAS threads, autodiff step\)/,
+      /made on wasm\+openblas \(2 OpenBLAS threads, fused step\) on wasm\+openblas \(2 BLAS threads, fused step\)/,
     );
   },
 });

@@ -18,8 +18,14 @@ export interface BlasInfo {
   config: string;
   /** The kernel family OpenBLAS chose for this CPU (its results depend on it). */
   core: string;
-  /** Threads the products are split over (no number depends on it: ./blas-threads.ts). */
+  /** Threads the products are split over. */
   threads: number;
+  /**
+   * How the threads share a product: "rows" (./blas-threads.ts), so the count changes no
+   * number. Absent in results from before: their products ran on OpenBLAS's own threads,
+   * and their numbers are tied to `threads`.
+   */
+  threadSplit: "rows";
 }
 
 const SYMBOLS = {
@@ -150,7 +156,13 @@ export function openBlas(): OpenBlas | null {
     else rows(0, M);
   };
   loaded = {
-    info: () => ({ library: path, config, core, threads: (helpers?.count ?? 0) + 1 }),
+    info: () => ({
+      library: path,
+      config,
+      core,
+      threads: (helpers?.count ?? 0) + 1,
+      threadSplit: "rows",
+    }),
     sgemm(transA, transB, M, N, K, A, B, C) {
       gemm(transA, transB, M, N, K, 1, A, B, 0, C);
     },

@@ -11,8 +11,8 @@ import { tf } from "./tf.ts";
 
 export interface BackendOptions {
   /**
-   * OpenBLAS threads for "wasm+openblas" (default 1). OpenBLAS splits its work by thread
-   * count and the sums round differently, so results are the same only at the same count.
+   * Threads for the matrix products on "wasm+openblas" (default 1); the count changes no
+   * number (./blas-threads.ts).
    */
   blasThreads?: number;
 }

@@ -29,7 +29,16 @@ export interface CheckpointHeader {
   configHash: string;
   /** The path that computed it (absent in older checkpoints): numbers depend on it. */
   /** trainStep: absent in checkpoints made before the fused step (all autodiff). */
-  backend?: { name: string; blasThreads: number | null; trainStep?: "fused" | "autodiff" };
+  /**
+   * blasThreadSplit: absent in checkpoints made on OpenBLAS's own threads, whose numbers are
+   * tied to blasThreads (BlasInfo.threadSplit).
+   */
+  backend?: {
+    name: string;
+    blasThreads: number | null;
+    blasThreadSplit?: "rows";
+    trainStep?: "fused" | "autodiff";
+  };
   /** Iterations completed. */
   iteration: number;
   optimizerSteps: { generator: number; discriminator: number };

@@ -11,7 +11,7 @@ import type { TrainStepChoice } from "./steps/names.ts";
 export interface RunOptions {
   seed: number;
   backend?: BackendChoice;
-  /** OpenBLAS threads on "wasm+openblas" (default 1; results depend on it). */
+  /** Threads for the matrix products on "wasm+openblas" (default 1; no number depends on it). */
   blasThreads?: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;

@@ -35,10 +35,12 @@ export function restoreRecord(s: Session): void {
     );
   }
   const was = h.backend, now = stepPath(s);
-  // checkpoints from before the fused step were all made by autodiff
+  // checkpoints from before the fused step were all made by autodiff; the BLAS thread count
+  // changes no number (src/backend/blas-threads.ts), but OpenBLAS's own threads, which made
+  // older checkpoints on more than one thread, are not run any more
   if (
     was &&
-    (was.name !== now.name || was.blasThreads !== now.blasThreads ||
+    (was.name !== now.name || onOpenBlasThreads(was) ||
       (was.trainStep ?? "autodiff") !== now.trainStep)
   ) {
     console.warn(
@@ -73,6 +75,7 @@ function stepPath(s: Session) {
   return {
     name: s.backend.name,
     blasThreads: s.backend.blas?.threads ?? null,
+    ...(s.backend.blas ? { blasThreadSplit: s.backend.blas.threadSplit } : {}),
     trainStep: s.step.name,
   };
 }
@@ -125,11 +128,16 @@ export async function checkpoint(
   };
 }
 
-function describePath(
-  p: { name: string; blasThreads: number | null; trainStep?: string },
-): string {
+type StepPath = NonNullable<Checkpoint["header"]["backend"]>;
+
+/** Made on several of OpenBLAS's own threads: numbers no thread count reproduces now. */
+function onOpenBlasThreads(p: StepPath): boolean {
+  return (p.blasThreads ?? 1) > 1 && !p.blasThreadSplit;
+}
+
+function describePath(p: StepPath): string {
   const step = `${p.trainStep ?? "autodiff"} step`;
   return p.blasThreads === null
     ? `${p.name}, ${step}`
-    : `${p.name} (${p.blasThreads} BLAS threads, ${step})`;
+    : `${p.name} (${p.blasThreads} ${onOpenBlasThreads(p) ? "OpenBLAS" : "BLAS"} threads, ${step})`;
 }
