@@ -304,7 +304,7 @@ Deno.test({
 
 Deno.test({
   name: "resuming on another train step warns that the run will not be bit-identical; " +
-    "on another BLAS thread count it does not",
+    "on another BLAS thread count it does not, unless made on OpenBLAS's own threads",
   ignore,
   async fn() {
     const config = loadConfig("mnist-mlp", {
@@ -352,10 +352,21 @@ Deno.test({
         trainStep: "autodiff",
         resume: first,
       });
-      await runExperiment(config, {
+      // continued on OpenBLAS's own 2 threads, as it was made: no warning
+      const continued = await runExperiment(config, {
         seed: 2,
         backend: "wasm+openblas",
         blasThreads: 2,
+        resume: onOwnThreads,
+      });
+      assert.deepEqual(
+        [continued.backend.blas?.threads, continued.backend.blas?.threadSplit],
+        [2, "openblas"],
+      );
+      await runExperiment(config, {
+        seed: 2,
+        backend: "wasm+openblas",
+        blasThreads: 1,
         resume: onOwnThreads,
       });
     } finally {
@@ -368,8 +379,42 @@ Deno.test({
     );
     assert.match(
       warnings[1],
-      /made on wasm\+openblas \(2 OpenBLAS threads, fused step\) on wasm\+openblas \(2 BLAS threads, fused step\)/,
+      /made on wasm\+openblas \(2 OpenBLAS threads, fused step\) on wasm\+openblas \(1 OpenBLAS threads, fused step\)/,
     );
+  },
+});
+
+Deno.test({
+  name: "a checkpoint made on OpenBLAS's own threads (before threadSplit) resumes on them, " +
+    "bit-identical to the uninterrupted run",
+  ignore,
+  async fn() {
+    const config = loadConfig("mnist-mlp", {
+      profile: "smoke",
+      overrides: [...MNIST_SHORT, "training.checkpointEvery=3"],
+    });
+    const own = { seed: 3, backend: "wasm+openblas" as const, blasThreads: 2 };
+    let third: Checkpoint | undefined;
+    const whole = await runExperiment(config, {
+      ...own,
+      blasThreadSplit: "openblas",
+      onCheckpoint: (cp) => {
+        third ??= cp;
+        return Promise.resolve();
+      },
+    });
+    // as written before threadSplit existed
+    const { blasThreadSplit: _, ...before } = third!.header.backend!;
+    assert.equal(_, "openblas");
+    const resumed = await runExperiment(config, {
+      ...own,
+      resume: { ...third!, header: { ...third!.header, backend: before } },
+    });
+    assert.equal(resumed.backend.blas?.threadSplit, "openblas");
+    assert.deepEqual(resumed.fingerprints, whole.fingerprints);
+    // and the row split, the default, computes other numbers than OpenBLAS's 2 threads
+    const rows = await runExperiment(config, own);
+    assert.notDeepEqual(rows.fingerprints.at(-1), whole.fingerprints.at(-1));
   },
 });
 

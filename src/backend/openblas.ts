@@ -6,10 +6,20 @@
  * Available only when Deno has `--allow-ffi` and the shared library loads (Debian
  * `libopenblas0`; `GANBENCH_OPENBLAS=/path/to/libopenblas.so` picks another build).
  *
- * OpenBLAS itself always runs on one thread: more threads split a product by rows
- * (./blas-threads.ts), which keeps every number the one-thread number.
+ * OpenBLAS itself runs on one thread: more threads split a product by rows
+ * (./blas-threads.ts), which keeps every number the one-thread number. OpenBLAS's own
+ * threads (`setThreads(n, "openblas")`) remain only to continue or re-run what was made on
+ * them before.
  */
 import { BlasHelpers, rowBounds, rowSlice } from "./blas-threads.ts";
+
+/**
+ * How the threads share a product: "rows" (./blas-threads.ts), where the count changes no
+ * number, or "openblas", OpenBLAS's own threads, where the numbers are tied to the count.
+ * Results and checkpoints from before "rows" lack it: on more than one thread they were
+ * made on OpenBLAS's own threads.
+ */
+export type ThreadSplit = "rows" | "openblas";
 
 /** The library's identity and thread count, recorded with every result. */
 export interface BlasInfo {
@@ -20,12 +30,7 @@ export interface BlasInfo {
   core: string;
   /** Threads the products are split over. */
   threads: number;
-  /**
-   * How the threads share a product: "rows" (./blas-threads.ts), so the count changes no
-   * number. Absent in results from before: their products ran on OpenBLAS's own threads,
-   * and their numbers are tied to `threads`.
-   */
-  threadSplit: "rows";
+  threadSplit: ThreadSplit;
 }
 
 const SYMBOLS = {
@@ -96,8 +101,9 @@ export interface OpenBlas {
   /**
    * Threads for the products (the calling one and n − 1 helpers). Products are split by
    * rows where the split changes no number (./blas-threads.ts); saxpy stays on one.
+   * "openblas": OpenBLAS's own n threads instead (numbers tied to n).
    */
-  setThreads(n: number): void;
+  setThreads(n: number, split?: ThreadSplit): void;
 }
 
 let loaded: OpenBlas | null | undefined;
@@ -127,6 +133,7 @@ export function openBlas(): OpenBlas | null {
   // OpenBLAS's own threads would change numbers with their count; ours do not
   s.openblas_set_num_threads(1);
   let helpers: BlasHelpers | null = null;
+  let ownThreads = 0;
   const gemm: OpenBlas["gemm"] = (transA, transB, M, N, K, alpha, A, B, beta, C) => {
     if (A.length < M * K || B.length < K * N || C.length < M * N) {
       throw new RangeError(`sgemm ${M}×${K}·${K}×${N}: an operand is too short`);
@@ -160,8 +167,8 @@ export function openBlas(): OpenBlas | null {
       library: path,
       config,
       core,
-      threads: (helpers?.count ?? 0) + 1,
-      threadSplit: "rows",
+      threads: ownThreads || (helpers?.count ?? 0) + 1,
+      threadSplit: ownThreads ? "openblas" : "rows",
     }),
     sgemm(transA, transB, M, N, K, A, B, C) {
       gemm(transA, transB, M, N, K, 1, A, B, 0, C);
@@ -173,11 +180,14 @@ export function openBlas(): OpenBlas | null {
       }
       s.cblas_saxpy(n, alpha, x, 1, y, 1);
     },
-    setThreads(n) {
+    setThreads(n, split = "rows") {
       if (!Number.isInteger(n) || n < 1) throw new RangeError(`BLAS threads must be ≥ 1, got ${n}`);
-      if ((helpers?.count ?? 0) + 1 === n) return;
+      s.openblas_set_num_threads(split === "openblas" ? n : 1);
+      ownThreads = split === "openblas" ? n : 0;
+      const count = split === "rows" ? n - 1 : 0;
+      if ((helpers?.count ?? 0) === count) return;
       helpers?.close();
-      helpers = n > 1 ? new BlasHelpers(path, n - 1) : null;
+      helpers = count > 0 ? new BlasHelpers(path, count) : null;
     },
   };
   return loaded;

@@ -6,7 +6,12 @@
  */
 import { configureWasmKernels, heapViewForRead } from "./wasm-kernels.ts";
 import type { AdapterInfo, BackendChoice, BackendInfo } from "./info.ts";
-import { type BlasInfo, openBlas, openBlasUnavailableReason } from "./openblas.ts";
+import {
+  type BlasInfo,
+  openBlas,
+  openBlasUnavailableReason,
+  type ThreadSplit,
+} from "./openblas.ts";
 import { tf } from "./tf.ts";
 
 export interface BackendOptions {
@@ -15,6 +20,8 @@ export interface BackendOptions {
    * number (./blas-threads.ts).
    */
   blasThreads?: number;
+  /** "rows" (default), or "openblas" to continue or re-run what OpenBLAS's threads made. */
+  blasThreadSplit?: ThreadSplit;
 }
 
 interface GpuAdapterLike {
@@ -86,7 +93,7 @@ export async function selectBackend(
 
 function setBlas(options: BackendOptions): BlasInfo {
   const blas = openBlas()!;
-  blas.setThreads(options.blasThreads ?? 1);
+  blas.setThreads(options.blasThreads ?? 1, options.blasThreadSplit ?? "rows");
   configureWasmKernels(blas);
   return blas.info();
 }

@@ -5,6 +5,7 @@
 import type { Variable } from "../backend/tf.ts";
 import { budgetFreeHash } from "../config/load.ts";
 import { allFinite, captureTensors } from "../models/tensor-state.ts";
+import type { ThreadSplit } from "../backend/openblas.ts";
 import { type Checkpoint, CHECKPOINT_FORMAT } from "../record/checkpoint.ts";
 import type { Segment } from "../record/result.ts";
 import { DrawMonitor } from "./draw-monitor.ts";
@@ -36,11 +37,13 @@ export function restoreRecord(s: Session): void {
   }
   const was = h.backend, now = stepPath(s);
   // checkpoints from before the fused step were all made by autodiff; the BLAS thread count
-  // changes no number (src/backend/blas-threads.ts), but OpenBLAS's own threads, which made
-  // older checkpoints on more than one thread, are not run any more
+  // changes no number (src/backend/blas-threads.ts) except on OpenBLAS's own threads
+  const wasSplit = was && threadSplitOf(was), nowSplit = threadSplitOf(now);
+  const threadsMatter = wasSplit === "openblas" || nowSplit === "openblas";
   if (
     was &&
-    (was.name !== now.name || onOpenBlasThreads(was) ||
+    (was.name !== now.name || wasSplit !== nowSplit ||
+      (threadsMatter && was.blasThreads !== now.blasThreads) ||
       (was.trainStep ?? "autodiff") !== now.trainStep)
   ) {
     console.warn(
@@ -130,14 +133,19 @@ export async function checkpoint(
 
 type StepPath = NonNullable<Checkpoint["header"]["backend"]>;
 
-/** Made on several of OpenBLAS's own threads: numbers no thread count reproduces now. */
-function onOpenBlasThreads(p: StepPath): boolean {
-  return (p.blasThreads ?? 1) > 1 && !p.blasThreadSplit;
+/**
+ * How a checkpoint's products used their threads (null without OpenBLAS): as recorded, or,
+ * from before it was recorded, OpenBLAS's own threads when there were several.
+ */
+export function threadSplitOf(p: StepPath): ThreadSplit | null {
+  if (p.blasThreads === null) return null;
+  return p.blasThreadSplit ?? (p.blasThreads > 1 ? "openblas" : "rows");
 }
 
 function describePath(p: StepPath): string {
   const step = `${p.trainStep ?? "autodiff"} step`;
+  const kind = threadSplitOf(p) === "openblas" ? "OpenBLAS" : "BLAS";
   return p.blasThreads === null
     ? `${p.name}, ${step}`
-    : `${p.name} (${p.blasThreads} ${onOpenBlasThreads(p) ? "OpenBLAS" : "BLAS"} threads, ${step})`;
+    : `${p.name} (${p.blasThreads} ${kind} threads, ${step})`;
 }
