@@ -1,6 +1,6 @@
 /**
  * The OpenBLAS path (wasm+openblas) and the wasm kernel replacements: products against
- * the cpu backend, exact equality where nothing may change, determinism per thread count,
+ * the cpu backend, exact equality where nothing may change, determinism at any thread count,
  * flat memory, the fallback without FFI, and the FLOP count against a hand computation.
  */
 import assert from "node:assert/strict";
@@ -133,14 +133,16 @@ Deno.test("maxout on the wasm heap equals tf.max / tf.argMax on the cpu backend,
 });
 
 Deno.test({
-  name: "wasm+openblas: same config + seed + thread count → identical fingerprints; recorded",
+  name: "wasm+openblas: same config + seed, any thread count → identical fingerprints; recorded",
   ignore,
   async fn() {
     const config = loadConfig("mnist-mlp", { profile: "smoke", overrides: MNIST_SHORT });
     const a = await runExperiment(config, { seed: 4, backend: "wasm+openblas" });
-    const b = await runExperiment(config, { seed: 4, backend: "wasm+openblas" });
+    const b = await runExperiment(config, { seed: 4, backend: "wasm+openblas", blasThreads: 2 });
+    assert.equal(b.backend.blas?.threads, 2);
     assert.deepEqual(a.fingerprints, b.fingerprints);
     assert.deepEqual(a.history, b.history);
+    assert.deepEqual(a.metrics, b.metrics);
     assert.equal(a.backend.name, "wasm+openblas");
     assert.equal(a.backend.blas?.threads, 1);
     assert.match(a.backend.blas?.config ?? "", /^OpenBLAS \d+\.\d+/);
@@ -220,17 +222,24 @@ Deno.test("without --allow-ffi: auto falls back to plain wasm; asking for OpenBL
 });
 
 Deno.test({
-  name: "bench --blas-threads 2 is recorded, and refused when not a positive integer",
+  name: "bench --blas-threads N is recorded (default: every core), and refused when not a " +
+    "positive integer",
   ignore,
   async fn() {
-    const out = Deno.makeTempDirSync();
-    const args = ["gaussian-moments", "--set", "training.budget.iterations=2", "--out", out];
-    const r = await runBench([...args, "--blas-threads", "2"]);
-    assert.equal(r.code, 0, r.stderr);
-    const result = JSON.parse(Deno.readTextFileSync(`${out}/gaussian-moments/seed-1/result.json`));
-    assert.equal(result.backend.name, "wasm+openblas");
-    assert.equal(result.backend.blas.threads, 2);
-    const bad = await runBench([...args, "--blas-threads", "0"]);
+    const run = async (out: string, ...flags: string[]) => {
+      const args = ["gaussian-moments", "--set", "training.budget.iterations=2", "--out", out];
+      const r = await runBench([...args, ...flags]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(Deno.readTextFileSync(`${out}/gaussian-moments/seed-1/result.json`))
+        .backend;
+    };
+    // a count unlike the default, so that the default's check can fail
+    const three = await run(Deno.makeTempDirSync(), "--blas-threads", "3");
+    assert.equal(three.name, "wasm+openblas");
+    assert.deepEqual([three.blas.threads, three.blas.threadSplit], [3, "rows"]);
+    const byDefault = await run(Deno.makeTempDirSync());
+    assert.equal(byDefault.blas.threads, navigator.hardwareConcurrency);
+    const bad = await runBench(["gaussian-moments", "--blas-threads", "0"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--blas-threads: found "0"; expected an integer ≥ 1/);
   },
@@ -294,8 +303,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "resuming on another thread count or train step warns that the run will not be " +
-    "bit-identical",
+  name: "resuming on another train step warns that the run will not be bit-identical; " +
+    "on another BLAS thread count it does not, unless made on OpenBLAS's own threads",
   ignore,
   async fn() {
     const config = loadConfig("mnist-mlp", {
@@ -314,8 +323,17 @@ Deno.test({
     assert.deepEqual(first!.header.backend, {
       name: "wasm+openblas",
       blasThreads: 1,
+      blasThreadSplit: "rows",
       trainStep: "fused",
     });
+    // as made before the row split, on 2 of OpenBLAS's own threads
+    const onOwnThreads: Checkpoint = {
+      ...first!,
+      header: {
+        ...first!.header,
+        backend: { name: "wasm+openblas", blasThreads: 2, trainStep: "fused" },
+      },
+    };
     const warnings: string[] = [];
     const warn = console.warn;
     console.warn = (...a: unknown[]) => warnings.push(a.join(" "));
@@ -334,18 +352,69 @@ Deno.test({
         trainStep: "autodiff",
         resume: first,
       });
+      // continued on OpenBLAS's own 2 threads, as it was made: no warning
+      const continued = await runExperiment(config, {
+        seed: 2,
+        backend: "wasm+openblas",
+        blasThreads: 2,
+        resume: onOwnThreads,
+      });
+      assert.deepEqual(
+        [continued.backend.blas?.threads, continued.backend.blas?.threadSplit],
+        [2, "openblas"],
+      );
+      await runExperiment(config, {
+        seed: 2,
+        backend: "wasm+openblas",
+        blasThreads: 1,
+        resume: onOwnThreads,
+      });
     } finally {
       console.warn = warn;
     }
     assert.equal(warnings.length, 2);
     assert.match(
       warnings[0],
-      /made on wasm\+openblas \(1 BLAS threads, fused step\) on wasm\+openblas \(2 BLAS threads, fused step\): .* not equal an uninterrupted run/,
+      /made on wasm\+openblas \(1 BLAS threads, fused step\) on wasm\+openblas \(1 BLAS threads, autodiff step\): .* not equal an uninterrupted run/,
     );
     assert.match(
       warnings[1],
-      /made on wasm\+openblas \(1 BLAS threads, fused step\) on wasm\+openblas \(1 BLAS threads, autodiff step\)/,
+      /made on wasm\+openblas \(2 OpenBLAS threads, fused step\) on wasm\+openblas \(1 OpenBLAS threads, fused step\)/,
     );
+  },
+});
+
+Deno.test({
+  name: "a checkpoint made on OpenBLAS's own threads (before threadSplit) resumes on them, " +
+    "bit-identical to the uninterrupted run",
+  ignore,
+  async fn() {
+    const config = loadConfig("mnist-mlp", {
+      profile: "smoke",
+      overrides: [...MNIST_SHORT, "training.checkpointEvery=3"],
+    });
+    const own = { seed: 3, backend: "wasm+openblas" as const, blasThreads: 2 };
+    let third: Checkpoint | undefined;
+    const whole = await runExperiment(config, {
+      ...own,
+      blasThreadSplit: "openblas",
+      onCheckpoint: (cp) => {
+        third ??= cp;
+        return Promise.resolve();
+      },
+    });
+    // as written before threadSplit existed
+    const { blasThreadSplit: _, ...before } = third!.header.backend!;
+    assert.equal(_, "openblas");
+    const resumed = await runExperiment(config, {
+      ...own,
+      resume: { ...third!, header: { ...third!.header, backend: before } },
+    });
+    assert.equal(resumed.backend.blas?.threadSplit, "openblas");
+    assert.deepEqual(resumed.fingerprints, whole.fingerprints);
+    // and the row split, the default, computes other numbers than OpenBLAS's 2 threads
+    const rows = await runExperiment(config, own);
+    assert.notDeepEqual(rows.fingerprints.at(-1), whole.fingerprints.at(-1));
   },
 });
 

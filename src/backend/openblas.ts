@@ -5,7 +5,21 @@
  *
  * Available only when Deno has `--allow-ffi` and the shared library loads (Debian
  * `libopenblas0`; `GANBENCH_OPENBLAS=/path/to/libopenblas.so` picks another build).
+ *
+ * OpenBLAS itself runs on one thread: more threads split a product by rows
+ * (./blas-threads.ts), which keeps every number the one-thread number. OpenBLAS's own
+ * threads (`setThreads(n, "openblas")`) remain only to continue or re-run what was made on
+ * them before.
  */
+import { BlasHelpers, rowBounds, rowSlice } from "./blas-threads.ts";
+
+/**
+ * How the threads share a product: "rows" (./blas-threads.ts), where the count changes no
+ * number, or "openblas", OpenBLAS's own threads, where the numbers are tied to the count.
+ * Results and checkpoints from before "rows" lack it: on more than one thread they were
+ * made on OpenBLAS's own threads.
+ */
+export type ThreadSplit = "rows" | "openblas";
 
 /** The library's identity and thread count, recorded with every result. */
 export interface BlasInfo {
@@ -14,7 +28,9 @@ export interface BlasInfo {
   config: string;
   /** The kernel family OpenBLAS chose for this CPU (its results depend on it). */
   core: string;
+  /** Threads the products are split over. */
   threads: number;
+  threadSplit: ThreadSplit;
 }
 
 const SYMBOLS = {
@@ -42,7 +58,6 @@ const SYMBOLS = {
     result: "void",
   },
   openblas_set_num_threads: { parameters: ["i32"], result: "void" },
-  openblas_get_num_threads: { parameters: [], result: "i32" },
   openblas_get_config: { parameters: [], result: "pointer" },
   openblas_get_corename: { parameters: [], result: "pointer" },
 } as const;
@@ -84,10 +99,11 @@ export interface OpenBlas {
   /** y ← alpha·x + y over the first `n` entries. */
   saxpy(n: number, alpha: number, x: Float32Array, y: Float32Array): void;
   /**
-   * OpenBLAS's thread count. Its results depend on it (the work is split differently),
-   * so it is part of a result's identity: see docs/performance.md.
+   * Threads for the products (the calling one and n − 1 helpers). Products are split by
+   * rows where the split changes no number (./blas-threads.ts); saxpy stays on one.
+   * "openblas": OpenBLAS's own n threads instead (numbers tied to n).
    */
-  setThreads(n: number): void;
+  setThreads(n: number, split?: ThreadSplit): void;
 }
 
 let loaded: OpenBlas | null | undefined;
@@ -114,30 +130,46 @@ export function openBlas(): OpenBlas | null {
   const cString = (p: Deno.PointerValue) => p ? new Deno.UnsafePointerView(p).getCString() : "";
   const config = cString(s.openblas_get_config()).trim();
   const core = cString(s.openblas_get_corename()).trim();
+  // OpenBLAS's own threads would change numbers with their count; ours do not
   s.openblas_set_num_threads(1);
+  let helpers: BlasHelpers | null = null;
+  let ownThreads = 0;
   const gemm: OpenBlas["gemm"] = (transA, transB, M, N, K, alpha, A, B, beta, C) => {
     if (A.length < M * K || B.length < K * N || C.length < M * N) {
       throw new RangeError(`sgemm ${M}×${K}·${K}×${N}: an operand is too short`);
     }
-    s.cblas_sgemm(
-      ROW_MAJOR,
-      transA ? TRANS : NO_TRANS,
-      transB ? TRANS : NO_TRANS,
-      M,
-      N,
-      K,
-      alpha,
-      A,
-      transA ? M : K,
-      B,
-      transB ? K : N,
-      beta,
-      C,
-      N,
-    );
+    const product = { transA, transB, M, N, K, alpha, A, B, beta, C };
+    const rows = (i0: number, i1: number) => {
+      const r = rowSlice(product, i0, i1);
+      s.cblas_sgemm(
+        ROW_MAJOR,
+        transA ? TRANS : NO_TRANS,
+        transB ? TRANS : NO_TRANS,
+        r.M,
+        N,
+        K,
+        alpha,
+        r.A,
+        r.lda,
+        B,
+        r.ldb,
+        beta,
+        r.C,
+        r.ldc,
+      );
+    };
+    const bounds = helpers ? rowBounds(M, N, K, helpers.count + 1) : [0, M];
+    if (bounds.length > 2) helpers!.run(product, bounds, rows);
+    else rows(0, M);
   };
   loaded = {
-    info: () => ({ library: path, config, core, threads: s.openblas_get_num_threads() }),
+    info: () => ({
+      library: path,
+      config,
+      core,
+      threads: ownThreads || (helpers?.count ?? 0) + 1,
+      threadSplit: ownThreads ? "openblas" : "rows",
+    }),
     sgemm(transA, transB, M, N, K, A, B, C) {
       gemm(transA, transB, M, N, K, 1, A, B, 0, C);
     },
@@ -148,9 +180,14 @@ export function openBlas(): OpenBlas | null {
       }
       s.cblas_saxpy(n, alpha, x, 1, y, 1);
     },
-    setThreads(n) {
+    setThreads(n, split = "rows") {
       if (!Number.isInteger(n) || n < 1) throw new RangeError(`BLAS threads must be ≥ 1, got ${n}`);
-      s.openblas_set_num_threads(n);
+      s.openblas_set_num_threads(split === "openblas" ? n : 1);
+      ownThreads = split === "openblas" ? n : 0;
+      const count = split === "rows" ? n - 1 : 0;
+      if ((helpers?.count ?? 0) === count) return;
+      helpers?.close();
+      helpers = count > 0 ? new BlasHelpers(path, count) : null;
     },
   };
   return loaded;

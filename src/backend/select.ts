@@ -6,15 +6,22 @@
  */
 import { configureWasmKernels, heapViewForRead } from "./wasm-kernels.ts";
 import type { AdapterInfo, BackendChoice, BackendInfo } from "./info.ts";
-import { type BlasInfo, openBlas, openBlasUnavailableReason } from "./openblas.ts";
+import {
+  type BlasInfo,
+  openBlas,
+  openBlasUnavailableReason,
+  type ThreadSplit,
+} from "./openblas.ts";
 import { tf } from "./tf.ts";
 
 export interface BackendOptions {
   /**
-   * OpenBLAS threads for "wasm+openblas" (default 1). OpenBLAS splits its work by thread
-   * count and the sums round differently, so results are the same only at the same count.
+   * Threads for the matrix products on "wasm+openblas" (default 1); the count changes no
+   * number (./blas-threads.ts).
    */
   blasThreads?: number;
+  /** "rows" (default), or "openblas" to continue or re-run what OpenBLAS's threads made. */
+  blasThreadSplit?: ThreadSplit;
 }
 
 interface GpuAdapterLike {
@@ -86,7 +93,7 @@ export async function selectBackend(
 
 function setBlas(options: BackendOptions): BlasInfo {
   const blas = openBlas()!;
-  blas.setThreads(options.blasThreads ?? 1);
+  blas.setThreads(options.blasThreads ?? 1, options.blasThreadSplit ?? "rows");
   configureWasmKernels(blas);
   return blas.info();
 }

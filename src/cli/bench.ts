@@ -54,8 +54,8 @@ options:
   --backend B       auto | webgpu | wasm+openblas | wasm | cpu (default auto: a hardware
                     WebGPU adapter, else wasm with OpenBLAS matrix products, else plain
                     wasm, else cpu)
-  --blas-threads N  OpenBLAS threads per run on wasm+openblas (default 1); results are
-                    identical only at the same count, which result.json records
+  --blas-threads N  threads for each run's matrix products on wasm+openblas (default:
+                    the cores divided among --jobs); the count changes no number
   --train-step S    auto | fused | autodiff (default auto: MLP models with the
                     simultaneous update take the fused step on wasm+openblas, the rest
                     TF.js autodiff); results are identical only with the same step
@@ -160,7 +160,7 @@ const OPTIONS = {
   seeds: { type: "string" },
   suite: { type: "string" },
   backend: { type: "string", default: "auto" },
-  "blas-threads": { type: "string", default: "1" },
+  "blas-threads": { type: "string" },
   "train-step": { type: "string", default: "auto" },
   out: { type: "string", default: "reports" },
   profile: { type: "string" },
@@ -254,7 +254,9 @@ function parseFlags(args: string[]): Flags | null {
     planOnly,
     seeds,
     backend: v.backend as BackendChoice,
-    blasThreads: positiveInteger("--blas-threads", v["blas-threads"]),
+    blasThreads: v["blas-threads"] === undefined
+      ? defaultBlasThreads(Number(v.jobs))
+      : positiveInteger("--blas-threads", v["blas-threads"]),
     trainStep: v["train-step"] as TrainStepChoice,
     out: v.out,
     profile,
@@ -276,6 +278,14 @@ function parseFlags(args: string[]): Flags | null {
     planArgs: planArgs(args, parsed.tokens),
     data: { mnist: v.mnist, fashionMnist: v["fashion-mnist"], cifar10: v.cifar10, tfd: v.tfd },
   };
+}
+
+/**
+ * Every core, divided among the runs at once: the products' thread count changes no number
+ * (src/backend/blas-threads.ts), so it may follow the machine and --jobs.
+ */
+function defaultBlasThreads(jobs: number): number {
+  return Math.max(1, Math.floor(navigator.hardwareConcurrency / jobs));
 }
 
 function positiveInteger(flag: string, text: string): number {
@@ -355,7 +365,7 @@ export async function main(args: string[]): Promise<number> {
   const memoryGB = flags.maxMemoryGB ?? availableMemoryGB();
   const cores = navigator.hardwareConcurrency;
   if (!flags.worker && flags.blasThreads * Math.min(flags.jobs, tasks.length) > cores) {
-    // OpenBLAS threads spin while they wait: oversubscribed cores slow every run down
+    // more threads than cores slow every run down
     console.warn(
       `warning: ${Math.min(flags.jobs, tasks.length)} jobs × ${flags.blasThreads} BLAS ` +
         `threads > ${cores} cores; use --blas-threads ${

@@ -61,12 +61,16 @@ export async function main(args: string[]): Promise<number> {
       undefined
     : undefined;
   console.error(`re-running ${recorded.experiment} seed ${recorded.seed} on ${backend} …`);
-  // the recorded OpenBLAS thread count: results depend on it
+  // the recorded threads; a result from before threadSplit was recorded, on several
+  // threads, was made on OpenBLAS's own, whose numbers are tied to the count
   const blasThreads = recorded.backend.blas?.threads;
+  const blasThreadSplit = recorded.backend.blas?.threadSplit ??
+    ((blasThreads ?? 1) > 1 ? "openblas" : "rows");
   const again = await runExperiment(resolved, {
     seed: recorded.seed,
     backend,
     blasThreads,
+    blasThreadSplit,
     // and the recorded step (results before the fused step existed were all autodiff)
     trainStep: recorded.trainStep ?? "autodiff",
     // a deliberately broken (canary) run is re-run with its recorded breakage

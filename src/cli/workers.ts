@@ -5,8 +5,8 @@
  * not depend on N; and every run starts with an empty wasm heap.
  * A stage starts only after the stage it builds on has finished; a run starts only while
  * the estimated memory of the running ones leaves room for it (alone, any run may start).
- * Each worker gets the invocation's --blas-threads (default 1), not cores / N: OpenBLAS's
- * results depend on its thread count, and N must not change a number.
+ * Each worker gets the invocation's --blas-threads (default: the cores divided by N); the
+ * thread count changes no number either (src/backend/blas-threads.ts).
  * Ctrl-C reaches every worker, which checkpoints and stops; nothing new starts.
  */
 import { existsSync } from "node:fs";

@@ -7,6 +7,7 @@
  * with the header below; format 2 ends in a SHA-256 digest, format 1 files (no digest) are
  * still read.
  */
+import type { ThreadSplit } from "../backend/openblas.ts";
 import { decodeTensorFile, encodeTensorFile } from "../models/tensor-file.ts";
 import type { TensorEntry } from "../models/tensor-layout.ts";
 import type { DrawState } from "./draws.ts";
@@ -29,7 +30,13 @@ export interface CheckpointHeader {
   configHash: string;
   /** The path that computed it (absent in older checkpoints): numbers depend on it. */
   /** trainStep: absent in checkpoints made before the fused step (all autodiff). */
-  backend?: { name: string; blasThreads: number | null; trainStep?: "fused" | "autodiff" };
+  /** blasThreadSplit: absent in checkpoints from before it (see ThreadSplit). */
+  backend?: {
+    name: string;
+    blasThreads: number | null;
+    blasThreadSplit?: ThreadSplit;
+    trainStep?: "fused" | "autodiff";
+  };
   /** Iterations completed. */
   iteration: number;
   optimizerSteps: { generator: number; discriminator: number };

@@ -1,5 +1,6 @@
 /** What a caller passes to `runExperiment` (src/train/run.ts) besides the config. */
 import type { BackendChoice } from "../backend/info.ts";
+import type { ThreadSplit } from "../backend/openblas.ts";
 import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../record/checkpoint.ts";
 import type { Figure } from "../record/figures.ts";
@@ -11,8 +12,13 @@ import type { TrainStepChoice } from "./steps/names.ts";
 export interface RunOptions {
   seed: number;
   backend?: BackendChoice;
-  /** OpenBLAS threads on "wasm+openblas" (default 1; results depend on it). */
+  /** Threads for the matrix products on "wasm+openblas" (default 1; no number depends on it). */
   blasThreads?: number;
+  /**
+   * How the threads share a product (src/backend/openblas.ts, ThreadSplit). Default: "rows",
+   * or, resuming a checkpoint made on several of OpenBLAS's own threads, "openblas".
+   */
+  blasThreadSplit?: ThreadSplit;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
   /** Receives a checkpoint every `training.checkpointEvery` iterations, at the end, and on abort. */

@@ -35,7 +35,7 @@ import { buildModels } from "./models.ts";
 import { StepInputs } from "./inputs.ts";
 import type { RunOptions } from "./options.ts";
 import { scheduleOf, type Session } from "./session.ts";
-import { checkpoint, restoreRecord, stateTensors, thisSegment } from "./state.ts";
+import { checkpoint, restoreRecord, stateTensors, thisSegment, threadSplitOf } from "./state.ts";
 import { chooseTrainStep } from "./steps/choice.ts";
 import { playersOf } from "./steps/step.ts";
 
@@ -64,8 +64,12 @@ export async function runExperiment(
 async function setUp(resolved: ResolvedConfig, options: RunOptions): Promise<Session> {
   const startedAt = new Date();
   const t0 = performance.now();
+  const made = options.resume?.header.backend;
   const backend = await selectBackend(options.backend ?? "auto", {
     blasThreads: options.blasThreads,
+    // a run made on OpenBLAS's own threads continues on them
+    blasThreadSplit: options.blasThreadSplit ??
+      (made && threadSplitOf(made) === "openblas" ? "openblas" : "rows"),
   });
   const versions = await collectVersions();
   const { config } = resolved;

@@ -5,6 +5,7 @@
 import type { Variable } from "../backend/tf.ts";
 import { budgetFreeHash } from "../config/load.ts";
 import { allFinite, captureTensors } from "../models/tensor-state.ts";
+import type { ThreadSplit } from "../backend/openblas.ts";
 import { type Checkpoint, CHECKPOINT_FORMAT } from "../record/checkpoint.ts";
 import type { Segment } from "../record/result.ts";
 import { DrawMonitor } from "./draw-monitor.ts";
@@ -35,10 +36,14 @@ export function restoreRecord(s: Session): void {
     );
   }
   const was = h.backend, now = stepPath(s);
-  // checkpoints from before the fused step were all made by autodiff
+  // checkpoints from before the fused step were all made by autodiff; the BLAS thread count
+  // changes no number (src/backend/blas-threads.ts) except on OpenBLAS's own threads
+  const wasSplit = was && threadSplitOf(was), nowSplit = threadSplitOf(now);
+  const threadsMatter = wasSplit === "openblas" || nowSplit === "openblas";
   if (
     was &&
-    (was.name !== now.name || was.blasThreads !== now.blasThreads ||
+    (was.name !== now.name || wasSplit !== nowSplit ||
+      (threadsMatter && was.blasThreads !== now.blasThreads) ||
       (was.trainStep ?? "autodiff") !== now.trainStep)
   ) {
     console.warn(
@@ -73,6 +78,7 @@ function stepPath(s: Session) {
   return {
     name: s.backend.name,
     blasThreads: s.backend.blas?.threads ?? null,
+    ...(s.backend.blas ? { blasThreadSplit: s.backend.blas.threadSplit } : {}),
     trainStep: s.step.name,
   };
 }
@@ -125,11 +131,21 @@ export async function checkpoint(
   };
 }
 
-function describePath(
-  p: { name: string; blasThreads: number | null; trainStep?: string },
-): string {
+type StepPath = NonNullable<Checkpoint["header"]["backend"]>;
+
+/**
+ * How a checkpoint's products used their threads (null without OpenBLAS): as recorded, or,
+ * from before it was recorded, OpenBLAS's own threads when there were several.
+ */
+export function threadSplitOf(p: StepPath): ThreadSplit | null {
+  if (p.blasThreads === null) return null;
+  return p.blasThreadSplit ?? (p.blasThreads > 1 ? "openblas" : "rows");
+}
+
+function describePath(p: StepPath): string {
   const step = `${p.trainStep ?? "autodiff"} step`;
+  const kind = threadSplitOf(p) === "openblas" ? "OpenBLAS" : "BLAS";
   return p.blasThreads === null
     ? `${p.name}, ${step}`
-    : `${p.name} (${p.blasThreads} BLAS threads, ${step})`;
+    : `${p.name} (${p.blasThreads} ${kind} threads, ${step})`;
 }

@@ -1,0 +1,168 @@
+/**
+ * Products split over threads (src/backend/blas-threads.ts): where the rows are cut, and
+ * that 1, 2 and 4 threads give the same numbers bit for bit on the products the MLP models
+ * and the convolutions run (the thread count is then no part of a result's identity).
+ */
+import assert from "node:assert/strict";
+import { MIN_FLOPS_PER_RANGE, ROW_ALIGN, rowBounds } from "../src/backend/blas-threads.ts";
+import {
+  convBackpropFilter,
+  convBackpropInput,
+  convForward,
+  type ConvGeometry,
+} from "../src/backend/conv-blas.ts";
+import { openBlas, openBlasUnavailableReason } from "../src/backend/openblas.ts";
+
+const blas = openBlas();
+const ignore = blas === null;
+if (ignore) console.warn(`BLAS thread tests skipped: ${openBlasUnavailableReason()}`);
+
+/** Deterministic values in [−0.5, 0.5) without touching any backend. */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out[i] = x / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+/** The entries where a and b differ (as bits: NaN or −0 would count). */
+function differing(a: Float32Array, b: Float32Array): number {
+  const x = new Int32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Int32Array(b.buffer, b.byteOffset, b.length);
+  let n = 0;
+  for (let i = 0; i < x.length; i++) n += +(x[i] !== y[i]);
+  return n;
+}
+
+/** `f`'s output at each thread count; threads back to 1 afterwards. */
+function atThreads(counts: number[], f: () => Float32Array): Float32Array[] {
+  try {
+    return counts.map((n) => {
+      blas!.setThreads(n);
+      return f();
+    });
+  } finally {
+    blas!.setThreads(1);
+  }
+}
+
+Deno.test("rows are cut at multiples of ROW_ALIGN, evenly, never into too little work", () => {
+  assert.equal(ROW_ALIGN, 24);
+  // mnist-mlp's G layer 2 (100 rows), D's layers (200 and 300 rows), an update (1200 rows)
+  assert.deepEqual(rowBounds(100, 1200, 1200, 1), [0, 100]);
+  assert.deepEqual(rowBounds(100, 1200, 1200, 2), [0, 48, 100]);
+  assert.deepEqual(rowBounds(100, 1200, 1200, 4), [0, 24, 48, 72, 100]);
+  assert.deepEqual(rowBounds(100, 1200, 1200, 8), [0, 24, 48, 72, 100]);
+  assert.deepEqual(rowBounds(300, 240, 1200, 2), [0, 144, 300]);
+  assert.deepEqual(rowBounds(1200, 1200, 100, 3), [0, 408, 792, 1200]);
+  // under two aligned ranges' rows, or too little work per range: one call
+  assert.deepEqual(rowBounds(47, 1200, 1200, 4), [0, 47]);
+  assert.deepEqual(rowBounds(48, 1200, 1200, 4), [0, 24, 48]);
+  const flops = (M: number, N: number, K: number) => 2 * M * N * K;
+  assert.ok(flops(200, 1, 240) < MIN_FLOPS_PER_RANGE);
+  assert.deepEqual(rowBounds(200, 1, 240, 4), [0, 200]);
+  assert.deepEqual(rowBounds(240, 80, 240, 4), [0, 120, 240]);
+});
+
+// [transA, transB, M, N, K, beta]: mnist-mlp's fused step (G forward, D forward on 2B rows,
+// input deltas on 3B rows, the weight updates Xᵀ·δ into the velocity), a rows count that is
+// no multiple of ROW_ALIGN, and both operands transposed
+const PRODUCTS: [boolean, boolean, number, number, number, number][] = [
+  [false, false, 100, 1200, 1200, 1],
+  [false, false, 200, 1200, 784, 1],
+  [false, true, 300, 240, 1200, 0],
+  [false, true, 100, 784, 1200, 0],
+  [true, false, 784, 1200, 200, 0.5],
+  [true, false, 1200, 1200, 100, 0.5],
+  [false, false, 131, 257, 190, 0],
+  [true, true, 150, 170, 310, 0],
+];
+
+for (const [transA, transB, M, N, K, beta] of PRODUCTS) {
+  const name = `${transA ? "Aᵀ" : "A"}·${transB ? "Bᵀ" : "B"} ${M}×${N}×${K}`;
+  Deno.test({
+    name: `${name}: 1, 2 and 4 threads give the same bits (cut into several ranges)`,
+    ignore,
+    fn() {
+      assert.ok(rowBounds(M, N, K, 2).length > 2, "the product is cut on 2 threads");
+      const A = values(M * K, M), B = values(K * N, N), C0 = values(M * N, K);
+      const [one, two, four] = atThreads([1, 2, 4], () => {
+        const C = C0.slice();
+        blas!.gemm(transA, transB, M, N, K, 0.75, A, B, beta, C);
+        return C;
+      });
+      assert.equal(differing(one, two), 0);
+      assert.equal(differing(one, four), 0);
+      // a real product, not a copy of C: entry (1, 2) against a float64 sum
+      let sum = 0;
+      for (let k = 0; k < K; k++) {
+        const a = transA ? A[k * M + 1] : A[1 * K + k], b = transB ? B[2 * K + k] : B[k * N + 2];
+        sum += a * b;
+      }
+      const expected = 0.75 * sum + beta * C0[1 * N + 2];
+      assert.ok(Math.abs(one[1 * N + 2] - expected) < 1e-4, `${one[1 * N + 2]} vs ${expected}`);
+    },
+  });
+}
+
+/** cifar10-conv's D layer 1 (8×8 filter, pad 4, 32×32×3 in, 32 × 2 pieces out), batch 6. */
+const CONV: ConvGeometry = {
+  batch: 6,
+  inHeight: 32,
+  inWidth: 32,
+  inChannels: 3,
+  outHeight: 33,
+  outWidth: 33,
+  outChannels: 64,
+  filterHeight: 8,
+  filterWidth: 8,
+  strideHeight: 1,
+  strideWidth: 1,
+  padTop: 4,
+  padLeft: 4,
+};
+
+Deno.test({
+  name: "convolutions (forward, input and filter gradients): 1 and 2 threads give the same bits",
+  ignore,
+  fn() {
+    const g = CONV, positions = g.batch * g.outHeight * g.outWidth;
+    const window = g.filterHeight * g.filterWidth * g.inChannels;
+    const x = values(g.batch * g.inHeight * g.inWidth * g.inChannels, 1);
+    const filter = values(window * g.outChannels, 2), dy = values(positions * g.outChannels, 3);
+    const none = () => {};
+    const run = () => {
+      const y = new Float32Array(positions * g.outChannels), dx = new Float32Array(x.length);
+      const df = new Float32Array(filter.length);
+      convForward(blas!, none, x, filter, g, y);
+      convBackpropInput(blas!, none, dy, filter, g, dx);
+      convBackpropFilter(blas!, none, x, dy, g, df);
+      const all = new Float32Array(y.length + dx.length + df.length);
+      all.set(y);
+      all.set(dx, y.length);
+      all.set(df, y.length + dx.length);
+      return all;
+    };
+    const [one, two] = atThreads([1, 2], run);
+    assert.equal(differing(one, two), 0);
+    assert.ok(one.some((v) => v !== 0));
+  },
+});
+
+Deno.test({
+  name: "setThreads: the count is recorded, and refused when not a positive integer",
+  ignore,
+  fn() {
+    try {
+      blas!.setThreads(3);
+      assert.equal(blas!.info().threads, 3);
+    } finally {
+      blas!.setThreads(1);
+    }
+    assert.equal(blas!.info().threads, 1);
+    assert.throws(() => blas!.setThreads(0), /BLAS threads must be ≥ 1, got 0/);
+  },
+});
