@@ -45,5 +45,7 @@ echo "node_modules: $(wc -l <"$trace.list") paths"
 ls -l "$out"
 total=$(du -cb "$out"/deno.xz "$out"/node_modules.tar.xz | tail -1 | cut -f1)
 tracked=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
-echo "travels: .gpu-check $((total / 1024)) KiB + tracked files $((tracked / 1024)) KiB" \
-  "= $(((total + tracked) / 1048576)) MiB of 64"
+gl=$(du -cb .gl/*.deb 2>/dev/null | tail -1 | cut -f1)
+gl=${gl:-0}
+echo "travels: .gpu-check $((total / 1024)) KiB + .gl $((gl / 1024)) KiB + tracked files" \
+  "$((tracked / 1024)) KiB = $(((total + gl + tracked) / 1048576)) MiB of 64"

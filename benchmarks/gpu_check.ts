@@ -150,7 +150,8 @@ async function runStage(
   const self = fileURLToPath(import.meta.url);
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", self, ...args],
+    // no npm look-up: on a device machine (no network) one waits on DNS; node_modules is there
+    args: ["run", "-A", "--cached-only", self, ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -199,6 +200,9 @@ async function runStage(
     seconds,
     results,
     partialIterationsPerSecond: warmup === null ? null : partialRate(marks, warmup),
+    iterationsDone: warmup === null ? null : marks.length,
+    // a child's clock starts with it: its first mark is the set-up and the first iteration
+    firstIterationSeconds: marks.length ? marks[0].ms / 1000 : null,
     stderrTail: timedOut || !status.success ? stderr.slice(-2000) : null,
   };
   return outcome;

@@ -132,6 +132,9 @@ export interface StageOutcome {
   results: unknown[];
   /** Iterations per second from the progress marks (train stages), whatever the status. */
   partialIterationsPerSecond: number | null;
+  /** Train stages: iterations done, and seconds from the stage's start to the first one's end. */
+  iterationsDone: number | null;
+  firstIterationSeconds: number | null;
   /** The end of what the stage wrote to stderr (failed and timed-out stages). */
   stderrTail: string | null;
 }
@@ -167,6 +170,8 @@ export function notRun(reason: string, status: StageStatus = "not run"): StageOu
     seconds: 0,
     results: [],
     partialIterationsPerSecond: null,
+    iterationsDone: null,
+    firstIterationSeconds: null,
     stderrTail: null,
   };
 }

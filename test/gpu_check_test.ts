@@ -117,6 +117,8 @@ Deno.test("notRun: a stage left out says why", () => {
     seconds: 0,
     results: [],
     partialIterationsPerSecond: null,
+    iterationsDone: null,
+    firstIterationSeconds: null,
     stderrTail: null,
   });
 });
