@@ -3,7 +3,8 @@
  * `deno run -A benchmarks/train_step.ts <config> <backend> <blasThreads> <iterations>
  * [--track-tensors K] [--train-step auto|fused|autodiff] [--prefetch-draws on|off]`. Trains the config's paper model for `iterations` iterations with
  * evaluation reduced to a minimum, times the iterations after a warm-up, and prints one
- * JSON line (see TrainStepResult). Run by benchmarks/perf.ts.
+ * JSON line (see TrainStepResult). Run by benchmarks/perf.ts; benchmarks/gpu_check.ts calls
+ * measureTrainStep in its own child process.
  */
 import { blasCounters, wasmHeapBytes } from "../src/backend/wasm-kernels.ts";
 import type { BackendChoice } from "../src/backend/info.ts";
@@ -11,6 +12,7 @@ import { tf } from "../src/backend/tf.ts";
 import { loadConfig } from "../src/config/load.ts";
 import type { TrainStepChoice } from "../src/train/steps/names.ts";
 import { runExperiment } from "../src/train/run.ts";
+import { trainWarmup } from "./gpu_check_report.ts";
 
 export interface TrainStepResult {
   config: string;
@@ -74,17 +76,25 @@ const heapMiB = () => {
   return bytes === null ? null : bytes / 2 ** 20;
 };
 
-if (import.meta.main) {
-  const [name, backend, threadsText, iterationsText] = Deno.args;
-  const trackAt = Deno.args.indexOf("--track-tensors");
-  const trackEvery = trackAt >= 0 ? Number(Deno.args[trackAt + 1]) : 0;
-  const stepAt = Deno.args.indexOf("--train-step");
-  const trainStep = (stepAt >= 0 ? Deno.args[stepAt + 1] : "auto") as TrainStepChoice;
-  // the draw worker: the run's default unless asked (src/train/run.ts, RunOptions.prefetchDraws)
-  const prefetchAt = Deno.args.indexOf("--prefetch-draws");
-  const prefetchDraws = prefetchAt >= 0 ? Deno.args[prefetchAt + 1] === "on" : undefined;
-  const iterations = Number(iterationsText);
-  const blasThreads = Number(threadsText);
+export interface TrainStepOptions {
+  /** Sample TF.js's tensors and the memory every this many iterations (0: never). */
+  trackEvery?: number;
+  trainStep?: TrainStepChoice;
+  /** The draw worker: the run's default unless set (src/train/run.ts, RunOptions.prefetchDraws). */
+  prefetchDraws?: boolean;
+  /** Called after each iteration with its number (from 1) and `performance.now()`. */
+  onIteration?: (iteration: number, now: number) => void;
+}
+
+/** Trains `name`'s model for `iterations` iterations on `backend` and times them. */
+export async function measureTrainStep(
+  name: string,
+  backend: BackendChoice,
+  blasThreads: number,
+  iterations: number,
+  options: TrainStepOptions = {},
+): Promise<TrainStepResult> {
+  const trackEvery = options.trackEvery ?? 0;
   const resolved = loadConfig(name, {
     overrides: [
       `training.budget={"iterations":${iterations}}`,
@@ -97,19 +107,20 @@ if (import.meta.main) {
     ],
   });
   if (!(iterations >= 2)) throw new Error("at least 2 iterations: one warms up");
-  const warmup = Math.max(1, Math.min(5, Math.floor(iterations / 4)));
+  const warmup = trainWarmup(iterations);
   const marks: number[] = [];
   const tensors: TrainStepResult["tensors"] = [];
   let blasAtWarmup = blasCounters(), blasAtEnd = blasAtWarmup;
   let trainingPeak = NaN, heapAtEnd: number | null = null;
   const result = await runExperiment(resolved, {
     seed: 1,
-    backend: backend as BackendChoice,
+    backend,
     blasThreads,
-    trainStep,
-    prefetchDraws,
+    trainStep: options.trainStep ?? "auto",
+    prefetchDraws: options.prefetchDraws,
     onProgress: (p) => {
       marks.push(performance.now());
+      options.onIteration?.(p.iteration, marks.at(-1)!);
       if (p.iteration === warmup) blasAtWarmup = blasCounters();
       if (p.iteration === iterations) {
         blasAtEnd = blasCounters();
@@ -136,7 +147,7 @@ if (import.meta.main) {
   const rate = timed / ((marks[iterations - 1] - marks[warmup - 1]) / 1000);
   const executed = blasAtEnd.flops - blasAtWarmup.flops;
   const model = result.modelFlopsPerIteration ?? NaN;
-  const out: TrainStepResult = {
+  return {
     config: name,
     backend: result.backend.name,
     blasThreads: result.backend.blas?.threads ?? null,
@@ -157,6 +168,24 @@ if (import.meta.main) {
     wasmHeapMiB: heapAtEnd,
     tensors,
   };
+}
+
+if (import.meta.main) {
+  const [name, backend, threadsText, iterationsText] = Deno.args;
+  const trackAt = Deno.args.indexOf("--track-tensors");
+  const stepAt = Deno.args.indexOf("--train-step");
+  const prefetchAt = Deno.args.indexOf("--prefetch-draws");
+  const out = await measureTrainStep(
+    name,
+    backend as BackendChoice,
+    Number(threadsText),
+    Number(iterationsText),
+    {
+      trackEvery: trackAt >= 0 ? Number(Deno.args[trackAt + 1]) : 0,
+      trainStep: (stepAt >= 0 ? Deno.args[stepAt + 1] : "auto") as TrainStepChoice,
+      prefetchDraws: prefetchAt >= 0 ? Deno.args[prefetchAt + 1] === "on" : undefined,
+    },
+  );
   console.log(JSON.stringify(out));
 }
 
