@@ -38,6 +38,7 @@ Deno.test("the shape table's parameter counts are those of the built networks, e
       config.discriminator.input,
       dim,
       config.training.batchSize,
+      config.training.pack,
     );
     const d = buildNetwork(
       rng,

@@ -202,6 +202,7 @@ function tinyGan() {
     objective: "non-saturating",
     flipGLoss: false,
     gradientPenalty: null,
+    pack: 1,
   });
   const dispose = () => {
     tf.dispose([...gp, ...dp].map((p) => p.variable));

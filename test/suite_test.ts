@@ -203,6 +203,7 @@ Deno.test("--suite stability: the configs naming the suite, at its profile; not 
     "grid-wgan-gp",
     "ring-fgan-kl",
     "ring-gan",
+    "ring-gan-d-wins",
     "ring-hinge",
     "ring-lsgan",
     "ring-wgan",

@@ -202,6 +202,11 @@ export const Training = z.strictObject({
   weightClip: positive().optional(),
   /** WGAN-GP only: λ of the gradient penalty λ·E[(‖∇D(x̂)‖ − 1)²]. */
   gradientPenalty: positive().optional(),
+  /**
+   * PacGAN's packing (Lin et al. 2018): D scores m samples concatenated into one input, all
+   * real or all generated, so its batch has batchSize / m rows; G is unchanged. Absent: 1.
+   */
+  pack: count().optional(),
   dSteps: count(),
   gSteps: count(),
   batchSize: count(),
@@ -226,6 +231,9 @@ export const Training = z.strictObject({
    */
   milestones: z.strictObject({ every: Span, keep: z.enum(["generator", "state"]) }).nullable()
     .optional(),
+}).refine((t) => t.batchSize % (t.pack ?? 1) === 0, {
+  message: "packing needs a batch of whole packs: batchSize must be divisible by pack",
+  path: ["pack"],
 }).refine((t) => t.update === "alternating" || (t.dSteps === 1 && t.gSteps === 1), {
   message:
     "the simultaneous update takes one D and one G step per iteration: set dSteps and gSteps to 1",
@@ -404,6 +412,7 @@ export const ExperimentConfig = z.strictObject({
   known("fixedSeconds", config.cost?.fixedSeconds);
   known("memoryGB", config.cost?.memoryGB);
   objectiveIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
+  packIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
   const metrics = checkableMetrics(config.metrics.kind);
   for (const [name, bands] of Object.entries(config.expect)) {
     bands.forEach((band, i) => {
@@ -416,6 +425,36 @@ export const ExperimentConfig = z.strictObject({
     });
   }
 });
+
+/**
+ * What packing needs of D: rows that are examples. A batch-level input (moments) has no rows
+ * to pack, and dropout masks are drawn per example of the unpacked batch.
+ */
+function packIssues(
+  config: {
+    training: { pack?: number };
+    discriminator: { input: { kind: string }; dropout?: unknown };
+  },
+): { path: (string | number)[]; message: string }[] {
+  const m = config.training.pack ?? 1;
+  if (m === 1) return [];
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  if (config.discriminator.input.kind !== "identity") {
+    issues.push({
+      path: ["training", "pack"],
+      message: `packing concatenates examples, but this D's input is ` +
+        `"${config.discriminator.input.kind}" (a batch-level view): packing needs "identity"`,
+    });
+  }
+  if (config.discriminator.dropout !== undefined) {
+    issues.push({
+      path: ["training", "pack"],
+      message: "packing is not implemented with discriminator.dropout (its masks are drawn " +
+        "per unpacked example): remove one of them",
+    });
+  }
+  return issues;
+}
 
 /** What an objective needs of the rest of the config: its own fields, and a raw-output D. */
 function objectiveIssues(

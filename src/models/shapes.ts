@@ -42,15 +42,19 @@ export function convnetPoolSize(n: number, pool: number, stride: number): number
   return Math.ceil((n - pool) / stride) + 1;
 }
 
-/** Width of D's input row for a batch of `batchSize` examples of `dataDim` numbers. */
+/**
+ * Width of D's input row for a batch of `batchSize` examples of `dataDim` numbers, `pack` of
+ * them concatenated per row (PacGAN).
+ */
 export function discriminatorInputDim(
   input: DiscriminatorInputConfig,
   dataDim: number,
   batchSize: number,
+  pack = 1,
 ): number {
   switch (input.kind) {
     case "identity":
-      return dataDim;
+      return pack * dataDim;
     case "moments":
       return 4;
     case "data-and-diffs":
@@ -168,6 +172,7 @@ export function modelShapes(
       config.discriminator.input,
       dim,
       config.training.batchSize,
+      config.training.pack,
     );
     const D = networkShapes("D", dInput, config.discriminator.layers);
     return { G, D };

@@ -137,7 +137,9 @@ export class FigureMaker {
     const pointwise = input.kind === "identity";
     const t = tf.tidy(() => {
       if (pointwise) {
-        return tf.sigmoid(forward(D, tf.tensor2d(x, [x.length, 1]), { logits: true }));
+        // a packing D (PacGAN) is probed at packs of m copies of x
+        const points = tf.tile(tf.tensor2d(x, [x.length, 1]), [1, this.config.training.pack ?? 1]);
+        return tf.sigmoid(forward(D, points, { logits: true }));
       }
       const eps = this.probeNoise;
       const rows = x.map((c) => {

@@ -53,7 +53,12 @@ export function buildModels(
   const D = buildNetwork(
     rng,
     "D",
-    discriminatorInputDim(config.discriminator.input, real.dim, config.training.batchSize),
+    discriminatorInputDim(
+      config.discriminator.input,
+      real.dim,
+      config.training.batchSize,
+      config.training.pack,
+    ),
     config.discriminator.layers,
     config.discriminator.init,
   );

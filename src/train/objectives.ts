@@ -7,6 +7,7 @@ import { type Tensor, tf } from "../backend/tf.ts";
 import type { DiscriminatorInputConfig, TrainingConfig } from "../config/schema.ts";
 import { discriminatorInput } from "../models/discriminator-input.ts";
 import { forward, type Network } from "../models/network.ts";
+import { packRows } from "../models/pack.ts";
 import type { Objective } from "../config/objective-names.ts";
 import type { Rng, Stream } from "../rng/streams.ts";
 import type { ResolvedConfig } from "../config/load.ts";
@@ -26,14 +27,24 @@ export interface ObjectiveOptions {
   flipGLoss: boolean;
   /** WGAN-GP: the penalty's λ and the stream of its per-row ε (null: no penalty). */
   gradientPenalty: { lambda: number; eps: Stream } | null;
+  /** PacGAN's packing degree m: D scores packs of m samples (1: each sample alone). */
+  pack: number;
 }
 
 export class Objectives {
   constructor(private readonly D: Network, private readonly options: ObjectiveOptions) {}
 
-  /** D's logits for a batch. */
+  /** D's logits for a batch: one per pack of `pack` rows. */
   discriminate(x: Tensor, masks: Masks): Tensor {
-    return forward(this.D, discriminatorInput(this.options.input, x), { logits: true, masks });
+    return this.discriminatePacked(packRows(x, this.options.pack), masks);
+  }
+
+  /** D's logits for a batch already packed. */
+  private discriminatePacked(packed: Tensor, masks: Masks): Tensor {
+    return forward(this.D, discriminatorInput(this.options.input, packed), {
+      logits: true,
+      masks,
+    });
   }
 
   /**
@@ -59,13 +70,16 @@ export class Objectives {
     const { objective, dLoss, gradientPenalty: gp } = this.options;
     const loss = discriminatorObjective(objective, realLogits, fakeLogits, dLoss) as tf.Scalar;
     if (!gp) return loss;
-    // WGAN-GP: one ε per row; D without dropout masks at x̂
-    const rows = x.shape[0];
+    // WGAN-GP: one ε per D input (a pack), the norm of D's gradient at each packed x̂; D
+    // without dropout masks at x̂
+    const { pack } = this.options;
+    const realPacked = packRows(x, pack), fakePacked = packRows(fake, pack);
+    const rows = realPacked.shape[0];
     const eps = tf.tensor2d(gp.eps.at(step).uniform(rows), [rows, 1]);
     const penalty = gradientPenalty(
-      (v) => this.discriminate(v, undefined),
-      x,
-      fake,
+      (v) => this.discriminatePacked(v, undefined),
+      realPacked,
+      fakePacked,
       eps,
       gp.lambda,
     );
@@ -115,5 +129,6 @@ export function objectivesOf(
     gradientPenalty: training.gradientPenalty
       ? { lambda: training.gradientPenalty, eps: rng.stream("train/gp-eps") }
       : null,
+    pack: training.pack ?? 1,
   });
 }

@@ -334,7 +334,9 @@ function resultOf(s: Session, e: Evaluation, figureIndex: FigureIndex | null): R
       config,
       G,
       D,
-      config.discriminator.input.kind === "identity" ? config.training.batchSize : 1,
+      config.discriminator.input.kind === "identity"
+        ? config.training.batchSize / (config.training.pack ?? 1)
+        : 1,
     ),
     status,
     divergedAt: s.divergedAt,

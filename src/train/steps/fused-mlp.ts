@@ -62,6 +62,10 @@ export function fusedStepUnsupported(
       "BCE objectives only: non-saturating, minimax)";
   }
   if (config.training.update !== "simultaneous") return "it takes alternating updates";
+  if ((config.training.pack ?? 1) !== 1) {
+    return `it packs D's inputs (training.pack ${config.training.pack}; the fused step ` +
+      "scores one sample per D row)";
+  }
   if (config.discriminator.input.kind !== "identity") {
     return `its discriminator input is "${config.discriminator.input.kind}"`;
   }
