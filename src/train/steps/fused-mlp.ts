@@ -376,8 +376,7 @@ export class FusedMlpStep {
     this.#backwardD(r, [realMasks, fakeMasks], dRule, dInputs, squares);
     this.dOpt.steps++;
     if (!squares) return null;
-    const { dReal, dFake, dLoss, dAccuracy } = scalars(logits, fake, r, half, "minimax", 1);
-    return { dReal, dFake, dLoss, dAccuracy, dGradNorm: Math.sqrt(squares.sum) };
+    return { ...discriminatorScalars(logits, r, half), dGradNorm: Math.sqrt(squares.sum) };
   }
 
   /**
@@ -440,16 +439,10 @@ export class FusedMlpStep {
     }
     this.gOpt.steps++;
     if (!squares) return null;
-    // D's logits on G(z) in the generated half: only G's loss reads them here
-    const { fakeMean, fakeStd, gLoss } = scalars(
-      new Float32Array([...logits.subarray(0, r), ...logits.subarray(0, r)]),
-      fake,
-      r,
-      1,
-      objective,
-      gSign,
-    );
-    return { fakeMean, fakeStd, gLoss, gGradNorm: Math.sqrt(squares.sum) };
+    return {
+      ...generatorScalars(logits, fake, r, objective, gSign),
+      gGradNorm: Math.sqrt(squares.sum),
+    };
   }
 
   #checkRows(r: number): void {
@@ -838,7 +831,19 @@ function scalars(
   objective: FusedStepOptions["objective"],
   gSign: number,
 ): Omit<FusedScalars, "dGradNorm" | "gGradNorm"> {
-  let dReal = 0, dFake = 0, lossReal = 0, lossFake = 0, gLoss = 0, right = 0;
+  return {
+    ...discriminatorScalars(logits, r, half),
+    ...generatorScalars(logits.subarray(r, 2 * r), fake, r, objective, gSign),
+  };
+}
+
+/** D's scalars from its logits on r real rows, then on r generated rows. */
+function discriminatorScalars(
+  logits: Float32Array,
+  r: number,
+  half: number,
+): Pick<FusedScalars, "dReal" | "dFake" | "dLoss" | "dAccuracy"> {
+  let dReal = 0, dFake = 0, lossReal = 0, lossFake = 0, right = 0;
   for (let k = 0; k < r; k++) {
     const a = logits[k], f = logits[r + k];
     right += +(a > 0) + +(f < 0);
@@ -846,6 +851,26 @@ function scalars(
     dFake += sigmoid(f);
     lossReal += softplus(-a);
     lossFake += softplus(f);
+  }
+  return {
+    dReal: dReal / r,
+    dFake: dFake / r,
+    dLoss: half * (lossReal + lossFake) / r,
+    dAccuracy: right / (2 * r),
+  };
+}
+
+/** G's scalars from its r generated rows and D's logits on them. */
+function generatorScalars(
+  fakeLogits: Float32Array,
+  fake: Float32Array,
+  r: number,
+  objective: FusedStepOptions["objective"],
+  gSign: number,
+): Pick<FusedScalars, "fakeMean" | "fakeStd" | "gLoss"> {
+  let gLoss = 0;
+  for (let k = 0; k < r; k++) {
+    const f = fakeLogits[k];
     gLoss += objective === "non-saturating" ? softplus(-f) : -softplus(f);
   }
   let sum = 0;
@@ -854,12 +879,8 @@ function scalars(
   let squares = 0;
   for (let k = 0; k < fake.length; k++) squares += (fake[k] - mean) ** 2;
   return {
-    dReal: dReal / r,
-    dFake: dFake / r,
     fakeMean: mean,
     fakeStd: Math.sqrt(squares / fake.length),
-    dLoss: half * (lossReal + lossFake) / r,
     gLoss: gSign * gLoss / r,
-    dAccuracy: right / (2 * r),
   };
 }
