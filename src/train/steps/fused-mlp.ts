@@ -11,6 +11,11 @@
  * test holds it to autodiff's within rounding (test/fused_mlp_test.ts). The training loop
  * drives it through ./fused.ts.
  *
+ * Algorithm 1's alternating update (./alternating.ts) takes the same machinery, one player at
+ * a time: discriminatorStep (D on the real rows and G(z), D updated) and generatorStep (D's
+ * backward pass without updating it, then G's), driven by ./fused-alternating.ts. Adam, not
+ * linear in the gradient, forms each weight gradient once in a scratch array.
+ *
  * How it saves time:
  * - D runs once on the real and generated rows together (one product of 2B rows per layer),
  *   and that pass serves D's gradient and G's: autodiff runs D on G(z) once per tape.
