@@ -74,9 +74,17 @@ export const GOLDEN_CASES: GoldenCase[] = [
     args: set(MNIST),
   },
   {
-    name: "mnist-tutorial/openblas",
+    name: "mnist-tutorial/openblas-fused",
     experiment: "mnist-tutorial",
     backend: "wasm+openblas",
+    trainStep: "fused",
+    args: set(MNIST),
+  },
+  {
+    name: "mnist-tutorial/openblas-autodiff",
+    experiment: "mnist-tutorial",
+    backend: "wasm+openblas",
+    trainStep: "autodiff",
     args: set(MNIST),
   },
   {

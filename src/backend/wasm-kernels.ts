@@ -361,7 +361,7 @@ export function adamUpdateWasm(
   g: tf.Tensor,
   m: tf.Tensor,
   v: tf.Tensor,
-  c: { beta1: number; beta2: number; c1: number; c2: number; lr: number; epsilon: number },
+  c: AdamConstants,
 ): { p: tf.Tensor; m: tf.Tensor; v: tf.Tensor } | null {
   const backend = wasmBackend();
   if (!backend || [p, g, m, v].some((t) => t.dtype !== "float32")) return null;
@@ -371,10 +371,36 @@ export function adamUpdateWasm(
     backend.typedArrayFromHeap(t as unknown as TensorInfo) as Float32Array;
   const [P, G, M, V] = [p, g, m, v].map(view);
   const [P1, M1, V1] = outs.map(view);
+  adamUpdateArrays(P.length, { P, G, M, V }, { P: P1, M: M1, V: V1 }, c);
+  const [pNew, mNew, vNew] = outs.map(wrap);
+  return { p: pNew, m: mNew, v: vNew };
+}
+
+/** Adam's constants for one update (torch.optim.Adam's, bias corrections c1, c2 included). */
+export interface AdamConstants {
+  beta1: number;
+  beta2: number;
+  c1: number;
+  c2: number;
+  lr: number;
+  epsilon: number;
+}
+
+/**
+ * One Adam update of n values in float32 operations, `to` may be `from` (in place): the
+ * arithmetic of adamUpdateWasm, shared with the fused MLP step.
+ */
+export function adamUpdateArrays(
+  n: number,
+  from: { P: Float32Array; G: Float32Array; M: Float32Array; V: Float32Array },
+  to: { P: Float32Array; M: Float32Array; V: Float32Array },
+  c: AdamConstants,
+): void {
+  const { P, G, M, V } = from, { P: P1, M: M1, V: V1 } = to;
   const f = Math.fround;
   const b1 = f(c.beta1), a1 = f(1 - c.beta1), b2 = f(c.beta2), a2 = f(1 - c.beta2);
   const c2 = f(c.c2), step = f(c.lr / c.c1), eps = f(c.epsilon);
-  for (let i = 0; i < P.length; i++) {
+  for (let i = 0; i < n; i++) {
     const gi = G[i];
     const mi = f(f(M[i] * b1) + f(gi * a1));
     const vi = f(f(V[i] * b2) + f(f(gi * gi) * a2));
@@ -382,6 +408,4 @@ export function adamUpdateWasm(
     V1[i] = vi;
     P1[i] = P[i] - f(f(mi * step) / f(f(Math.sqrt(f(vi / c2))) + eps));
   }
-  const [pNew, mNew, vNew] = outs.map(wrap);
-  return { p: pNew, m: mNew, v: vNew };
 }

@@ -26,7 +26,25 @@ export interface Optimizer {
    * and then counts it in `steps`. Null for rules not of that form (Adam).
    */
   linearRule(epoch: number): LinearRule | null;
+  /**
+   * Adam's next update, for a training step that applies it itself with adamUpdateWasm's
+   * float32 operations (src/train/steps/fused-mlp.ts) and then counts it in `steps`.
+   */
+  adamRule?(): AdamRule;
   dispose(): void;
+}
+
+/** torch.optim.Adam's constants for update `steps + 1` and its moments, one per variable. */
+export interface AdamRule {
+  beta1: number;
+  beta2: number;
+  /** The bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ. */
+  c1: number;
+  c2: number;
+  lr: number;
+  epsilon: number;
+  m: Variable[];
+  v: Variable[];
 }
 
 export interface LinearRule {
@@ -120,10 +138,24 @@ class Adam implements Optimizer {
     this.#v = variables.map(zerosLike);
   }
 
-  step(grads: Tensor[]): void {
+  adamRule(): AdamRule {
     const { lr, beta1, beta2, epsilon } = this.config;
     const t = this.steps + 1;
-    const c1 = 1 - beta1 ** t, c2 = 1 - beta2 ** t;
+    return {
+      beta1,
+      beta2,
+      c1: 1 - beta1 ** t,
+      c2: 1 - beta2 ** t,
+      lr,
+      epsilon,
+      m: this.#m,
+      v: this.#v,
+    };
+  }
+
+  step(grads: Tensor[]): void {
+    const { beta1, beta2, c1, c2, lr, epsilon } = this.adamRule();
+    const t = this.steps + 1;
     const constants = { beta1, beta2, c1, c2, lr, epsilon };
     this.variables.forEach((p, i) =>
       tf.tidy(() => {

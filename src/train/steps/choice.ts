@@ -1,11 +1,12 @@
 /**
- * Which step trains a run: Algorithm 1's alternating update by autodiff, or the simultaneous
- * update by the fused MLP step where it applies (wasm+openblas, MLP models) and was not
+ * Which step trains a run: the config's update (simultaneous or Algorithm 1's alternating) by
+ * the fused MLP step where it applies (wasm+openblas, MLP models) and was not
  * declined, else by autodiff.
  */
 import { openBlas } from "../../backend/openblas.ts";
 import { blasKernelsActive } from "../../backend/wasm-kernels.ts";
 import { AutodiffAlternatingStep } from "./alternating.ts";
+import { FusedAlternatingStep } from "./fused-alternating.ts";
 import { FusedSimultaneousStep } from "./fused.ts";
 import { fusedStepUnsupported } from "./fused-mlp.ts";
 import type { TrainStepChoice } from "./names.ts";
@@ -29,7 +30,11 @@ export function chooseTrainStep(
   if (choice === "fused" && fusedWhyNot) {
     throw new Error(`the fused step cannot train ${experiment}: ${fusedWhyNot}`);
   }
-  if (choice !== "autodiff" && !fusedWhyNot) return new FusedSimultaneousStep(parts, openBlas()!);
+  if (choice !== "autodiff" && !fusedWhyNot) {
+    return config.training.update === "simultaneous"
+      ? new FusedSimultaneousStep(parts, openBlas()!)
+      : new FusedAlternatingStep(parts, openBlas()!);
+  }
   return config.training.update === "simultaneous"
     ? new AutodiffSimultaneousStep(parts)
     : new AutodiffAlternatingStep(parts);

@@ -11,6 +11,11 @@
  * test holds it to autodiff's within rounding (test/fused_mlp_test.ts). The training loop
  * drives it through ./fused.ts.
  *
+ * Algorithm 1's alternating update (./alternating.ts) takes the same machinery, one player at
+ * a time: discriminatorStep (D on the real rows and G(z), D updated) and generatorStep (D's
+ * backward pass without updating it, then G's), driven by ./fused-alternating.ts. Adam, not
+ * linear in the gradient, forms each weight gradient once in a scratch array.
+ *
  * How it saves time:
  * - D runs once on the real and generated rows together (one product of 2B rows per layer),
  *   and that pass serves D's gradient and G's: autodiff runs D on G(z) once per tape.
@@ -23,6 +28,7 @@
  */
 import type { OpenBlas } from "../../backend/openblas.ts";
 import {
+  adamUpdateArrays,
   countBlasProduct,
   heapViewForUpdate,
   unaryInPlaceWasm,
@@ -31,7 +37,7 @@ import type { Variable } from "../../backend/tf.ts";
 import type { ResolvedConfig } from "../../config/load.ts";
 import type { TrainingConfig } from "../../config/schema.ts";
 import type { Network } from "../../models/network.ts";
-import type { LinearRule, Optimizer } from "../../models/optimizers.ts";
+import type { AdamRule, LinearRule, Optimizer } from "../../models/optimizers.ts";
 import { BCE_OBJECTIVES } from "../../config/objective-names.ts";
 
 type Activation = "linear" | "relu" | "sigmoid" | "tanh" | "leaky-relu";
@@ -61,9 +67,16 @@ export function fusedStepUnsupported(
     return `its objective is "${config.training.objective}" (the fused step computes the ` +
       "BCE objectives only: non-saturating, minimax)";
   }
-  if (config.training.update !== "simultaneous") return "it takes alternating updates";
-  if ((config.training.pack ?? 1) !== 1) {
-    return `it packs D's inputs (training.pack ${config.training.pack}; the fused step ` +
+  const { training } = config;
+  if (training.update === "alternating") {
+    if (training.weightClip) return "it clips D's weights (the fused step does not)";
+    // autodiff applies both networks' limits after every update, the fused step its own
+    if (config.generator.maxColNorm || config.discriminator.maxColNorm) {
+      return "it limits column norms in alternating updates";
+    }
+  }
+  if ((training.pack ?? 1) !== 1) {
+    return `it packs D's inputs (training.pack ${training.pack}; the fused step ` +
       "scores one sample per D row)";
   }
   if (config.discriminator.input.kind !== "identity") {
@@ -82,7 +95,11 @@ export function fusedStepUnsupported(
   if (top.type !== "dense" || top.units !== 1 || top.activation !== "sigmoid") {
     return "D does not end in one sigmoid unit";
   }
-  if (!gOpt.linearRule(0) || !dOpt.linearRule(0)) return "an optimiser is not (momentum) SGD";
+  for (const opt of [gOpt, dOpt]) {
+    if (!opt.linearRule(0) && !opt.adamRule) {
+      return "an optimiser is neither (momentum) SGD nor Adam";
+    }
+  }
   return null;
 }
 
@@ -104,6 +121,29 @@ function plan(net: Network): LayerPlan[] {
       b,
     };
   });
+}
+
+/** How one player's parameters are updated this step. */
+type UpdateRule = LinearRule | AdamRule;
+
+function isAdam(rule: UpdateRule): rule is AdamRule {
+  return "beta1" in rule;
+}
+
+/** The rule of `opt`'s next update (at epoch `epoch`). */
+function ruleOf(opt: Optimizer, epoch: number): UpdateRule {
+  return opt.linearRule(epoch) ?? opt.adamRule!();
+}
+
+/** An alternating D step's inputs: the real batch, G's noise and D's masks on both halves. */
+export type FusedDInputs = FusedInputs;
+
+/** An alternating G step's inputs: the noise and D's masks on G(z). */
+export interface FusedGInputs {
+  rows: number;
+  z: Float32Array;
+  masks: (Float32Array | null)[] | null;
+  epoch: number;
 }
 
 /** A step's inputs: the real batch, the noise and D's dropout masks (null: none). */
@@ -206,7 +246,7 @@ export class FusedMlpStep {
       throw new RangeError(`${r} rows in a batch of ${this.options.batchSize}`);
     }
     const dim = d[0].inputs;
-    const gRule = this.gOpt.linearRule(epoch)!, dRule = this.dOpt.linearRule(epoch)!;
+    const gRule = ruleOf(this.gOpt, epoch), dRule = ruleOf(this.dOpt, epoch);
     // fresh views at each use: an activation on the wasm backend's kernels may grow the heap
     const gViews = (i: number) => views(g[i], i, gRule),
       dViews = (i: number) => views(d[i], i, dRule);
@@ -218,40 +258,10 @@ export class FusedMlpStep {
     // ---- forward: G(z) straight into D's input, after the real rows ----
     const fake = this.#dIn.subarray(r * dim, 2 * r * dim);
     this.#dIn.set(real.subarray(0, r * dim));
-    let x = z;
-    g.forEach((l, i) => {
-      const out = i === g.length - 1 ? fake : this.#gOut[i];
-      this.#layerForward(l, gViews(i), r, x, out, this.#gZ[i], this.#gWin[i], false);
-      x = out;
-    });
+    this.#forwardG(r, z, fake, gRule);
     // D on [real; fake], each half with its own dropout masks
-    const dInputs: Float32Array[] = [];
-    let h = this.#dIn;
-    d.forEach((l, i) => {
-      const realMask = maskOf(realMasks, i), fakeMask = maskOf(fakeMasks, i);
-      if (!realMask !== !fakeMask) throw new Error(`D/h${i}: a dropout mask for one half only`);
-      let input = h;
-      if (realMask && fakeMask) {
-        input = this.#dMasked[i];
-        const n = r * l.inputs;
-        multiplyInto(input, 0, h, realMask, n);
-        multiplyInto(input, n, h, fakeMask, n);
-      }
-      dInputs.push(input);
-      const top = i === d.length - 1; // logits: no sigmoid
-      this.#layerForward(
-        l,
-        dViews(i),
-        2 * r,
-        input,
-        this.#dOut[i],
-        this.#dZ[i],
-        this.#dWin[i],
-        top,
-      );
-      h = this.#dOut[i];
-    });
-    const logits = h; // [2r]: real rows, then generated rows
+    const { dInputs, logits } = this.#forwardD(r, [realMasks, fakeMasks], dRule);
+    // logits [2r]: real rows, then generated rows
 
     // ---- the losses' gradients by logit, stacked: [D on real; D on fake; G on fake] ----
     const { dLoss, objective, flipGLoss } = this.options;
@@ -352,6 +362,192 @@ export class FusedMlpStep {
     };
   }
 
+  /**
+   * Algorithm 1's D update (G fixed) on a real batch and G(z): the autodiff alternating
+   * step's (./alternating.ts) discriminator step. The recorded D scalars when `record`.
+   */
+  discriminatorStep(inputs: FusedDInputs, record: boolean): Partial<FusedScalars> | null {
+    const { rows: r, real, z, epoch, realMasks, fakeMasks } = inputs;
+    this.#checkRows(r);
+    const d = this.#d, dim = d[0].inputs;
+    const gRule = ruleOf(this.gOpt, epoch), dRule = ruleOf(this.dOpt, epoch);
+    const squares = record ? { sum: 0 } : null;
+    const fake = this.#dIn.subarray(r * dim, 2 * r * dim);
+    this.#dIn.set(real.subarray(0, r * dim));
+    this.#forwardG(r, z, fake, gRule);
+    const { dInputs, logits } = this.#forwardD(r, [realMasks, fakeMasks], dRule);
+    const half = this.options.dLoss === "mean" ? 0.5 : 1;
+    const topDelta = this.#dDelta[d.length - 1];
+    for (let k = 0; k < r; k++) {
+      topDelta[k] = half * (sigmoid(logits[k]) - 1) / r;
+      topDelta[r + k] = half * sigmoid(logits[r + k]) / r;
+    }
+    this.#backwardD(r, [realMasks, fakeMasks], dRule, dInputs, squares);
+    this.dOpt.steps++;
+    if (!squares) return null;
+    return { ...discriminatorScalars(logits, r, half), dGradNorm: Math.sqrt(squares.sum) };
+  }
+
+  /**
+   * Algorithm 1's G update (D fixed, as the last D step left it) on G(z): the autodiff
+   * alternating step's generator step. The recorded G scalars when `record`.
+   */
+  generatorStep(inputs: FusedGInputs, record: boolean): Partial<FusedScalars> | null {
+    const { rows: r, z, epoch, masks } = inputs;
+    this.#checkRows(r);
+    const g = this.#g, d = this.#d, dim = d[0].inputs;
+    const gRule = ruleOf(this.gOpt, epoch), dRule = ruleOf(this.dOpt, epoch);
+    const squares = record ? { sum: 0 } : null;
+    const fake = this.#dIn.subarray(0, r * dim);
+    this.#forwardG(r, z, fake, gRule);
+    const { logits } = this.#forwardD(r, [masks], dRule);
+    const { objective, flipGLoss } = this.options;
+    const gSign = flipGLoss ? -1 : 1;
+    const topDelta = this.#dDelta[d.length - 1];
+    for (let k = 0; k < r; k++) {
+      const sf = sigmoid(logits[k]);
+      topDelta[k] = gSign * (objective === "non-saturating" ? sf - 1 : -sf) / r;
+    }
+    this.#backwardD(r, [masks], null, [], null);
+    // G's backward pass from D's input δ, as in the simultaneous step
+    const gMap: RowMap = [{ to: 0, from: 0, count: r }];
+    const last = g.length - 1;
+    const gViews = (i: number) => views(g[i], i, gRule);
+    activationBackward(
+      g[last],
+      gMap,
+      this.#dInputDelta[0],
+      fake,
+      this.#gWin[last],
+      this.#gDelta[last],
+    );
+    for (let i = last; i >= 0; i--) {
+      const l = g[i], delta = this.#gDelta[i];
+      if (i > 0) {
+        const inDelta = this.#gInputDelta[i];
+        this.#gemm(false, true, r, l.inputs, l.cols, 1, delta, gViews(i).W, 0, inDelta);
+        activationBackward(
+          g[i - 1],
+          gMap,
+          inDelta,
+          this.#gOut[i - 1],
+          this.#gWin[i - 1],
+          this.#gDelta[i - 1],
+        );
+      }
+      this.#update(
+        l,
+        gViews(i),
+        gRule,
+        i === 0 ? z : this.#gOut[i - 1],
+        delta,
+        r,
+        undefined,
+        squares ?? undefined,
+      );
+    }
+    this.gOpt.steps++;
+    if (!squares) return null;
+    return {
+      ...generatorScalars(logits, fake, r, objective, gSign),
+      gGradNorm: Math.sqrt(squares.sum),
+    };
+  }
+
+  #checkRows(r: number): void {
+    if (r > this.options.batchSize) {
+      throw new RangeError(`${r} rows in a batch of ${this.options.batchSize}`);
+    }
+  }
+
+  /** G(z) over r rows into `out`. */
+  #forwardG(r: number, z: Float32Array, out: Float32Array, rule: UpdateRule): void {
+    const g = this.#g;
+    let x = z;
+    g.forEach((l, i) => {
+      const o = i === g.length - 1 ? out : this.#gOut[i];
+      this.#layerForward(l, views(l, i, rule), r, x, o, this.#gZ[i], this.#gWin[i], false);
+      x = o;
+    });
+  }
+
+  /**
+   * D on #dIn's first blocks.length·r rows, block k with dropout masks blocks[k]: each
+   * layer's input after dropout, and the logits (the top layer takes no sigmoid).
+   */
+  #forwardD(
+    r: number,
+    blocks: FusedInputs["realMasks"][],
+    rule: UpdateRule,
+  ): { dInputs: Float32Array[]; logits: Float32Array } {
+    const d = this.#d;
+    const dInputs: Float32Array[] = [];
+    let h = this.#dIn;
+    d.forEach((l, i) => {
+      const masks = blocks.map((m) => m?.[i] ?? null);
+      if (masks.some((m) => !m !== !masks[0])) {
+        throw new Error(`D/h${i}: a dropout mask for one half only`);
+      }
+      let input = h;
+      if (masks[0]) {
+        input = this.#dMasked[i];
+        const n = r * l.inputs;
+        masks.forEach((m, k) => multiplyInto(input, k * n, h, m!, n));
+      }
+      dInputs.push(input);
+      const top = i === d.length - 1;
+      this.#layerForward(
+        l,
+        views(l, i, rule),
+        blocks.length * r,
+        input,
+        this.#dOut[i],
+        this.#dZ[i],
+        this.#dWin[i],
+        top,
+      );
+      h = this.#dOut[i];
+    });
+    return { dInputs, logits: h };
+  }
+
+  /**
+   * Backward through D from the top δ of its blocks.length·r rows (block k dropped out by
+   * blocks[k]); each layer updated by `rule` (null: D fixed, only D's input δ is wanted, in
+   * #dInputDelta[0]). A layer's input δ is taken before its parameters change.
+   */
+  #backwardD(
+    r: number,
+    blocks: FusedInputs["realMasks"][],
+    rule: UpdateRule | null,
+    dInputs: Float32Array[],
+    squares: { sum: number } | null,
+  ): void {
+    const d = this.#d, rows = blocks.length * r;
+    const map: RowMap = [{ to: 0, from: 0, count: rows }];
+    for (let i = d.length - 1; i >= 0; i--) {
+      const l = d[i], delta = this.#dDelta[i], inDelta = this.#dInputDelta[i];
+      const p = views(l, i, rule ?? ruleOf(this.dOpt, 0));
+      const masks = blocks.map((m) => m?.[i] ?? null);
+      const n = r * l.inputs;
+      if (i > 0 || !rule) {
+        this.#gemm(false, true, rows, l.inputs, l.cols, 1, delta, p.W, 0, inDelta);
+        masks.forEach((m, k) => m && multiplyInto(inDelta, k * n, inDelta, m, n));
+        if (i > 0) {
+          activationBackward(
+            d[i - 1],
+            map,
+            inDelta,
+            this.#dOut[i - 1],
+            this.#dWin[i - 1],
+            this.#dDelta[i - 1],
+          );
+        }
+      }
+      if (rule) this.#update(l, p, rule, dInputs[i], delta, rows, undefined, squares ?? undefined);
+    }
+  }
+
   /** OpenBLAS's sgemm (see OpenBlas.gemm), counted as the matMul kernel counts its own. */
   #gemm(...args: Parameters<OpenBlas["gemm"]>): void {
     const [, , M, N, K] = args;
@@ -385,6 +581,49 @@ export class FusedMlpStep {
     }
   }
 
+  /**
+   * Adam's update of one layer: unlike momentum's, it is not linear in the gradient, so
+   * Xᵀ·δ is formed (in a scratch array) and then applied by adamUpdateArrays, the
+   * arithmetic of the autodiff steps' Adam.
+   */
+  #adamUpdate(
+    l: LayerPlan,
+    p: ParamViews,
+    rule: AdamRule,
+    X: Float32Array,
+    delta: Float32Array,
+    rows: number,
+    maxColNorm: number | undefined,
+    squares?: { sum: number },
+  ): void {
+    const weights = l.inputs * l.cols;
+    if (this.#gradient.length < weights) this.#gradient = new Float32Array(weights);
+    const grad = this.#gradient;
+    this.#gemm(true, false, l.inputs, l.cols, rows, 1, X, delta, 0, grad);
+    if (squares) { for (let k = 0; k < weights; k++) squares.sum += grad[k] * grad[k]; }
+    adamUpdateArrays(
+      weights,
+      { P: p.W, G: grad, M: p.mW!, V: p.vW! },
+      { P: p.W, M: p.mW!, V: p.vW! },
+      rule,
+    );
+    if (maxColNorm !== undefined) this.#limitColumnNorms(p.W, l.inputs, l.cols, maxColNorm);
+    const sum = this.#biasSum;
+    sum.fill(0, 0, l.cols);
+    for (let k = 0, o = 0; k < rows; k++) {
+      for (let c = 0; c < l.cols; c++, o++) sum[c] += delta[o];
+    }
+    if (squares) { for (let c = 0; c < l.cols; c++) squares.sum += sum[c] * sum[c]; }
+    const biasGrad = grad.subarray(0, l.cols); // the weights' gradient is spent
+    for (let c = 0; c < l.cols; c++) biasGrad[c] = sum[c];
+    adamUpdateArrays(
+      l.cols,
+      { P: p.b, G: biasGrad, M: p.mb!, V: p.vb! },
+      { P: p.b, M: p.mb!, V: p.vb! },
+      rule,
+    );
+  }
+
   /** out ← act(input·W + b) over `rows` rows; maxout's pre-activations go to `z`. */
   #layerForward(
     l: LayerPlan,
@@ -412,13 +651,14 @@ export class FusedMlpStep {
   #update(
     l: LayerPlan,
     p: ParamViews,
-    rule: LinearRule,
+    rule: UpdateRule,
     X: Float32Array,
     delta: Float32Array,
     rows: number,
     maxColNorm: number | undefined,
     squares?: { sum: number },
   ): void {
+    if (isAdam(rule)) return this.#adamUpdate(l, p, rule, X, delta, rows, maxColNorm, squares);
     const { mu, alpha, eta } = rule;
     const weights = l.inputs * l.cols;
     if (squares) {
@@ -455,17 +695,24 @@ export class FusedMlpStep {
 interface ParamViews {
   W: Float32Array;
   b: Float32Array;
+  /** Momentum's velocities, or Adam's second moments. */
   vW: Float32Array | null;
   vb: Float32Array | null;
+  /** Adam's first moments. */
+  mW: Float32Array | null;
+  mb: Float32Array | null;
 }
 
-/** Heap views of layer i's parameters and velocities (optimiser order: W, b per layer). */
-function views(l: LayerPlan, i: number, rule: LinearRule): ParamViews {
+/** Heap views of layer i's parameters and optimiser state (optimiser order: W, b per layer). */
+function views(l: LayerPlan, i: number, rule: UpdateRule): ParamViews {
+  const v = isAdam(rule) ? rule.v : rule.velocity, m = isAdam(rule) ? rule.m : null;
   return {
     W: heapViewForUpdate(l.W),
     b: heapViewForUpdate(l.b),
-    vW: rule.velocity ? heapViewForUpdate(rule.velocity[2 * i]) : null,
-    vb: rule.velocity ? heapViewForUpdate(rule.velocity[2 * i + 1]) : null,
+    vW: v ? heapViewForUpdate(v[2 * i]) : null,
+    vb: v ? heapViewForUpdate(v[2 * i + 1]) : null,
+    mW: m ? heapViewForUpdate(m[2 * i]) : null,
+    mb: m ? heapViewForUpdate(m[2 * i + 1]) : null,
   };
 }
 
@@ -593,7 +840,19 @@ function scalars(
   objective: FusedStepOptions["objective"],
   gSign: number,
 ): Omit<FusedScalars, "dGradNorm" | "gGradNorm"> {
-  let dReal = 0, dFake = 0, lossReal = 0, lossFake = 0, gLoss = 0, right = 0;
+  return {
+    ...discriminatorScalars(logits, r, half),
+    ...generatorScalars(logits.subarray(r, 2 * r), fake, r, objective, gSign),
+  };
+}
+
+/** D's scalars from its logits on r real rows, then on r generated rows. */
+function discriminatorScalars(
+  logits: Float32Array,
+  r: number,
+  half: number,
+): Pick<FusedScalars, "dReal" | "dFake" | "dLoss" | "dAccuracy"> {
+  let dReal = 0, dFake = 0, lossReal = 0, lossFake = 0, right = 0;
   for (let k = 0; k < r; k++) {
     const a = logits[k], f = logits[r + k];
     right += +(a > 0) + +(f < 0);
@@ -601,6 +860,26 @@ function scalars(
     dFake += sigmoid(f);
     lossReal += softplus(-a);
     lossFake += softplus(f);
+  }
+  return {
+    dReal: dReal / r,
+    dFake: dFake / r,
+    dLoss: half * (lossReal + lossFake) / r,
+    dAccuracy: right / (2 * r),
+  };
+}
+
+/** G's scalars from its r generated rows and D's logits on them. */
+function generatorScalars(
+  fakeLogits: Float32Array,
+  fake: Float32Array,
+  r: number,
+  objective: FusedStepOptions["objective"],
+  gSign: number,
+): Pick<FusedScalars, "fakeMean" | "fakeStd" | "gLoss"> {
+  let gLoss = 0;
+  for (let k = 0; k < r; k++) {
+    const f = fakeLogits[k];
     gLoss += objective === "non-saturating" ? softplus(-f) : -softplus(f);
   }
   let sum = 0;
@@ -609,12 +888,8 @@ function scalars(
   let squares = 0;
   for (let k = 0; k < fake.length; k++) squares += (fake[k] - mean) ** 2;
   return {
-    dReal: dReal / r,
-    dFake: dFake / r,
     fakeMean: mean,
     fakeStd: Math.sqrt(squares / fake.length),
-    dLoss: half * (lossReal + lossFake) / r,
     gLoss: gSign * gLoss / r,
-    dAccuracy: right / (2 * r),
   };
 }

@@ -1,8 +1,8 @@
 /**
- * A training step: what computes one iteration's updates. Three implement it, each in its own
+ * A training step: what computes one iteration's updates. Four implement it, each in its own
  * module: the 2014 code's simultaneous update by autodiff (./simultaneous.ts), Algorithm 1's
- * alternating update (./alternating.ts) and the fused MLP step (./fused.ts); ./choice.ts picks
- * one for a run. A step draws its own random inputs (../inputs.ts), so iteration `it` reads
+ * alternating update (./alternating.ts) and the fused MLP step of each (./fused.ts,
+ * ./fused-alternating.ts); ./choice.ts picks one for a run. A step draws its own random inputs (../inputs.ts), so iteration `it` reads
  * the same numbers whichever step runs it and wherever a run resumes.
  */
 import type { Variable } from "../../backend/tf.ts";
