@@ -11,6 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { basename, dirname, join } from "node:path";
+import { forecastOf, type ScoredPoint } from "./lr_forecast.ts";
 
 interface Summary {
   experiment: string;
@@ -156,6 +157,63 @@ export function seedsTable(summaries: Summary[], every: number): string {
   ].join("\n");
 }
 
+/**
+ * Each summary's forecast (./lr_forecast.ts) on the protocol estimate and on the fine σ grid:
+ * one Markdown row each, with the fit, its hold-out check and the line at `epochs`.
+ */
+export function forecastTable(summaries: Summary[], from: number, epochs: number[]): string {
+  const rows: string[] = [];
+  for (const s of summaries) {
+    const tracked = s.tracked as TrackedRow[];
+    const estimates: [string, (p: TrackedRow) => number | undefined][] = [
+      ["protocol", (p) => p.parzen?.mean],
+      ["fine grid", (p) => p.parzenDiagnostics?.fine.mean],
+    ];
+    for (const [name, score] of estimates) {
+      const points: ScoredPoint[] = tracked.flatMap((p) => {
+        const y = score(p);
+        return y === undefined ? [] : [{ epoch: p.epoch, lr: p.learningRate.generator, score: y }];
+      }).filter((p) => p.epoch >= from);
+      const label = `seed ${s.seed}, ${noiseName(s.noise)} z, ${name}`;
+      if (points.length < 3) {
+        rows.push(`| ${label} | ${points.length} | too few points past epoch ${from} |`);
+        continue;
+      }
+      const f = forecastOf(points, from, epochs);
+      const h = f.holdOut;
+      const check = h
+        ? `${signed(h.meanError)}, ${h.maxError.toFixed(1)} (${h.predicted} after epoch ${
+          points.sort((p, q) => p.epoch - q.epoch)[h.fitted - 1].epoch
+        })`
+        : "";
+      rows.push(
+        `| ${label} | ${f.points} (${f.firstEpoch}–${f.lastEpoch}) | ${f.intercept.toFixed(1)} ${
+          f.slope < 0 ? "−" : "+"
+        } ${Math.abs(f.slope).toFixed(0)}·lr | ${f.rms.toFixed(2)} | ${check} | ${
+          f.at.map((p) => p.score.toFixed(1)).join(" | ")
+        } |`,
+      );
+    }
+  }
+  const heads = [
+    "run, estimate",
+    "points (epochs)",
+    "fit: Parzen =",
+    "rms residual",
+    "hold-out error: mean, largest (points)",
+    ...epochs.map((e) => `epoch ${e}`),
+  ];
+  return [
+    `| ${heads.join(" | ")} |`,
+    `| --- | ---: | ---: | ---: | ---: | ${epochs.map(() => "---:").join(" | ")} |`,
+    ...rows,
+  ].join("\n");
+}
+
+function signed(x: number): string {
+  return `${x < 0 ? "−" : "+"}${Math.abs(x).toFixed(1)}`;
+}
+
 function noiseName(noise: unknown): string {
   const kind = (noise as { kind?: string } | null)?.kind;
   return kind === "normal" ? "N(0, 1)" : kind === "uniform" ? "uniform" : "?";
@@ -188,6 +246,9 @@ if (import.meta.main) {
       table: { type: "boolean", default: false },
       seeds: { type: "boolean", default: false },
       every: { type: "string", default: "50" },
+      forecast: { type: "boolean", default: false },
+      from: { type: "string", default: "250" },
+      at: { type: "string", default: "750,1000,2000" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -201,6 +262,21 @@ if (import.meta.main) {
     console.log(seedsTable(summaries, every));
     Deno.exit(0);
   }
+  if (values.forecast) {
+    const from = Number(values.from);
+    const at = values.at.split(",").map(Number);
+    if (!Number.isFinite(from) || from < 0) {
+      console.error(`--from: expected an epoch ≥ 0, found "${values.from}"`);
+      Deno.exit(2);
+    }
+    if (at.some((e) => !Number.isFinite(e) || e <= 0)) {
+      console.error(`--at: expected epochs > 0 separated by commas, found "${values.at}"`);
+      Deno.exit(2);
+    }
+    const summaries = positionals.map((p) => JSON.parse(Deno.readTextFileSync(p)) as Summary);
+    console.log(forecastTable(summaries, from, at));
+    Deno.exit(0);
+  }
   if (values.table) {
     for (const path of positionals) {
       console.log(trackedTable(JSON.parse(Deno.readTextFileSync(path))));
@@ -211,12 +287,16 @@ if (import.meta.main) {
     console.log(
       "usage: deno task long-run RUN_DIR... [--to DIR]\n" +
         "       deno task long-run --table SUMMARY.json...\n" +
-        "       deno task long-run --seeds [--every EPOCHS] SUMMARY.json...\n\n" +
+        "       deno task long-run --seeds [--every EPOCHS] SUMMARY.json...\n" +
+        "       deno task long-run --forecast [--from EPOCH] [--at E1,E2,...] SUMMARY.json...\n\n" +
         "Writes DIR/<experiment>-long-seed-N.json for each run folder (…/<experiment>/seed-N):\n" +
         "its tracked scores, segments and check fingerprints (default DIR benchmarks/results).\n" +
         "--table prints a summary's tracked points as a Markdown table (docs/results.md).\n" +
         "--seeds prints the summaries' Parzen estimates side by side every EPOCHS epochs\n" +
-        "(default 50), with the mean ± std over the seeds of each config.",
+        "(default 50), with the mean ± std over the seeds of each config.\n" +
+        "--forecast fits Parzen = a + b·lr to the tracked points from EPOCH on (default 250,\n" +
+        "where the momentum ramp ends), checks the fit on its later points, and extends it to\n" +
+        "the epochs E (default 750,1000,2000; benchmarks/lr_forecast.ts): a forecast, not a score.",
     );
     Deno.exit(values.help ? 0 : 2);
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { seedsTable } from "../benchmarks/long_run.ts";
+import { forecastTable, seedsTable } from "../benchmarks/long_run.ts";
 
 const uniform = { kind: "uniform", dim: 100, low: -1, high: 1 };
 const normal = { kind: "normal", dim: 100, std: 1 };
@@ -45,5 +45,30 @@ Deno.test("long-run --seeds: runs side by side, mean ± sample std over each con
     // 100, 104, 102: mean 102, sample std 2; at epoch 100 only two seeds: 113 ± √18.
     "| 50 | 100.0 ± 2.0 | 104.0 ± 2.0 | 102.0 ± 2.0 | 90.0 ± 2.0 | 102.0 ± 2.0 (3) |",
     "| 100 | 110.0 ± 2.0 | 116.0 ± 2.0 |  |  | 113.0 ± 4.2 (2) |",
+  ]);
+});
+
+Deno.test("long-run --forecast: one row per estimate, the fit, its hold-out check, the line", () => {
+  // lr halves every 100 epochs; protocol = 200 − 100·lr exactly, fine grid 1 nat above it
+  const s = summary(1, "a", uniform, []);
+  s.tracked = [200, 300, 400, 500].map((epoch) => {
+    const lr = 0.1 * 0.5 ** ((epoch - 200) / 100);
+    return {
+      epoch,
+      parzen: { mean: 200 - 100 * lr, se: 2, sigma: 0.2 },
+      parzenDiagnostics: { fine: { mean: 201 - 100 * lr, sigma: 0.19 } },
+      classifierScore: null,
+      classesCovered: null,
+      learningRate: { generator: lr },
+      scoreSeconds: 1,
+    } as unknown as (typeof s.tracked)[number];
+  });
+  assert.deepStrictEqual(forecastTable([s], 250, [600]).split("\n"), [
+    "| run, estimate | points (epochs) | fit: Parzen = | rms residual | " +
+    "hold-out error: mean, largest (points) | epoch 600 |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    // epoch 200 is before --from; at 600 lr = 0.1/16, so 200 − 0.625
+    "| seed 1, uniform z, protocol | 3 (300–500) | 200.0 − 100·lr | 0.00 |  | 199.4 |",
+    "| seed 1, uniform z, fine grid | 3 (300–500) | 201.0 − 100·lr | 0.00 |  | 200.4 |",
   ]);
 });

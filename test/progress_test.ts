@@ -1,6 +1,12 @@
 /** The progress line: what it shows at each terminal width, and the rate after a resume. */
 import assert from "node:assert/strict";
-import { formatProgress, type ProgressState, rateSince } from "../src/cli/progress.ts";
+import {
+  formatProgress,
+  LOG_QUIET_MS,
+  ProgressBar,
+  type ProgressState,
+  rateSince,
+} from "../src/cli/progress.ts";
 
 const training: ProgressState = {
   label: "mnist-mlp seed 1",
@@ -92,4 +98,29 @@ Deno.test("the rate counts only this process's iterations: a resume at 5000 is n
   assert.deepEqual(rateSince(first, 5010, 6000, 11_999), { rate: null, eta: null }, "warm-up");
   // 30 iterations in 4 s: 7.5 it/s, (6000 − 5031) / 7.5 s left
   assert.deepEqual(rateSince(first, 5031, 6000, 14_000), { rate: 7.5, eta: 969 / 7.5 });
+});
+
+Deno.test("a log gets a line every 10%, and one after LOG_QUIET_MS without a line", () => {
+  const lines: string[] = [];
+  let now = 0;
+  const bar = new ProgressBar("run", "log", { write: (t) => lines.push(t), now: () => now });
+  const at = (iteration: number) =>
+    bar.update({ iteration, iterations: 1000, dLoss: null, gLoss: null });
+  at(1); // the first report opens decile 0
+  for (let i = 2; i < 100; i++) at(i);
+  assert.equal(lines.length, 1);
+  at(100); // decile 1
+  assert.equal(lines.length, 2);
+  now = LOG_QUIET_MS - 1;
+  at(150);
+  assert.equal(lines.length, 2);
+  now = LOG_QUIET_MS;
+  at(151); // quiet for LOG_QUIET_MS: a line within the decile
+  assert.equal(lines.length, 3);
+  assert.match(lines[2], /^run .*151\/1000/);
+  at(152);
+  assert.equal(lines.length, 3);
+  at(200); // the next decile still gets its line
+  assert.equal(lines.length, 4);
+  assert.ok(lines.every((l) => l.endsWith("\n") && !l.includes("\r")));
 });

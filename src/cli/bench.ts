@@ -19,6 +19,7 @@ import type { Checkpoint } from "../record/checkpoint.ts";
 import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/steps/names.ts";
 import { parseCommand, runMain, UsageError, usageFailure } from "./args.ts";
 import { EMIT_KINDS, type EmitKind, planArgs } from "./emit.ts";
+import { bandNotes } from "./band-notes.ts";
 import { listing, planTasks, type Task } from "./plan.ts";
 import { parseShard, planId, type ShardSpec, shardTasks } from "./shard.ts";
 import {
@@ -567,36 +568,6 @@ async function runHere(
     }
   }
   return tasks.map((t) => outcomes.get(t.key)!);
-}
-
-/**
- * Stability bands are measured for one config: say where they were left out (a config that
- * extends another inherits only bands marked "variants": true) or may not fit (--set variant).
- */
-function bandNotes(tasks: Task[]): string[] {
-  const seen = new Set<string>();
-  const notes: string[] = [];
-  for (const { resolved } of tasks) {
-    if (seen.has(resolved.experiment)) continue;
-    seen.add(resolved.experiment);
-    const n = resolved.bandsNotInherited;
-    if (n > 0) {
-      notes.push(
-        `note: ${resolved.experiment} extends ${resolved.parents.join(" → ")}: ${n} stability ` +
-          `band${n > 1 ? "s" : ""} not inherited (only bands marked "variants": true are); ` +
-          `declare its own in "expect"`,
-      );
-    }
-    if (resolved.variant && resolved.expect.length) {
-      const m = resolved.expect.length;
-      notes.push(
-        `note: ${resolved.experiment} with --set is a variant: its ${m} stability band${
-          m > 1 ? "s were" : " was"
-        } measured for the config as written, so a miss may be the change's doing`,
-      );
-    }
-  }
-  return notes;
 }
 
 /** The backend the estimates use: auto as the runs will resolve it on a CPU (a hardware WebGPU adapter aside). */

@@ -2,7 +2,8 @@
  * The progress display on stderr: iteration, ETA, rate, latest losses and a bar, then each
  * phase after training (evaluating, figures, writing), so no phase is silent.
  *  - a terminal: one line, cut to the terminal's width and redrawn in place;
- *  - a pipe or CI log: one line every 10% and one per phase, so logs stay short;
+ *  - a pipe or CI log: one line every 10%, or after LOG_QUIET_MS without one (a long run's
+ *    10% can take hours), and one per phase, so logs stay short;
  *  - a --jobs worker under a terminal: its state as JSON lines for the parent, which draws
  *    one line per running worker (ProgressBoard).
  * The rate counts only iterations done in this process (a resumed run's earlier ones are not).
@@ -112,6 +113,9 @@ export const PROGRESS_ENV = "GANBENCH_PROGRESS";
 
 type Mode = "tty" | "log" | "channel";
 
+/** The longest a log goes without a progress line while training. */
+export const LOG_QUIET_MS = 5 * 60_000;
+
 function terminalColumns(): number {
   try {
     return Deno.consoleSize().columns || 80;
@@ -141,10 +145,20 @@ export class ProgressBar {
   #first: { at: number; iteration: number } | null = null;
   #lastDraw = 0;
   #lastDecile = -1;
+  #lastLine = -Infinity;
   #drawn = false;
+  readonly #write: (text: string) => void;
+  readonly #now: () => number;
 
-  constructor(readonly label: string, mode: Mode = modeOfThisProcess()) {
+  /** `write` and `now` default to stderr and performance.now (tests give their own). */
+  constructor(
+    readonly label: string,
+    mode: Mode = modeOfThisProcess(),
+    options: { write?: (text: string) => void; now?: () => number } = {},
+  ) {
     this.#mode = mode;
+    this.#write = options.write ?? writeErr;
+    this.#now = options.now ?? (() => performance.now());
     this.#state = {
       label,
       iteration: 0,
@@ -158,7 +172,7 @@ export class ProgressBar {
   }
 
   update(p: Progress): void {
-    const now = performance.now();
+    const now = this.#now();
     this.#first ??= { at: now, iteration: p.iteration };
     this.#state = {
       ...this.#state,
@@ -172,9 +186,10 @@ export class ProgressBar {
     const last = p.iteration === p.iterations;
     if (this.#mode === "log") {
       const decile = Math.floor((10 * p.iteration) / p.iterations);
-      if (decile === this.#lastDecile) return;
+      if (decile === this.#lastDecile && now - this.#lastLine < LOG_QUIET_MS) return;
       this.#lastDecile = decile;
-      writeErr(`${formatProgress(this.#state, 200)}\n`);
+      this.#lastLine = now;
+      this.#write(`${formatProgress(this.#state, 200)}\n`);
       return;
     }
     const every = this.#mode === "tty" ? 100 : 250;
@@ -186,29 +201,29 @@ export class ProgressBar {
   /** A phase after training ("evaluating: Parzen", "writing the run folder"): shown at once. */
   phase(name: string): void {
     this.#state = { ...this.#state, phase: name };
-    if (this.#mode === "log") writeErr(`${this.label}: ${name}\n`);
+    if (this.#mode === "log") this.#write(`${this.label}: ${name}\n`);
     else this.#draw();
   }
 
   /** A line that stays (e.g. a tracked score), printed above the redrawn progress line. */
   log(line: string): void {
-    if (this.#mode === "tty" && this.#drawn) writeErr("\r\x1b[2K");
-    writeErr(`${this.label}: ${line}\n`);
+    if (this.#mode === "tty" && this.#drawn) this.#write("\r\x1b[2K");
+    this.#write(`${this.label}: ${line}\n`);
     if (this.#mode === "tty" && this.#drawn) this.#draw();
   }
 
   finish(): void {
-    if (this.#mode === "tty" && this.#drawn) writeErr("\r\x1b[2K");
-    if (this.#mode === "channel") writeErr(`${PROGRESS_PREFIX}null\n`);
+    if (this.#mode === "tty" && this.#drawn) this.#write("\r\x1b[2K");
+    if (this.#mode === "channel") this.#write(`${PROGRESS_PREFIX}null\n`);
     this.#drawn = false;
   }
 
   #draw(): void {
     if (this.#mode === "channel") {
-      writeErr(`${PROGRESS_PREFIX}${JSON.stringify(this.#state)}\n`);
+      this.#write(`${PROGRESS_PREFIX}${JSON.stringify(this.#state)}\n`);
       return;
     }
-    writeErr(`\r\x1b[2K${formatProgress(this.#state, terminalColumns())}`);
+    this.#write(`\r\x1b[2K${formatProgress(this.#state, terminalColumns())}`);
     this.#drawn = true;
   }
 }
