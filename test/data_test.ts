@@ -12,6 +12,7 @@ import {
 import { DataError, MissingDataError } from "../src/data/errors.ts";
 import { fetchCifar10, fetchMnist } from "../src/data/download.ts";
 import { encodeIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from "../src/data/formats/idx.ts";
+import { CIFAR_DIM, encodeCifarBinary } from "../src/data/formats/cifar.ts";
 import { columnMajorIndex, readMat5 } from "../src/data/formats/mat5.ts";
 import { IDX_FILES, loadIdxDataset } from "../src/data/mnist.ts";
 import { openRealData } from "../src/data/real-data.ts";
@@ -236,6 +237,88 @@ Deno.test("global contrast normalisation: zero mean, L2 norm 55, constant rows u
   assert.ok(
     Math.abs(tiny[0] + 55 / Math.SQRT2) < 1e-4 && Math.abs(tiny[1] - 55 / Math.SQRT2) < 1e-4,
   );
+});
+
+/** GCN of one row as the whole-data-set normaliser computed it: float64 on 0–255, per row. */
+function gcnReference(row: Uint8Array, scale: number): Float32Array {
+  let sum = 0;
+  for (const p of row) sum += p;
+  const mean = sum / row.length;
+  let ss = 0;
+  for (const p of row) ss += (p - mean) ** 2;
+  let divisor = Math.sqrt(ss) / scale;
+  if (divisor < 1e-8) divisor = 1;
+  return Float32Array.from(row, (p) => (p - mean) / divisor);
+}
+
+Deno.test("CIFAR-10 batches from 8-bit pixels: GCN per batch equals the rows normalised up front, exactly", () => {
+  const dir = tmp();
+  // 40,010 training images (the training split is the first 40,000), 7 test images
+  const perBatch = 8_002, dim = CIFAR_DIM;
+  let state = 0x2545f491;
+  const random = (count: number, offset: number) => {
+    const pixels = new Uint8Array(count * dim);
+    for (let k = 0; k < pixels.length; k++) {
+      state ^= state << 13, state ^= state >>> 17, state ^= state << 5;
+      pixels[k] = (state >>> 0) % 256;
+    }
+    const labels = Uint8Array.from({ length: count }, (_, i) => (i + offset) % 10);
+    return { pixels, labels, count };
+  };
+  const batches = [0, 1, 2, 3, 4].map((i) => random(perBatch, i));
+  batches[0].pixels.fill(200, 5 * dim, 6 * dim); // a constant row: divisor 0, left unscaled
+  batches.forEach((b, i) =>
+    Deno.writeFileSync(join(dir, `data_batch_${i + 1}.bin`), encodeCifarBinary(b))
+  );
+  const testBatch = random(7, 9);
+  Deno.writeFileSync(join(dir, "test_batch.bin"), encodeCifarBinary(testBatch));
+  const trainPixels = new Uint8Array(5 * perBatch * dim);
+  batches.forEach((b, i) => trainPixels.set(b.pixels, i * perBatch * dim));
+  const row = (pixels: Uint8Array, i: number) => pixels.subarray(i * dim, (i + 1) * dim);
+  for (const gcnScale of [55, null]) {
+    const want = (pixels: Uint8Array, i: number) =>
+      gcnScale === null
+        ? Float32Array.from(row(pixels, i), (p) => p / 255)
+        : gcnReference(row(pixels, i), gcnScale);
+    const real = openRealData({ kind: "cifar10", gcnScale }, new Rng(3), 100, { cifar10: dir });
+    const train = real.dataset!.splits.train;
+    assert.ok(train.pixels, "the split keeps its bytes");
+    assert.equal(train.gcnScale, gcnScale ?? undefined);
+    for (const step of [0, 1, 399, 400]) {
+      const b = real.batch(step);
+      assert.equal(b.rows, 100);
+      b.indices!.forEach((i, r) =>
+        assert.deepEqual(b.values.subarray(r * dim, (r + 1) * dim), want(trainPixels, i))
+      );
+    }
+    // the splits evaluation reads, made on first use, hold the same values
+    const test = real.heldOut!.test.images;
+    for (let i = 0; i < 7; i++) {
+      assert.deepEqual(test.subarray(i * dim, (i + 1) * dim), want(testBatch.pixels, i));
+    }
+    const valid = real.heldOut!.validation;
+    assert.equal(valid.count, 10);
+    for (let i = 0; i < 10; i++) {
+      assert.deepEqual(
+        valid.images.subarray(i * dim, (i + 1) * dim),
+        want(trainPixels, 40_000 + i),
+      );
+    }
+    for (const i of [5, 12_345]) {
+      assert.deepEqual(train.images.subarray(i * dim, (i + 1) * dim), want(trainPixels, i));
+    }
+    if (gcnScale !== null) {
+      assert.ok(want(trainPixels, 5).every((v) => v === 0), "the constant row: x − mean = 0");
+    }
+    // the per-pixel means, summed row by row in float64 as over the float images
+    const means = new Float64Array(dim);
+    for (let i = 0; i < 40_000; i++) {
+      const v = want(trainPixels, i);
+      for (let j = 0; j < dim; j++) means[j] += v[j];
+    }
+    assert.deepEqual(real.pixelMeans(), Float32Array.from(means, (m) => m / 40_000));
+  }
+  Deno.removeSync(dir, { recursive: true });
 });
 
 Deno.test("CIFAR-10 errors: truncated batch, bad label, unreadable PNG, wrong PNG shape, archive", async (t) => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { fingerprint, FINGERPRINT_SCALARS } from "../src/record/fingerprint.ts";
+import { capturedHashes, fingerprint, FINGERPRINT_SCALARS } from "../src/record/fingerprint.ts";
 import { readResult, RESULT_FORMAT, ResultError } from "../src/record/result.ts";
 import { resultPath, runFolder, runKey, seedOfFolder } from "../src/record/run-folder.ts";
 
@@ -47,7 +47,8 @@ Deno.test("fingerprints hash the recorded scalars in FINGERPRINT_SCALARS order",
   const captured = { tensors: [{ name: "G/w", shape: [3], offset: 0, length: 3 }], values };
   // insertion order of the argument must not matter; the constant decides
   const scalars = { gLoss: 6, dLoss: 5, fakeStd: 4, fakeMean: 3, dFake: 2, dReal: 1 };
-  const fp = fingerprint(4, captured, scalars, FINGERPRINT_SCALARS.simultaneous, [1, 2]);
+  const hashes = capturedHashes(captured);
+  const fp = fingerprint(4, hashes, scalars, FINGERPRINT_SCALARS.simultaneous, [1, 2]);
   const lossHash = sha('{"dReal":1,"dFake":2,"fakeMean":3,"fakeStd":4,"dLoss":5,"gLoss":6}')
     .slice(0, 16);
   const tensors = {
@@ -56,7 +57,7 @@ Deno.test("fingerprints hash the recorded scalars in FINGERPRINT_SCALARS order",
   assert.equal(fp.losses, lossHash);
   assert.deepEqual(fp.tensors, tensors);
   assert.equal(fp.hash, sha(JSON.stringify({ step: 4, tensors, lossHash, counters: [1, 2] })));
-  const alt = fingerprint(4, captured, scalars, FINGERPRINT_SCALARS.alternating, [1, 2]);
+  const alt = fingerprint(4, hashes, scalars, FINGERPRINT_SCALARS.alternating, [1, 2]);
   assert.equal(
     alt.losses,
     sha('{"dReal":1,"dFake":2,"dLoss":5,"fakeMean":3,"fakeStd":4,"gLoss":6}').slice(0, 16),

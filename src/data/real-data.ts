@@ -8,6 +8,7 @@ import type { DataConfig } from "../config/schema.ts";
 import type { FileRecord } from "./checksum.ts";
 import { type Dataset, type Split, UNIT_PIXELS } from "./dataset.ts";
 import { GAUSSIAN_DATA_DIM, sampleGaussian } from "./gaussian.ts";
+import { gcnRowInto } from "./gcn.ts";
 import { isMixture, MIXTURE_DIM, sampleMixture } from "./mixture.ts";
 import { type DataSources, loadDataset } from "./registry.ts";
 import type { Rng } from "../rng/streams.ts";
@@ -101,7 +102,9 @@ export function openRealData(
   const rescaled = (split: Split): Split =>
     symmetricScale
       ? {
-        images: split.pixels ? lookUp(split.pixels, pixelValues) : symmetric(split.images),
+        images: split.pixels && split.gcnScale === undefined
+          ? lookUp(split.pixels, pixelValues)
+          : symmetric(split.images),
         labels: split.labels,
         count: split.count,
       }
@@ -110,6 +113,8 @@ export function openRealData(
   let testCopy: Split | null = null;
   const trainImages = () => (trainCopy ??= rescaled(train).images);
   const pixels = train.pixels ?? null;
+  // pixels whose rows are normalised (GCN) as each batch is cut, else looked up in the table
+  const gcnScale = pixels ? train.gcnScale ?? null : null;
   const floats = pixels ? null : train.images;
   const n = train.count, dim = dataset.dim;
   const perEpoch = Math.ceil(n / batchSize);
@@ -131,7 +136,9 @@ export function openRealData(
       const values = new Float32Array(rows * dim);
       for (let r = 0, at = 0; r < rows; r++, at += dim) {
         const src = indices[r] * dim;
-        if (pixels) {
+        if (pixels && gcnScale !== null) {
+          gcnRowInto(pixels, src, dim, gcnScale, values, at);
+        } else if (pixels) {
           for (let j = 0; j < dim; j++) values[at + j] = pixelValues[pixels[src + j]];
         } else if (symmetricScale) {
           // each value rounded to float32 on store, as `symmetric` rounds it
@@ -146,7 +153,14 @@ export function openRealData(
     trainImages,
     pixelMeans() {
       const means = new Float64Array(dim);
-      if (pixels) {
+      if (pixels && gcnScale !== null) {
+        // row by row, so that the whole split is never normalised at once
+        const row = new Float32Array(dim);
+        for (let i = 0; i < n; i++) {
+          gcnRowInto(pixels, i * dim, dim, gcnScale, row, 0);
+          for (let j = 0; j < dim; j++) means[j] += row[j];
+        }
+      } else if (pixels) {
         for (let i = 0; i < n; i++) {
           for (let j = 0; j < dim; j++) means[j] += pixelValues[pixels[i * dim + j]];
         }

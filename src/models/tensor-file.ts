@@ -27,6 +27,20 @@ export function encodeTensorFile(header: TensorFileHeader, values: Float32Array)
   return out;
 }
 
+/**
+ * The bytes of `encodeTensorFile`, as parts to write one after another: the values are a view
+ * of `values`, not a copy (a large state is not held twice while it is written).
+ */
+export function tensorFileParts(header: TensorFileHeader, values: Float32Array): Uint8Array[] {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const head = new Uint8Array(4 + json.length);
+  new DataView(head.buffer).setUint32(0, json.length, true);
+  head.set(json, 4);
+  const body = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const sum = createHash("sha256").update(head).update(body).digest();
+  return [head, body, new Uint8Array(sum)];
+}
+
 function digest(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update(bytes).digest());
 }

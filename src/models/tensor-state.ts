@@ -1,5 +1,5 @@
 /** Reading tensors back from the backend as one flat array, and assigning saved values. */
-import { readFloatsInto } from "../backend/select.ts";
+import { readFloatsInto, withFloats } from "../backend/select.ts";
 import type { Variable } from "../backend/tf.ts";
 import type { CapturedTensors, TensorEntry } from "./tensor-layout.ts";
 
@@ -17,6 +17,18 @@ export async function captureTensors(named: [string, Variable][]): Promise<Captu
     offset += v.size;
   }
   return { tensors, values };
+}
+
+/**
+ * Hands each named variable's values to `visit`, one tensor at a time and without a flat
+ * copy of the state: on wasm a view of the heap (valid only during the call: `visit` must
+ * not keep it nor allocate tensors), elsewhere that tensor's read-back.
+ */
+export async function visitTensors(
+  named: [string, Variable][],
+  visit: (name: string, values: Float32Array) => void,
+): Promise<void> {
+  for (const [name, v] of named) await withFloats(v, (values) => visit(name, values));
 }
 
 /**

@@ -8,7 +8,7 @@
  * still read.
  */
 import type { ThreadSplit } from "../backend/openblas.ts";
-import { decodeTensorFile, encodeTensorFile } from "../models/tensor-file.ts";
+import { decodeTensorFile, encodeTensorFile, tensorFileParts } from "../models/tensor-file.ts";
 import type { TensorEntry } from "../models/tensor-layout.ts";
 import type { DrawState } from "./draws.ts";
 import type { Fingerprint } from "./fingerprint.ts";
@@ -66,6 +66,11 @@ export interface Checkpoint {
 
 export function encodeCheckpoint(cp: Checkpoint): Uint8Array {
   return encodeTensorFile(cp.header, cp.values);
+}
+
+/** `encodeCheckpoint`'s bytes in parts, the values not copied (src/models/tensor-file.ts). */
+export function checkpointParts(cp: Checkpoint): Uint8Array[] {
+  return tensorFileParts(cp.header, cp.values);
 }
 
 export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {

@@ -33,28 +33,38 @@ export const FINGERPRINT_SCALARS: Record<TrainingConfig["update"], readonly Hash
   alternating: ["dReal", "dFake", "dLoss", "fakeMean", "fakeStd", "gLoss"],
 };
 
+/** The first 16 hex digits of the SHA-256 of a tensor's float32 bytes. */
+export function tensorHash(values: Float32Array): string {
+  return sha256Hex(new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
+    .slice(0, 16);
+}
+
+/** `tensorHash` of each captured tensor, by name in the state's order. */
+export function capturedHashes(captured: CapturedTensors): Record<string, string> {
+  const tensors: Record<string, string> = {};
+  for (const t of captured.tensors) {
+    tensors[t.name] = tensorHash(captured.values.subarray(t.offset, t.offset + t.length));
+  }
+  return tensors;
+}
+
+/**
+ * The fingerprint at `step` of a state whose tensors hash to `tensors` (`tensorHash` by name,
+ * in the state's order: `capturedHashes`, or each tensor hashed where it lies).
+ */
 export function fingerprint(
   step: number,
-  captured: CapturedTensors,
+  tensors: Record<string, string>,
   scalars: Record<HashedScalar, number>,
   order: readonly HashedScalar[],
   counters: number[],
 ): Fingerprint {
-  const tensors: Record<string, string> = {};
-  for (const t of captured.tensors) {
-    const bytes = new Uint8Array(
-      captured.values.buffer,
-      captured.values.byteOffset + t.offset * 4,
-      t.length * 4,
-    );
-    tensors[t.name] = sha256Hex(bytes).slice(0, 16);
-  }
   const losses = Object.fromEntries(order.map((k) => [k, scalars[k]]));
   const lossHash = sha256Hex(new TextEncoder().encode(JSON.stringify(losses))).slice(0, 16);
   const hash = sha256Hex(
     new TextEncoder().encode(JSON.stringify({ step, tensors, lossHash, counters })),
   );
-  return { step, hash, tensors, losses: lossHash };
+  return { step, hash, tensors: { ...tensors }, losses: lossHash };
 }
 
 /** The first fingerprint where two runs differ, and in what; null when they agree. */

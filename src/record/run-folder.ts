@@ -14,7 +14,7 @@
 import { join } from "node:path";
 import type { ResolvedConfig } from "../config/load.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
+import { type Checkpoint, checkpointParts, decodeCheckpoint } from "./checkpoint.ts";
 import type { Figure } from "./figures.ts";
 import { encodeGrid } from "./image-grid.ts";
 import { readResult, type Result } from "./result.ts";
@@ -84,11 +84,12 @@ export async function writeRunConfig(dir: string, resolved: ResolvedConfig): Pro
 }
 
 export function writeCheckpoint(dir: string, cp: Checkpoint): Promise<void> {
-  return writeFileAtomic(checkpointPath(dir), encodeCheckpoint(cp));
+  // in parts: the state's values are written from the checkpoint's array, not copied first
+  return writeFileAtomic(checkpointPath(dir), checkpointParts(cp));
 }
 
 export function writeMilestone(dir: string, cp: Checkpoint): Promise<void> {
-  return writeFileAtomic(milestonePath(dir, cp.header.iteration), encodeCheckpoint(cp));
+  return writeFileAtomic(milestonePath(dir, cp.header.iteration), checkpointParts(cp));
 }
 
 /** The run's checkpoint, or null when there is none. */

@@ -20,10 +20,15 @@ import { openRealData } from "../data/real-data.ts";
 import { disposeNetwork, parameterCount } from "../models/network.ts";
 import { iterationFlops } from "../models/flops.ts";
 import { createOptimizer } from "../models/optimizers.ts";
-import { captureTensors } from "../models/tensor-state.ts";
+import { captureTensors, visitTensors } from "../models/tensor-state.ts";
 import { Rng } from "../rng/streams.ts";
 import type { FigureIndex } from "../record/figures.ts";
-import { fingerprint, FINGERPRINT_SCALARS } from "../record/fingerprint.ts";
+import {
+  capturedHashes,
+  fingerprint,
+  FINGERPRINT_SCALARS,
+  tensorHash,
+} from "../record/fingerprint.ts";
 import { emptyHistory, HISTORY_SERIES, type HistorySeries } from "../record/history.ts";
 import { type Result, RESULT_FORMAT } from "../record/result.ts";
 import { dWonAt, largestFinite } from "../record/stability.ts";
@@ -212,11 +217,19 @@ async function iteration(s: Session, it: number): Promise<boolean> {
       return diverged(s, done);
     }
     if (fingerprintHere) {
-      // one read-back of the whole state serves the fingerprint and a checkpoint here
-      captured = await captureTensors(stateTensors(s));
+      let hashes: Record<string, string>;
+      if (checkpointHere && options.onCheckpoint) {
+        // one read-back of the whole state serves the fingerprint and the checkpoint here
+        captured = await captureTensors(stateTensors(s));
+        hashes = capturedHashes(captured);
+      } else {
+        // each tensor hashed where it lies: no copy of the state
+        hashes = {};
+        await visitTensors(stateTensors(s), (name, v) => hashes[name] = tensorHash(v));
+      }
       const order = FINGERPRINT_SCALARS[training.update];
       s.fingerprints.push(
-        fingerprint(done, captured, values, order, [s.gOpt.steps, s.dOpt.steps]),
+        fingerprint(done, hashes, values, order, [s.gOpt.steps, s.dOpt.steps]),
       );
     }
   }
