@@ -498,9 +498,7 @@ function unrollIssues(
     refuse(
       ["discriminator", "layers", i, layer.type === "dense" ? "activation" : "type"],
       "unrolling differentiates D's gradient, which TF.js computes correctly only through " +
-        `dense "relu" and "linear" layers; found ${
-          layer.type === "dense" ? `"${layer.activation}"` : `a ${layer.type} layer`
-        }`,
+        'dense layers: allowed "relu", "linear" (and a last "sigmoid" with a BCE objective)',
     );
   });
   if (t.objective === "kl") {
@@ -530,8 +528,7 @@ function unrollIssues(
   if (kind !== "adam" && kind !== "sgd" && kind !== "rmsprop") {
     refuse(
       ["training", "optimizers", "discriminator", "kind"],
-      `unrolling steps D's optimiser as tensor operations, written for "adam", "sgd" and ` +
-        `"rmsprop"; found "${kind}"`,
+      'unrolling steps D\'s optimiser as tensor operations: allowed "adam", "sgd", "rmsprop"',
     );
   }
   return issues;

@@ -146,7 +146,9 @@ class Sgd implements Optimizer {
       state: this.#velocity.map((v) => [v]),
       step: (params, grads, state) => {
         const next = params.map((p, i) => {
-          const direction = momentum > 0 ? tf.add(tf.mul(state[i][0], momentum), grads[i]) : grads[i];
+          const direction = momentum > 0
+            ? tf.add(tf.mul(state[i][0], momentum), grads[i])
+            : grads[i];
           return { p: tf.sub(p, tf.mul(direction, lr)), v: direction };
         });
         return {
