@@ -39,7 +39,6 @@ const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
 
 /** D's parameters flat, in networkParams order: W (1×H), b (H), v (H×1), c (1). */
 type Flat = number[];
-const flatOf = (d: typeof D0): Flat => [...d.W, ...d.b, ...d.v, d.c];
 
 function dOut(p: Flat, x: number): number {
   let out = p[3 * H];
