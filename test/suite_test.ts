@@ -206,6 +206,7 @@ Deno.test("--suite stability: the configs naming the suite, at its profile; not 
     "ring-gan-d-wins",
     "ring-hinge",
     "ring-lsgan",
+    "ring-unrolled",
     "ring-wgan",
     "ring-wgan-gp",
   ]);

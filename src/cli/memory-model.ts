@@ -113,9 +113,30 @@ export function estimateMemory(config: ExperimentConfig): MemoryEstimate {
       bytes: FLOAT * (evalSamples * 2 * data.dim + Math.min(evalSamples, 1000) * g.activations),
     },
     { what: "the runtime (Deno, TF.js, wasm)", bytes: RUNTIME_BYTES },
+    ...unrollItems(t.unroll?.steps ?? 0, t.batchSize + dRows, d, dSlots),
   ].sort((a, b) => b.bytes - a.bytes);
   const total = items.reduce((n, i) => n + i.bytes, 0);
   return { totalGB: total / GB, items };
+}
+
+/**
+ * Unrolled GAN (src/train/unroll.ts): G's tape holds each of the K unrolled D steps until G's
+ * gradient is taken: D's forward and backward pass on the real and generated rows (the
+ * backward's own saved tensors doubling the activations) and the step's new parameters,
+ * optimiser state and gradients.
+ */
+function unrollItems(
+  steps: number,
+  rows: number,
+  d: { params: number; activations: number },
+  dSlots: number,
+): MemoryItem[] {
+  if (steps === 0) return [];
+  return [{
+    what: `the ${steps} unrolled D steps on G's tape`,
+    bytes: FLOAT * steps *
+      (2 * ACTIVATION_COPIES * rows * d.activations + (1 + dSlots + STEP_COPIES) * d.params),
+  }];
 }
 
 /** Refuses a run whose estimate exceeds `limitGB`, naming the estimate and its biggest items. */

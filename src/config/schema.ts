@@ -207,6 +207,12 @@ export const Training = z.strictObject({
    * real or all generated, so its batch has batchSize / m rows; G is unchanged. Absent: 1.
    */
   pack: count().optional(),
+  /**
+   * Unrolled GAN (Metz et al. 2017): G's gradient is taken through `steps` (K) updates of D's
+   * optimiser from its current state (src/train/unroll.ts); D's own update is unchanged.
+   * Absent: G's ordinary gradient at the current D.
+   */
+  unroll: z.strictObject({ steps: count() }).optional(),
   dSteps: count(),
   gSteps: count(),
   batchSize: count(),
@@ -413,6 +419,7 @@ export const ExperimentConfig = z.strictObject({
   known("memoryGB", config.cost?.memoryGB);
   objectiveIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
   packIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
+  unrollIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
   const metrics = checkableMetrics(config.metrics.kind);
   for (const [name, bands] of Object.entries(config.expect)) {
     bands.forEach((band, i) => {
@@ -452,6 +459,77 @@ function packIssues(
       message: "packing is not implemented with discriminator.dropout (its masks are drawn " +
         "per unpacked example): remove one of them",
     });
+  }
+  return issues;
+}
+
+/**
+ * What unrolling needs: D's loss differentiated twice (its gradient, then G's gradient
+ * through it), and D's optimiser as tensor operations. TF.js 4.22's second-order gradients
+ * are right only through dense "relu" and "linear" layers (tanh, sigmoid and elu save their
+ * output for the backward pass, and the copy they save is not linked to the tape; measured:
+ * test/mixture_test.ts), the same rule as the WGAN-GP penalty; for BCE objectives D is scored
+ * on logits, so a final "sigmoid" is skipped and allowed. The kl objective's exp saves its
+ * output likewise. Weight clipping, the gradient penalty and max column norms act on D
+ * outside its optimiser's update and are not unrolled here.
+ */
+function unrollIssues(
+  config: {
+    training: {
+      unroll?: { steps: number };
+      objective: string;
+      weightClip?: number;
+      gradientPenalty?: number;
+      optimizers: { discriminator: { kind: string } };
+    };
+    discriminator: { layers: { type: string; activation?: string }[]; maxColNorm?: number };
+  },
+): { path: (string | number)[]; message: string }[] {
+  const t = config.training;
+  if (!t.unroll) return [];
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const refuse = (path: (string | number)[], message: string) => issues.push({ path, message });
+  const last = config.discriminator.layers.length - 1;
+  config.discriminator.layers.forEach((layer, i) => {
+    const ok = layer.type === "dense" &&
+      (layer.activation === "relu" || layer.activation === "linear" ||
+        (i === last && layer.activation === "sigmoid" && BCE_OBJECTIVES.includes(t.objective)));
+    if (ok) return;
+    refuse(
+      ["discriminator", "layers", i, layer.type === "dense" ? "activation" : "type"],
+      "unrolling differentiates D's gradient, which TF.js computes correctly only through " +
+        'dense layers: allowed "relu", "linear" (and a last "sigmoid" with a BCE objective)',
+    );
+  });
+  if (t.objective === "kl") {
+    refuse(
+      ["training", "objective"],
+      'unrolling differentiates D\'s gradient, which TF.js gets wrong through the "kl" ' +
+        "objective's exp; allowed: non-saturating, minimax, least-squares, wasserstein, " +
+        "hinge, pearson",
+    );
+  }
+  for (const field of ["weightClip", "gradientPenalty"] as const) {
+    if (t[field] === undefined) continue;
+    refuse(
+      ["training", field],
+      `unrolling is not implemented with ${field} (it acts on D outside its optimiser's ` +
+        "update): remove one of them",
+    );
+  }
+  if (config.discriminator.maxColNorm !== undefined) {
+    refuse(
+      ["discriminator", "maxColNorm"],
+      "unrolling is not implemented with discriminator.maxColNorm (it acts on D outside its " +
+        "optimiser's update): remove one of them",
+    );
+  }
+  const kind = t.optimizers.discriminator.kind;
+  if (kind !== "adam" && kind !== "sgd" && kind !== "rmsprop") {
+    refuse(
+      ["training", "optimizers", "discriminator", "kind"],
+      'unrolling steps D\'s optimiser as tensor operations: allowed "adam", "sgd", "rmsprop"',
+    );
   }
   return issues;
 }

@@ -30,8 +30,11 @@ export interface Layer {
   inShape: Shape;
   outShape: Shape;
   params: Param[];
-  /** x [B, ...inShape] → [B, ...outShape]; `logits` skips a final sigmoid. */
-  apply(x: Tensor, logits: boolean): Tensor;
+  /**
+   * x [B, ...inShape] → [B, ...outShape]; `logits` skips a final sigmoid. `params`, when
+   * given, stand in for the layer's own variables (same order and shapes as `params`).
+   */
+  apply(x: Tensor, logits: boolean, params?: Tensor[]): Tensor;
 }
 
 export interface Network {
@@ -186,8 +189,9 @@ function buildLayer(
         inShape,
         outShape,
         params: weightAndBias(prefix, W, b, true),
-        apply(x, logits) {
-          const z = dense(flat(x), W, b);
+        apply(x, logits, params) {
+          const [w, bias] = params ?? [W, b];
+          const z = dense(flat(x), w, bias);
           if (config.type === "maxout") return maxout(z, pieces);
           return logits && config.activation === "sigmoid"
             ? z
@@ -215,8 +219,9 @@ function buildLayer(
         inShape,
         outShape,
         params: weightAndBias(prefix, W, b, false),
-        apply(x) {
-          const z = tf.add(conv2dPadded(x, W, pad), b);
+        apply(x, _logits, params) {
+          const [w, bias] = params ?? [W, b];
+          const z = tf.add(conv2dPadded(x, w, pad), bias);
           return maxPoolConvnet(maxout(z, pieces), pool, poolStride);
         },
       };
@@ -253,8 +258,9 @@ function buildLayer(
         inShape,
         outShape,
         params: weightAndBias(prefix, W, b, false),
-        apply(x, logits) {
-          const z = tf.add(conv2dTransposeValid(x, W, stride), b);
+        apply(x, logits, params) {
+          const [w, bias] = params ?? [W, b];
+          const z = tf.add(conv2dTransposeValid(x, w, stride), bias);
           return logits && config.activation === "sigmoid"
             ? z
             : activation(z, config.activation, undefined);
@@ -266,23 +272,35 @@ function buildLayer(
 
 /**
  * Forward pass. `masks[i]`, when given, multiplies layer i's input (inverted dropout: the
- * mask already holds 0 or 1/keep). With `logits`, a final sigmoid is skipped.
+ * mask already holds 0 or 1/keep). With `logits`, a final sigmoid is skipped. With `params`
+ * (one tensor per networkParams entry, in its order), the network is evaluated at those
+ * values instead of its variables: unrolled D steps differentiate through them
+ * (src/train/unroll.ts).
  */
 export function forward(
   net: Network,
   x: Tensor,
-  { logits = false, masks, layers = net.layers.length }: {
+  { logits = false, masks, layers = net.layers.length, params }: {
     logits?: boolean;
     masks?: (Tensor | null)[];
     /** Stop after this many layers (e.g. a classifier's penultimate features). */
     layers?: number;
+    params?: Tensor[];
   } = {},
 ): Tensor {
+  if (params && params.length !== parameterTensorCount(net)) {
+    throw new Error(
+      `${net.name} has ${parameterTensorCount(net)} parameter tensors, given ${params.length}`,
+    );
+  }
   let h = x;
+  let offset = 0;
   net.layers.slice(0, layers).forEach((layer, i) => {
     const mask = masks?.[i];
     if (mask) h = tf.mul(h, mask);
-    h = layer.apply(h, logits && i === net.layers.length - 1);
+    const own = params?.slice(offset, offset + layer.params.length);
+    offset += layer.params.length;
+    h = layer.apply(h, logits && i === net.layers.length - 1, own);
   });
   if (h.shape.length === 4) h = tf.reshape(tf.transpose(h, [0, 3, 1, 2]), [h.shape[0], -1]); // NHWC → planar
   return h;
@@ -290,6 +308,11 @@ export function forward(
 
 export function networkParams(net: Network): Param[] {
   return net.layers.flatMap((l) => l.params);
+}
+
+/** How many parameter tensors (weights and biases) the network has. */
+function parameterTensorCount(net: Network): number {
+  return net.layers.reduce((n, l) => n + l.params.length, 0);
 }
 
 export function parameterCount(net: Network): number {

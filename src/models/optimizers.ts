@@ -10,6 +10,7 @@
 import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import type { OptimizerConfig } from "../config/schema.ts";
 import { adamUpdateWasm } from "../backend/wasm-kernels.ts";
+import { detach } from "./ops.ts";
 
 export interface Optimizer {
   /** Applies one update; `grads[i]` is the gradient of `variables[i]`; `epoch` is 0-based. */
@@ -31,7 +32,42 @@ export interface Optimizer {
    * float32 operations (src/train/steps/fused-mlp.ts) and then counts it in `steps`.
    */
   adamRule?(): AdamRule;
+  /**
+   * The next updates as a pure function of tensors, to differentiate through (Unrolled GAN's
+   * D steps, src/train/unroll.ts); absent for rules that have none here (pylearn2's momentum).
+   */
+  differentiable?(): DifferentiableRule;
   dispose(): void;
+}
+
+/**
+ * An optimiser's updates on tensors instead of its variables: from the parameters, their
+ * gradients and the optimiser's state (its slots, per variable) to the next ones. Update k
+ * (0-based) is the one that would follow k updates applied from now. The same float32
+ * operations as the optimiser's own step, so update 0 equals the step it would apply; no
+ * variable is written.
+ */
+export interface DifferentiableRule {
+  /** The optimiser's slots now, per variable (the variables themselves: read, never written). */
+  state: Tensor[][];
+  step(
+    params: Tensor[],
+    grads: Tensor[],
+    state: Tensor[][],
+    k: number,
+  ): { params: Tensor[]; state: Tensor[][] };
+}
+
+/**
+ * √x for x ≥ 0 whose gradient at x = 0 is 0 instead of ∞ (TF.js: dy / (2√x), which is NaN
+ * when dy is 0). Where Adam's second moment is 0, its gradient has been exactly 0 at every
+ * step (a dead ReLU's weights), and so is the first moment; the update's derivative through
+ * the moment then has the limit 0, which this gives. Equal in value to tf.sqrt.
+ */
+function sqrtZeroSafe(x: Tensor): Tensor {
+  // the comparison has no gradient (none is needed): taken on a detached view
+  const positive = tf.greater(detach(x), 0);
+  return tf.where(positive, tf.sqrt(tf.where(positive, x, tf.onesLike(x))), tf.zerosLike(x));
 }
 
 /** torch.optim.Adam's constants for update `steps + 1` and its moments, one per variable. */
@@ -102,6 +138,25 @@ class Sgd implements Optimizer {
       })
     );
     this.steps++;
+  }
+
+  differentiable(): DifferentiableRule {
+    const { lr, momentum } = this.config;
+    return {
+      state: this.#velocity.map((v) => [v]),
+      step: (params, grads, state) => {
+        const next = params.map((p, i) => {
+          const direction = momentum > 0
+            ? tf.add(tf.mul(state[i][0], momentum), grads[i])
+            : grads[i];
+          return { p: tf.sub(p, tf.mul(direction, lr)), v: direction };
+        });
+        return {
+          params: next.map((n) => n.p),
+          state: momentum > 0 ? next.map((n) => [n.v]) : state,
+        };
+      },
+    };
   }
 
   learningRate(): number {
@@ -179,6 +234,25 @@ class Adam implements Optimizer {
     this.steps = t;
   }
 
+  differentiable(): DifferentiableRule {
+    const { lr, beta1, beta2, epsilon } = this.config;
+    return {
+      state: this.#m.map((m, i) => [m, this.#v[i]]),
+      step: (params, grads, state, k) => {
+        const t = this.steps + 1 + k;
+        const c1 = 1 - beta1 ** t, c2 = 1 - beta2 ** t;
+        const next = params.map((p, i) => {
+          const g = grads[i];
+          const m = tf.add(tf.mul(state[i][0], beta1), tf.mul(g, 1 - beta1));
+          const v = tf.add(tf.mul(state[i][1], beta2), tf.mul(tf.square(g), 1 - beta2));
+          const denom = tf.add(sqrtZeroSafe(tf.div(v, c2)), epsilon);
+          return { p: tf.sub(p, tf.div(tf.mul(m, lr / c1), denom)), m, v };
+        });
+        return { params: next.map((n) => n.p), state: next.map((n) => [n.m, n.v]) };
+      },
+    };
+  }
+
   learningRate(): number {
     return this.config.lr;
   }
@@ -222,6 +296,21 @@ class RmsProp implements Optimizer {
       })
     );
     this.steps++;
+  }
+
+  differentiable(): DifferentiableRule {
+    const { lr, alpha, epsilon } = this.config;
+    return {
+      state: this.#v.map((v) => [v]),
+      step: (params, grads, state) => {
+        const next = params.map((p, i) => {
+          const g = grads[i];
+          const v = tf.add(tf.mul(state[i][0], alpha), tf.mul(tf.square(g), 1 - alpha));
+          return { p: tf.sub(p, tf.div(tf.mul(g, lr), tf.add(sqrtZeroSafe(v), epsilon))), v };
+        });
+        return { params: next.map((n) => n.p), state: next.map((n) => [n.v]) };
+      },
+    };
   }
 
   learningRate(): number {

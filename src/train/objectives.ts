@@ -11,7 +11,12 @@ import { packRows } from "../models/pack.ts";
 import type { Objective } from "../config/objective-names.ts";
 import type { Rng, Stream } from "../rng/streams.ts";
 import type { ResolvedConfig } from "../config/load.ts";
-import { discriminatorObjective, generatorObjective, gradientPenalty } from "./losses.ts";
+import {
+  bceWithLogits,
+  discriminatorObjective,
+  generatorObjective,
+  gradientPenalty,
+} from "./losses.ts";
 
 /** A step's recorded scalars by history series name, as tensors kept for the loop to read. */
 export type Scalars = Record<string, Tensor>;
@@ -32,7 +37,25 @@ export interface ObjectiveOptions {
 }
 
 export class Objectives {
-  constructor(private readonly D: Network, private readonly options: ObjectiveOptions) {}
+  /** `dParams`: D's parameters to score with instead of its variables (see `at`). */
+  constructor(
+    private readonly D: Network,
+    private readonly options: ObjectiveOptions,
+    private readonly dParams?: Tensor[],
+  ) {}
+
+  /**
+   * The same objectives with D evaluated at `dParams` (one tensor per D parameter, in
+   * networkParams order) instead of its variables: the unrolled D's (src/train/unroll.ts).
+   */
+  at(dParams: Tensor[]): Objectives {
+    return new Objectives(this.D, this.options, dParams);
+  }
+
+  /** The objective pair (src/train/losses.ts) these objectives compute. */
+  get objective(): Objective {
+    return this.options.objective;
+  }
 
   /** D's logits for a batch: one per pack of `pack` rows. */
   discriminate(x: Tensor, masks: Masks): Tensor {
@@ -44,6 +67,7 @@ export class Objectives {
     return forward(this.D, discriminatorInput(this.options.input, packed), {
       logits: true,
       masks,
+      params: this.dParams,
     });
   }
 
@@ -98,6 +122,27 @@ export class Objectives {
       this.discriminate(fake, masks),
     ) as tf.Scalar;
     return this.options.flipGLoss ? tf.neg(loss) : loss;
+  }
+
+  /**
+   * G's loss against an unrolled D (src/train/unroll.ts): `generator`'s, plus for the minimax
+   * objective the value function's real-data term −E log D(x) = −E softplus(−D(x)) (on a
+   * real batch `x`), which depends on θ_G once D's parameters do: the game's value
+   * E log D(x) + E log(1 − D(G(z))) is what the minimax G minimises (Goodfellow et al. 2014,
+   * eq. 1; the Unrolled GAN notebook's G minimises it whole). The other objectives' G losses
+   * have no real-data term.
+   */
+  unrolledGenerator(
+    fake: Tensor,
+    masks: Masks,
+    x: Tensor,
+    realMasks: Masks,
+    stats?: Scalars,
+  ): tf.Scalar {
+    const loss = this.generator(fake, masks, stats);
+    if (this.options.objective !== "minimax") return loss;
+    const real = tf.neg(bceWithLogits(this.discriminate(x, realMasks), 1));
+    return tf.add(loss, this.options.flipGLoss ? tf.neg(real) : real) as tf.Scalar;
   }
 }
 

@@ -5,10 +5,17 @@
 import { type Tensor, tf } from "../../backend/tf.ts";
 import { forward } from "../../models/network.ts";
 import { gradientNorm, type Masks, type Objectives, type Scalars } from "../objectives.ts";
+import type { MaskValues } from "../inputs.ts";
+import { type UnrollBatch, unrolledGeneratorLoss, unrollSteps } from "../unroll.ts";
 import type { Players, StepParts, TrainStep } from "./step.ts";
 
 export class AutodiffAlternatingStep implements TrainStep {
   readonly name = "autodiff";
+  /**
+   * With unrolling: the last D step's real batch and its real-row masks, which the G steps'
+   * unrolled D steps train on (drawn once: a second read would count as a repeated draw).
+   */
+  #lastReal: { x: Tensor; masks: MaskValues | null } | null = null;
 
   constructor(readonly parts: StepParts) {}
 
@@ -27,10 +34,15 @@ export class AutodiffAlternatingStep implements TrainStep {
       const u = it * gSteps + k;
       scalars = { ...scalars, ...this.generatorStep(u, epoch, record && k === gSteps - 1) };
     }
+    this.#lastReal?.x.dispose();
+    this.#lastReal = null;
     return Promise.resolve(scalars);
   }
 
-  close(): void {}
+  close(): void {
+    this.#lastReal?.x.dispose();
+    this.#lastReal = null;
+  }
 
   /** One D update (G fixed), on real batch t. */
   discriminatorStep(t: number, record: boolean): Scalars {
@@ -41,7 +53,12 @@ export class AutodiffAlternatingStep implements TrainStep {
         players.G,
         inputs.noiseTensor(inputs.noise("train/z/d", t, rows), rows),
       );
-      const realMasks = inputs.maskTensors(inputs.dropoutMasks("D/dropout/real", t, rows), rows);
+      const realValues = inputs.dropoutMasks("D/dropout/real", t, rows);
+      if (unrollSteps(this.parts) > 0) {
+        this.#lastReal?.x.dispose();
+        this.#lastReal = { x: tf.keep(x.clone()), masks: realValues };
+      }
+      const realMasks = inputs.maskTensors(realValues, rows);
       const fakeMasks = inputs.maskTensors(inputs.dropoutMasks("D/dropout/fake", t, rows), rows);
       return discriminatorUpdate(
         players,
@@ -52,14 +69,27 @@ export class AutodiffAlternatingStep implements TrainStep {
     });
   }
 
-  /** One G update (D fixed), G step u. */
+  /**
+   * One G update (D fixed), G step u. Unrolled: D's K steps train on the last D step's real
+   * batch (and real-row masks) and this step's G(z) (and masks).
+   */
   generatorStep(u: number, epoch: number, record: boolean): Scalars {
     const { inputs, players, objectives } = this.parts;
     const rows = this.parts.config.training.batchSize;
     return tf.tidy(() => {
       const z = inputs.noiseTensor(inputs.noise("train/z/g", u, rows), rows);
       const masks = inputs.maskTensors(inputs.dropoutMasks("D/dropout/g", u, rows), rows);
-      return generatorUpdate(players, objectives, { z, masks, epoch }, record);
+      const steps = unrollSteps(this.parts);
+      const last = this.#lastReal;
+      const unroll = steps > 0 && last
+        ? {
+          steps,
+          x: last.x,
+          realMasks: inputs.maskTensors(last.masks, last.x.shape[0]),
+          step: u,
+        }
+        : undefined;
+      return generatorUpdate(players, objectives, { z, masks, epoch }, record, unroll);
     });
   }
 }
@@ -98,18 +128,30 @@ export function discriminatorUpdate(
   return record ? { ...stats, dLoss: d.value, dGradNorm: norm! } : {};
 }
 
-/** Algorithm 1's generator update (D fixed). */
+/**
+ * Algorithm 1's generator update (D fixed). With `unroll`, Unrolled GAN's: G's loss at D
+ * after `unroll.steps` steps of D's optimiser on `unroll.x` and G(z), through those steps
+ * (../unroll.ts); nothing of D is written.
+ */
 export function generatorUpdate(
   p: Players,
   objectives: Objectives,
   b: { z: Tensor; masks: Masks; epoch: number },
   record: boolean,
+  unroll?: Omit<UnrollBatch, "fake" | "fakeMasks"> & { steps: number },
 ): Scalars {
   const stats: Scalars = {};
-  const g = tf.variableGrads(
-    () => objectives.generator(forward(p.G, b.z), b.masks, record ? stats : undefined),
-    p.gVars,
-  );
+  const g = tf.variableGrads(() => {
+    const fake = forward(p.G, b.z);
+    if (!unroll) return objectives.generator(fake, b.masks, record ? stats : undefined);
+    return unrolledGeneratorLoss(
+      p,
+      objectives,
+      { ...unroll, fake, fakeMasks: b.masks, gMasks: b.masks },
+      unroll.steps,
+      record ? stats : undefined,
+    );
+  }, p.gVars);
   const norm = record ? gradientNorm(g.grads) : null;
   p.gOpt.step(p.gVars.map((v) => g.grads[v.name]), b.epoch);
   p.afterUpdate();

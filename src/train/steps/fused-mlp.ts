@@ -68,6 +68,10 @@ export function fusedStepUnsupported(
       "BCE objectives only: non-saturating, minimax)";
   }
   const { training } = config;
+  if (training.unroll) {
+    return `it unrolls D (training.unroll.steps ${training.unroll.steps}; the fused step ` +
+      "takes G's gradient at the current D only)";
+  }
   if (training.update === "alternating") {
     if (training.weightClip) return "it clips D's weights (the fused step does not)";
     // autodiff applies both networks' limits after every update, the fused step its own

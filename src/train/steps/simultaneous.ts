@@ -8,6 +8,7 @@ import { type Tensor, tf } from "../../backend/tf.ts";
 import { forward } from "../../models/network.ts";
 import { detach } from "../../models/ops.ts";
 import { gradientNorm, type Masks, type Objectives, type Scalars } from "../objectives.ts";
+import { unrolledGeneratorLoss, unrollSteps } from "../unroll.ts";
 import { DrawAhead } from "./draw-ahead.ts";
 import type { Players, StepParts, TrainStep } from "./step.ts";
 
@@ -33,6 +34,7 @@ export class AutodiffSimultaneousStep implements TrainStep {
         objectives,
         { x, z, realMasks, fakeMasks, epoch, step: t },
         record,
+        unrollSteps(this.parts),
       );
     });
   }
@@ -59,13 +61,16 @@ export interface SimultaneousBatch {
 
 /**
  * Both gradients at the current parameters, from the same z and masks, then both updates.
- * Runs inside the caller's tf.tidy; the recorded scalars (kept) when `record`.
+ * Runs inside the caller's tf.tidy; the recorded scalars (kept) when `record`. With `unroll`
+ * K > 0, G's gradient is Unrolled GAN's: of its loss at D after K steps of D's optimiser on
+ * this batch, through those steps (../unroll.ts); D's update is the ordinary one.
  */
 export function simultaneousUpdate(
   p: Players,
   objectives: Objectives,
   b: SimultaneousBatch,
   record: boolean,
+  unroll = 0,
 ): Scalars {
   const stats: Scalars = {};
   // One G forward serves both gradients: G's tape keeps a detached G(z) (same memory,
@@ -77,7 +82,14 @@ export function simultaneousUpdate(
   const g = tf.variableGrads(() => {
     const f = forward(p.G, b.z);
     fake = tf.keep(detach(f));
-    return objectives.generator(f, b.fakeMasks, record ? stats : undefined);
+    if (unroll === 0) return objectives.generator(f, b.fakeMasks, record ? stats : undefined);
+    return unrolledGeneratorLoss(
+      p,
+      objectives,
+      { ...b, fake: f, gMasks: b.fakeMasks },
+      unroll,
+      record ? stats : undefined,
+    );
   }, p.gVars);
   const d = tf.variableGrads(
     () =>
