@@ -292,6 +292,14 @@ export const ImageMetrics = z.strictObject({
   /** Distance from each of `samples` generated images to its nearest training image. */
   nearestTraining: z.strictObject({ samples: count() }).nullable().optional(),
   /**
+   * Conditional runs only (docs/conditional.md): `perClass` samples of G for each label,
+   * scored by the harness's evaluation classifier (the one `metrics.classifier` uses, trained
+   * once and cached; this works without `metrics.classifier`): per class, the share classified as the
+   * label it was generated for; a class is covered when that share is at least `threshold`.
+   */
+  classCoverage: z.strictObject({ perClass: count(), threshold: probability() }).nullable()
+    .optional(),
+  /**
    * Scores through training. It scores what the run's metrics configure, so a variant that
    * turns Parzen and the classifier off (e.g. `--set metrics.parzen=null`) tracks nothing.
    */
@@ -365,6 +373,12 @@ export const Cost = z.strictObject({
   measured: z.string().min(1),
 });
 
+/**
+ * A conditional GAN (Mirza & Osindero 2014; docs/conditional.md): G(z, y) and D(x, y), the
+ * class label y as a one-hot vector appended to G's noise and to D's input rows.
+ */
+export const Conditional = z.strictObject({ labels: z.literal("one-hot") });
+
 export const ExperimentConfig = z.strictObject({
   description: z.string().min(1),
   /** Where the numbers come from (paper section, reference code and commit). */
@@ -373,6 +387,8 @@ export const ExperimentConfig = z.strictObject({
   noise: Noise,
   generator: Generator,
   discriminator: Discriminator,
+  /** Absent: an unconditional GAN. */
+  conditional: Conditional.optional(),
   training: Training,
   metrics: Metrics,
   /** Named override sets, e.g. {"smoke": {"training.budget": {"iterations": 200}}}; applied like --set. */
@@ -413,6 +429,7 @@ export const ExperimentConfig = z.strictObject({
   known("memoryGB", config.cost?.memoryGB);
   objectiveIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
   packIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
+  conditionalIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
   const metrics = checkableMetrics(config.metrics.kind);
   for (const [name, bands] of Object.entries(config.expect)) {
     bands.forEach((band, i) => {
@@ -451,6 +468,74 @@ function packIssues(
       path: ["training", "pack"],
       message: "packing is not implemented with discriminator.dropout (its masks are drawn " +
         "per unpacked example): remove one of them",
+    });
+  }
+  return issues;
+}
+
+/** The data sets whose examples carry a class label (10 classes each). */
+export const LABELED_DATA = ["mnist", "fashion-mnist", "cifar10"] as const;
+
+/**
+ * What conditioning needs of the rest of the config: labelled data, the simultaneous update,
+ * D rows that are single examples, no gradient penalty (all implemented only unconditioned);
+ * and the class-coverage metric needs a conditional run.
+ */
+function conditionalIssues(
+  config: {
+    conditional?: unknown;
+    data: { kind: string };
+    training: { update: string; pack?: number; gradientPenalty?: number };
+    discriminator: { input: { kind: string } };
+    metrics: { kind: string; classCoverage?: unknown };
+  },
+): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const coverage = config.metrics.kind === "image-stats" && config.metrics.classCoverage;
+  if (!config.conditional) {
+    if (coverage) {
+      issues.push({
+        path: ["metrics", "classCoverage"],
+        message: "class coverage scores a generator conditioned on labels: add " +
+          '"conditional": {"labels": "one-hot"}, or remove metrics.classCoverage',
+      });
+    }
+    return issues;
+  }
+  const labeled: readonly string[] = LABELED_DATA;
+  if (!labeled.includes(config.data.kind)) {
+    issues.push({
+      path: ["conditional"],
+      message: `conditioning needs labelled data (${LABELED_DATA.join(", ")}), ` +
+        `found ${config.data.kind}`,
+    });
+  }
+  const t = config.training;
+  if (t.update !== "simultaneous") {
+    issues.push({
+      path: ["training", "update"],
+      message:
+        `conditioning is implemented for the "simultaneous" update only, found "${t.update}"`,
+    });
+  }
+  if ((t.pack ?? 1) !== 1) {
+    issues.push({
+      path: ["training", "pack"],
+      message: `conditioning labels each D row with one example's class: pack must be 1, ` +
+        `found ${t.pack}`,
+    });
+  }
+  if (t.gradientPenalty !== undefined) {
+    issues.push({
+      path: ["training", "gradientPenalty"],
+      message: "the gradient penalty is not implemented for conditional runs: remove it",
+    });
+  }
+  if (config.discriminator.input.kind !== "identity") {
+    issues.push({
+      path: ["discriminator", "input", "kind"],
+      message: `conditioning appends each example's label to its D row: the input must be ` +
+        `"identity", found "${config.discriminator.input.kind}"`,
     });
   }
   return issues;
@@ -525,6 +610,7 @@ function objectiveIssues(
 }
 
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
+export type ConditionalConfig = z.infer<typeof Conditional>;
 export type BandConfig = z.infer<typeof Band>;
 export type SpanConfig = z.infer<typeof Span>;
 export type TrackingConfig = z.infer<typeof Tracking>;

@@ -11,6 +11,7 @@ import { ConfigError } from "../config/errors.ts";
 import type { ResolvedConfig } from "../config/load.ts";
 import type { DiscriminatorInputConfig, LayerConfig } from "../config/schema.ts";
 import { dataDim } from "../data/dims.ts";
+import { conditionWidth } from "../data/labels.ts";
 import { layerPath, ModelShapeError } from "./shape-error.ts";
 
 export type Shape = number[];
@@ -166,9 +167,11 @@ export function modelShapes(
   const { config } = resolved;
   const dim = dataDim(config.data.kind);
   try {
-    const G = networkShapes("G", config.noise.dim, config.generator.layers);
+    // a conditional G and D take the label's one-hot vector after their usual input
+    const labels = conditionWidth(config);
+    const G = networkShapes("G", config.noise.dim + labels, config.generator.layers);
     checkGeneratorOutput(resolved, G.outputDim, dim);
-    const dInput = discriminatorInputDim(
+    const dInput = labels + discriminatorInputDim(
       config.discriminator.input,
       dim,
       config.training.batchSize,
