@@ -505,24 +505,21 @@ function conditionalIssues(
   const labeled: readonly string[] = LABELED_DATA;
   if (!labeled.includes(config.data.kind)) {
     issues.push({
-      path: ["conditional"],
-      message: `conditioning needs labelled data (${LABELED_DATA.join(", ")}), ` +
-        `found ${config.data.kind}`,
+      path: ["data", "kind"],
+      message: `conditioning needs labelled data: one of ${LABELED_DATA.join(", ")}`,
     });
   }
   const t = config.training;
   if (t.update !== "simultaneous") {
     issues.push({
       path: ["training", "update"],
-      message:
-        `conditioning is implemented for the "simultaneous" update only, found "${t.update}"`,
+      message: 'conditioning is implemented for the "simultaneous" update only',
     });
   }
   if ((t.pack ?? 1) !== 1) {
     issues.push({
       path: ["training", "pack"],
-      message: `conditioning labels each D row with one example's class: pack must be 1, ` +
-        `found ${t.pack}`,
+      message: "conditioning labels each D row with one example's class: pack must be 1",
     });
   }
   if (t.gradientPenalty !== undefined) {
@@ -534,8 +531,8 @@ function conditionalIssues(
   if (config.discriminator.input.kind !== "identity") {
     issues.push({
       path: ["discriminator", "input", "kind"],
-      message: `conditioning appends each example's label to its D row: the input must be ` +
-        `"identity", found "${config.discriminator.input.kind}"`,
+      message: "conditioning appends each example's label to its D row: the input must be " +
+        '"identity"',
     });
   }
   return issues;
