@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { selectBackend } from "../src/backend/select.ts";
 import { readFloats } from "../src/backend/select.ts";
+import { tf } from "../src/backend/tf.ts";
 import { ConfigError } from "../src/config/errors.ts";
 import { CONFIG_DIR, loadConfig, resolveConfig } from "../src/config/load.ts";
 import {
@@ -19,6 +20,7 @@ import {
 } from "../src/data/labels.ts";
 import { openRealData } from "../src/data/real-data.ts";
 import { classCoverage, coverageMetrics } from "../src/metrics/class-coverage.ts";
+import { buildNetwork, disposeNetwork, forward, networkParams } from "../src/models/network.ts";
 import { modelShapes } from "../src/models/shapes.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { StepInputs } from "../src/train/inputs.ts";
@@ -91,15 +93,66 @@ Deno.test("mnist-cgan: G takes z and y (100 + 10), D takes x and y (784 + 10)", 
   const { G, D } = modelShapes(loadConfig("mnist-cgan"));
   assert.equal(G.inputDim, 110);
   assert.equal(D.inputDim, 794);
-  assert.equal(G.layers[0].params, (110 + 1) * 1200);
-  assert.equal(D.layers[0].params, (794 + 1) * 290 * 5);
+  // the paper's branches: z → 200 and y → 1000; x → maxout 240×5 and y → maxout 50×5
+  assert.equal(G.layers[0].params, 101 * 200 + 11 * 1000);
+  assert.deepEqual(G.layers[0].outShape, [1200]);
+  assert.equal(D.layers[0].params, 785 * 240 * 5 + 11 * 50 * 5);
+  assert.deepEqual(D.layers[0].outShape, [290]);
   const raw = JSON.parse(Deno.readTextFileSync(join(CONFIG_DIR, "mnist-cgan.json")));
+  // without the label, G's branches (100 + 10 inputs) do not fit its 100-value input
+  const unlabelled = structuredClone(raw);
+  delete unlabelled.conditional;
+  delete unlabelled.metrics.classCoverage;
+  delete unlabelled.profiles.smoke["metrics.classCoverage"];
+  assert.throws(
+    () => modelShapes(resolveConfig("configs/x.json", unlabelled)),
+    (e: Error) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(
+        e.message,
+        "configs/x.json: a layer does not fit\n  at $.generator.layers[0]: found that branches " +
+          "take 110 values (100 + 10) but the input has 100 (G/h0); each layer must fit the " +
+          "output of the one before it",
+      );
+      return true;
+    },
+  );
+  raw.generator.layers[0].branches[0].inputs = 90;
+  raw.discriminator.layers[0].branches[0].inputs = 774;
   delete raw.conditional;
   delete raw.metrics.classCoverage;
   delete raw.profiles.smoke["metrics.classCoverage"];
   const plain = modelShapes(resolveConfig("configs/x.json", raw));
   assert.equal(plain.G.inputDim, 100);
   assert.equal(plain.D.inputDim, 784);
+});
+
+Deno.test("a branches layer: each branch on its own slice, outputs side by side (by hand)", async () => {
+  const net = buildNetwork(new Rng(1), "T", 3, [{
+    type: "branches",
+    branches: [
+      { inputs: 2, layer: { type: "dense", units: 1, activation: "linear" } },
+      { inputs: 1, layer: { type: "maxout", units: 1, pieces: 2 } },
+    ],
+  }], { kind: "uniform", irange: 0.1 });
+  const params = networkParams(net);
+  assert.deepEqual(params.map((p) => p.name), [
+    "T/h0/branch0/W",
+    "T/h0/branch0/b",
+    "T/h0/branch1/W",
+    "T/h0/branch1/b",
+  ]);
+  const set = (i: number, values: number[]) =>
+    params[i].variable.assign(tf.tensor(values, params[i].variable.shape));
+  set(0, [2, 3]);
+  set(1, [1]);
+  set(2, [1, -1]);
+  set(3, [0, 0.5]);
+  const y = forward(net, tf.tensor2d([[1, 10, 4], [0, 0, -2]]));
+  // row 1: 2·1 + 3·10 + 1 = 33, max(4, −4 + 0.5) = 4; row 2: 1, max(−2, 2.5) = 2.5
+  assert.deepEqual(Array.from(await readFloats(y)), [33, 4, 1, 2.5]);
+  y.dispose();
+  disposeNetwork(net);
 });
 
 Deno.test("a conditional step's labels: the real rows' own, G's from train/y at the step", async () => {

@@ -26,23 +26,41 @@ export const Init = z.discriminatedUnion("kind", [
 /** A constant initial bias, or the logit of the training set's per-pixel means. */
 const Bias = z.union([z.number(), z.literal("marginals")]).optional();
 
+const DenseLayer = z.strictObject({
+  type: z.literal("dense"),
+  units: count(),
+  activation: Activation,
+  /** Negative slope, only for `leaky-relu`. */
+  alpha: z.number().min(0).max(1).optional(),
+  init: Init.optional(),
+  bias: Bias,
+});
+
+/** pylearn2's Maxout: a dense layer of units·pieces outputs, max over contiguous pieces. */
+const MaxoutLayer = z.strictObject({
+  type: z.literal("maxout"),
+  units: count(),
+  pieces: count(),
+  init: Init.optional(),
+  bias: Bias,
+});
+
 export const Layer = z.discriminatedUnion("type", [
+  DenseLayer,
+  MaxoutLayer,
+  /**
+   * Side-by-side layers on consecutive slices of a vector input (the conditional GAN's
+   * separate z and y branches, docs/conditional.md): branch k takes the next `inputs` values;
+   * the outputs are concatenated in order.
+   */
   z.strictObject({
-    type: z.literal("dense"),
-    units: count(),
-    activation: Activation,
-    /** Negative slope, only for `leaky-relu`. */
-    alpha: z.number().min(0).max(1).optional(),
-    init: Init.optional(),
-    bias: Bias,
-  }),
-  /** pylearn2's Maxout: a dense layer of units·pieces outputs, max over contiguous pieces. */
-  z.strictObject({
-    type: z.literal("maxout"),
-    units: count(),
-    pieces: count(),
-    init: Init.optional(),
-    bias: Bias,
+    type: z.literal("branches"),
+    branches: z.array(
+      z.strictObject({
+        inputs: count(),
+        layer: z.discriminatedUnion("type", [DenseLayer, MaxoutLayer]),
+      }),
+    ).min(2),
   }),
   /** pylearn2's MaxoutConvC01B: stride-1 conv (zero pad), maxout over channel pieces, cuda-convnet max pooling. */
   z.strictObject({

@@ -89,6 +89,21 @@ export function layerShape(name: string, inShape: Shape, config: LayerConfig): L
       const columns = config.units * pieces;
       return shape([config.units], (shapeSize(inShape) + 1) * columns, columns);
     }
+    case "branches": {
+      const width = config.branches.reduce((n, b) => n + b.inputs, 0);
+      if (inShape.length !== 1 || width !== inShape[0]) {
+        throw new ModelShapeError(
+          name,
+          `branches take ${width} values (${config.branches.map((b) => b.inputs).join(" + ")})` +
+            ` but the input has ${formatShape(inShape)}`,
+        );
+      }
+      const parts = config.branches.map((b, k) =>
+        layerShape(`${name}/branch${k}`, [b.inputs], b.layer)
+      );
+      const sum = (f: (l: LayerShape) => number) => parts.reduce((n, l) => n + f(l), 0);
+      return shape([sum((l) => l.outShape[0])], sum((l) => l.params), sum((l) => l.values));
+    }
     case "conv-maxout": {
       const [h, w, cin] = image();
       const { channels, pieces, kernel, pad, pool, poolStride } = config;
