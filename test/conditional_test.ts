@@ -24,6 +24,8 @@ import { buildNetwork, disposeNetwork, forward, networkParams } from "../src/mod
 import { modelShapes } from "../src/models/shapes.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { StepInputs } from "../src/train/inputs.ts";
+import { CONDITIONAL_TABLE1 } from "../src/metrics/table1.ts";
+import { renderRunPage } from "../src/report/run-page.ts";
 import { runExperiment } from "../src/train/run.ts";
 import { fusedStepUnsupported } from "../src/train/steps/fused-mlp.ts";
 
@@ -255,9 +257,13 @@ Deno.test("a tiny mnist-cgan run repeats bit for bit with its seed and differs w
     "metrics.classifier=null",
     "metrics.classCoverage=null",
   ];
-  const run = (seed: number) =>
-    runExperiment(loadConfig("mnist-cgan", { overrides }), { seed, backend: "wasm" });
-  const a = await run(1), b = await run(1), c = await run(2);
+  const run = (seed: number, extra: string[] = []) =>
+    runExperiment(loadConfig("mnist-cgan", { overrides: [...overrides, ...extra] }), {
+      seed,
+      backend: "wasm",
+    });
+  const parzen = 'metrics.parzen={"samples":100,"validation":50,"trainingSetReference":false}';
+  const a = await run(1), b = await run(1), c = await run(2, [parzen]);
   assert.equal(a.status, "completed");
   assert.equal(a.trainStep, "autodiff");
   assert.equal(a.fingerprints.length, 2);
@@ -265,4 +271,19 @@ Deno.test("a tiny mnist-cgan run repeats bit for bit with its seed and differs w
   assert.deepEqual(a.metrics, b.metrics);
   assert.notDeepEqual(a.fingerprints, c.fingerprints);
   assert.ok(a.history.dLoss.every(Number.isFinite));
+  // Parzen is compared with the conditional paper's row, and the run page says so
+  assert.deepEqual(
+    [c.parzen!.paper!.mean, c.parzen!.paper!.se],
+    [CONDITIONAL_TABLE1.mnist.mean, CONDITIONAL_TABLE1.mnist.se],
+  );
+  const html = await renderRunPage({
+    dir: "/nonexistent",
+    result: c,
+    snapshots: [],
+    images: new Map(),
+    missing: [],
+  });
+  assert.ok(html.includes(`paper, Table 1 (Conditional adversarial nets, Mirza &amp; Osindero)`));
+  assert.ok(html.includes("Mirza &amp; Osindero, Conditional Generative Adversarial Nets, 2014"));
+  assert.ok(!html.includes("Adversarial nets)"));
 });
