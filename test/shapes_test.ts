@@ -11,6 +11,7 @@ import { selectBackend } from "../src/backend/select.ts";
 import { EXIT } from "../src/cli/exit.ts";
 import { CONFIG_DIR, listConfigs, loadConfig } from "../src/config/load.ts";
 import { dataDim } from "../src/data/dims.ts";
+import { conditionWidth } from "../src/data/labels.ts";
 import { buildNetwork, disposeNetwork, parameterCount } from "../src/models/network.ts";
 import { discriminatorInputDim, modelShapes } from "../src/models/shapes.ts";
 import { Rng } from "../src/rng/streams.ts";
@@ -23,18 +24,19 @@ Deno.test("the shape table's parameter counts are those of the built networks, e
     const { config } = loadConfig(name, { profile: "smoke" });
     const { G, D } = modelShapes({ file: name, config });
     const dim = dataDim(config.data.kind);
+    const labels = conditionWidth(config); // a conditional G and D also take y, one-hot
     const rng = new Rng(1);
     const g = buildNetwork(
       rng,
       "G",
-      config.noise.dim,
+      config.noise.dim + labels,
       config.generator.layers,
       config.generator.init,
       {
         marginalBias: new Float32Array(dim).fill(0.1),
       },
     );
-    const dInput = discriminatorInputDim(
+    const dInput = labels + discriminatorInputDim(
       config.discriminator.input,
       dim,
       config.training.batchSize,

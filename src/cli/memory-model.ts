@@ -9,6 +9,7 @@
  */
 import type { ResolvedConfig } from "../config/load.ts";
 import { dataDim } from "../data/dims.ts";
+import { labelClasses } from "../data/labels.ts";
 import { modelShapes, type NetworkShapes } from "../models/shapes.ts";
 
 /** The config a run trains with (profile and overrides applied). */
@@ -86,6 +87,8 @@ export function estimateMemory(config: ExperimentConfig): MemoryEstimate {
       m.parzen?.samples ?? 0,
       m.classifier?.samples ?? 0,
       m.nearestTraining?.samples ?? 0,
+      // class coverage: perClass samples for each class
+      m.classCoverage ? m.classCoverage.perClass * labelClasses(config.data.kind) : 0,
     )
     : m.samples;
   const items: MemoryItem[] = [

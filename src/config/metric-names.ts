@@ -65,6 +65,11 @@ export const RESULT_METRICS: Record<
     "nearestTrainingMedian",
     "nearestTrainingMin",
     "testNearestTrainingMedian",
+    // conditional runs' class coverage (src/metrics/class-coverage.ts)
+    "coverageMean",
+    "coverageMin",
+    "coverageClassesCovered",
+    ...Array.from({ length: 10 }, (_, k) => `coverageClass${k}`),
   ],
 };
 

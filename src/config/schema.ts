@@ -26,23 +26,41 @@ export const Init = z.discriminatedUnion("kind", [
 /** A constant initial bias, or the logit of the training set's per-pixel means. */
 const Bias = z.union([z.number(), z.literal("marginals")]).optional();
 
+const DenseLayer = z.strictObject({
+  type: z.literal("dense"),
+  units: count(),
+  activation: Activation,
+  /** Negative slope, only for `leaky-relu`. */
+  alpha: z.number().min(0).max(1).optional(),
+  init: Init.optional(),
+  bias: Bias,
+});
+
+/** pylearn2's Maxout: a dense layer of units·pieces outputs, max over contiguous pieces. */
+const MaxoutLayer = z.strictObject({
+  type: z.literal("maxout"),
+  units: count(),
+  pieces: count(),
+  init: Init.optional(),
+  bias: Bias,
+});
+
 export const Layer = z.discriminatedUnion("type", [
+  DenseLayer,
+  MaxoutLayer,
+  /**
+   * Side-by-side layers on consecutive slices of a vector input (the conditional GAN's
+   * separate z and y branches, docs/conditional.md): branch k takes the next `inputs` values;
+   * the outputs are concatenated in order.
+   */
   z.strictObject({
-    type: z.literal("dense"),
-    units: count(),
-    activation: Activation,
-    /** Negative slope, only for `leaky-relu`. */
-    alpha: z.number().min(0).max(1).optional(),
-    init: Init.optional(),
-    bias: Bias,
-  }),
-  /** pylearn2's Maxout: a dense layer of units·pieces outputs, max over contiguous pieces. */
-  z.strictObject({
-    type: z.literal("maxout"),
-    units: count(),
-    pieces: count(),
-    init: Init.optional(),
-    bias: Bias,
+    type: z.literal("branches"),
+    branches: z.array(
+      z.strictObject({
+        inputs: count(),
+        layer: z.discriminatedUnion("type", [DenseLayer, MaxoutLayer]),
+      }),
+    ).min(2),
   }),
   /** pylearn2's MaxoutConvC01B: stride-1 conv (zero pad), maxout over channel pieces, cuda-convnet max pooling. */
   z.strictObject({
@@ -298,6 +316,14 @@ export const ImageMetrics = z.strictObject({
   /** Distance from each of `samples` generated images to its nearest training image. */
   nearestTraining: z.strictObject({ samples: count() }).nullable().optional(),
   /**
+   * Conditional runs only (docs/conditional.md): `perClass` samples of G for each label,
+   * scored by the harness's evaluation classifier (the one `metrics.classifier` uses, trained
+   * once and cached; this works without `metrics.classifier`): per class, the share classified as the
+   * label it was generated for; a class is covered when that share is at least `threshold`.
+   */
+  classCoverage: z.strictObject({ perClass: count(), threshold: probability() }).nullable()
+    .optional(),
+  /**
    * Scores through training. It scores what the run's metrics configure, so a variant that
    * turns Parzen and the classifier off (e.g. `--set metrics.parzen=null`) tracks nothing.
    */
@@ -371,6 +397,12 @@ export const Cost = z.strictObject({
   measured: z.string().min(1),
 });
 
+/**
+ * A conditional GAN (Mirza & Osindero 2014; docs/conditional.md): G(z, y) and D(x, y), the
+ * class label y as a one-hot vector appended to G's noise and to D's input rows.
+ */
+export const Conditional = z.strictObject({ labels: z.literal("one-hot") });
+
 export const ExperimentConfig = z.strictObject({
   description: z.string().min(1),
   /** Where the numbers come from (paper section, reference code and commit). */
@@ -379,6 +411,8 @@ export const ExperimentConfig = z.strictObject({
   noise: Noise,
   generator: Generator,
   discriminator: Discriminator,
+  /** Absent: an unconditional GAN. */
+  conditional: Conditional.optional(),
   training: Training,
   metrics: Metrics,
   /** Named override sets, e.g. {"smoke": {"training.budget": {"iterations": 200}}}; applied like --set. */
@@ -420,6 +454,7 @@ export const ExperimentConfig = z.strictObject({
   objectiveIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
   packIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
   unrollIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
+  conditionalIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
   const metrics = checkableMetrics(config.metrics.kind);
   for (const [name, bands] of Object.entries(config.expect)) {
     bands.forEach((band, i) => {
@@ -534,6 +569,82 @@ function unrollIssues(
   return issues;
 }
 
+/** The data sets whose examples carry a class label (10 classes each). */
+export const LABELED_DATA = ["mnist", "fashion-mnist", "cifar10"] as const;
+
+/**
+ * What conditioning needs of the rest of the config: labelled data, the simultaneous update,
+ * D rows that are single examples, no gradient penalty (all implemented only unconditioned);
+ * and the class-coverage metric needs a conditional run.
+ */
+function conditionalIssues(
+  config: {
+    conditional?: unknown;
+    data: { kind: string };
+    training: {
+      update: string;
+      pack?: number;
+      gradientPenalty?: number;
+      unroll?: { steps: number };
+    };
+    discriminator: { input: { kind: string } };
+    metrics: { kind: string; classCoverage?: unknown };
+  },
+): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const coverage = config.metrics.kind === "image-stats" && config.metrics.classCoverage;
+  if (!config.conditional) {
+    if (coverage) {
+      issues.push({
+        path: ["metrics", "classCoverage"],
+        message: "class coverage scores a generator conditioned on labels: add " +
+          '"conditional": {"labels": "one-hot"}, or remove metrics.classCoverage',
+      });
+    }
+    return issues;
+  }
+  const labeled: readonly string[] = LABELED_DATA;
+  if (!labeled.includes(config.data.kind)) {
+    issues.push({
+      path: ["data", "kind"],
+      message: `conditioning needs labelled data: one of ${LABELED_DATA.join(", ")}`,
+    });
+  }
+  const t = config.training;
+  if (t.update !== "simultaneous") {
+    issues.push({
+      path: ["training", "update"],
+      message: 'conditioning is implemented for the "simultaneous" update only',
+    });
+  }
+  if ((t.pack ?? 1) !== 1) {
+    issues.push({
+      path: ["training", "pack"],
+      message: "conditioning labels each D row with one example's class: pack must be 1",
+    });
+  }
+  if (t.gradientPenalty !== undefined) {
+    issues.push({
+      path: ["training", "gradientPenalty"],
+      message: "the gradient penalty is not implemented for conditional runs: remove it",
+    });
+  }
+  if (t.unroll !== undefined) {
+    issues.push({
+      path: ["training", "unroll"],
+      message: "unrolling is not implemented for conditional runs: remove it",
+    });
+  }
+  if (config.discriminator.input.kind !== "identity") {
+    issues.push({
+      path: ["discriminator", "input", "kind"],
+      message: "conditioning appends each example's label to its D row: the input must be " +
+        '"identity"',
+    });
+  }
+  return issues;
+}
+
 /** What an objective needs of the rest of the config: its own fields, and a raw-output D. */
 function objectiveIssues(
   config: {
@@ -603,6 +714,7 @@ function objectiveIssues(
 }
 
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
+export type ConditionalConfig = z.infer<typeof Conditional>;
 export type BandConfig = z.infer<typeof Band>;
 export type SpanConfig = z.infer<typeof Span>;
 export type TrackingConfig = z.infer<typeof Tracking>;

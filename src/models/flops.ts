@@ -9,8 +9,15 @@ import type { Layer, Network } from "./network.ts";
 
 /** Multiply-adds of one layer for one example. */
 export function layerMacs(layer: Layer): number {
-  const weights = layer.params[0]?.variable.size ?? 0;
   const c = layer.config;
+  // side-by-side branches: each weight matrix once
+  if (c.type === "branches") {
+    return layer.params.filter((p) => p.name.endsWith("/W")).reduce(
+      (n, p) => n + p.variable.size,
+      0,
+    );
+  }
+  const weights = layer.params[0]?.variable.size ?? 0;
   if (c.type === "conv-maxout") {
     // the stride-1 convolution runs at every output position before pooling
     const [h, w] = layer.inShape;

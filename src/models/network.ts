@@ -199,6 +199,36 @@ function buildLayer(
         },
       };
     }
+    case "branches": {
+      // each branch a layer of its own on its slice of the input, outputs side by side
+      let offset = 0;
+      const parts = config.branches.map((b, k) => {
+        const part = buildLayer(
+          rng,
+          `${prefix}/branch${k}`,
+          [b.inputs],
+          b.layer,
+          b.layer.init ?? init,
+          options,
+        );
+        const from = offset;
+        offset += b.inputs;
+        return { part, from, inputs: b.inputs };
+      });
+      return {
+        config,
+        inShape,
+        outShape,
+        params: parts.flatMap(({ part }) => part.params),
+        apply: (x) =>
+          tf.concat(
+            parts.map(({ part, from, inputs }) =>
+              part.apply(tf.slice(flat(x), [0, from], [-1, inputs]), false)
+            ),
+            1,
+          ),
+      };
+    }
     case "conv-maxout": {
       const cin = inShape[2];
       const { channels, pieces, kernel, pad, pool, poolStride } = config;

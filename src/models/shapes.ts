@@ -11,6 +11,7 @@ import { ConfigError } from "../config/errors.ts";
 import type { ResolvedConfig } from "../config/load.ts";
 import type { DiscriminatorInputConfig, LayerConfig } from "../config/schema.ts";
 import { dataDim } from "../data/dims.ts";
+import { conditionWidth } from "../data/labels.ts";
 import { layerPath, ModelShapeError } from "./shape-error.ts";
 
 export type Shape = number[];
@@ -87,6 +88,21 @@ export function layerShape(name: string, inShape: Shape, config: LayerConfig): L
       const pieces = config.type === "maxout" ? config.pieces : 1;
       const columns = config.units * pieces;
       return shape([config.units], (shapeSize(inShape) + 1) * columns, columns);
+    }
+    case "branches": {
+      const width = config.branches.reduce((n, b) => n + b.inputs, 0);
+      if (inShape.length !== 1 || width !== inShape[0]) {
+        throw new ModelShapeError(
+          name,
+          `branches take ${width} values (${config.branches.map((b) => b.inputs).join(" + ")})` +
+            ` but the input has ${formatShape(inShape)}`,
+        );
+      }
+      const parts = config.branches.map((b, k) =>
+        layerShape(`${name}/branch${k}`, [b.inputs], b.layer)
+      );
+      const sum = (f: (l: LayerShape) => number) => parts.reduce((n, l) => n + f(l), 0);
+      return shape([sum((l) => l.outShape[0])], sum((l) => l.params), sum((l) => l.values));
     }
     case "conv-maxout": {
       const [h, w, cin] = image();
@@ -166,9 +182,11 @@ export function modelShapes(
   const { config } = resolved;
   const dim = dataDim(config.data.kind);
   try {
-    const G = networkShapes("G", config.noise.dim, config.generator.layers);
+    // a conditional G and D take the label's one-hot vector after their usual input
+    const labels = conditionWidth(config);
+    const G = networkShapes("G", config.noise.dim + labels, config.generator.layers);
     checkGeneratorOutput(resolved, G.outputDim, dim);
-    const dInput = discriminatorInputDim(
+    const dInput = labels + discriminatorInputDim(
       config.discriminator.input,
       dim,
       config.training.batchSize,

@@ -163,6 +163,30 @@ const RESULT_LABELS: Record<string, MetricLabel> = {
     unit: "bits",
     meaning: "between histograms of real and generated values; 0 is identical, 1 disjoint",
   },
+  coverageMean: {
+    label: "class coverage (mean)",
+    unit: "",
+    meaning:
+      "conditional runs: the share of samples made for a label that the classifier assigns to it, averaged over the classes; 1 is full control, about 0.1 a label G ignores",
+  },
+  coverageMin: {
+    label: "class coverage (worst class)",
+    unit: "",
+    meaning: "conditional runs: the lowest per-class share of samples classified as their label",
+  },
+  coverageClassesCovered: {
+    label: "labels in control",
+    unit: "",
+    meaning:
+      "conditional runs: classes whose samples are classified as their label at least the configured share of the time (mnist-cgan: 0.5)",
+  },
+  ...Object.fromEntries(
+    Array.from({ length: 10 }, (_, k) => [`coverageClass${k}`, {
+      label: `class coverage, label ${k}`,
+      unit: "",
+      meaning: `conditional runs: the share of samples made for label ${k} classified as ${k}`,
+    }]),
+  ),
 };
 
 /** Short names for the values derived from the training record; meanings from bands.ts. */

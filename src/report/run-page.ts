@@ -4,7 +4,7 @@
  * stability bands), then samples and training curves, then the paper's figures, every
  * metric labelled in words, and the details (provenance, the resolved config) at the end.
  */
-import { PAPER } from "../metrics/table1.ts";
+import { CONDITIONAL_PAPER, CONDITIONAL_TABLE1, PAPER } from "../metrics/table1.ts";
 import { formatBand, historySeries } from "../record/bands.ts";
 import { HISTORY_SERIES } from "../record/history.ts";
 import {
@@ -138,7 +138,7 @@ export function provenanceRows(r: Result): [string, string][] {
   const trained = r.evaluatedAtIteration ?? r.history.step.at(-1) ?? 0;
   return [
     ["status", r.status + (r.divergedAt ? ` at iteration ${r.divergedAt}` : "")],
-    ["reproduces", PAPER],
+    ["reproduces", r.config.conditional ? CONDITIONAL_PAPER : PAPER],
     ["seed", String(r.seed)],
     ["profile", r.profile],
     [
@@ -198,7 +198,11 @@ function parzenSection(r: Result, charts: ChartSet): string {
   let difference = "";
   if (p.paper) {
     rows.push(
-      `<tr><th>paper, Table 1 (Adversarial nets)</th>${numberCell(p.paper.mean)}${
+      `<tr><th>paper, Table 1 (${
+        // a conditional run is compared with the conditional paper's row (src/train/evaluate.ts)
+        r.config.conditional
+          ? `${CONDITIONAL_TABLE1.model}, Mirza &amp; Osindero`
+          : "Adversarial nets"})</th>${numberCell(p.paper.mean)}${
         numberCell(p.paper.se)
       }<td class="num">—</td></tr>`,
     );

@@ -24,7 +24,15 @@ import {
   PAPER_SIGMAS,
   parzenEstimates,
 } from "../metrics/parzen.ts";
-import { PAPER_TABLE1 } from "../metrics/table1.ts";
+import { CONDITIONAL_TABLE1, PAPER_TABLE1 } from "../metrics/table1.ts";
+import { classCoverage, coverageMetrics } from "../metrics/class-coverage.ts";
+import {
+  classMajorLabels,
+  conditionWidth,
+  cyclicLabels,
+  labelClasses,
+  withOneHot,
+} from "../data/labels.ts";
 import { trainingSetReference } from "../metrics/parzen-reference.ts";
 import { classScores, frechetDistance, meanAndCovariance } from "../metrics/sample-scores.ts";
 import { generate } from "../models/generate.ts";
@@ -36,7 +44,10 @@ import type { Classifier } from "../metrics/classifier.ts";
 import { type ImageMetricsConfig, trackedScores } from "../config/schema.ts";
 import { mapFloats } from "../util/map-floats.ts";
 
-/** `n` samples of G (no dropout) from the eval/z stream, as one flat array. */
+/**
+ * `n` samples of G (no dropout) from the eval/z stream, as one flat array. A conditional G
+ * makes sample i for class i mod classes (docs/conditional.md), so each class has n/classes.
+ */
 function sampleGenerator(
   G: Network,
   config: ResolvedConfig["config"],
@@ -45,7 +56,27 @@ function sampleGenerator(
   signal?: AbortSignal,
 ) {
   const z = sampleNoise(config.noise, rng.stream("eval/z").at(0), n);
-  return generate(G, z, config.noise.dim, 1000, signal);
+  return generateFor(
+    G,
+    config,
+    z,
+    config.conditional ? cyclicLabels(n, conditionWidth(config)) : null,
+    signal,
+  );
+}
+
+/** G(z) for each row of `z`, or a conditional G's G(z, y) for row labels `labels`. */
+function generateFor(
+  G: Network,
+  config: ResolvedConfig["config"],
+  z: Float32Array,
+  labels: Int32Array | null,
+  signal?: AbortSignal,
+) {
+  if (!labels) return generate(G, z, config.noise.dim, 1000, signal);
+  const classes = conditionWidth(config);
+  const input = withOneHot(z, config.noise.dim, labels, classes);
+  return generate(G, input, config.noise.dim + classes, 1000, signal);
 }
 
 export interface Evaluation {
@@ -169,6 +200,10 @@ export async function evaluate(
       disposeClassifier(classifier);
     }
   }
+  if (spec.classCoverage) {
+    onPhase("evaluating: class coverage");
+    Object.assign(metrics, await coverage(config, G, rng, real, spec.classCoverage, signal));
+  }
   if (spec.nearestTraining) {
     onPhase("evaluating: nearest training images");
     const samples = unit(generated(spec.nearestTraining.samples));
@@ -204,6 +239,31 @@ export async function evaluate(
   };
 }
 
+/**
+ * Class coverage (docs/conditional.md): `perClass` samples for each label, class by class,
+ * from the eval/coverage-z stream, classified by the evaluation classifier.
+ */
+async function coverage(
+  config: Config,
+  G: Network,
+  rng: Rng,
+  real: RealData,
+  spec: NonNullable<ImageMetricsConfig["classCoverage"]>,
+  signal: AbortSignal | undefined,
+): Promise<Record<string, number>> {
+  const classes = labelClasses(config.data.kind);
+  const labels = classMajorLabels(spec.perClass, classes);
+  const z = sampleNoise(config.noise, rng.stream("eval/coverage-z").at(0), labels.length);
+  const samples = await generateFor(G, config, z, labels, signal);
+  const classifier = await openClassifier(config, real, signal);
+  try {
+    const { probs } = await classify(classifier, toUnit(real, samples), real.dim, signal);
+    return coverageMetrics(classCoverage(probs, labels, classes, spec.threshold));
+  } finally {
+    disposeClassifier(classifier);
+  }
+}
+
 /** The protocol scores pixels in [0, 1]; GCN data have no such scale (scored as they are). */
 function toUnit(real: RealData, x: Float32Array): Float32Array {
   return real.toUnit ? mapFloats(x, real.toUnit) : x;
@@ -237,7 +297,7 @@ async function parzenReport(
   }, { signal });
   const estimate = estimates.protocol;
   const paper = config.data.kind === "mnist"
-    ? PAPER_TABLE1.mnist
+    ? (config.conditional ? CONDITIONAL_TABLE1.mnist : PAPER_TABLE1.mnist)
     : config.data.kind === "tfd"
     ? PAPER_TABLE1.tfd
     : null;

@@ -13,6 +13,7 @@ import { tf } from "../backend/tf.ts";
 import type { ResolvedConfig } from "../config/load.ts";
 import type { DiscriminatorInputConfig } from "../config/schema.ts";
 import { sampleNoise } from "../data/noise.ts";
+import { conditionWidth, cyclicLabels, withOneHot } from "../data/labels.ts";
 import { histogram } from "../metrics/distribution1d.ts";
 import { isMixture, mixtureCentres } from "../data/mixture.ts";
 import { scatterSnapshot } from "../metrics/mixture.ts";
@@ -87,9 +88,22 @@ export class FigureMaker {
     };
   }
 
+  /**
+   * G(z) for rows of z; a conditional G's G(z, y) with row r of the fixed batch made for class
+   * r mod classes (`labels`: each row's index in the batch, by default its own).
+   */
+  private generate(G: Network, z: Float32Array, rowOf?: (row: number) => number) {
+    const zDim = this.config.noise.dim, classes = conditionWidth(this.config);
+    if (!classes) return generate(G, z, zDim, GENERATE_BATCH);
+    const rows = z.length / zDim;
+    const cyclic = cyclicLabels(this.count, classes);
+    const labels = Int32Array.from({ length: rows }, (_, r) => cyclic[rowOf ? rowOf(r) : r]);
+    return generate(G, withOneHot(z, zDim, labels, classes), zDim + classes, GENERATE_BATCH);
+  }
+
   /** The snapshot after `iteration` updates: a sample grid, or Figure 1 data for 1-D runs. */
   async snapshot(iteration: number, G: Network, D: Network): Promise<Figure> {
-    const fake = await generate(G, this.latent, this.config.noise.dim, GENERATE_BATCH);
+    const fake = await this.generate(G, this.latent);
     if (this.real.imageShape) {
       return {
         kind: "image-grid",
@@ -165,7 +179,7 @@ export class FigureMaker {
     // Figure 2: the first rows × cols samples of the fixed batch; the nearest training image
     // (squared L2 in pixel space) to each row's last sample, as show_samples_mnist_paper.py
     const n = FIGURE2.rows * FIGURE2.cols;
-    const samples = await generate(G, this.latent.subarray(0, n * zDim), zDim, GENERATE_BATCH);
+    const samples = await this.generate(G, this.latent.subarray(0, n * zDim));
     const unit = this.real.toUnit;
     const space = unit ? "[0,1] pixels" : "the data's scale";
     const toSpace = (v: Float32Array) => (unit ? mapFloats(v, unit) : v);
@@ -181,7 +195,8 @@ export class FigureMaker {
       neighbours.set(train.subarray(i * dim, (i + 1) * dim), r * dim)
     );
 
-    // Figure 3: linear paths in z between pairs of the fixed batch's points
+    // Figure 3: linear paths in z between pairs of the fixed batch's points (a conditional
+    // G's path p keeps the class of its first point, row 2p)
     const { pairs, steps } = FIGURE3;
     const path = new Float32Array(pairs * steps * zDim);
     for (let p = 0; p < pairs; p++) {
@@ -192,7 +207,7 @@ export class FigureMaker {
         for (let j = 0; j < zDim; j++) path[(p * steps + s) * zDim + j] = (1 - w) * a[j] + w * b[j];
       }
     }
-    const interpolated = await generate(G, path, zDim, GENERATE_BATCH);
+    const interpolated = await this.generate(G, path, (r) => 2 * Math.floor(r / steps));
     const grid = (file: string, images: Float32Array, rows: number, cols: number): ImageGrid => ({
       kind: "image-grid",
       file,

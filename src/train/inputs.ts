@@ -5,6 +5,7 @@
  */
 import { tf } from "../backend/tf.ts";
 import type { ResolvedConfig } from "../config/load.ts";
+import { conditionWidth, drawLabels, labelsAt, oneHot } from "../data/labels.ts";
 import { sampleNoise } from "../data/noise.ts";
 import type { RealData } from "../data/real-data.ts";
 import type { Network } from "../models/network.ts";
@@ -22,6 +23,8 @@ export class StepInputs {
   /** Sees every draw; a resumed run continues the checkpoint's. */
   draws = new DrawMonitor();
   readonly maskPlan: MaskPlan | null;
+  /** A conditional run's classes (docs/conditional.md); 0 unconditioned. */
+  readonly classes: number;
 
   constructor(
     readonly config: ResolvedConfig["config"],
@@ -32,6 +35,18 @@ export class StepInputs {
   ) {
     const dropout = config.discriminator.dropout;
     this.maskPlan = dropout ? dropoutMaskPlan(D, dropout) : null;
+    this.classes = conditionWidth(config);
+  }
+
+  /**
+   * The labels G is conditioned on at step t, one-hot: uniform over the classes, drawn from
+   * the `train/y` stream (null when the run is not conditional).
+   */
+  fakeLabels(step: number, rows: number) {
+    if (!this.classes) return null;
+    const draw = this.rng.stream("train/y").at(this.faults.noiseStep(step));
+    const y = oneHot(drawLabels(draw, rows, this.classes), this.classes);
+    return tf.tensor2d(this.draws.see("noise", "train/y", y), [rows, this.classes]);
   }
 
   noise(stream: string, step: number, rows: number): Float32Array {
@@ -93,10 +108,17 @@ export class StepInputs {
     };
   }
 
-  /** Step t's real batch as a tensor. */
+  /** Step t's real batch as a tensor; in a conditional run, its rows' labels one-hot. */
   realBatch(step: number) {
     const b = this.real.batch(step);
     const x = tf.tensor2d(this.draws.see("real", "real", b.values), [b.rows, this.real.dim]);
-    return { x, rows: b.rows, epoch: b.epoch };
+    return { x, rows: b.rows, epoch: b.epoch, labels: this.classes ? this.realLabels(b) : null };
+  }
+
+  private realLabels(b: { rows: number; indices: Int32Array | null }) {
+    const labels = this.real.dataset?.splits.train.labels;
+    if (!labels || !b.indices) throw new Error("a conditional run needs labelled training data");
+    const y = oneHot(labelsAt(labels, b.indices), this.classes);
+    return tf.tensor2d(y, [b.rows, this.classes]);
   }
 }

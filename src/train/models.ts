@@ -4,6 +4,7 @@
  */
 import { tf, type Variable } from "../backend/tf.ts";
 import type { ResolvedConfig } from "../config/load.ts";
+import { conditionWidth } from "../data/labels.ts";
 import { logitOfMeans, type RealData } from "../data/real-data.ts";
 import { checkGeneratorOutput, discriminatorInputDim } from "../models/shapes.ts";
 import {
@@ -32,10 +33,12 @@ export function buildModels(
   pretrained: Checkpoint | undefined,
 ): Models {
   const { config } = resolved;
+  // a conditional G and D take the label's one-hot vector after their usual input
+  const labels = conditionWidth(config);
   const G = buildNetwork(
     rng,
     "G",
-    config.noise.dim,
+    config.noise.dim + labels,
     config.generator.layers,
     config.generator.init,
     {
@@ -53,7 +56,7 @@ export function buildModels(
   const D = buildNetwork(
     rng,
     "D",
-    discriminatorInputDim(
+    labels + discriminatorInputDim(
       config.discriminator.input,
       real.dim,
       config.training.batchSize,

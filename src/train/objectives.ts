@@ -23,6 +23,12 @@ export type Scalars = Record<string, Tensor>;
 /** Dropout masks for each D layer's input (null: none), or undefined without dropout. */
 export type Masks = (Tensor | null)[] | undefined;
 
+/** One-hot labels of a conditional step's real rows and of those G was conditioned on. */
+export interface ConditioningLabels {
+  real: Tensor;
+  fake: Tensor;
+}
+
 export interface ObjectiveOptions {
   /** How D sees a batch (identity, or batch statistics). */
   input: DiscriminatorInputConfig;
@@ -57,8 +63,12 @@ export class Objectives {
     return this.options.objective;
   }
 
-  /** D's logits for a batch: one per pack of `pack` rows. */
-  discriminate(x: Tensor, masks: Masks): Tensor {
+  /**
+   * D's logits for a batch: one per pack of `pack` rows. With `labels` (a conditional run,
+   * where pack is 1 and D's input "identity"), D(x, y) sees each row followed by its label.
+   */
+  discriminate(x: Tensor, masks: Masks, labels?: Tensor): Tensor {
+    if (labels) return this.discriminatePacked(tf.concat([x, labels], 1), masks);
     return this.discriminatePacked(packRows(x, this.options.pack), masks);
   }
 
@@ -73,7 +83,8 @@ export class Objectives {
 
   /**
    * D's loss on a real batch and a generated one at D step `step` (which counts the penalty's
-   * ε draws); with `stats`, D(x), D(G(z)) and D's accuracy.
+   * ε draws); with `stats`, D(x), D(G(z)) and D's accuracy; with `labels`, D(x, y) and
+   * D(G(z, y), y) of a conditional run.
    */
   discriminator(
     x: Tensor,
@@ -82,9 +93,10 @@ export class Objectives {
     fakeMasks: Masks,
     step: number,
     stats?: Scalars,
+    labels?: ConditioningLabels,
   ): tf.Scalar {
-    const realLogits = this.discriminate(x, realMasks);
-    const fakeLogits = this.discriminate(fake, fakeMasks);
+    const realLogits = this.discriminate(x, realMasks, labels?.real);
+    const fakeLogits = this.discriminate(fake, fakeMasks, labels?.fake);
     if (stats) {
       // kept: they must outlive the gradient scope; the loop disposes them
       stats.dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)));
@@ -110,8 +122,11 @@ export class Objectives {
     return tf.add(loss, penalty) as tf.Scalar;
   }
 
-  /** G's loss on generated samples; with `stats`, their mean and std. */
-  generator(fake: Tensor, masks: Masks, stats?: Scalars): tf.Scalar {
+  /**
+   * G's loss on generated samples; with `stats`, their mean and std; with `labels` (a
+   * conditional run), D scores each sample with the label G made it for.
+   */
+  generator(fake: Tensor, masks: Masks, stats?: Scalars, labels?: Tensor): tf.Scalar {
     if (stats) {
       const { mean, variance } = tf.moments(fake);
       stats.fakeMean = tf.keep(mean);
@@ -119,7 +134,7 @@ export class Objectives {
     }
     const loss = generatorObjective(
       this.options.objective,
-      this.discriminate(fake, masks),
+      this.discriminate(fake, masks, labels),
     ) as tf.Scalar;
     return this.options.flipGLoss ? tf.neg(loss) : loss;
   }

@@ -63,6 +63,9 @@ export function fusedStepUnsupported(
   gOpt: Optimizer,
   dOpt: Optimizer,
 ): string | null {
+  if (config.conditional) {
+    return "it is conditional (the fused step does not append labels to G's and D's inputs)";
+  }
   if (!BCE_OBJECTIVES.includes(config.training.objective)) {
     return `its objective is "${config.training.objective}" (the fused step computes the ` +
       "BCE objectives only: non-saturating, minimax)";

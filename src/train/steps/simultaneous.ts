@@ -7,7 +7,13 @@
 import { type Tensor, tf } from "../../backend/tf.ts";
 import { forward } from "../../models/network.ts";
 import { detach } from "../../models/ops.ts";
-import { gradientNorm, type Masks, type Objectives, type Scalars } from "../objectives.ts";
+import {
+  type ConditioningLabels,
+  gradientNorm,
+  type Masks,
+  type Objectives,
+  type Scalars,
+} from "../objectives.ts";
 import { unrolledGeneratorLoss, unrollSteps } from "../unroll.ts";
 import { DrawAhead } from "./draw-ahead.ts";
 import type { Players, StepParts, TrainStep } from "./step.ts";
@@ -24,15 +30,17 @@ export class AutodiffSimultaneousStep implements TrainStep {
     const drawn = await this.#draws.take(t);
     const { inputs, players, objectives } = this.parts;
     return tf.tidy(() => {
-      const { x, rows, epoch } = inputs.realBatch(t);
+      const { x, rows, epoch, labels: realLabels } = inputs.realBatch(t);
       const arrays = inputs.simultaneousInputs(t, rows, drawn);
       const z = inputs.noiseTensor(arrays.z, rows);
       const realMasks = inputs.maskTensors(arrays.realMasks, rows);
       const fakeMasks = inputs.maskTensors(arrays.fakeMasks, rows);
+      const fakeLabels = inputs.fakeLabels(t, rows);
+      const labels = realLabels && fakeLabels ? { real: realLabels, fake: fakeLabels } : null;
       return simultaneousUpdate(
         players,
         objectives,
-        { x, z, realMasks, fakeMasks, epoch, step: t },
+        { x, z, realMasks, fakeMasks, epoch, step: t, labels },
         record,
         unrollSteps(this.parts),
       );
@@ -57,6 +65,11 @@ export interface SimultaneousBatch {
   epoch: number;
   /** The iteration: counts the gradient penalty's draws. */
   step: number;
+  /**
+   * A conditional run's one-hot labels (docs/conditional.md): the real rows' own, and those
+   * G is conditioned on (appended to z, and to G(z, y) where D scores it). Absent: none.
+   */
+  labels?: ConditioningLabels | null;
 }
 
 /**
@@ -80,9 +93,11 @@ export function simultaneousUpdate(
   let fake: Tensor | undefined;
   p.beforeDStep(); // both gradients at the clipped critic
   const g = tf.variableGrads(() => {
-    const f = forward(p.G, b.z);
+    const y = b.labels?.fake;
+    const f = forward(p.G, y ? tf.concat([b.z, y], 1) : b.z);
     fake = tf.keep(detach(f));
-    if (unroll === 0) return objectives.generator(f, b.fakeMasks, record ? stats : undefined);
+    if (unroll === 0) return objectives.generator(f, b.fakeMasks, record ? stats : undefined, y);
+    // unrolling takes no labels: the schema refuses it with conditioning
     return unrolledGeneratorLoss(
       p,
       objectives,
@@ -100,6 +115,7 @@ export function simultaneousUpdate(
         b.fakeMasks,
         b.step,
         record ? stats : undefined,
+        b.labels ?? undefined,
       ),
     p.dVars,
   );
