@@ -228,6 +228,11 @@ Deno.test("config errors for conditioning name the field, what was found and wha
         "or remove metrics.classCoverage",
     ),
   );
+  // (its maxout D is refused by unrolling as well; the conditional refusal is among the errors)
+  assert.match(
+    configError("mnist-cgan", (c) => (c.training.unroll = { steps: 5 })),
+    /\$\.training\.unroll: found \{"steps":5\} \(object\); unrolling is not implemented for conditional runs: remove it/,
+  );
   assert.match(
     configError("mnist-cgan", (c) => (c.metrics.classCoverage.threshold = 0)),
     /\$\.metrics\.classCoverage\.threshold: found 0 \(number\)/,
