@@ -319,6 +319,54 @@ Deno.test("WGAN-GP: ∇ₓD matches central finite differences; the penalty of a
   assert.ok(Math.abs(auto[0]) + Math.abs(auto[3]) + Math.abs(auto[7]) > 1e-3, "a nonzero gradient");
 });
 
+Deno.test("WGAN-GP: where ∇ₓD(x̂) = 0 exactly the penalty's gradient is finite, by closed form and finite differences", () => {
+  // D(x) = w2ᵀ relu(W1ᵀx + b1) + 0.1, three units that all read x0: every unit is off for
+  // x0 < 0 (∇ₓD = 0 exactly there) and on for x0 > 1 (∇ₓD = W1·w2 there)
+  const W1 = tf.variable(tf.tensor2d([[1, 1.5, 2], [0.3, -0.2, 0.1]])); // [in 2, units 3]
+  const b1 = tf.variable(tf.tensor1d([0, -0.5, -1]));
+  const w2 = tf.variable(tf.tensor2d([[0.7], [-0.4], [0.9]]));
+  const vars = [W1, b1, w2];
+  const critic = (x: Tensor) => tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, W1), b1)), w2), 0.1);
+  const lambda = 10;
+  const penaltyOf = (real: Tensor, fake: Tensor, eps: Tensor) =>
+    tf.variableGrads(() => gradientPenalty(critic, real, fake, eps, lambda) as tf.Scalar, vars);
+
+  // every x̂ in the dead region: the penalty is λ(0 − 1)² = λ and, locally constant in the
+  // weights, has gradient 0 (the old √(Σ g²) gave NaN: ∞ from √ at 0, times 0)
+  const deadReal = tf.tensor2d([[-1, 0.5], [-3, -2]]), deadFake = tf.tensor2d([[-2, 1], [-0.5, 4]]);
+  const eps2 = tf.tensor2d([[0.3], [0.8]]);
+  const dead = penaltyOf(deadReal, deadFake, eps2);
+  assert.equal(dead.value.dataSync()[0], lambda);
+  for (const v of vars) {
+    const g = [...dead.grads[v.name].dataSync()];
+    assert.deepEqual(g.map(Math.abs), g.map(() => 0), `∂penalty/∂${v.name}: ${g}`);
+  }
+
+  // a batch with one dead row and two live ones: the same gradient as finite differences
+  // (the dead row adds λ/3 to the penalty and nothing to its gradient)
+  const real = tf.tensor2d([[-2, 0.5], [2, 1], [3, -1]]),
+    fake = tf.tensor2d([[-1, -1], [1.5, 0], [2, 2]]);
+  const eps3 = tf.tensor2d([[0.4], [0.5], [0.9]]);
+  const mixed = penaltyOf(real, fake, eps3);
+  const auto = mixed.grads[W1.name].dataSync();
+  assert.ok(auto.every(Number.isFinite), `finite: ${[...auto]}`);
+  const base = W1.dataSync().slice();
+  const at = (k: number, delta: number) => {
+    const v = base.slice();
+    v[k] += delta;
+    W1.assign(tf.tensor2d(v, [2, 3]));
+    return gradientPenalty(critic, real, fake, eps3, lambda).dataSync()[0];
+  };
+  for (const k of [0, 1, 2, 4]) {
+    const fd = (at(k, 1e-3) - at(k, -1e-3)) / 2e-3;
+    W1.assign(tf.tensor2d(base, [2, 3]));
+    close(auto[k], fd, 2e-2, `∂penalty/∂W1[${k}]`);
+  }
+  assert.ok(auto.some((g) => Math.abs(g) > 1e-2), "the live rows give a nonzero gradient");
+  tf.dispose([...vars, deadReal, deadFake, eps2, real, fake, eps3, dead.value, mixed.value]);
+  tf.dispose([...Object.values(dead.grads), ...Object.values(mixed.grads)]);
+});
+
 // ---- optimisers and clipping ----
 
 Deno.test("RMSprop: two steps as torch.optim.RMSprop computes them", () => {

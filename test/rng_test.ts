@@ -88,3 +88,38 @@ Deno.test("the bulk block generator equals philox4x32 block for block", () => {
     }
   }
 });
+
+/** Box–Muller as Draw.normal defines it, one word at a time from the cursor (the reference). */
+function normalWordByWord(d: ReturnType<ReturnType<Rng["stream"]>["at"]>, n: number) {
+  const out = new Float32Array(n);
+  const float53 = () => {
+    const a = d.nextUint32() >>> 5, b = d.nextUint32() >>> 6;
+    return (a * 67108864 + b) / 2 ** 53;
+  };
+  for (let i = 0; i < n; i += 2) {
+    const u1 = 1 - float53(), u2 = float53();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    out[i] = 0.5 + 1.5 * r * Math.cos(2 * Math.PI * u2);
+    if (i + 1 < n) out[i + 1] = 0.5 + 1.5 * r * Math.sin(2 * Math.PI * u2);
+  }
+  return out;
+}
+
+Deno.test("normal draws its words in bulk exactly as four nextUint32 per pair would", () => {
+  const bits = (x: Float32Array) => [...new Uint32Array(x.buffer)];
+  // odd and even n, across the 4,096-word chunks (2,048 outputs), from any position in a block
+  for (const n of [0, 1, 2, 3, 2047, 2048, 2049, 4097, 6000]) {
+    for (const skip of [0, 1, 3]) {
+      const a = new Rng(4).stream("z").at(9), b = new Rng(4).stream("z").at(9);
+      for (let i = 0; i < skip; i++) assert.equal(a.nextUint32(), b.nextUint32());
+      assert.deepEqual(bits(a.normal(n, 0.5, 1.5)), bits(normalWordByWord(b, n)), `n ${n}`);
+      // the cursor stops where the word-by-word draw does
+      assert.deepEqual([...a.uint32s(6)], [...b.uint32s(6)], `after n ${n}, skip ${skip}`);
+    }
+  }
+  // pinned: the numbers every earlier run drew (the float32 bits of N(0, 1) after one word)
+  const d = new Rng(11).stream("train/z").at(5);
+  d.nextUint32();
+  const hexBits = bits(d.normal(5, 0, 1)).map((x) => x.toString(16).padStart(8, "0"));
+  assert.deepEqual(hexBits, ["bff81377", "bef35f33", "3f13d9e5", "be39fb14", "be740a37"]);
+});

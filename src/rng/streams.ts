@@ -10,6 +10,8 @@ import { philox4x32, philox4x32Blocks } from "./philox.ts";
 const TWO_POW_32 = 4294967296;
 const TWO_POW_M24 = 1 / 16777216;
 const TWO_POW_M53 = 1 / 9007199254740992;
+/** Words per bulk draw of Draw.normal (a multiple of 4: whole pairs; 16 KB, in L1). */
+const NORMAL_CHUNK = 4096;
 
 export class Rng {
   readonly #keys = new Map<string, [number, number]>();
@@ -75,6 +77,12 @@ export class Draw {
   /** The next n uint32 of the stream, in order: whole blocks go straight into the result. */
   uint32s(n: number): Uint32Array {
     const out = new Uint32Array(n);
+    this.#fill(out, n);
+    return out;
+  }
+
+  /** Writes the next n uint32 of the stream into out[0 … n − 1]. */
+  #fill(out: Uint32Array, n: number): void {
     let i = 0;
     while (i < n && this.#pos < 4) out[i++] = this.#buf[this.#pos++];
     const whole = Math.floor((n - i) / 4);
@@ -82,7 +90,6 @@ export class Draw {
     this.#block += whole;
     i += 4 * whole;
     while (i < n) out[i++] = this.nextUint32();
-    return out;
   }
 
   /** Uniform on [0, 1) with 24 bits, so the value is exact in float32. */
@@ -104,15 +111,27 @@ export class Draw {
     return out;
   }
 
-  /** n draws from N(mean, std²) by the Box–Muller transform on 53-bit uniforms. */
+  /**
+   * n draws from N(mean, std²) by the Box–Muller transform on 53-bit uniforms: per pair of
+   * outputs, u1 = 1 − nextFloat53() then u2 = nextFloat53() (four words; an odd n draws the
+   * last pair whole). The words come from the bulk generator, NORMAL_CHUNK at a time: the
+   * same words in the same order as four nextUint32 calls per pair, so the same numbers.
+   */
   normal(n: number, mean = 0, std = 1): Float32Array {
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i += 2) {
-      const u1 = 1 - this.nextFloat53(); // (0, 1]: log stays finite
-      const u2 = this.nextFloat53();
-      const r = Math.sqrt(-2 * Math.log(u1));
-      out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
-      if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
+    const bits = new Uint32Array(Math.min(NORMAL_CHUNK, 2 * n + 2));
+    for (let start = 0; start < n; start += NORMAL_CHUNK / 2) {
+      const end = Math.min(n, start + NORMAL_CHUNK / 2);
+      const words = 2 * (end - start + ((end - start) & 1));
+      this.#fill(bits, words);
+      for (let i = start, k = 0; i < end; i += 2, k += 4) {
+        // (0, 1]: log stays finite
+        const u1 = 1 - ((bits[k] >>> 5) * 67108864 + (bits[k + 1] >>> 6)) * TWO_POW_M53;
+        const u2 = ((bits[k + 2] >>> 5) * 67108864 + (bits[k + 3] >>> 6)) * TWO_POW_M53;
+        const r = Math.sqrt(-2 * Math.log(u1));
+        out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
+        if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
+      }
     }
     return out;
   }

@@ -8,6 +8,7 @@
 import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import type { Objective } from "../config/objective-names.ts";
 import type { TrainingConfig } from "../config/schema.ts";
+import { detach } from "../models/ops.ts";
 
 /** Mean binary cross-entropy of sigmoid(logits) against a constant label 1 or 0. */
 export function bceWithLogits(logits: Tensor, label: 0 | 1): Tensor {
@@ -107,8 +108,26 @@ export function gradientPenalty(
   return tf.tidy(() => {
     const mixed = tf.add(tf.mul(eps, real), tf.mul(tf.sub(1, eps), fake));
     const grad = inputGradient(critic, mixed);
-    const norm = tf.sqrt(tf.sum(tf.square(grad), 1));
+    const norm = rowNorms(grad);
     return tf.mul(tf.mean(tf.square(tf.sub(norm, 1))), lambda);
+  });
+}
+
+/**
+ * ‖g_i‖₂ = √(Σ_j g_ij²) of each row, with the subgradient 0 where a row is exactly 0 (as
+ * PyTorch's norm backward): √ has an infinite derivative at 0, and ∞·0 in the chain rule
+ * would be NaN (a ReLU critic whose units are all off at x̂ has ∇ₓD(x̂) = 0). Where Σ g² > 0
+ * the value and the gradient are those of √(Σ g²) bit for bit: the guard only selects.
+ */
+export function rowNorms(g: Tensor): Tensor {
+  return tf.tidy(() => {
+    const squares = tf.sum(tf.square(g), 1);
+    // the test reads a detached copy: a comparison has no gradient, and needs none
+    const positive = tf.greater(detach(squares), 0);
+    // √ is taken of 1 where the sum is 0, so that its derivative there is finite; where()
+    // then passes that branch's gradient on as 0
+    const safe = tf.where(positive, squares, tf.onesLike(squares));
+    return tf.where(positive, tf.sqrt(safe), tf.zerosLike(squares));
   });
 }
 
