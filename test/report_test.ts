@@ -442,3 +442,33 @@ Deno.test("the page links the whole history and the tracked scores as CSV, exact
     "-42",
   ]]);
 });
+
+Deno.test("the index's Table 1 adds Mirza & Osindero's row beside a conditional MNIST run, and only then", async () => {
+  const plain = await parzenResult("paper");
+  plain.config = { ...plain.config, data: { kind: "mnist", scale: "unit" } } as Result["config"];
+  const conditional: Result = {
+    ...plain,
+    config: { ...plain.config, conditional: { labels: "one-hot" } } as Result["config"],
+    configHash: "c".repeat(64),
+  };
+  const entry = (experiment: string, result: Result) => ({
+    experiment,
+    seed: 1,
+    href: `${experiment}/seed-1/report.html`,
+    result,
+    skipped: null,
+  });
+  const row =
+    `<tr><td>Conditional adversarial nets</td><td class="muted">Mirza &amp; Osindero</td><td class="num">132 ± 1.8</td><td class="num">—</td></tr>`;
+  const without = renderIndexPage([entry("mnist-mlp", plain)]);
+  assert.ok(!without.includes("Mirza &amp; Osindero"));
+  assert.match(without, /<b>mnist-mlp<\/b> <small class="muted">\(paper, 4 iterations\)/);
+  const withIt = renderIndexPage([entry("mnist-mlp", plain), entry("mnist-cgan", conditional)]);
+  assert.ok(withIt.includes(row));
+  assert.match(
+    withIt,
+    /<b>mnist-cgan<\/b> <small class="muted">\(conditional, paper, 4 iterations\)/,
+  );
+  // the paper rows come first, the measured rows after them
+  assert.ok(withIt.indexOf(row) < withIt.indexOf("<b>mnist-cgan</b>"));
+});

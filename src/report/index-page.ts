@@ -5,7 +5,7 @@
  * status and key metrics, and the runs that were skipped and why.
  */
 import type { Result } from "../record/result.ts";
-import { PAPER, TABLE1 } from "../metrics/table1.ts";
+import { CONDITIONAL_TABLE1, PAPER, TABLE1 } from "../metrics/table1.ts";
 import { lineChart, points, RUN_COLORS } from "./charts.ts";
 import { mainMetric, notComparable } from "./headline.ts";
 import { escapeHtml, formatNumber } from "./html.ts";
@@ -148,6 +148,14 @@ function table1(groups: Group[]): string {
   const paperRows = TABLE1.map((row) =>
     `<tr><td>${row.model}</td><td class="muted">paper</td>${cell(row.mnist)}${cell(row.tfd)}</tr>`
   );
+  // Mirza & Osindero's row is shown only beside a conditional run, the one thing it compares with.
+  if (groups.some((g) => g.runs[0].result!.config.conditional)) {
+    paperRows.push(
+      `<tr><td>${CONDITIONAL_TABLE1.model}</td><td class="muted">Mirza &amp; Osindero</td>${
+        cell(CONDITIONAL_TABLE1.mnist)
+      }${cell(undefined)}</tr>`,
+    );
+  }
   const measured = groups.flatMap((g) => {
     const runs = g.runs.map((e) => e.result!).filter((r) => r.status === "completed" && r.parzen);
     const kind = g.runs[0].result!.config.data.kind;
@@ -163,7 +171,9 @@ function table1(groups: Group[]): string {
     }">${text}<br><small class="muted">${note}</small></td>`;
     const empty = `<td class="num">—</td>`;
     return [
-      `<tr><td><b>${escapeHtml(g.experiment)}</b> <small class="muted">(${escapeHtml(g.profile)}, ${
+      `<tr><td><b>${escapeHtml(g.experiment)}</b> <small class="muted">(${
+        g.runs[0].result!.config.conditional ? "conditional, " : ""
+      }${escapeHtml(g.profile)}, ${
         runs[0].iterations.toLocaleString("en")
       } iterations)</small></td><td>ganbench</td>${
         kind === "mnist" ? value + empty : empty + value
