@@ -87,6 +87,18 @@ Deno.test("the bulk block generator equals philox4x32 block for block", () => {
       assert.deepEqual([bulk[0], bulk[1]], [0, 0], "nothing written before the offset");
     }
   }
+  // more blocks than one call of the wasm module takes (16,384), across the 2^32 block boundary
+  const first = 2 ** 32 - 20_000, count = 2 * 16384 + 3;
+  const bulk = new Uint32Array(4 * count + 1);
+  philox4x32Blocks(first, count, 7, 9, 0x9e3779b9, 0x01234567, bulk, 1);
+  const one = new Uint32Array(4);
+  for (let i = 0; i < count; i++) {
+    const b = first + i;
+    philox4x32(b >>> 0, Math.floor(b / 2 ** 32) >>> 0, 7, 9, 0x9e3779b9, 0x01234567, one);
+    for (let w = 0; w < 4; w++) {
+      if (bulk[1 + 4 * i + w] !== one[w]) assert.fail(`block ${b}, word ${w}`);
+    }
+  }
 });
 
 /** Box–Muller as Draw.normal defines it, one word at a time from the cursor (the reference). */

@@ -3,6 +3,7 @@
  * a counter-based generator, so any draw can be recomputed from (key, counter) alone.
  * That is what makes resumed runs and per-step streams reproducible.
  */
+import { PHILOX_WASM_BASE64 } from "./philox-wasm.ts";
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
@@ -48,11 +49,29 @@ export function philox4x32(
   out[offset + 3] = c3;
 }
 
+/** The bulk generator's wasm instance (src/rng/philox.wat), made on first use. */
+let bulk: { blocks: (...args: number[]) => void; words: Uint32Array } | null = null;
+/** Blocks per call: the module's 256 KiB of memory. */
+const CHUNK_BLOCKS = 16384;
+
+function bulkKernel(): NonNullable<typeof bulk> {
+  if (!bulk) {
+    const bytes = Uint8Array.from(atob(PHILOX_WASM_BASE64), (c) => c.charCodeAt(0));
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+    const memory = exports.memory as WebAssembly.Memory;
+    bulk = {
+      blocks: exports.blocks as (...args: number[]) => void,
+      words: new Uint32Array(memory.buffer, 0, 4 * CHUNK_BLOCKS),
+    };
+  }
+  return bulk;
+}
+
 /**
  * `count` consecutive Philox4x32-10 blocks with counters (block, blockHi, c2, c3) for
  * block = first … first + count − 1, written to `out` from `offset`: the bulk path of
- * Draw.uint32s. The same arithmetic as philox4x32 with the key schedule computed once
- * and the multiplications inlined; test/rng_test.ts checks it block for block.
+ * Draw.uint32s. The same arithmetic as philox4x32 in wasm, where a 32 × 32 → 64-bit product is
+ * one instruction (src/rng/philox.wat); test/rng_test.ts checks it block for block.
  */
 export function philox4x32Blocks(
   first: number,
@@ -64,35 +83,10 @@ export function philox4x32Blocks(
   out: Uint32Array,
   offset: number,
 ): void {
-  const ks0 = new Array<number>(10), ks1 = new Array<number>(10);
-  for (let r = 0; r < 10; r++) {
-    ks0[r] = k0;
-    ks1[r] = k1;
-    k0 = (k0 + W0) >>> 0;
-    k1 = (k1 + W1) >>> 0;
-  }
-  const M0H = M0 >>> 16, M0L = M0 & 0xffff, M1H = M1 >>> 16, M1L = M1 & 0xffff;
-  for (let i = 0; i < count; i++) {
-    const b = first + i;
-    let x0 = b >>> 0, x1 = Math.floor(b / 4294967296) >>> 0, x2 = c2, x3 = c3;
-    for (let r = 0; r < 10; r++) {
-      // high words of M0·x0 and M1·x2, exactly, as in mulHi
-      const l0 = x0 & 0xffff, h0 = x0 >>> 16, l2 = x2 & 0xffff, h2 = x2 >>> 16;
-      const a0 = M0L * h0, b0 = M0H * l0, a1 = M1L * h2, b1 = M1H * l2;
-      const hi0 = (M0H * h0 + Math.floor(a0 / 65536) + Math.floor(b0 / 65536) +
-        Math.floor((((M0L * l0) >>> 16) + (a0 & 0xffff) + (b0 & 0xffff)) / 65536)) >>> 0;
-      const hi1 = (M1H * h2 + Math.floor(a1 / 65536) + Math.floor(b1 / 65536) +
-        Math.floor((((M1L * l2) >>> 16) + (a1 & 0xffff) + (b1 & 0xffff)) / 65536)) >>> 0;
-      const lo0 = Math.imul(M0, x0) >>> 0, lo1 = Math.imul(M1, x2) >>> 0;
-      x0 = (hi1 ^ x1 ^ ks0[r]) >>> 0;
-      x1 = lo1;
-      x2 = (hi0 ^ x3 ^ ks1[r]) >>> 0;
-      x3 = lo0;
-    }
-    const o = offset + 4 * i;
-    out[o] = x0;
-    out[o + 1] = x1;
-    out[o + 2] = x2;
-    out[o + 3] = x3;
+  const { blocks, words } = bulkKernel();
+  for (let done = 0; done < count; done += CHUNK_BLOCKS) {
+    const n = Math.min(CHUNK_BLOCKS, count - done), b = first + done;
+    blocks(b >>> 0, Math.floor(b / 4294967296) >>> 0, n, c2, c3, k0, k1);
+    out.set(words.subarray(0, 4 * n), offset + 4 * done);
   }
 }
