@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openBlas, openBlasUnavailableReason } from "../src/backend/openblas.ts";
 import { selectBackend } from "../src/backend/select.ts";
+import { errorLine, EXIT, exitCodeOf } from "../src/cli/exit.ts";
 import { tf } from "../src/backend/tf.ts";
 import { loadConfig, type ResolvedConfig } from "../src/config/load.ts";
 import type { LayerConfig, OptimizerConfig } from "../src/config/schema.ts";
@@ -382,10 +383,18 @@ Deno.test({
       profile: "smoke",
       overrides: ['training.budget={"iterations":2}'],
     });
-    await assert.rejects(
-      runExperiment(gaussian, { seed: 1, backend: "wasm+openblas", trainStep: "fused" }),
-      /the fused step cannot train gaussian-moments: its discriminator input is "moments"/,
+    const refused = await runExperiment(gaussian, {
+      seed: 1,
+      backend: "wasm+openblas",
+      trainStep: "fused",
+    }).then(() => null, (e) => e);
+    assert.match(
+      refused.message,
+      /^the fused step cannot train gaussian-moments: its discriminator input is "moments"$/,
     );
+    // a choice the user can change: exit 2 and one line, not an internal error
+    assert.equal(exitCodeOf(refused), EXIT.usage);
+    assert.equal(errorLine(refused), refused.message);
     await assert.rejects(
       runExperiment(config, { seed: 1, backend: "wasm", trainStep: "fused" }),
       /cannot train mnist-mlp: it runs on wasm\+openblas only \(this run: wasm\)/,

@@ -25,6 +25,7 @@ const USAGE_ERRORS = new Set([
   "RunNameError",
   "ModelShapeError",
   "ResourceError",
+  "TrainStepChoiceError",
 ]);
 /** Errors of data, checkpoints and the run folder (by class name). */
 const IO_ERRORS = new Set([

@@ -13,6 +13,11 @@ import type { TrainStepChoice } from "./names.ts";
 import { AutodiffSimultaneousStep } from "./simultaneous.ts";
 import type { StepParts, TrainStep } from "./step.ts";
 
+/** `trainStep: "fused"` asked of a config or backend the fused step cannot train (exit 2). */
+export class TrainStepChoiceError extends Error {
+  override name = "TrainStepChoiceError";
+}
+
 /**
  * The step for `choice` ("auto" by default); "fused" where the fused step cannot train the
  * config is a one-line error naming `experiment` and why (`backendName`: the run's backend).
@@ -28,7 +33,7 @@ export function chooseTrainStep(
     ? fusedStepUnsupported(config, G, D, gOpt, dOpt)
     : `it runs on wasm+openblas only (this run: ${backendName})`;
   if (choice === "fused" && fusedWhyNot) {
-    throw new Error(`the fused step cannot train ${experiment}: ${fusedWhyNot}`);
+    throw new TrainStepChoiceError(`the fused step cannot train ${experiment}: ${fusedWhyNot}`);
   }
   if (choice !== "autodiff" && !fusedWhyNot) {
     return config.training.update === "simultaneous"
