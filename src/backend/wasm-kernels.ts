@@ -16,6 +16,7 @@
 import { tf } from "./tf.ts";
 import type { OpenBlas } from "./openblas.ts";
 import { blasConvKernels } from "./conv-blas.ts";
+import { adamOnHeap } from "./heap-kernels.ts";
 
 type KernelConfig = ReturnType<typeof tf.getKernel> & object;
 type TensorInfo = tf.TensorInfo;
@@ -400,6 +401,8 @@ export function adamUpdateArrays(
   const f = Math.fround;
   const b1 = f(c.beta1), a1 = f(1 - c.beta1), b2 = f(c.beta2), a2 = f(1 - c.beta2);
   const c2 = f(c.c2), step = f(c.lr / c.c1), eps = f(c.epsilon);
+  // the same float32 operations, four at a time, where every array is on the wasm heap
+  if (adamOnHeap(n, from, to, { b1, a1, b2, a2, c2, step, eps })) return;
   for (let i = 0; i < n; i++) {
     const gi = G[i];
     const mi = f(f(M[i] * b1) + f(gi * a1));

@@ -64,5 +64,7 @@ export class FusedAlternatingStep implements TrainStep {
     );
   }
 
-  close(): void {}
+  close(): void {
+    this.#step.close();
+  }
 }

@@ -26,6 +26,7 @@
  * - The bias enters through the product (C starts as the bias rows, β = 1); elementwise work
  *   is one loop per layer over arrays allocated once; parameters are updated in place.
  */
+import { HeapArray } from "../../backend/heap-kernels.ts";
 import type { OpenBlas } from "../../backend/openblas.ts";
 import {
   adamUpdateArrays,
@@ -211,8 +212,12 @@ export class FusedMlpStep {
   readonly #biasSum: Float64Array;
   #columnSquares = new Float64Array(0);
   #columnScale = new Float32Array(0);
-  /** A recorded step's weight gradient, formed only to take its norm. */
-  #gradient = new Float32Array(0);
+  /**
+   * A layer's weight gradient where it is formed apart (Adam's, and on recorded steps for its
+   * norm), on the wasm heap so that Adam's heap kernel takes it; allocated once, for the
+   * largest layer, so that no later allocation moves the heap under the step's views.
+   */
+  readonly #gradient = new HeapArray();
 
   constructor(
     readonly blas: OpenBlas,
@@ -243,6 +248,12 @@ export class FusedMlpStep {
     this.#dDelta = this.#d.map((l) => f32(3 * B * l.cols));
     this.#dInputDelta = this.#d.map((l, i) => f32((i > 0 ? 3 : 1) * B * l.inputs));
     this.#biasSum = new Float64Array(Math.max(...[...this.#g, ...this.#d].map((l) => l.cols)));
+    this.#gradient.view(Math.max(...[...this.#g, ...this.#d].map((l) => l.inputs * l.cols)));
+  }
+
+  /** Frees the step's heap scratch. */
+  close(): void {
+    this.#gradient.free();
   }
 
   /** One simultaneous update; the recorded scalars when `record`. */
@@ -604,8 +615,7 @@ export class FusedMlpStep {
     squares?: { sum: number },
   ): void {
     const weights = l.inputs * l.cols;
-    if (this.#gradient.length < weights) this.#gradient = new Float32Array(weights);
-    const grad = this.#gradient;
+    const grad = this.#gradient.view(weights);
     this.#gemm(true, false, l.inputs, l.cols, rows, 1, X, delta, 0, grad);
     if (squares) { for (let k = 0; k < weights; k++) squares.sum += grad[k] * grad[k]; }
     adamUpdateArrays(
@@ -669,8 +679,7 @@ export class FusedMlpStep {
     const { mu, alpha, eta } = rule;
     const weights = l.inputs * l.cols;
     if (squares) {
-      if (this.#gradient.length < weights) this.#gradient = new Float32Array(weights);
-      const grad = this.#gradient;
+      const grad = this.#gradient.view(weights);
       this.#gemm(true, false, l.inputs, l.cols, rows, 1, X, delta, 0, grad);
       for (let k = 0; k < weights; k++) squares.sum += grad[k] * grad[k];
     }

@@ -54,5 +54,6 @@ export class FusedSimultaneousStep implements TrainStep {
 
   close(): void {
     this.#draws.close();
+    this.#step.close();
   }
 }

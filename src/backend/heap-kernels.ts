@@ -1,0 +1,140 @@
+/**
+ * The kernels of heap-kernels.wat, run on the wasm backend's own memory: the module imports
+ * TF.js's WebAssembly.Memory, so arrays on the heap (tensors, and HeapArray scratch) are
+ * read and written in place by address. Each kernel computes exactly what the JavaScript loop
+ * beside its caller computes; that loop stays for arrays elsewhere (another backend, a plain
+ * Float32Array), and test/heap_kernels_test.ts holds the two equal.
+ */
+import { tf } from "./tf.ts";
+import { HEAP_KERNELS_WASM_BASE64 } from "./heap-kernels-wasm.ts";
+
+interface Exports {
+  adam(
+    n: number,
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    p1: number,
+    m1: number,
+    v1: number,
+    b1: number,
+    a1: number,
+    b2: number,
+    a2: number,
+    c2: number,
+    step: number,
+    eps: number,
+  ): void;
+}
+
+interface EmscriptenModule {
+  asm?: { memory?: WebAssembly.Memory };
+  _malloc?: (bytes: number) => number;
+  _free?: (address: number) => void;
+}
+
+const moduleBytes = Uint8Array.from(atob(HEAP_KERNELS_WASM_BASE64), (c) => c.charCodeAt(0));
+let compiled: WebAssembly.Module | null = null;
+let bound: { memory: WebAssembly.Memory; exports: Exports } | null = null;
+
+/** The active backend's emscripten module, when it is the wasm backend. */
+function wasmModule(): EmscriptenModule | null {
+  if (tf.getBackend() !== "wasm") return null;
+  return (tf.backend() as unknown as { wasm?: EmscriptenModule }).wasm ?? null;
+}
+
+/** The kernels bound to the wasm backend's memory, or null off that backend. */
+function kernels(): { memory: WebAssembly.Memory; exports: Exports } | null {
+  const memory = wasmModule()?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  if (bound?.memory !== memory) {
+    compiled ??= new WebAssembly.Module(moduleBytes);
+    const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+    bound = { memory, exports: instance.exports as unknown as Exports };
+  }
+  return bound;
+}
+
+/** Byte addresses of the arrays on the heap, or null when any lies elsewhere. */
+function addresses(memory: WebAssembly.Memory, arrays: Float32Array[]): number[] | null {
+  const buffer = memory.buffer;
+  return arrays.every((a) => a.buffer === buffer) ? arrays.map((a) => a.byteOffset) : null;
+}
+
+/** Adam's constants in float32, as adamUpdateArrays rounds them. */
+export interface AdamFloat32 {
+  b1: number;
+  a1: number;
+  b2: number;
+  a2: number;
+  c2: number;
+  step: number;
+  eps: number;
+}
+
+/**
+ * adamUpdateArrays' update of n values by the heap kernel, when all seven arrays are on the
+ * wasm backend's heap; false (nothing done) otherwise.
+ */
+export function adamOnHeap(
+  n: number,
+  from: { P: Float32Array; G: Float32Array; M: Float32Array; V: Float32Array },
+  to: { P: Float32Array; M: Float32Array; V: Float32Array },
+  c: AdamFloat32,
+): boolean {
+  const k = kernels();
+  const at = k && addresses(k.memory, [from.P, from.G, from.M, from.V, to.P, to.M, to.V]);
+  if (!at) return false;
+  for (const a of [from.P, from.G, from.M, from.V, to.P, to.M, to.V]) {
+    if (a.length < n) throw new RangeError(`Adam over ${n} values: an array holds ${a.length}`);
+  }
+  k.exports.adam(
+    n,
+    ...at as [number, number, number, number, number, number, number],
+    c.b1,
+    c.a1,
+    c.b2,
+    c.a2,
+    c.c2,
+    c.step,
+    c.eps,
+  );
+  return true;
+}
+
+/**
+ * A float32 scratch array on the wasm backend's heap (malloc'd, outside TF.js's tensors), so
+ * that the heap kernels can take it; a plain Float32Array off that backend. `view(n)` is
+ * valid until the next allocation on the heap, like any heap view.
+ */
+export class HeapArray {
+  #address = 0;
+  #length = 0;
+  #module: EmscriptenModule | null = null;
+  #plain = new Float32Array(0);
+
+  view(n: number): Float32Array {
+    const module = wasmModule();
+    if (!module?._malloc || !module._free || !module.asm?.memory) {
+      if (this.#plain.length < n) this.#plain = new Float32Array(n);
+      return this.#plain.subarray(0, n);
+    }
+    if (this.#module !== module || this.#length < n) {
+      this.free();
+      this.#address = module._malloc(4 * n);
+      if (!this.#address) throw new RangeError(`the wasm heap has no room for ${n} floats`);
+      this.#length = n;
+      this.#module = module;
+    }
+    return new Float32Array(module.asm.memory.buffer, this.#address, n);
+  }
+
+  /** Gives the heap memory back (a later view allocates again). */
+  free(): void {
+    if (this.#module && this.#address) this.#module._free!(this.#address);
+    this.#address = 0;
+    this.#length = 0;
+    this.#module = null;
+  }
+}

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { adamOnHeap, HeapArray } from "../src/backend/heap-kernels.ts";
+import { selectBackend } from "../src/backend/select.ts";
+import { tf } from "../src/backend/tf.ts";
+import { adamUpdateArrays, heapViewForUpdate } from "../src/backend/wasm-kernels.ts";
+import { Rng } from "../src/rng/streams.ts";
+
+/** Values that test the rounding: wide magnitudes, signed zeros, subnormals, exact ties. */
+function awkward(seed: number, n: number): Float32Array {
+  const d = new Rng(seed).stream("heap-kernels").at(0);
+  const out = d.normal(n);
+  const special = [0, -0, 1e-45, -1e-40, 3.4e38, -1, 1, 0.5, 1e-20, 65504];
+  for (let i = 0; i < n; i++) {
+    const scale = 10 ** Math.floor(d.nextFloat24() * 12 - 6);
+    out[i] = i % 37 < special.length ? special[i % 37] : out[i] * scale;
+  }
+  return out;
+}
+
+const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+const ADAM = {
+  beta1: 0.5,
+  beta2: 0.999,
+  c1: 1 - 0.5 ** 7,
+  c2: 1 - 0.999 ** 7,
+  lr: 2e-4,
+  epsilon: 1e-8,
+};
+
+Deno.test("Adam's heap kernel gives adamUpdateArrays' JavaScript numbers bit for bit", async () => {
+  await selectBackend("wasm");
+  for (const n of [1, 3, 4, 1003, 4096]) {
+    const [p, g, m, v] = [1, 2, 3, 4].map((s) => awkward(s + n, n));
+    for (let i = 0; i < n; i++) v[i] = Math.abs(v[i]); // a second moment is not negative
+    // the reference: plain arrays, so adamUpdateArrays runs its JavaScript loop
+    const ref = { P: p.slice(), M: m.slice(), V: v.slice() };
+    adamUpdateArrays(n, { P: p, G: g, M: m, V: v }, ref, ADAM);
+    // the same on the heap, in place as the fused step does it
+    const t = [p, g, m, v].map((a) => tf.tensor1d(a));
+    const [P, G, M, V] = t.map(heapViewForUpdate);
+    assert.equal(
+      adamOnHeap(n, { P, G, M, V }, { P, M, V }, {
+        b1: Math.fround(0.5),
+        a1: Math.fround(0.5),
+        b2: Math.fround(0.999),
+        a2: Math.fround(1 - 0.999),
+        c2: Math.fround(ADAM.c2),
+        step: Math.fround(ADAM.lr / ADAM.c1),
+        eps: Math.fround(1e-8),
+      }),
+      true,
+    );
+    for (const [name, heap, js] of [["p", P, ref.P], ["m", M, ref.M], ["v", V, ref.V]] as const) {
+      const a = bits(heap), b = bits(js);
+      for (let i = 0; i < n; i++) {
+        if (a[i] !== b[i]) {
+          assert.fail(`n ${n}, ${name}[${i}]: heap ${heap[i]}, JavaScript ${js[i]}`);
+        }
+      }
+    }
+    t.forEach((x) => x.dispose());
+  }
+});
+
+Deno.test("adamUpdateArrays takes the heap kernel only when every array is on the heap", async () => {
+  await selectBackend("wasm");
+  const on = tf.tensor1d([1, 2, 3]), view = heapViewForUpdate(on), off = new Float32Array(3);
+  const c = { b1: 0.5, a1: 0.5, b2: 0.9, a2: 0.1, c2: 0.1, step: 0.01, eps: 1e-8 };
+  assert.equal(
+    adamOnHeap(3, { P: view, G: off, M: view, V: view }, { P: view, M: view, V: view }, c),
+    false,
+  );
+  assert.throws(
+    () => adamOnHeap(4, { P: view, G: view, M: view, V: view }, { P: view, M: view, V: view }, c),
+    /Adam over 4 values: an array holds 3/,
+  );
+  on.dispose();
+});
+
+Deno.test("a HeapArray lies on the wasm heap, keeps its memory until freed, and is plain elsewhere", async () => {
+  await selectBackend("wasm");
+  const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8;
+  const a = new HeapArray();
+  const first = a.view(1000);
+  assert.equal(first.buffer, heap.buffer);
+  first[999] = 7;
+  const again = a.view(500); // smaller: the same memory
+  assert.equal(again.byteOffset, first.byteOffset);
+  assert.equal(a.view(1000)[999], 7);
+  a.free();
+  await tf.setBackend("cpu");
+  const plain = new HeapArray().view(4);
+  assert.notEqual(plain.buffer, heap.buffer);
+  assert.equal(plain.length, 4);
+  await selectBackend("wasm");
+});
