@@ -11,6 +11,11 @@ import wabtInit from "wabt";
 export const WASM_MODULES = [
   { source: "rng/philox.wat", target: "rng/philox-wasm.ts", constant: "PHILOX_WASM_BASE64" },
   {
+    source: "backend/arena-kernels.wat",
+    target: "backend/arena-kernels-wasm.ts",
+    constant: "ARENA_KERNELS_WASM_BASE64",
+  },
+  {
     source: "backend/heap-kernels.wat",
     target: "backend/heap-kernels-wasm.ts",
     constant: "HEAP_KERNELS_WASM_BASE64",

@@ -26,6 +26,7 @@
  * - The bias enters through the product (C starts as the bias rows, β = 1); elementwise work
  *   is one loop per layer over arrays allocated once; parameters are updated in place.
  */
+import { KernelArena } from "../../backend/arena-kernels.ts";
 import { HeapArray } from "../../backend/heap-kernels.ts";
 import type { OpenBlas } from "../../backend/openblas.ts";
 import {
@@ -230,23 +231,46 @@ export class FusedMlpStep {
     this.#g = plan(G);
     this.#d = plan(D);
     const B = options.batchSize;
-    const f32 = (n: number) => new Float32Array(n);
-    const maxout = (l: LayerPlan, rows: number) => l.pieces > 1 ? f32(rows * l.cols) : null;
-    const winners = (l: LayerPlan, rows: number) =>
-      l.pieces > 1 ? new Int32Array(rows * l.outputs) : null;
-    // G's last layer writes its output into D's input (below), so it has no array of its own
-    this.#gOut = this.#g.slice(0, -1).map((l) => f32(B * l.outputs));
-    this.#gZ = this.#g.map((l) => maxout(l, B));
-    this.#gWin = this.#g.map((l) => winners(l, B));
-    this.#dIn = f32(2 * B * this.#d[0].inputs);
-    this.#dMasked = this.#d.map((l) => f32(2 * B * l.inputs));
-    this.#dZ = this.#d.map((l) => maxout(l, 2 * B));
-    this.#dOut = this.#d.map((l) => f32(2 * B * l.outputs));
-    this.#dWin = this.#d.map((l) => winners(l, 2 * B));
-    this.#gDelta = this.#g.map((l) => f32(B * l.cols));
-    this.#gInputDelta = this.#g.map((l, i) => f32(i > 0 ? B * l.inputs : 0));
-    this.#dDelta = this.#d.map((l) => f32(3 * B * l.cols));
-    this.#dInputDelta = this.#d.map((l, i) => f32((i > 0 ? 3 : 1) * B * l.inputs));
+    const arrays = (alloc: Pick<KernelArena, "f32" | "i32">) => {
+      const f32 = (n: number) => alloc.f32(n);
+      const maxout = (l: LayerPlan, rows: number) => l.pieces > 1 ? f32(rows * l.cols) : null;
+      const winners = (l: LayerPlan, rows: number) =>
+        l.pieces > 1 ? alloc.i32(rows * l.outputs) : null;
+      return {
+        // G's last layer writes its output into D's input (below), so it has no array of its own
+        gOut: this.#g.slice(0, -1).map((l) => f32(B * l.outputs)),
+        gZ: this.#g.map((l) => maxout(l, B)),
+        gWin: this.#g.map((l) => winners(l, B)),
+        dIn: f32(2 * B * this.#d[0].inputs),
+        dMasked: this.#d.map((l) => f32(2 * B * l.inputs)),
+        dZ: this.#d.map((l) => maxout(l, 2 * B)),
+        dOut: this.#d.map((l) => f32(2 * B * l.outputs)),
+        dWin: this.#d.map((l) => winners(l, 2 * B)),
+        gDelta: this.#g.map((l) => f32(B * l.cols)),
+        gInputDelta: this.#g.map((l, i) => f32(i > 0 ? B * l.inputs : 0)),
+        dDelta: this.#d.map((l) => f32(3 * B * l.cols)),
+        dInputDelta: this.#d.map((l, i) => f32((i > 0 ? 3 : 1) * B * l.inputs)),
+      };
+    };
+    // the sizes first, then every array carved from one arena, so none ever moves
+    const sizes: number[] = [];
+    arrays({
+      f32: (n) => (sizes.push(n), new Float32Array(0)),
+      i32: (n) => (sizes.push(n), new Int32Array(0)),
+    });
+    const a = arrays(new KernelArena(sizes, B * Math.max(...this.#d.map((l) => l.inputs))));
+    this.#gOut = a.gOut;
+    this.#gZ = a.gZ;
+    this.#gWin = a.gWin;
+    this.#dIn = a.dIn;
+    this.#dMasked = a.dMasked;
+    this.#dZ = a.dZ;
+    this.#dOut = a.dOut;
+    this.#dWin = a.dWin;
+    this.#gDelta = a.gDelta;
+    this.#gInputDelta = a.gInputDelta;
+    this.#dDelta = a.dDelta;
+    this.#dInputDelta = a.dInputDelta;
     this.#biasSum = new Float64Array(Math.max(...[...this.#g, ...this.#d].map((l) => l.cols)));
     this.#gradient.view(Math.max(...[...this.#g, ...this.#d].map((l) => l.inputs * l.cols)));
   }
@@ -749,6 +773,7 @@ function multiplyInto(
   mask: Float32Array,
   n: number,
 ) {
+  if (KernelArena.of(dst)?.multiplyInto(dst, at, src, mask, n)) return;
   for (let k = 0; k < n; k++) dst[at + k] = src[at + k] * mask[k];
 }
 
@@ -757,6 +782,7 @@ function activate(x: Float32Array, n: number, activation: Activation, alpha: num
     case "linear":
       return;
     case "relu":
+      if (KernelArena.of(x)?.relu(x, n)) return;
       // (v + |v|)/2 is exact and branch-free: a data-dependent branch mispredicts half the time
       for (let k = 0; k < n; k++) {
         const v = x[k];
@@ -785,6 +811,7 @@ function maxoutForward(
   groups: number,
   pieces: number,
 ) {
+  // (a scalar wasm loop of the same comparisons measured slower than this one)
   for (let u = 0, o = 0; u < groups; u++, o += pieces) {
     let best = z[o], at = 0;
     for (let p = 1; p < pieces; p++) {
@@ -823,6 +850,7 @@ function activationBackward(
         delta.set(outDelta.subarray(d0, d0 + n), d0);
         break;
       case "relu":
+        if (KernelArena.of(delta)?.reluBackward(delta, outDelta, out, d0, f0, n)) break;
         for (let k = 0; k < n; k++) delta[d0 + k] = outDelta[d0 + k] * +(out[f0 + k] > 0);
         break;
       case "sigmoid":
