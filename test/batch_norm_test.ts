@@ -232,3 +232,35 @@ Deno.test("batch norm: a resumed run equals an uninterrupted one (the averages a
   assert.deepEqual(resumed.fingerprints, direct.fingerprints);
   assert.equal(JSON.stringify(resumed.metrics), JSON.stringify(direct.metrics));
 });
+
+Deno.test("batch norm trains with the alternating update and with unrolling (G's pass is first order)", async () => {
+  const bn = { epsilon: 1e-4, rate: 0.05 };
+  const layers = JSON.stringify([
+    { type: "dense", units: 16, activation: "relu", batchNorm: bn },
+    { type: "dense", units: 2, activation: "linear" },
+  ]);
+  const short = [
+    'training.budget={"iterations":4}',
+    "training.batchSize=32",
+    "training.logEvery=2",
+    "metrics.samples=100",
+    `generator.layers=${layers}`,
+  ];
+  const cases = [
+    ["ring-gan", []], // alternating
+    ["ring-gan", ['training.unroll={"steps":2}']], // alternating, unrolled
+    ["ring-unrolled", []], // simultaneous, unrolled
+  ] as const;
+  for (const [name, extra] of cases) {
+    const r = await runExperiment(loadConfig(name, { overrides: [...short, ...extra] }), {
+      seed: 1,
+      backend: "wasm",
+      prefetchDraws: false,
+    });
+    assert.equal(r.status, "completed", `${name} ${extra}`);
+    assert.ok(r.history.gLoss.every(Number.isFinite), `${name} ${extra}: G's losses finite`);
+    const hashes = r.fingerprints.map((f) => f.tensors["G/h0/movingMean"]);
+    assert.ok(hashes.every(Boolean), `${name} ${extra}: the averages are fingerprinted`);
+    assert.notEqual(hashes[0], hashes.at(-1), `${name} ${extra}: the averages move`);
+  }
+});
