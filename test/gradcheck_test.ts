@@ -12,6 +12,7 @@ import {
   maxout,
   maxPoolConvnet,
 } from "../src/models/ops.ts";
+import { batchNormTraining } from "../src/models/batch-norm.ts";
 import { Rng } from "../src/rng/streams.ts";
 
 await selectBackend("wasm");
@@ -79,6 +80,15 @@ Deno.test("dense: x·W + b", () => {
     { shape: [4, 5], values: random(20, 1) },
     { shape: [5, 3], values: random(15, 2) },
     { shape: [3], values: random(3, 3) },
+  ]);
+});
+
+Deno.test("batch normalisation in training mode: through the batch mean and deviation, γ and β", () => {
+  // every output depends on every row of its column through μ and σ²
+  gradcheck("batch norm", (x, g, b) => batchNormTraining(x, g, b, 1e-3).y, [
+    { shape: [6, 3], values: random(18, 11) },
+    { shape: [3], values: random(3, 12) },
+    { shape: [3], values: random(3, 13) },
   ]);
 });
 

@@ -26,6 +26,18 @@ export const Init = z.discriminatedUnion("kind", [
 /** A constant initial bias, or the logit of the training set's per-pixel means. */
 const Bias = z.union([z.number(), z.literal("marginals")]).optional();
 
+/**
+ * Batch normalisation of a dense layer's pre-activations, before its activation (PacGAN's
+ * generator; src/models/batch-norm.ts, docs/mixtures.md §Batch normalisation): minibatch
+ * statistics in training, moving averages when sampling. The learned offset β replaces the
+ * layer's bias, and a learned scale γ multiplies; `epsilon` is added to the variance inside
+ * the square root; `rate` is the weight of each batch in the moving averages.
+ */
+export const BatchNorm = z.strictObject({
+  epsilon: positive(),
+  rate: probability(),
+});
+
 const DenseLayer = z.strictObject({
   type: z.literal("dense"),
   units: count(),
@@ -34,6 +46,8 @@ const DenseLayer = z.strictObject({
   alpha: z.number().min(0).max(1).optional(),
   init: Init.optional(),
   bias: Bias,
+  /** Generator layers only (not in branches). Absent: no normalisation. */
+  batchNorm: BatchNorm.optional(),
 });
 
 /** pylearn2's Maxout: a dense layer of units·pieces outputs, max over contiguous pieces. */
@@ -454,6 +468,7 @@ export const ExperimentConfig = z.strictObject({
   objectiveIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
   packIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
   unrollIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
+  batchNormIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
   conditionalIssues(config).forEach((issue) => ctx.addIssue({ code: "custom", ...issue }));
   const metrics = checkableMetrics(config.metrics.kind);
   for (const [name, bands] of Object.entries(config.expect)) {
@@ -565,6 +580,54 @@ function unrollIssues(
       ["training", "optimizers", "discriminator", "kind"],
       'unrolling steps D\'s optimiser as tensor operations: allowed "adam", "sgd", "rmsprop"',
     );
+  }
+  return issues;
+}
+
+/**
+ * Where batch normalisation is implemented: G's own dense layers. In D, the batch a layer
+ * normalises over would be a choice (real and generated rows together or apart, packed
+ * rows, the gradient penalty's interpolates) no config here needs; in a branch, the layer
+ * is one part of a conditional G. A normalised layer has no bias of its own (β takes its
+ * place, as in PacGAN's generator).
+ */
+function batchNormIssues(
+  config: {
+    generator: { layers: z.infer<typeof Layer>[] };
+    discriminator: { layers: z.infer<typeof Layer>[] };
+  },
+): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const normalised = (l: { type: string }) => "batchNorm" in l && l.batchNorm !== undefined;
+  // [path of the layer, the layer] for each layer and each branch's layer
+  const layersOf = (net: "generator" | "discriminator") =>
+    config[net].layers.flatMap((layer, i): [(string | number)[], z.infer<typeof Layer>][] =>
+      layer.type === "branches"
+        ? layer.branches.map((b, k) => [[net, "layers", i, "branches", k, "layer"], b.layer])
+        : [[[net, "layers", i], layer]]
+    );
+  for (const [path, layer] of layersOf("generator")) {
+    if (!normalised(layer)) continue;
+    if (path.includes("branches")) {
+      issues.push({
+        path: [...path, "batchNorm"],
+        message: "batch normalisation is not implemented inside branches: remove batchNorm",
+      });
+    } else if ("bias" in layer && layer.bias !== undefined) {
+      issues.push({
+        path: [...path, "bias"],
+        message: "a batch-normalised layer has no bias (batchNorm's learned offset takes its " +
+          "place): remove bias or batchNorm",
+      });
+    }
+  }
+  for (const [path, layer] of layersOf("discriminator")) {
+    if (!normalised(layer)) continue;
+    issues.push({
+      path: [...path, "batchNorm"],
+      message: "batch normalisation is implemented for the generator's layers only: " +
+        "remove batchNorm",
+    });
   }
   return issues;
 }
@@ -721,6 +784,7 @@ export type TrackingConfig = z.infer<typeof Tracking>;
 export type CostConfig = z.infer<typeof Cost>;
 export type LayerConfig = z.infer<typeof Layer>;
 export type InitConfig = z.infer<typeof Init>;
+export type BatchNormConfig = z.infer<typeof BatchNorm>;
 export type NoiseConfig = z.infer<typeof Noise>;
 export type DataConfig = z.infer<typeof Data>;
 export type OptimizerConfig = z.infer<typeof Optimizer>;

@@ -11,6 +11,7 @@
 import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import type { InitConfig, LayerConfig } from "../config/schema.ts";
 import type { Rng } from "../rng/streams.ts";
+import { batchNormInference, batchNormTraining, updateMovingAverages } from "./batch-norm.ts";
 import { ModelShapeError } from "./shape-error.ts";
 import { conv2dPadded, conv2dTransposeValid, dense, maxout, maxPoolConvnet } from "./ops.ts";
 import { layerShape, type Shape } from "./shapes.ts";
@@ -31,10 +32,18 @@ export interface Layer {
   outShape: Shape;
   params: Param[];
   /**
+   * What the layer keeps besides its parameters, trained by no optimiser but part of the
+   * training state (checkpointed, fingerprinted): batch normalisation's moving averages.
+   * Absent: none.
+   */
+  state?: Param[];
+  /**
    * x [B, ...inShape] → [B, ...outShape]; `logits` skips a final sigmoid. `params`, when
    * given, stand in for the layer's own variables (same order and shapes as `params`).
+   * `training`: a training step's forward pass (batch normalisation uses the batch's
+   * statistics and moves its averages); otherwise a sample's or a score's.
    */
-  apply(x: Tensor, logits: boolean, params?: Tensor[]): Tensor;
+  apply(x: Tensor, logits: boolean, params?: Tensor[], training?: boolean): Tensor;
 }
 
 export interface Network {
@@ -178,6 +187,9 @@ function buildLayer(
   switch (config.type) {
     case "dense":
     case "maxout": {
+      if (config.type === "dense" && config.batchNorm) {
+        return batchNormDense(rng, prefix, inShape, outShape, config, init);
+      }
       const fanIn = prod(inShape);
       const pieces = config.type === "maxout" ? config.pieces : 1;
       const columns = config.units * pieces;
@@ -301,6 +313,61 @@ function buildLayer(
 }
 
 /**
+ * A dense layer with batch normalisation between its product and its activation
+ * (./batch-norm.ts): parameters W, γ (ones) and β (zeros), no bias; state: the moving mean
+ * (zeros) and standard deviation (ones). W is drawn as a plain dense layer's (the same
+ * stream and values; a drawn bias is dropped).
+ */
+function batchNormDense(
+  rng: Rng,
+  prefix: string,
+  inShape: Shape,
+  outShape: Shape,
+  config: Extract<LayerConfig, { type: "dense" }>,
+  init: InitConfig,
+): Layer {
+  const bn = config.batchNorm!;
+  const fanIn = prod(inShape), units = config.units;
+  const v = initValues(rng, `${prefix}/init`, fanIn, fanIn * units, units, init, units);
+  const W = variable(v.W, [fanIn, units]);
+  const gamma = variable(new Float32Array(units).fill(1), [units]);
+  const beta = variable(new Float32Array(units), [units]);
+  const averages = {
+    mean: tf.tidy(() => tf.variable(tf.zeros([units]), false)),
+    stdev: tf.tidy(() => tf.variable(tf.ones([units]), false)),
+  };
+  return {
+    config,
+    inShape,
+    outShape,
+    params: [
+      { name: `${prefix}/W`, variable: W, colNorm: true },
+      { name: `${prefix}/gamma`, variable: gamma, colNorm: false },
+      { name: `${prefix}/beta`, variable: beta, colNorm: false },
+    ],
+    state: [
+      { name: `${prefix}/movingMean`, variable: averages.mean, colNorm: false },
+      { name: `${prefix}/movingStdev`, variable: averages.stdev, colNorm: false },
+    ],
+    apply(x, logits, params, training) {
+      const [w, g, b] = params ?? [W, gamma, beta];
+      const h = tf.matMul(x.shape.length === 2 ? x : tf.reshape(x, [x.shape[0], -1]), w);
+      let y: Tensor;
+      if (training) {
+        const batch = batchNormTraining(h, g, b, bn.epsilon);
+        updateMovingAverages(averages, batch, bn.rate);
+        y = batch.y;
+      } else {
+        y = batchNormInference(h, g, b, averages.mean, averages.stdev);
+      }
+      return logits && config.activation === "sigmoid"
+        ? y
+        : activation(y, config.activation, config.alpha);
+    },
+  };
+}
+
+/**
  * Forward pass. `masks[i]`, when given, multiplies layer i's input (inverted dropout: the
  * mask already holds 0 or 1/keep). With `logits`, a final sigmoid is skipped. With `params`
  * (one tensor per networkParams entry, in its order), the network is evaluated at those
@@ -310,8 +377,14 @@ function buildLayer(
 export function forward(
   net: Network,
   x: Tensor,
-  { logits = false, masks, layers = net.layers.length, params }: {
+  { logits = false, masks, layers = net.layers.length, params, training = false }: {
     logits?: boolean;
+    /**
+     * A training step's pass: batch-normalised layers normalise by this batch and move their
+     * averages (each such pass moves them once). Otherwise (samples, scores) they use the
+     * averages, and a row's output does not depend on the rows beside it.
+     */
+    training?: boolean;
     masks?: (Tensor | null)[];
     /** Stop after this many layers (e.g. a classifier's penultimate features). */
     layers?: number;
@@ -330,7 +403,7 @@ export function forward(
     if (mask) h = tf.mul(h, mask);
     const own = params?.slice(offset, offset + layer.params.length);
     offset += layer.params.length;
-    h = layer.apply(h, logits && i === net.layers.length - 1, own);
+    h = layer.apply(h, logits && i === net.layers.length - 1, own, training);
   });
   if (h.shape.length === 4) h = tf.reshape(tf.transpose(h, [0, 3, 1, 2]), [h.shape[0], -1]); // NHWC → planar
   return h;
@@ -338,6 +411,16 @@ export function forward(
 
 export function networkParams(net: Network): Param[] {
   return net.layers.flatMap((l) => l.params);
+}
+
+/** The tensors a network keeps besides its parameters (batch normalisation's averages). */
+export function networkState(net: Network): Param[] {
+  return net.layers.flatMap((l) => l.state ?? []);
+}
+
+/** Parameters, then state: every tensor a checkpoint of the network holds. */
+export function networkTensors(net: Network): [string, Variable][] {
+  return [...networkParams(net), ...networkState(net)].map((p) => [p.name, p.variable]);
 }
 
 /** How many parameter tensors (weights and biases) the network has. */
@@ -350,7 +433,7 @@ export function parameterCount(net: Network): number {
 }
 
 export function disposeNetwork(net: Network): void {
-  for (const p of networkParams(net)) p.variable.dispose();
+  for (const p of [...networkParams(net), ...networkState(net)]) p.variable.dispose();
 }
 
 /** pylearn2's max_col_norm: rescale each weight column whose L2 norm exceeds `max`. */

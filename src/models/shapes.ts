@@ -22,7 +22,7 @@ export interface LayerShape {
   type: LayerConfig["type"];
   inShape: Shape;
   outShape: Shape;
-  /** Weights and biases. */
+  /** Weights and biases (a batch-normalised layer's γ and β in place of its bias). */
   params: number;
   /** Values per example it computes before maxout and pooling reduce them. */
   values: number;
@@ -87,7 +87,9 @@ export function layerShape(name: string, inShape: Shape, config: LayerConfig): L
     case "maxout": {
       const pieces = config.type === "maxout" ? config.pieces : 1;
       const columns = config.units * pieces;
-      return shape([config.units], (shapeSize(inShape) + 1) * columns, columns);
+      // a batch-normalised dense layer: W, γ and β, no bias
+      const perColumn = config.type === "dense" && config.batchNorm ? 2 : 1;
+      return shape([config.units], (shapeSize(inShape) + perColumn) * columns, columns);
     }
     case "branches": {
       const width = config.branches.reduce((n, b) => n + b.inputs, 0);

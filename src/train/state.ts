@@ -4,6 +4,7 @@
  */
 import type { Variable } from "../backend/tf.ts";
 import { budgetFreeHash } from "../config/load.ts";
+import { networkTensors } from "../models/network.ts";
 import { allFinite, captureTensors } from "../models/tensor-state.ts";
 import type { ThreadSplit } from "../backend/openblas.ts";
 import { type Checkpoint, CHECKPOINT_FORMAT } from "../record/checkpoint.ts";
@@ -18,7 +19,7 @@ export function restoreRecord(s: Session): void {
   if (options.resume?.header.contents === "generator") {
     // a milestone of G alone: it can be scored, not trained on
     if (!options.evalOnly) throw new Error("a generator-only milestone can be scored, not resumed");
-    assignFrom(options.resume, s.gParams.map((p): [string, Variable] => [p.name, p.variable]));
+    assignFrom(options.resume, networkTensors(s.G));
     s.start = options.resume.header.iteration;
     return;
   }
@@ -63,11 +64,14 @@ export function restoreRecord(s: Session): void {
   s.start = h.iteration;
 }
 
-/** Every tensor of the training state: weights, then optimiser slots. */
+/**
+ * Every tensor of the training state: weights (G's followed by its batch-normalisation
+ * averages, where it has any), then optimiser slots.
+ */
 export function stateTensors(s: Session): [string, Variable][] {
   return [
-    ...s.gParams.map((p): [string, Variable] => [p.name, p.variable]),
-    ...s.dParams.map((p): [string, Variable] => [p.name, p.variable]),
+    ...networkTensors(s.G),
+    ...networkTensors(s.D),
     ...s.gOpt.slots(),
     ...s.dOpt.slots(),
   ];
@@ -104,7 +108,7 @@ export async function checkpoint(
   contents: "state" | "generator" = "state",
 ): Promise<Checkpoint | null> {
   const { tensors, values } = contents === "generator"
-    ? await captureTensors(s.gParams.map((p): [string, Variable] => [p.name, p.variable]))
+    ? await captureTensors(networkTensors(s.G))
     : captured ?? await captureTensors(stateTensors(s));
   if (!allFinite(values)) return null;
   return {

@@ -52,6 +52,7 @@ export class AutodiffAlternatingStep implements TrainStep {
       const fake = forward(
         players.G,
         inputs.noiseTensor(inputs.noise("train/z/d", t, rows), rows),
+        { training: true },
       );
       const realValues = inputs.dropoutMasks("D/dropout/real", t, rows);
       if (unrollSteps(this.parts) > 0) {
@@ -142,7 +143,7 @@ export function generatorUpdate(
 ): Scalars {
   const stats: Scalars = {};
   const g = tf.variableGrads(() => {
-    const fake = forward(p.G, b.z);
+    const fake = forward(p.G, b.z, { training: true });
     if (!unroll) return objectives.generator(fake, b.masks, record ? stats : undefined);
     return unrolledGeneratorLoss(
       p,

@@ -91,9 +91,13 @@ export function fusedStepUnsupported(
   if (config.discriminator.input.kind !== "identity") {
     return `its discriminator input is "${config.discriminator.input.kind}"`;
   }
-  for (const net of [G, D]) {
-    for (const layer of net.layers) {
+  for (const [net, field] of [[G, "generator"], [D, "discriminator"]] as const) {
+    for (const [i, layer] of net.layers.entries()) {
       const c = layer.config;
+      if (c.type === "dense" && c.batchNorm) {
+        return `it batch-normalises ${field}.layers[${i}] (${field}.layers[${i}].batchNorm; ` +
+          "the fused step has no batch normalisation)";
+      }
       if (c.type !== "dense" && c.type !== "maxout") return `${net.name} has a ${c.type} layer`;
       if (c.type === "dense" && !ACTIVATIONS.includes(c.activation)) {
         return `${net.name} has a ${c.activation} activation`;

@@ -94,7 +94,7 @@ export function simultaneousUpdate(
   p.beforeDStep(); // both gradients at the clipped critic
   const g = tf.variableGrads(() => {
     const y = b.labels?.fake;
-    const f = forward(p.G, y ? tf.concat([b.z, y], 1) : b.z);
+    const f = forward(p.G, y ? tf.concat([b.z, y], 1) : b.z, { training: true });
     fake = tf.keep(detach(f));
     if (unroll === 0) return objectives.generator(f, b.fakeMasks, record ? stats : undefined, y);
     // unrolling takes no labels: the schema refuses it with conditioning
