@@ -18,10 +18,10 @@ import { collectVersions } from "../src/backend/versions.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 import type { TrainStepResult } from "./train_step.ts";
 
-/** Iterations per measurement: a few dozen for MNIST, a handful for the CIFAR-10 models. */
+/** Iterations per measurement: a few seconds for MNIST, a handful for the CIFAR-10 models. */
 export const MODELS: { config: string; iterations: number }[] = [
-  { config: "mnist-mlp", iterations: 12 },
-  { config: "mnist-tutorial", iterations: 12 },
+  { config: "mnist-mlp", iterations: 100 },
+  { config: "mnist-tutorial", iterations: 100 },
   { config: "cifar10-mlp", iterations: 3 },
   { config: "cifar10-conv", iterations: 3 },
 ];
@@ -149,10 +149,13 @@ async function main(): Promise<void> {
     Deno.exit(2);
   }
   const torchVersion = await ensureTorch();
-  // both sides get the same thread count, OpenBLAS's and OpenMP's alike
+  // both sides get the same thread count, OpenBLAS's and OpenMP's alike; OpenMP's threads
+  // sleep when idle instead of spinning, or on 2 cores they starve OpenBLAS's (PyTorch's
+  // mnist-mlp at 2 threads: 13 it/s spinning, 38 passive; docs/performance.md)
   const env = {
     NO_COLOR: "1",
     OMP_NUM_THREADS: String(threads),
+    OMP_WAIT_POLICY: Deno.env.get("OMP_WAIT_POLICY") ?? "PASSIVE",
     OPENBLAS_NUM_THREADS: String(threads),
   };
   const loadBefore = loadAverage();
