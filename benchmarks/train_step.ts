@@ -44,13 +44,16 @@ export interface TrainStepResult {
   wasmHeapMiB: number | null;
   /**
    * At each tracked iteration (with --track-tensors): the TF.js tensor count and bytes, the
-   * resident set (VmRSS, MiB) and the wasm memory (MiB, null off wasm).
+   * resident set (VmRSS, MiB), its anonymous part (RssAnon, MiB: what the process allocated
+   * itself, which the kernel's reclaim of file-backed pages does not move) and the wasm memory
+   * (MiB, null off wasm).
    */
   tensors: {
     iteration: number;
     count: number;
     bytes: number;
     rssMiB: number;
+    anonMiB: number;
     wasmHeapMiB: number | null;
   }[];
 }
@@ -65,7 +68,12 @@ export function rssMiB(): number {
   return statusMiB("VmRSS");
 }
 
-function statusMiB(field: "VmHWM" | "VmRSS"): number {
+/** The anonymous part of the resident set now (RssAnon), MiB. */
+export function anonMiB(): number {
+  return statusMiB("RssAnon");
+}
+
+function statusMiB(field: "VmHWM" | "VmRSS" | "RssAnon"): number {
   const status = Deno.readTextFileSync("/proc/self/status");
   const kb = Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
   return kb / 1024;
@@ -137,6 +145,7 @@ export async function measureTrainStep(
           count: m.numTensors,
           bytes: m.numBytes,
           rssMiB: rssMiB(),
+          anonMiB: anonMiB(),
           wasmHeapMiB: heapMiB(),
         });
       }
