@@ -303,8 +303,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "resuming on another train step warns that the run will not be bit-identical; " +
-    "on another BLAS thread count it does not, unless made on OpenBLAS's own threads",
+  name: "resuming on another train step or kernel family warns that the run will not be " +
+    "bit-identical; on another BLAS thread count it does not, unless made on OpenBLAS's own threads",
   ignore,
   async fn() {
     const config = loadConfig("mnist-mlp", {
@@ -320,12 +320,20 @@ Deno.test({
         return Promise.resolve();
       },
     });
+    const core = openBlas()!.info().core;
     assert.deepEqual(first!.header.backend, {
       name: "wasm+openblas",
       blasThreads: 1,
       blasThreadSplit: "rows",
+      blasCore: core,
       trainStep: "fused",
     });
+    // as made on another kernel family (OPENBLAS_CORETYPE)
+    const otherCore = core === "Haswell" ? "SkylakeX" : "Haswell";
+    const onOtherKernels: Checkpoint = {
+      ...first!,
+      header: { ...first!.header, backend: { ...first!.header.backend!, blasCore: otherCore } },
+    };
     // as made before the row split, on 2 of OpenBLAS's own threads
     const onOwnThreads: Checkpoint = {
       ...first!,
@@ -369,17 +377,26 @@ Deno.test({
         blasThreads: 1,
         resume: onOwnThreads,
       });
+      await runExperiment(config, { seed: 2, backend: "wasm+openblas", resume: onOtherKernels });
     } finally {
       console.warn = warn;
     }
-    assert.equal(warnings.length, 2);
-    assert.match(
+    assert.equal(warnings.length, 3);
+    assert.equal(
       warnings[0],
-      /made on wasm\+openblas \(1 BLAS threads, fused step\) on wasm\+openblas \(1 BLAS threads, autodiff step\): .* not equal an uninterrupted run/,
+      `warning: resuming a checkpoint made on wasm+openblas (${core} kernels, 1 BLAS threads, ` +
+        `fused step) on wasm+openblas (${core} kernels, 1 BLAS threads, autodiff step): the run ` +
+        "continues, but will not equal an uninterrupted run bit for bit",
     );
     assert.match(
       warnings[1],
-      /made on wasm\+openblas \(2 OpenBLAS threads, fused step\) on wasm\+openblas \(1 OpenBLAS threads, fused step\)/,
+      /made on wasm\+openblas \(2 OpenBLAS threads, fused step\) on wasm\+openblas \(\w+ kernels, 1 OpenBLAS threads, fused step\)/,
+    );
+    assert.match(
+      warnings[2],
+      new RegExp(
+        `made on wasm\\+openblas \\(${otherCore} kernels, 1 BLAS threads, fused step\\) on wasm\\+openblas \\(${core} kernels,`,
+      ),
     );
   },
 });

@@ -31,10 +31,12 @@ export interface CheckpointHeader {
   /** The path that computed it (absent in older checkpoints): numbers depend on it. */
   /** trainStep: absent in checkpoints made before the fused step (all autodiff). */
   /** blasThreadSplit: absent in checkpoints from before it (see ThreadSplit). */
+  /** blasCore: OpenBLAS's kernel family (BlasInfo.core), absent in checkpoints before it. */
   backend?: {
     name: string;
     blasThreads: number | null;
     blasThreadSplit?: ThreadSplit;
+    blasCore?: string;
     trainStep?: "fused" | "autodiff";
   };
   /** Iterations completed. */

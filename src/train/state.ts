@@ -45,6 +45,8 @@ export function restoreRecord(s: Session): void {
     was &&
     (was.name !== now.name || wasSplit !== nowSplit ||
       (threadsMatter && was.blasThreads !== now.blasThreads) ||
+      // the kernel family: unknown in checkpoints from before it was recorded
+      (was.blasCore !== undefined && was.blasCore !== now.blasCore) ||
       (was.trainStep ?? "autodiff") !== now.trainStep)
   ) {
     console.warn(
@@ -82,7 +84,9 @@ function stepPath(s: Session) {
   return {
     name: s.backend.name,
     blasThreads: s.backend.blas?.threads ?? null,
-    ...(s.backend.blas ? { blasThreadSplit: s.backend.blas.threadSplit } : {}),
+    ...(s.backend.blas
+      ? { blasThreadSplit: s.backend.blas.threadSplit, blasCore: s.backend.blas.core }
+      : {}),
     trainStep: s.step.name,
   };
 }
@@ -149,7 +153,8 @@ export function threadSplitOf(p: StepPath): ThreadSplit | null {
 function describePath(p: StepPath): string {
   const step = `${p.trainStep ?? "autodiff"} step`;
   const kind = threadSplitOf(p) === "openblas" ? "OpenBLAS" : "BLAS";
+  const core = p.blasCore ? `${p.blasCore} kernels, ` : "";
   return p.blasThreads === null
     ? `${p.name}, ${step}`
-    : `${p.name} (${p.blasThreads} ${kind} threads, ${step})`;
+    : `${p.name} (${core}${p.blasThreads} ${kind} threads, ${step})`;
 }
