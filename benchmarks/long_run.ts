@@ -116,12 +116,20 @@ export function trackedTable(s: Summary): string {
 }
 
 /**
+ * A run's column or row name: seed and noise, and OpenBLAS's kernel family where the record
+ * has it (two runs of one seed on different kernels are different runs).
+ */
+function runLabel(s: Summary): string {
+  const core = (s.computePath as { blasCore?: string } | null)?.blasCore;
+  return `seed ${s.seed}, ${noiseName(s.noise)} z${core ? `, ${core}` : ""}`;
+}
+
+/**
  * Several summaries side by side (docs/results.md's seeds table): the protocol Parzen estimate
  * (mean ± SE) at every `every`-th epoch for each run, and per config (same configHash) the mean ±
  * std over the seeds that reached that epoch.
  */
 export function seedsTable(summaries: Summary[], every: number): string {
-  const label = (s: Summary) => `seed ${s.seed}, ${noiseName(s.noise)} z`;
   const parzenAt = (s: Summary, epoch: number) =>
     (s.tracked as TrackedRow[]).find((p) => Math.round(p.epoch) === epoch)?.parzen ?? null;
   const groups = [...new Set(summaries.map((s) => s.configHash))].map((hash) =>
@@ -147,8 +155,8 @@ export function seedsTable(summaries: Summary[], every: number): string {
     return `| ${epoch} | ${[...cells, ...stats].join(" | ")} |`;
   });
   const heads = [
-    ...summaries.map(label),
-    ...groups.map((g) => `mean ± std over seeds, ${noiseName(g[0].noise)} z`),
+    ...summaries.map(runLabel),
+    ...groups.map((g) => `mean ± std over runs, ${noiseName(g[0].noise)} z`),
   ];
   return [
     `| epoch | ${heads.join(" | ")} |`,
@@ -174,7 +182,7 @@ export function forecastTable(summaries: Summary[], from: number, epochs: number
         const y = score(p);
         return y === undefined ? [] : [{ epoch: p.epoch, lr: p.learningRate.generator, score: y }];
       }).filter((p) => p.epoch >= from);
-      const label = `seed ${s.seed}, ${noiseName(s.noise)} z, ${name}`;
+      const label = `${runLabel(s)}, ${name}`;
       if (points.length < 3) {
         rows.push(`| ${label} | ${points.length} | too few points past epoch ${from} |`);
         continue;
