@@ -137,9 +137,10 @@ async function runClaimed(task: Task, ctx: TaskContext, guard: RunGuard): Promis
         if (ctx.measureMemory) peakGB = Math.max(peakGB, residentGB());
         bar.update(p);
       },
-      onCheckpoint: async (cp) => {
+      // streamed from the tensors: the state is not copied whole to be written
+      onCheckpointStream: async (cp) => {
         await beforeWrite();
-        await folder.writeCheckpoint(dir, cp);
+        await folder.writeStreamedCheckpoint(dir, cp);
         await guard.started();
       },
       onMilestone: async (cp) => {

@@ -32,13 +32,49 @@ export function encodeTensorFile(header: TensorFileHeader, values: Float32Array)
  * of `values`, not a copy (a large state is not held twice while it is written).
  */
 export function tensorFileParts(header: TensorFileHeader, values: Float32Array): Uint8Array[] {
+  const head = headOf(header);
+  const body = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const sum = createHash("sha256").update(head).update(body).digest();
+  return [head, body, new Uint8Array(sum)];
+}
+
+/**
+ * Writes a tensor file whose values are never held together: the bytes of `encodeTensorFile`
+ * handed to `write` in order (the header, whatever `writeValues` gives, in header order, then
+ * the digest, computed as they pass). `write` must be done with its bytes when it returns:
+ * they may be views that move on. Values that do not add up to the header's layout are
+ * refused before the digest, so the file is never complete.
+ */
+export async function streamTensorFile(
+  header: TensorFileHeader,
+  writeValues: (write: (bytes: Uint8Array) => void) => Promise<void>,
+  write: (bytes: Uint8Array) => void,
+): Promise<void> {
+  const head = headOf(header);
+  const sum = createHash("sha256").update(head);
+  write(head);
+  let streamed = 0;
+  await writeValues((bytes) => {
+    sum.update(bytes);
+    streamed += bytes.length;
+    write(bytes);
+  });
+  const expected = header.tensors.reduce((n, t) => n + t.length, 0) * 4;
+  if (streamed !== expected) {
+    throw new Error(
+      `tensor file: ${streamed} bytes of values streamed, the header lays out ${expected}`,
+    );
+  }
+  write(new Uint8Array(sum.digest()));
+}
+
+/** The length word and the JSON header: everything before the values. */
+function headOf(header: TensorFileHeader): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(header));
   const head = new Uint8Array(4 + json.length);
   new DataView(head.buffer).setUint32(0, json.length, true);
   head.set(json, 4);
-  const body = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  const sum = createHash("sha256").update(head).update(body).digest();
-  return [head, body, new Uint8Array(sum)];
+  return head;
 }
 
 function digest(bytes: Uint8Array): Uint8Array {

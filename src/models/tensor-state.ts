@@ -1,4 +1,7 @@
-/** Reading tensors back from the backend as one flat array, and assigning saved values. */
+/**
+ * Reading tensors back from the backend (as one flat array, or one tensor at a time where they
+ * lie), and assigning saved values.
+ */
 import { readFloatsInto, withFloats } from "../backend/select.ts";
 import type { Variable } from "../backend/tf.ts";
 import type { CapturedTensors, TensorEntry } from "./tensor-layout.ts";
@@ -8,15 +11,20 @@ import type { CapturedTensors, TensorEntry } from "./tensor-layout.ts";
  * read-back holds the array and one tensor's copy, not a copy of every tensor besides.
  */
 export async function captureTensors(named: [string, Variable][]): Promise<CapturedTensors> {
+  const tensors = tensorLayout(named);
   const values = new Float32Array(named.reduce((n, [, v]) => n + v.size, 0));
-  const tensors: TensorEntry[] = [];
-  let offset = 0;
-  for (const [name, v] of named) {
-    await readFloatsInto(v, values, offset);
-    tensors.push({ name, shape: v.shape, offset, length: v.size });
-    offset += v.size;
-  }
+  for (const [i, [, v]] of named.entries()) await readFloatsInto(v, values, tensors[i].offset);
   return { tensors, values };
+}
+
+/** Where each named variable lies in the flat array `captureTensors` would read them into. */
+export function tensorLayout(named: [string, Variable][]): TensorEntry[] {
+  let offset = 0;
+  return named.map(([name, v]) => {
+    const entry = { name, shape: v.shape, offset, length: v.size };
+    offset += v.size;
+    return entry;
+  });
 }
 
 /**
@@ -29,6 +37,27 @@ export async function visitTensors(
   visit: (name: string, values: Float32Array) => void,
 ): Promise<void> {
   for (const [name, v] of named) await withFloats(v, (values) => visit(name, values));
+}
+
+/** Whether every value of the named variables is finite, checked where they lie (`visitTensors`). */
+export async function tensorsFinite(named: [string, Variable][]): Promise<boolean> {
+  let finite = true;
+  await visitTensors(named, (_, values) => finite &&= allFinite(values));
+  return finite;
+}
+
+/**
+ * Hands each named variable's float32 bytes to `write`, in order, one tensor at a time (the
+ * bytes of `captureTensors`'s array, never gathered): views that `write` must not keep.
+ */
+export function writeTensorBytes(
+  named: [string, Variable][],
+  write: (bytes: Uint8Array) => void,
+): Promise<void> {
+  return visitTensors(
+    named,
+    (_, values) => write(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)),
+  );
 }
 
 /**

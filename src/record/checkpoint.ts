@@ -8,7 +8,12 @@
  * still read.
  */
 import type { ThreadSplit } from "../backend/openblas.ts";
-import { decodeTensorFile, encodeTensorFile, tensorFileParts } from "../models/tensor-file.ts";
+import {
+  decodeTensorFile,
+  encodeTensorFile,
+  streamTensorFile,
+  tensorFileParts,
+} from "../models/tensor-file.ts";
 import type { TensorEntry } from "../models/tensor-layout.ts";
 import type { DrawState } from "./draws.ts";
 import type { Fingerprint } from "./fingerprint.ts";
@@ -66,6 +71,17 @@ export interface Checkpoint {
   values: Float32Array;
 }
 
+/**
+ * A checkpoint whose values stay where the run keeps them (a large state is never copied
+ * whole): `writeValues` hands every tensor's float32 bytes, in header order, to `write`, one
+ * tensor at a time (on wasm, views of the heap: `write` must not keep them). Usable only
+ * during the callback that receives it: the state moves on once that returns.
+ */
+export interface StreamedCheckpoint {
+  header: CheckpointHeader;
+  writeValues(write: (bytes: Uint8Array) => void): Promise<void>;
+}
+
 export function encodeCheckpoint(cp: Checkpoint): Uint8Array {
   return encodeTensorFile(cp.header, cp.values);
 }
@@ -73,6 +89,14 @@ export function encodeCheckpoint(cp: Checkpoint): Uint8Array {
 /** `encodeCheckpoint`'s bytes in parts, the values not copied (src/models/tensor-file.ts). */
 export function checkpointParts(cp: Checkpoint): Uint8Array[] {
   return tensorFileParts(cp.header, cp.values);
+}
+
+/** `encodeCheckpoint`'s bytes, handed to `write` as `cp` streams its values. */
+export function streamCheckpoint(
+  cp: StreamedCheckpoint,
+  write: (bytes: Uint8Array) => void,
+): Promise<void> {
+  return streamTensorFile(cp.header, (w) => cp.writeValues(w), write);
 }
 
 export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {

@@ -13,8 +13,14 @@
  */
 import { join } from "node:path";
 import type { ResolvedConfig } from "../config/load.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
-import { type Checkpoint, checkpointParts, decodeCheckpoint } from "./checkpoint.ts";
+import { writeFileAtomic, writeFileAtomicStream } from "../util/atomic.ts";
+import {
+  type Checkpoint,
+  checkpointParts,
+  decodeCheckpoint,
+  streamCheckpoint,
+  type StreamedCheckpoint,
+} from "./checkpoint.ts";
 import type { Figure } from "./figures.ts";
 import { encodeGrid } from "./image-grid.ts";
 import { readResult, type Result } from "./result.ts";
@@ -86,6 +92,11 @@ export async function writeRunConfig(dir: string, resolved: ResolvedConfig): Pro
 export function writeCheckpoint(dir: string, cp: Checkpoint): Promise<void> {
   // in parts: the state's values are written from the checkpoint's array, not copied first
   return writeFileAtomic(checkpointPath(dir), checkpointParts(cp));
+}
+
+/** The same file as `writeCheckpoint`'s, written tensor by tensor from where the run keeps them. */
+export function writeStreamedCheckpoint(dir: string, cp: StreamedCheckpoint): Promise<void> {
+  return writeFileAtomicStream(checkpointPath(dir), (write) => streamCheckpoint(cp, write));
 }
 
 export function writeMilestone(dir: string, cp: Checkpoint): Promise<void> {

@@ -2,7 +2,7 @@
 import type { BackendChoice } from "../backend/info.ts";
 import type { ThreadSplit } from "../backend/openblas.ts";
 import type { DataSources } from "../data/registry.ts";
-import type { Checkpoint } from "../record/checkpoint.ts";
+import type { Checkpoint, StreamedCheckpoint } from "../record/checkpoint.ts";
 import type { Figure } from "../record/figures.ts";
 import type { TrackedPoint } from "../record/result.ts";
 import type { Fault } from "./faults.ts";
@@ -23,6 +23,12 @@ export interface RunOptions {
   onProgress?: (p: Progress) => void;
   /** Receives a checkpoint every `training.checkpointEvery` iterations, at the end, and on abort. */
   onCheckpoint?: (cp: Checkpoint) => Promise<void>;
+  /**
+   * In place of `onCheckpoint` (not beside it): the same checkpoints, their values streamed
+   * from the backend's tensors when the callback writes them (`writeValues`, before it
+   * returns), so a large state is never copied whole. The CLI writes its files so.
+   */
+  onCheckpointStream?: (cp: StreamedCheckpoint) => Promise<void>;
   /** Receives each milestone (config training.milestones): the state, or the generator alone. */
   onMilestone?: (cp: Checkpoint) => Promise<void>;
   /** Hears each phase after the training loop (evaluation steps, figures), to show it. */

@@ -40,7 +40,14 @@ import { buildModels } from "./models.ts";
 import { StepInputs } from "./inputs.ts";
 import type { RunOptions } from "./options.ts";
 import { scheduleOf, type Session } from "./session.ts";
-import { checkpoint, restoreRecord, stateTensors, thisSegment, threadSplitOf } from "./state.ts";
+import {
+  checkpoint,
+  restoreRecord,
+  stateTensors,
+  streamedCheckpoint,
+  thisSegment,
+  threadSplitOf,
+} from "./state.ts";
 import { chooseTrainStep } from "./steps/choice.ts";
 import { playersOf } from "./steps/step.ts";
 
@@ -67,6 +74,9 @@ export async function runExperiment(
 // ---- set-up: backend, data, models, optimisers, the step, budget, resumed state ----
 
 async function setUp(resolved: ResolvedConfig, options: RunOptions): Promise<Session> {
+  if (options.onCheckpoint && options.onCheckpointStream) {
+    throw new Error("onCheckpoint and onCheckpointStream: give one of them, not both");
+  }
   const startedAt = new Date();
   const t0 = performance.now();
   const made = options.resume?.header.backend;
@@ -194,8 +204,7 @@ async function iteration(s: Session, it: number): Promise<boolean> {
   const { options, schedule } = s;
   const training = s.config.training;
   if (options.signal?.aborted) {
-    const cp = await checkpoint(s, it);
-    if (cp && it > s.start) await options.onCheckpoint?.(cp);
+    if (it > s.start) await handOverCheckpoint(s, it);
     options.signal.throwIfAborted();
   }
   const done = it + 1;
@@ -219,7 +228,7 @@ async function iteration(s: Session, it: number): Promise<boolean> {
     if (fingerprintHere) {
       let hashes: Record<string, string>;
       if (checkpointHere && options.onCheckpoint) {
-        // one read-back of the whole state serves the fingerprint and the checkpoint here
+        // one read-back of the whole state serves the fingerprint and the in-memory checkpoint
         captured = await captureTensors(stateTensors(s));
         hashes = capturedHashes(captured);
       } else {
@@ -237,12 +246,8 @@ async function iteration(s: Session, it: number): Promise<boolean> {
   await snapshotAt(s, done);
   await trackAt(s, done);
   await milestoneAt(s, done);
-  if (checkpointHere && options.onCheckpoint) {
-    const cp = await checkpoint(s, done, captured);
-    // a weight overflowed in this iteration: the previous checkpoint stays the last healthy one
-    if (!cp) return diverged(s, done);
-    await options.onCheckpoint(cp);
-  }
+  // a weight overflowed in this iteration: the previous checkpoint stays the last healthy one
+  if (checkpointHere && !await handOverCheckpoint(s, done, captured)) return diverged(s, done);
   options.onProgress?.({ iteration: done, iterations: schedule.iterations, ...s.last });
   return true;
 }
@@ -286,6 +291,27 @@ async function trackAt(s: Session, done: number): Promise<void> {
   }
   s.tracked.push(point);
   s.options.onTracked?.(point);
+}
+
+/**
+ * Hands the state after `done` iterations to the checkpoint callback (in memory or streamed);
+ * false, handing nothing over, when a weight is no longer finite.
+ */
+async function handOverCheckpoint(
+  s: Session,
+  done: number,
+  captured?: Awaited<ReturnType<typeof captureTensors>>,
+): Promise<boolean> {
+  const { onCheckpoint, onCheckpointStream } = s.options;
+  if (onCheckpointStream) {
+    const cp = await streamedCheckpoint(s, done);
+    if (cp) await onCheckpointStream(cp);
+    return cp !== null;
+  }
+  if (!onCheckpoint) return true;
+  const cp = await checkpoint(s, done, captured);
+  if (cp) await onCheckpoint(cp);
+  return cp !== null;
 }
 
 async function milestoneAt(s: Session, done: number): Promise<void> {

@@ -5,9 +5,21 @@
 import type { Variable } from "../backend/tf.ts";
 import { budgetFreeHash } from "../config/load.ts";
 import { networkTensors } from "../models/network.ts";
-import { allFinite, captureTensors } from "../models/tensor-state.ts";
+import type { TensorEntry } from "../models/tensor-layout.ts";
+import {
+  allFinite,
+  captureTensors,
+  tensorLayout,
+  tensorsFinite,
+  writeTensorBytes,
+} from "../models/tensor-state.ts";
 import type { ThreadSplit } from "../backend/openblas.ts";
-import { type Checkpoint, CHECKPOINT_FORMAT } from "../record/checkpoint.ts";
+import {
+  type Checkpoint,
+  CHECKPOINT_FORMAT,
+  type CheckpointHeader,
+  type StreamedCheckpoint,
+} from "../record/checkpoint.ts";
 import type { Segment } from "../record/result.ts";
 import { DrawMonitor } from "./draw-monitor.ts";
 import { assignFrom } from "./models.ts";
@@ -115,27 +127,51 @@ export async function checkpoint(
     ? await captureTensors(networkTensors(s.G))
     : captured ?? await captureTensors(stateTensors(s));
   if (!allFinite(values)) return null;
+  return { header: checkpointHeader(s, done, tensors, contents), values };
+}
+
+/**
+ * The checkpoint of the whole state after `done` iterations, its values left in the
+ * backend's tensors and streamed from there when written (a finiteness pass over them first);
+ * null, as for `checkpoint`, when a weight is no longer finite.
+ */
+export async function streamedCheckpoint(
+  s: Session,
+  done: number,
+): Promise<StreamedCheckpoint | null> {
+  const named = stateTensors(s);
+  if (!await tensorsFinite(named)) return null;
   return {
-    header: {
-      format: CHECKPOINT_FORMAT,
-      experiment: s.resolved.experiment,
-      seed: s.options.seed,
-      configHash: s.resolved.configHash,
-      backend: stepPath(s),
-      iteration: done,
-      optimizerSteps: { generator: s.gOpt.steps, discriminator: s.dOpt.steps },
-      history: structuredClone(s.history),
-      fingerprints: structuredClone(s.fingerprints),
-      tensors,
-      contents,
-      config: s.resolved.config,
-      segments: [...s.segments, thisSegment(s, done)],
-      tracked: structuredClone(s.tracked),
-      snapshots: [...s.snapshotsTaken],
-      draws: s.inputs.draws.state(),
-      milestones: [...s.milestones],
-    },
-    values,
+    header: checkpointHeader(s, done, tensorLayout(named), "state"),
+    writeValues: (write) => writeTensorBytes(named, write),
+  };
+}
+
+/** What a checkpoint after `done` iterations records besides its values. */
+function checkpointHeader(
+  s: Session,
+  done: number,
+  tensors: TensorEntry[],
+  contents: "state" | "generator",
+): CheckpointHeader {
+  return {
+    format: CHECKPOINT_FORMAT,
+    experiment: s.resolved.experiment,
+    seed: s.options.seed,
+    configHash: s.resolved.configHash,
+    backend: stepPath(s),
+    iteration: done,
+    optimizerSteps: { generator: s.gOpt.steps, discriminator: s.dOpt.steps },
+    history: structuredClone(s.history),
+    fingerprints: structuredClone(s.fingerprints),
+    tensors,
+    contents,
+    config: s.resolved.config,
+    segments: [...s.segments, thisSegment(s, done)],
+    tracked: structuredClone(s.tracked),
+    snapshots: [...s.snapshotsTaken],
+    draws: s.inputs.draws.state(),
+    milestones: [...s.milestones],
   };
 }
 
