@@ -163,7 +163,7 @@ Deno.test("a conditional step's labels: the real rows' own, G's from train/y at 
   delete config.discriminator.dropout; // no masks: StepInputs then needs no D
   const rng = new Rng(5);
   const real = openRealData(config.data, rng, 100);
-  const inputs = new StepInputs(config, rng, real, null as never, {
+  const inputs = new StepInputs(config, rng, real, null as never, null as never, {
     noiseStep: (s) => s,
     maskStep: (s) => s,
   });

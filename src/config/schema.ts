@@ -115,7 +115,10 @@ export const DiscriminatorInput = z.discriminatedUnion("kind", [
 
 /** Inverted dropout on a layer's input: keep with probability `keep`, multiply kept units by `scale`. */
 const DropoutRule = z.strictObject({ keep: probability(), scale: positive() });
-/** Dropout on the inputs of the first layer and of every later layer (training only). */
+/**
+ * Dropout on the inputs of the first layer with parameters and of every later one, in
+ * training only (src/train/dropout.ts); the same shape for D and G.
+ */
 const Dropout = z.strictObject({ input: DropoutRule.nullable(), hidden: DropoutRule.nullable() });
 
 export const Generator = z.strictObject({
@@ -135,6 +138,12 @@ export const Generator = z.strictObject({
     ),
     into: z.int().min(0),
   }).optional(),
+  /**
+   * Inverted dropout on G's layer inputs in training steps (the conditional GAN's "dropout
+   * 0.5 in both networks"; docs/conditional.md §2); samples for evaluation, figures and
+   * milestones take no masks. Absent: none.
+   */
+  dropout: Dropout.optional(),
 });
 
 export const Discriminator = z.strictObject({
