@@ -117,9 +117,13 @@ export const DiscriminatorInput = z.discriminatedUnion("kind", [
 const DropoutRule = z.strictObject({ keep: probability(), scale: positive() });
 /**
  * Dropout on the inputs of the first layer with parameters and of every later one, in
- * training only (src/train/dropout.ts); the same shape for D and G.
+ * training only (src/train/dropout.ts); the same shape for D and G. `input` null or absent:
+ * none on the first layer's input.
  */
-const Dropout = z.strictObject({ input: DropoutRule.nullable(), hidden: DropoutRule.nullable() });
+const Dropout = z.strictObject({
+  input: DropoutRule.nullable().optional(),
+  hidden: DropoutRule.nullable(),
+});
 
 export const Generator = z.strictObject({
   layers: z.array(Layer).min(1),
@@ -141,9 +145,10 @@ export const Generator = z.strictObject({
   /**
    * Inverted dropout on G's layer inputs in training steps (the conditional GAN's "dropout
    * 0.5 in both networks"; docs/conditional.md §2); samples for evaluation, figures and
-   * milestones take no masks. Absent: none.
+   * milestones take no masks. Absent or null (`--set generator.dropout=null`, to compare
+   * without it): none.
    */
-  dropout: Dropout.optional(),
+  dropout: Dropout.nullable().optional(),
 });
 
 export const Discriminator = z.strictObject({
