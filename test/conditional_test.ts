@@ -159,11 +159,17 @@ Deno.test("a branches layer: each branch on its own slice, outputs side by side 
 
 Deno.test("a conditional step's labels: the real rows' own, G's from train/y at the step", async () => {
   const resolved = loadConfig("mnist-cgan");
-  const config = { ...resolved.config, discriminator: { ...resolved.config.discriminator } };
-  delete config.discriminator.dropout; // no masks: StepInputs then needs no D
+  const config = {
+    ...resolved.config,
+    generator: { ...resolved.config.generator },
+    discriminator: { ...resolved.config.discriminator },
+  };
+  // no masks: StepInputs then needs no G or D
+  delete config.generator.dropout;
+  delete config.discriminator.dropout;
   const rng = new Rng(5);
   const real = openRealData(config.data, rng, 100);
-  const inputs = new StepInputs(config, rng, real, null as never, {
+  const inputs = new StepInputs(config, rng, real, null as never, null as never, {
     noiseStep: (s) => s,
     maskStep: (s) => s,
   });

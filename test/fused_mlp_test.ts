@@ -220,7 +220,7 @@ function build(c: Case, kind: "fused" | "autodiff"): Built {
   const parts = {
     config,
     real,
-    inputs: new StepInputs(config, draws, real, D, faultTransforms(null)),
+    inputs: new StepInputs(config, draws, real, G, D, faultTransforms(null)),
     players: playersOf(config, G, D, gOpt, dOpt),
     objectives: objectivesOf(config, D, draws, flipGLoss),
     flipGLoss,

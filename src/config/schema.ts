@@ -115,8 +115,15 @@ export const DiscriminatorInput = z.discriminatedUnion("kind", [
 
 /** Inverted dropout on a layer's input: keep with probability `keep`, multiply kept units by `scale`. */
 const DropoutRule = z.strictObject({ keep: probability(), scale: positive() });
-/** Dropout on the inputs of the first layer and of every later layer (training only). */
-const Dropout = z.strictObject({ input: DropoutRule.nullable(), hidden: DropoutRule.nullable() });
+/**
+ * Dropout on the inputs of the first layer with parameters and of every later one, in
+ * training only (src/train/dropout.ts); the same shape for D and G. `input` null or absent:
+ * none on the first layer's input.
+ */
+const Dropout = z.strictObject({
+  input: DropoutRule.nullable().optional(),
+  hidden: DropoutRule.nullable(),
+});
 
 export const Generator = z.strictObject({
   layers: z.array(Layer).min(1),
@@ -135,6 +142,13 @@ export const Generator = z.strictObject({
     ),
     into: z.int().min(0),
   }).optional(),
+  /**
+   * Inverted dropout on G's layer inputs in training steps (the conditional GAN's "dropout
+   * 0.5 in both networks"; docs/conditional.md §2); samples for evaluation, figures and
+   * milestones take no masks. Absent or null (`--set generator.dropout=null`, to compare
+   * without it): none.
+   */
+  dropout: Dropout.nullable().optional(),
 });
 
 export const Discriminator = z.strictObject({

@@ -1,9 +1,11 @@
 /**
- * The 2014 code's dropout on D: inverted dropout on each layer's input, a fresh Bernoulli
- * mask per example and per unit at every step, drawn from a named stream (so the real and
- * the generated batch get independent masks, and a resumed run draws the same ones).
- * Parameter-free layers (reshape) take no mask; the first layer with parameters takes the
- * "input" rule, every later one the "hidden" rule.
+ * Inverted dropout on a network's layer inputs, in training steps only: a fresh Bernoulli
+ * mask per example and per unit at every step, drawn from a named stream (so D's real and
+ * generated batches get independent masks, G's masks are apart from D's, and a resumed run
+ * draws the same ones). D's is the 2014 code's; G's is the conditional GAN's "dropout in both
+ * networks", placed as docs/conditional.md §2 says. Parameter-free layers (reshape) take no
+ * mask; the first layer with parameters takes the "input" rule, every later one the "hidden"
+ * rule.
  */
 import type { DropoutConfig, DropoutRuleConfig } from "../config/schema.ts";
 import type { Network } from "../models/network.ts";
@@ -11,10 +13,10 @@ import type { Rng } from "../rng/streams.ts";
 
 /** One layer's rule: keep a unit with probability `keep`, scale the kept ones by `scale`. */
 export type DropoutRule = DropoutRuleConfig;
-/** The config's discriminator.dropout: the first layer's rule and every later layer's. */
+/** discriminator.dropout or generator.dropout: the first layer's rule and every later one's. */
 export type DropoutSpec = DropoutConfig;
 
-/** Per D layer: the units of its input and its rule, or null where no dropout applies. */
+/** Per layer: the units of its input and its rule, or null where no dropout applies. */
 export type MaskPlan = ({ units: number; rule: DropoutRule } | null)[];
 
 export function dropoutMaskPlan(net: Network, spec: DropoutSpec): MaskPlan {
@@ -29,7 +31,7 @@ export function dropoutMaskPlan(net: Network, spec: DropoutSpec): MaskPlan {
 }
 
 /**
- * Per D layer: a rows × units mask of 0 or `scale`, or null where no dropout applies. Pure:
+ * Per layer: a rows × units mask of 0 or `scale`, or null where no dropout applies. Pure:
  * the same (seed, stream, step) gives the same masks here and in src/train/draw-worker.ts.
  */
 export function dropoutMasksFrom(

@@ -1,6 +1,6 @@
 /**
- * The random inputs of training step t, each from its own named stream: noise z, dropout
- * masks and the real batch. Each draw is shown to the draw monitor. (A frozen stream, for the
+ * The random inputs of training step t, each from its own named stream: noise z, D's and G's
+ * dropout masks and the real batch. Each draw is shown to the draw monitor. (A frozen stream, for the
  * canary tests, draws step 0's numbers at every step.)
  */
 import { tf } from "../backend/tf.ts";
@@ -16,13 +16,16 @@ import type { FaultTransforms } from "./faults.ts";
 import type { Masks } from "./objectives.ts";
 import type { DrawJob, DrawReply } from "./prefetch.ts";
 
-/** Dropout masks as arrays, per D layer (null where none). */
+/** Dropout masks as arrays, per layer of D or G (null where none). */
 export type MaskValues = (Float32Array | null)[];
 
 export class StepInputs {
   /** Sees every draw; a resumed run continues the checkpoint's. */
   draws = new DrawMonitor();
+  /** D's dropout (discriminator.dropout), null without. */
   readonly maskPlan: MaskPlan | null;
+  /** G's dropout in training steps (generator.dropout, docs/conditional.md §2), null without. */
+  readonly gMaskPlan: MaskPlan | null;
   /** A conditional run's classes (docs/conditional.md); 0 unconditioned. */
   readonly classes: number;
 
@@ -30,11 +33,14 @@ export class StepInputs {
     readonly config: ResolvedConfig["config"],
     readonly rng: Rng,
     readonly real: RealData,
+    readonly G: Network,
     readonly D: Network,
     readonly faults: Pick<FaultTransforms, "noiseStep" | "maskStep">,
   ) {
     const dropout = config.discriminator.dropout;
     this.maskPlan = dropout ? dropoutMaskPlan(D, dropout) : null;
+    const gDropout = config.generator.dropout;
+    this.gMaskPlan = gDropout ? dropoutMaskPlan(G, gDropout) : null;
     this.classes = conditionWidth(config);
   }
 
@@ -64,24 +70,50 @@ export class StepInputs {
 
   /** Inverted-dropout masks for each D layer's input (null where none), per example and unit. */
   dropoutMasks(stream: string, step: number, rows: number, drawn?: MaskValues): MaskValues | null {
-    const plan = this.maskPlan;
+    return this.masksOf(this.maskPlan, stream, step, rows, drawn);
+  }
+
+  /**
+   * The same for G's layers (generator.dropout), for one G forward pass of a training step:
+   * null without G dropout. Counted with D's masks by the draw monitor.
+   */
+  generatorMasks(
+    stream: string,
+    step: number,
+    rows: number,
+    drawn?: MaskValues,
+  ): MaskValues | null {
+    return this.masksOf(this.gMaskPlan, stream, step, rows, drawn);
+  }
+
+  private masksOf(
+    plan: MaskPlan | null,
+    stream: string,
+    step: number,
+    rows: number,
+    drawn?: MaskValues,
+  ): MaskValues | null {
     if (!plan) return null;
     const masks = drawn ??
       dropoutMasksFrom(this.rng, plan, stream, this.faults.maskStep(step), rows);
     return masks.map((m, i) => m && this.draws.see("dropout", `${stream}/h${i}`, m));
   }
 
+  /** D's masks as tensors, each shaped as its layer's input. */
   maskTensors(masks: MaskValues | null, rows: number): Masks {
-    return masks?.map((m, i) => m && tf.tensor(m, [rows, ...this.D.layers[i].inShape])) ??
-      undefined;
+    return tensorsFor(this.D, masks, rows);
+  }
+
+  /** G's masks as tensors, each shaped as its layer's input. */
+  generatorMaskTensors(masks: MaskValues | null, rows: number): Masks {
+    return tensorsFor(this.G, masks, rows);
   }
 
   /** The simultaneous update's random inputs, in the order its step reads them. */
   simultaneousDraws(t: number): DrawJob[] {
     const rows = this.real.rowsAt(t);
-    const plan = this.maskPlan;
     const step = this.faults.maskStep(t);
-    const masks = (stream: string): DrawJob[] =>
+    const masks = (stream: string, plan: MaskPlan | null): DrawJob[] =>
       plan ? [{ kind: "masks", stream, step, rows, plan }] : [];
     return [
       {
@@ -91,8 +123,10 @@ export class StepInputs {
         rows,
         noise: this.config.noise,
       },
-      ...masks("D/dropout/real"),
-      ...masks("D/dropout/fake"),
+      ...masks("D/dropout/real", this.maskPlan),
+      ...masks("D/dropout/fake", this.maskPlan),
+      // one G forward pass a step feeds both updates: one set of G masks
+      ...masks("G/dropout", this.gMaskPlan),
     ];
   }
 
@@ -101,10 +135,14 @@ export class StepInputs {
    * or here, each shown to the draw monitor: both simultaneous steps read them.
    */
   simultaneousInputs(t: number, rows: number, drawn?: DrawReply["results"]) {
+    // the mask jobs present, in order after the noise
+    let next = 1;
+    const take = (plan: MaskPlan | null) => (plan && drawn ? drawn[next++] : undefined);
     return {
       z: drawn ? this.draws.see("noise", "train/z", drawn[0][0]!) : this.noise("train/z", t, rows),
-      realMasks: this.dropoutMasks("D/dropout/real", t, rows, drawn?.[1]),
-      fakeMasks: this.dropoutMasks("D/dropout/fake", t, rows, drawn?.[2]),
+      realMasks: this.dropoutMasks("D/dropout/real", t, rows, take(this.maskPlan)),
+      fakeMasks: this.dropoutMasks("D/dropout/fake", t, rows, take(this.maskPlan)),
+      generatorMasks: this.generatorMasks("G/dropout", t, rows, take(this.gMaskPlan)),
     };
   }
 
@@ -121,4 +159,9 @@ export class StepInputs {
     const y = oneHot(labelsAt(labels, b.indices), this.classes);
     return tf.tensor2d(y, [b.rows, this.classes]);
   }
+}
+
+/** Masks as tensors shaped [rows, ...inShape] of their layers of `net`. */
+function tensorsFor(net: Network, masks: MaskValues | null, rows: number): Masks {
+  return masks?.map((m, i) => m && tf.tensor(m, [rows, ...net.layers[i].inShape])) ?? undefined;
 }

@@ -100,7 +100,7 @@ async function setUp(resolved: ResolvedConfig, options: RunOptions): Promise<Ses
   const optimizers = faults.optimizers(training.optimizers);
   const gOpt = createOptimizer(optimizers.generator, gVars, gParams.map((p) => p.name));
   const dOpt = createOptimizer(optimizers.discriminator, dVars, dParams.map((p) => p.name));
-  const inputs = new StepInputs(config, rng, real, D, faults);
+  const inputs = new StepInputs(config, rng, real, G, D, faults);
   const parts = {
     config,
     real,

@@ -1,6 +1,8 @@
 /**
  * Algorithm 1 of the paper by TF.js autodiff: per iteration, dSteps discriminator updates (G
- * fixed), then gSteps generator updates (D fixed), each on its own noise and dropout masks.
+ * fixed), then gSteps generator updates (D fixed), each on its own noise and dropout masks
+ * (with generator.dropout, G's too: one set per G forward pass, G/dropout/d in a D step and
+ * G/dropout/g in a G step).
  */
 import { type Tensor, tf } from "../../backend/tf.ts";
 import { forward } from "../../models/network.ts";
@@ -49,10 +51,14 @@ export class AutodiffAlternatingStep implements TrainStep {
     const { inputs, players, objectives } = this.parts;
     return tf.tidy(() => {
       const { x, rows, epoch } = inputs.realBatch(t);
+      const generatorMasks = inputs.generatorMaskTensors(
+        inputs.generatorMasks("G/dropout/d", t, rows),
+        rows,
+      );
       const fake = forward(
         players.G,
         inputs.noiseTensor(inputs.noise("train/z/d", t, rows), rows),
-        { training: true },
+        { training: true, masks: generatorMasks },
       );
       const realValues = inputs.dropoutMasks("D/dropout/real", t, rows);
       if (unrollSteps(this.parts) > 0) {
@@ -80,6 +86,10 @@ export class AutodiffAlternatingStep implements TrainStep {
     return tf.tidy(() => {
       const z = inputs.noiseTensor(inputs.noise("train/z/g", u, rows), rows);
       const masks = inputs.maskTensors(inputs.dropoutMasks("D/dropout/g", u, rows), rows);
+      const generatorMasks = inputs.generatorMaskTensors(
+        inputs.generatorMasks("G/dropout/g", u, rows),
+        rows,
+      );
       const steps = unrollSteps(this.parts);
       const last = this.#lastReal;
       const unroll = steps > 0 && last
@@ -90,7 +100,13 @@ export class AutodiffAlternatingStep implements TrainStep {
           step: u,
         }
         : undefined;
-      return generatorUpdate(players, objectives, { z, masks, epoch }, record, unroll);
+      return generatorUpdate(
+        players,
+        objectives,
+        { z, masks, generatorMasks, epoch },
+        record,
+        unroll,
+      );
     });
   }
 }
@@ -130,20 +146,21 @@ export function discriminatorUpdate(
 }
 
 /**
- * Algorithm 1's generator update (D fixed). With `unroll`, Unrolled GAN's: G's loss at D
+ * Algorithm 1's generator update (D fixed): `masks` are D's on G's samples, `generatorMasks`
+ * G's own (absent: none). With `unroll`, Unrolled GAN's: G's loss at D
  * after `unroll.steps` steps of D's optimiser on `unroll.x` and G(z), through those steps
  * (../unroll.ts); nothing of D is written.
  */
 export function generatorUpdate(
   p: Players,
   objectives: Objectives,
-  b: { z: Tensor; masks: Masks; epoch: number },
+  b: { z: Tensor; masks: Masks; generatorMasks?: Masks; epoch: number },
   record: boolean,
   unroll?: Omit<UnrollBatch, "fake" | "fakeMasks"> & { steps: number },
 ): Scalars {
   const stats: Scalars = {};
   const g = tf.variableGrads(() => {
-    const fake = forward(p.G, b.z, { training: true });
+    const fake = forward(p.G, b.z, { training: true, masks: b.generatorMasks });
     if (!unroll) return objectives.generator(fake, b.masks, record ? stats : undefined);
     return unrolledGeneratorLoss(
       p,

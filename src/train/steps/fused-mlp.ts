@@ -68,6 +68,9 @@ export function fusedStepUnsupported(
   if (config.conditional) {
     return "it is conditional (the fused step does not append labels to G's and D's inputs)";
   }
+  if (config.generator.dropout) {
+    return "it drops G's units (generator.dropout; the fused step has dropout in D only)";
+  }
   if (!BCE_OBJECTIVES.includes(config.training.objective)) {
     return `its objective is "${config.training.objective}" (the fused step computes the ` +
       "BCE objectives only: non-saturating, minimax)";

@@ -1,7 +1,7 @@
 /**
  * The 2014 code's simultaneous update (k = 1) by TF.js autodiff: per minibatch, D's and G's
- * gradients are taken at the same parameters, from the same z and the same dropout masks,
- * then both are applied. The fused MLP step (./fused-mlp.ts) computes the same update and is
+ * gradients are taken at the same parameters, from the same z and the same dropout masks
+ * (D's, and G's in the one G forward pass both take), then both are applied. The fused MLP step (./fused-mlp.ts) computes the same update and is
  * held to this one (test/fused_mlp_test.ts).
  */
 import { type Tensor, tf } from "../../backend/tf.ts";
@@ -35,12 +35,13 @@ export class AutodiffSimultaneousStep implements TrainStep {
       const z = inputs.noiseTensor(arrays.z, rows);
       const realMasks = inputs.maskTensors(arrays.realMasks, rows);
       const fakeMasks = inputs.maskTensors(arrays.fakeMasks, rows);
+      const generatorMasks = inputs.generatorMaskTensors(arrays.generatorMasks, rows);
       const fakeLabels = inputs.fakeLabels(t, rows);
       const labels = realLabels && fakeLabels ? { real: realLabels, fake: fakeLabels } : null;
       return simultaneousUpdate(
         players,
         objectives,
-        { x, z, realMasks, fakeMasks, epoch, step: t, labels },
+        { x, z, realMasks, fakeMasks, generatorMasks, epoch, step: t, labels },
         record,
         unrollSteps(this.parts),
       );
@@ -62,6 +63,11 @@ export interface SimultaneousBatch {
   z: Tensor;
   realMasks: Masks;
   fakeMasks: Masks;
+  /**
+   * G's own dropout masks (generator.dropout), on its layers' inputs in its one forward pass;
+   * absent: none. (D's masks on G's samples are `fakeMasks`.)
+   */
+  generatorMasks?: Masks;
   epoch: number;
   /** The iteration: counts the gradient penalty's draws. */
   step: number;
@@ -94,7 +100,10 @@ export function simultaneousUpdate(
   p.beforeDStep(); // both gradients at the clipped critic
   const g = tf.variableGrads(() => {
     const y = b.labels?.fake;
-    const f = forward(p.G, y ? tf.concat([b.z, y], 1) : b.z, { training: true });
+    const f = forward(p.G, y ? tf.concat([b.z, y], 1) : b.z, {
+      training: true,
+      masks: b.generatorMasks,
+    });
     fake = tf.keep(detach(f));
     if (unroll === 0) return objectives.generator(f, b.fakeMasks, record ? stats : undefined, y);
     // unrolling takes no labels: the schema refuses it with conditioning
