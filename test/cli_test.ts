@@ -109,7 +109,7 @@ Deno.test("bench with nothing to run prints the plan and what to run, trains and
   ]);
   assert.ok(lines.includes("  deno task bench --suite paper"), r.stdout);
   assert.ok(lines.includes("The paper suite (--suite paper) would run:"), r.stdout);
-  assert.ok(lines.some((l) => /^ {2}mnist-mlp\/seed-3 +paper +125000 iterations/.test(l)));
+  assert.ok(lines.some((l) => /^ {2}mnist-mlp\/seed-3 +paper +375000 iterations/.test(l)));
   assert.ok(lines.some((l) => l.startsWith("  21 runs; estimated ")), r.stdout);
   assert.ok(!existsSync(out), "nothing written");
 

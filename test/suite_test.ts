@@ -50,8 +50,8 @@ Deno.test("--list: the suite is every config but the blog variant, 3 seeds, each
       }`,
     ),
   );
-  // 250 epochs of ⌈50,000 / 100⌉ batches
-  assert.match(line("mnist-mlp/seed-2"), /paper +125000 iterations/);
+  // 750 epochs of ⌈50,000 / 100⌉ batches
+  assert.match(line("mnist-mlp/seed-2"), /paper +375000 iterations/);
   assert.match(line("tfd-mlp/seed-3"), /\? iterations +time unknown/);
   assert.match(r.stdout, /^21 runs; estimated /m);
 
