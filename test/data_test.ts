@@ -84,13 +84,45 @@ Deno.test("batches from 8-bit pixels: each value the float32 the float images gi
         }
       });
     }
+    // the first rows of a held-out split, made alone before the split's floats are
+    const held = real.heldOut!;
+    assert.deepEqual(
+      held.firstRows("test", 3),
+      Float32Array.from(fx.testImages.subarray(0, 3 * 784), value),
+    );
+    assert.deepEqual(
+      held.firstRows("validation", 2),
+      Float32Array.from(fx.trainImages.subarray(50_000 * 784, 50_002 * 784), value),
+    );
+    assert.equal(held.firstRows("test", 0).length, 0);
+    assert.throws(() => held.firstRows("validation", 11), /^RangeError: 11 validation rows of 10$/);
     // the copies evaluation reads, made on first use, hold the same values
     assert.deepEqual(real.heldOut!.test.images, Float32Array.from(fx.testImages, value));
     assert.deepEqual(
       real.heldOut!.validation.images,
       Float32Array.from(fx.trainImages.subarray(50_000 * 784), value),
     );
+    // rows read a chunk at a time (Figure 2's search): the same values, before the float copy
+    // of the split exists and after
+    const rowsAt = (from: number, to: number) => {
+      const out = new Float32Array((to - from) * 784);
+      real.trainRowsInto(from, to, out);
+      return out;
+    };
+    const want = (from: number, to: number) =>
+      Float32Array.from(fx.trainImages.subarray(from * 784, to * 784), value);
+    assert.deepEqual(rowsAt(157, 160), want(157, 160));
+    assert.deepEqual(rowsAt(49_999, 50_000), want(49_999, 50_000));
+    assert.throws(
+      () => rowsAt(49_999, 50_001),
+      /^RangeError: training rows \[49999, 50001\) outside \[0, 50000\)$/,
+    );
+    assert.throws(
+      () => real.trainRowsInto(0, 2, new Float32Array(784)),
+      /^RangeError: 2 training rows need 1568 values; out holds 784$/,
+    );
     const train = real.trainImages();
+    assert.deepEqual(rowsAt(157, 160), want(157, 160));
     assert.equal(train.length, 50_000 * 784);
     assert.equal(train[123_456], value(fx.trainImages[123_456]));
     assert.equal(real.trainImages(), train, "made once");
@@ -291,6 +323,13 @@ Deno.test("CIFAR-10 batches from 8-bit pixels: GCN per batch equals the rows nor
         assert.deepEqual(b.values.subarray(r * dim, (r + 1) * dim), want(trainPixels, i))
       );
     }
+    // the first rows of a held-out split, normalised alone
+    const head = real.heldOut!.firstRows("test", 2),
+      validHead = real.heldOut!.firstRows("validation", 1);
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(head.subarray(i * dim, (i + 1) * dim), want(testBatch.pixels, i));
+    }
+    assert.deepEqual(validHead, want(trainPixels, 40_000));
     // the splits evaluation reads, made on first use, hold the same values
     const test = real.heldOut!.test.images;
     for (let i = 0; i < 7; i++) {
@@ -304,6 +343,14 @@ Deno.test("CIFAR-10 batches from 8-bit pixels: GCN per batch equals the rows nor
         want(trainPixels, 40_000 + i),
       );
     }
+    // rows read a chunk at a time (Figure 2's search), normalised as batches are
+    const rows = new Float32Array(3 * dim);
+    real.trainRowsInto(39_997, 40_000, rows);
+    for (let r = 0; r < 3; r++) {
+      assert.deepEqual(rows.subarray(r * dim, (r + 1) * dim), want(trainPixels, 39_997 + r));
+    }
+    real.trainRowsInto(5, 6, rows);
+    assert.deepEqual(rows.subarray(0, dim), want(trainPixels, 5));
     for (const i of [5, 12_345]) {
       assert.deepEqual(train.images.subarray(i * dim, (i + 1) * dim), want(trainPixels, i));
     }
@@ -498,6 +545,16 @@ Deno.test("TFD: pylearn2's splits, row-major pixels / 255 and labels − 1, per 
       }
     });
   }
+  // float images (no 8-bit pixels kept): rows of the unlabeled training split read as they are
+  const real = openRealData({ kind: "tfd", fold: 1 }, new Rng(3), 2, { tfd: path });
+  const rows = new Float32Array(2 * 2304);
+  real.trainRowsInto(2, 4, rows);
+  assert.deepEqual(rows, real.trainImages().subarray(2 * 2304, 4 * 2304));
+  const held = real.heldOut!;
+  assert.deepEqual(held.firstRows("test", 1), held.test.images.subarray(0, 2304));
+  // the test split's first row is image rowsOf(3)[0]; its pixel (1, 0)
+  assert.equal(held.firstRows("test", 1)[48], Math.fround(((7 * rowsOf(3)[0] + 3) % 256) / 255));
+  assert.equal(rows[2304 + 48], Math.fround(((7 * 3 + 3 * 1) % 256) / 255)); // row 3, (1, 0)
   Deno.removeSync(dir, { recursive: true });
 });
 

@@ -188,6 +188,7 @@ function realData(rng: Rng): RealData {
     rowsAt: (t) => ROWS[t],
     pixelMeans: none,
     trainImages: none,
+    trainRowsInto: none,
     heldOut: null,
     toUnit: null,
     provenance: null,

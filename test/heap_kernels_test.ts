@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
-import { adamOnHeap, HeapArray } from "../src/backend/heap-kernels.ts";
+import { adamOnHeap, HeapArray, momentumOnHeap } from "../src/backend/heap-kernels.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
-import { adamUpdateArrays, heapViewForUpdate } from "../src/backend/wasm-kernels.ts";
+import {
+  adamUpdateArrays,
+  heapViewForUpdate,
+  momentumIncrementArrays,
+} from "../src/backend/wasm-kernels.ts";
 import { Rng } from "../src/rng/streams.ts";
 
 /** Values that test the rounding: wide magnitudes, signed zeros, subnormals, exact ties. */
@@ -93,4 +97,33 @@ Deno.test("a HeapArray lies on the wasm heap, keeps its memory until freed, and 
   assert.notEqual(plain.buffer, heap.buffer);
   assert.equal(plain.length, 4);
   await selectBackend("wasm");
+});
+
+Deno.test("the momentum heap kernel gives momentumIncrementArrays' JavaScript numbers bit for bit", async () => {
+  await selectBackend("wasm");
+  const [mu, lr] = [Math.fround(0.7), Math.fround(0.004)];
+  for (const n of [1, 3, 4, 1003, 4096]) {
+    const [v, g] = [5, 6].map((s) => awkward(s + n, n));
+    // the reference: plain arrays, so momentumIncrementArrays runs its JavaScript loop
+    const ref = new Float32Array(n);
+    momentumIncrementArrays(n, { V: v, G: g }, ref, mu, lr);
+    const t = [v, g, new Float32Array(n)].map((a) => tf.tensor1d(a));
+    const [V, G, INC] = t.map(heapViewForUpdate);
+    assert.equal(momentumOnHeap(n, { V, G }, INC, mu, lr), true);
+    const a = bits(INC), b = bits(ref);
+    for (let i = 0; i < n; i++) {
+      if (a[i] !== b[i]) assert.fail(`n ${n}, inc[${i}]: heap ${INC[i]}, JavaScript ${ref[i]}`);
+    }
+    // in place over the velocity, as the kernel allows
+    assert.equal(momentumOnHeap(n, { V, G }, V, mu, lr), true);
+    assert.deepEqual(bits(V), bits(ref));
+    t.forEach((x) => x.dispose());
+  }
+  const on = tf.tensor1d([1, 2, 3]), view = heapViewForUpdate(on);
+  assert.equal(momentumOnHeap(3, { V: view, G: new Float32Array(3) }, view, mu, lr), false);
+  assert.throws(
+    () => momentumOnHeap(4, { V: view, G: view }, view, mu, lr),
+    /a momentum increment over 4 values: an array holds 3/,
+  );
+  on.dispose();
 });

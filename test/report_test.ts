@@ -20,7 +20,7 @@ import { renderRunPage } from "../src/report/run-page.ts";
 import type { Figure } from "../src/record/figures.ts";
 import { HISTORY_SERIES } from "../src/record/history.ts";
 import type { Result } from "../src/record/result.ts";
-import { nearestRowsDirect } from "../src/metrics/nearest.ts";
+import { nearestRowsChunked, nearestRowsDirect } from "../src/metrics/nearest.ts";
 import { snapshotSchedule } from "../src/train/figures.ts";
 import { runExperiment } from "../src/train/run.ts";
 
@@ -126,6 +126,57 @@ Deno.test("nearest training image: the brute-force minimum of squared L2, in the
   const unit = nearestRowsDirect(Float32Array.from([1, 1.1]), train, 2, (v) => v / 2);
   assert.deepEqual(Array.from(unit.index), [3]);
   assert.ok(Math.abs(unit.distance2[0] - (0.55 ** 2 + 0.5 ** 2)) < 1e-6);
+});
+
+Deno.test("nearest training image read a chunk of rows at a time: the whole-array answer, bit for bit", () => {
+  // 37 rows of 5 values with near-ties and repeats, so chunks meet ties at their edges
+  const dim = 5, count = 37;
+  const train = new Float32Array(count * dim);
+  let x = 12345;
+  for (let i = 0; i < train.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    train[i] = Math.fround((x >>> 8) / 2 ** 24 * 3 - 1.5);
+  }
+  train.copyWithin(20 * dim, 3 * dim, 4 * dim); // row 20 repeats row 3: the first must win
+  const queries = Float32Array.from([
+    ...train.subarray(3 * dim, 4 * dim), // exactly row 3 (and 20): distance 0
+    ...train.subarray(36 * dim).map((v) => v + 1e-3), // next to the last row
+    0.1,
+    -0.2,
+    0.3,
+    0.05,
+    0, // somewhere in the middle
+    NaN,
+    0,
+    0,
+    0,
+    0, // no finite distance: index 0, Infinity
+  ]);
+  const reads: [number, number][] = [];
+  const readRows = (from: number, to: number, out: Float32Array) => {
+    reads.push([from, to]);
+    out.set(train.subarray(from * dim, to * dim));
+  };
+  for (const map of [null, (v: number) => v * 0.5 + 0.25]) {
+    const whole = nearestRowsDirect(queries, train, dim, map);
+    if (!map) assert.deepEqual(Array.from(whole.index.subarray(0, 2)), [3, 36]);
+    assert.equal(whole.index[3], 0);
+    assert.equal(whole.distance2[3], Infinity);
+    for (const chunk of [1, 3, 20, 36, 37, 1000]) {
+      reads.length = 0;
+      const got = nearestRowsChunked(queries, count, dim, readRows, map, chunk);
+      assert.deepEqual(got.index, whole.index, `chunk ${chunk}`);
+      assert.deepEqual(got.distance2, whole.distance2, `chunk ${chunk}`);
+      // every row read once, in order, in pieces of the chunk's size
+      assert.equal(reads.length, Math.ceil(count / chunk));
+      assert.deepEqual(reads.at(-1), [chunk * (reads.length - 1), count]);
+    }
+  }
+  assert.equal(nearestRowsDirect(queries, train, dim).distance2[0], 0);
+  assert.throws(
+    () => nearestRowsChunked(queries, count, dim, readRows, null, 0),
+    /^RangeError: chunkRows must be a positive integer \(got 0\)$/,
+  );
 });
 
 Deno.test("mean ± std over seeds (ddof 1) and the paper's Table 1", () => {

@@ -22,7 +22,7 @@ import {
 } from "../src/record/stability.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { FusedMlpStep } from "../src/train/steps/fused-mlp.ts";
-import { Objectives } from "../src/train/objectives.ts";
+import { gradientNorm, Objectives } from "../src/train/objectives.ts";
 import { discriminatorUpdate, generatorUpdate } from "../src/train/steps/alternating.ts";
 import { simultaneousUpdate } from "../src/train/steps/simultaneous.ts";
 import type { Players } from "../src/train/steps/step.ts";
@@ -147,7 +147,7 @@ const norm = (...parts: number[][]) => Math.sqrt(parts.flat().reduce((s, v) => s
  * has ∂/∂logit −σ(−r)/n on real rows and σ(f)/n on generated ones; G's, E softplus(−f), has
  * −σ(−f)/n, sent back through D's weights to G's output.
  */
-function closedForm(g: Linear, d: Linear): { dNorm: number; gNorm: number } {
+function closedForm(g: Linear, d: Linear) {
   const fake = affine(Z, g, NOISE, DATA);
   const r = affine(X, d, DATA, 1), f = affine(fake, d, DATA, 1);
   const dW = [0, 0];
@@ -166,7 +166,7 @@ function closedForm(g: Linear, d: Linear): { dNorm: number; gNorm: number } {
       for (let k = 0; k < NOISE; k++) gW[k * DATA + c] += Z[i * NOISE + k] * dOut;
     }
   }
-  return { dNorm: norm(dW, [db]), gNorm: norm(gW, gb) };
+  return { dNorm: norm(dW, [db]), gNorm: norm(gW, gb), dW, db, gW, gb };
 }
 
 function tinyGan() {
@@ -256,6 +256,70 @@ Deno.test("autodiff: the recorded gradient norms equal the closed form (both upd
   close(value(g.gGradNorm), want.gNorm, "G step gGradNorm");
   tf.dispose([...Object.values(d), ...Object.values(g)]);
   gan.dispose();
+});
+
+Deno.test("autodiff's simultaneous update applies both gradients at the old parameters; G's freed before D's is taken", async () => {
+  await selectBackend("wasm");
+  const gan = tinyGan();
+  const g0 = read(gan.G), d0 = read(gan.D);
+  const want = closedForm(g0, d0);
+  // G's gradients as its optimiser gets them, and whether they are freed when D's loss is taken
+  let gGrads: tf.Tensor[] = [];
+  let gFreedAtD: boolean | null = null;
+  const gStep = gan.gOpt.step.bind(gan.gOpt);
+  gan.gOpt.step = (grads, epoch) => {
+    gGrads = grads;
+    gStep(grads, epoch);
+  };
+  const objectives = {
+    generator: gan.objectives.generator.bind(gan.objectives),
+    discriminator: (...args: Parameters<Objectives["discriminator"]>) => {
+      gFreedAtD = gGrads.length > 0 && gGrads.every((t) => t.isDisposed);
+      return gan.objectives.discriminator(...args);
+    },
+  } as unknown as Objectives;
+  const s = tf.tidy(() =>
+    simultaneousUpdate(gan.players, objectives, {
+      x: tf.tensor2d(X, [ROWS, DATA]),
+      z: tf.tensor2d(Z, [ROWS, NOISE]),
+      realMasks: undefined,
+      fakeMasks: undefined,
+      epoch: 0,
+      step: 0,
+    }, true)
+  );
+  assert.equal(gFreedAtD, true);
+  close(value(s.gGradNorm), want.gNorm, "gGradNorm");
+  // plain SGD at lr 0.5: θ − 0.5·∇ with both gradients at (G₀, D₀)
+  const g1 = read(gan.G), d1 = read(gan.D);
+  const moved = (now: number[], before: number[], grad: number[], what: string) =>
+    now.forEach((v, i) => close(v, before[i] - 0.5 * grad[i], `${what}[${i}]`));
+  moved(g1.W, g0.W, want.gW, "G W");
+  moved(g1.b, g0.b, want.gb, "G b");
+  moved(d1.W, d0.W, want.dW, "D W");
+  moved(d1.b, d0.b, [want.db], "D b");
+  tf.dispose(Object.values(s));
+  gan.dispose();
+});
+
+Deno.test("gradientNorm: √(Σ g²) over every tensor, one square at a time, leaving its result alone", async () => {
+  await selectBackend("wasm");
+  const big = new Float32Array(1000);
+  big[7] = 3;
+  big[999] = 4;
+  const grads = { a: tf.tensor2d(big, [10, 100]), b: tf.tensor1d(big.map((v) => v * 2)) };
+  const before = tf.memory();
+  let n: tf.Tensor | null = null;
+  const profile = await tf.profile(() => {
+    n = gradientNorm(grads);
+    return n;
+  });
+  // each square (4,000 bytes) freed once summed, not held beside the next or by the caller
+  const peak = profile.peakBytes - before.numBytes;
+  assert.ok(peak >= 4000 && peak < 8000, `peak ${peak} bytes above the gradients`);
+  assert.equal(tf.memory().numTensors, before.numTensors + 1);
+  assert.equal(value(n!), Math.fround(Math.sqrt(25 + 100)));
+  tf.dispose([n!, grads.a, grads.b]);
 });
 
 const blas = openBlas();

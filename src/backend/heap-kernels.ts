@@ -26,6 +26,7 @@ interface Exports {
     step: number,
     eps: number,
   ): void;
+  momentum(n: number, v: number, g: number, inc: number, mu: number, lr: number): void;
 }
 
 interface EmscriptenModule {
@@ -100,6 +101,30 @@ export function adamOnHeap(
     c.step,
     c.eps,
   );
+  return true;
+}
+
+/**
+ * momentumIncrementArrays' increment of n values (inc ← v·mu − g·lr, mu and lr already
+ * float32) by the heap kernel, when the three arrays are on the wasm backend's heap; false
+ * (nothing done) otherwise.
+ */
+export function momentumOnHeap(
+  n: number,
+  from: { V: Float32Array; G: Float32Array },
+  inc: Float32Array,
+  mu: number,
+  lr: number,
+): boolean {
+  const k = kernels();
+  const at = k && addresses(k.memory, [from.V, from.G, inc]);
+  if (!at) return false;
+  for (const a of [from.V, from.G, inc]) {
+    if (a.length < n) {
+      throw new RangeError(`a momentum increment over ${n} values: an array holds ${a.length}`);
+    }
+  }
+  k.exports.momentum(n, at[0], at[1], at[2], mu, lr);
   return true;
 }
 

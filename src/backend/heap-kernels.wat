@@ -66,4 +66,33 @@
         (f32.store (i32.add (local.get $m1) (local.get $at)) (local.get $ms))
         (f32.store (i32.add (local.get $v1) (local.get $at)) (local.get $vs))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rest))))
+
+  ;; pylearn2's momentum increment (momentumIncrementArrays in src/backend/wasm-kernels.ts), n
+  ;; values, byte addresses: inc ← v·mu − g·lr, reading v and g, writing inc (which may be v).
+  (func (export "momentum")
+    (param $n i32) (param $v i32) (param $g i32) (param $inc i32) (param $mu f32) (param $lr f32)
+    (local $i i32) (local $at i32) (local $end4 i32)
+    (local.set $end4 (i32.and (local.get $n) (i32.const -4)))
+    (block $simd_done
+      (loop $simd
+        (br_if $simd_done (i32.ge_u (local.get $i) (local.get $end4)))
+        (local.set $at (i32.shl (local.get $i) (i32.const 2)))
+        (v128.store align=4 (i32.add (local.get $inc) (local.get $at))
+          (f32x4.sub
+            (f32x4.mul (v128.load align=4 (i32.add (local.get $v) (local.get $at)))
+                       (f32x4.splat (local.get $mu)))
+            (f32x4.mul (v128.load align=4 (i32.add (local.get $g) (local.get $at)))
+                       (f32x4.splat (local.get $lr)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $simd)))
+    (block $done
+      (loop $rest
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $at (i32.shl (local.get $i) (i32.const 2)))
+        (f32.store (i32.add (local.get $inc) (local.get $at))
+          (f32.sub
+            (f32.mul (f32.load (i32.add (local.get $v) (local.get $at))) (local.get $mu))
+            (f32.mul (f32.load (i32.add (local.get $g) (local.get $at))) (local.get $lr))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rest)))))

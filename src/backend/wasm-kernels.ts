@@ -16,7 +16,7 @@
 import { tf } from "./tf.ts";
 import type { OpenBlas } from "./openblas.ts";
 import { blasConvKernels } from "./conv-blas.ts";
-import { adamOnHeap } from "./heap-kernels.ts";
+import { adamOnHeap, momentumOnHeap } from "./heap-kernels.ts";
 
 type KernelConfig = ReturnType<typeof tf.getKernel> & object;
 type TensorInfo = tf.TensorInfo;
@@ -411,4 +411,47 @@ export function adamUpdateArrays(
     V1[i] = vi;
     P1[i] = P[i] - f(f(mi * step) / f(f(Math.sqrt(f(vi / c2))) + eps));
   }
+}
+
+/**
+ * pylearn2's momentum increment v·μ − g·lr as one fresh tensor on the wasm heap (the caller
+ * assigns it to the velocity and adds it to the parameter), or null off wasm. Exactly the
+ * TF.js ops it replaces, `tf.sub(tf.mul(v, mu), tf.mul(g, lr))`, each product and the
+ * difference rounded to float32, with μ and lr as float32 scalars hold them; in one pass that
+ * allocates the result alone, where the ops hold two products of the variable's size besides.
+ */
+export function momentumIncrementWasm(
+  v: tf.Tensor,
+  g: tf.Tensor,
+  mu: number,
+  lr: number,
+): tf.Tensor | null {
+  const backend = wasmBackend();
+  if (!backend || v.dtype !== "float32" || g.dtype !== "float32") return null;
+  if (!tf.util.arraysEqual(v.shape, g.shape)) {
+    throw new Error(`momentum increment: velocity ${v.shape} against gradient ${g.shape}`);
+  }
+  const out = backend.makeOutput(v.shape, "float32");
+  // views only after the allocation: it may grow the heap, detaching older views
+  const view = (t: TensorInfo | tf.Tensor) =>
+    backend.typedArrayFromHeap(t as unknown as TensorInfo) as Float32Array;
+  momentumIncrementArrays(v.size, { V: view(v), G: view(g) }, view(out), mu, lr);
+  return wrap(out);
+}
+
+/**
+ * inc ← v·μ − g·lr over n values in float32 operations (`inc` may be `V`): the arithmetic of
+ * momentumIncrementWasm, by the heap kernel where every array is on the wasm heap.
+ */
+export function momentumIncrementArrays(
+  n: number,
+  from: { V: Float32Array; G: Float32Array },
+  inc: Float32Array,
+  mu: number,
+  lr: number,
+): void {
+  const f = Math.fround, mu32 = f(mu), lr32 = f(lr);
+  if (momentumOnHeap(n, from, inc, mu32, lr32)) return;
+  const { V, G } = from;
+  for (let i = 0; i < n; i++) inc[i] = f(V[i] * mu32) - f(G[i] * lr32);
 }

@@ -6,7 +6,7 @@
  */
 import type { DataConfig } from "../config/schema.ts";
 import type { FileRecord } from "./checksum.ts";
-import { type Dataset, type Split, UNIT_PIXELS } from "./dataset.ts";
+import { type Dataset, sliceSplit, type Split, UNIT_PIXELS } from "./dataset.ts";
 import { GAUSSIAN_DATA_DIM, sampleGaussian } from "./gaussian.ts";
 import { gcnRowInto } from "./gcn.ts";
 import { isMixture, MIXTURE_DIM, sampleMixture } from "./mixture.ts";
@@ -46,13 +46,30 @@ export interface RealData {
   pixelMeans(): Float32Array;
   /** The training split in order, in the training data's scale. */
   trainImages(): Float32Array;
+  /**
+   * Rows [from, to) of the training split into `out` from entry 0: the values `trainImages()`
+   * holds, cut from the data set as batches are (8-bit pixels stay bytes), so a caller that
+   * reads the split a chunk at a time never holds its float copy.
+   */
+  trainRowsInto(from: number, to: number, out: Float32Array): void;
   /** The validation and test splits, in the training data's scale (null for samplers). */
-  heldOut: { validation: Split; test: Split } | null;
+  heldOut: HeldOut | null;
   /** Maps a value of the training data's scale to pixels in [0, 1] (Parzen's scale). */
   toUnit: ((v: number) => number) | null;
   provenance: DataProvenance | null;
   /** The data set itself (null for samplers), for classifier-based metrics. */
   dataset: Dataset | null;
+}
+
+/** A data set's validation and test splits, in the training data's scale. */
+export interface HeldOut {
+  validation: Split;
+  test: Split;
+  /**
+   * The first `count` rows of a split: the values of its `images`, made for those rows alone
+   * where the split keeps 8-bit pixels (not kept, and the whole split's floats not made).
+   */
+  firstRows(split: "validation" | "test", count: number): Float32Array;
 }
 
 export function openRealData(
@@ -84,6 +101,9 @@ export function openRealData(
           ? new Float32Array(MIXTURE_DIM)
           : new Float32Array([(data as { mean: number }).mean]),
       trainImages: () => new Float32Array(0),
+      trainRowsInto: (from, to) => {
+        if (to > from) throw new RangeError("a sampler has no training split to read rows of");
+      },
       heldOut: null,
       toUnit: null,
       provenance: null,
@@ -117,6 +137,20 @@ export function openRealData(
   const gcnScale = pixels ? train.gcnScale ?? null : null;
   const floats = pixels ? null : train.images;
   const n = train.count, dim = dataset.dim;
+  /** Row `row` of the training split in the training data's scale, into out[at, at + dim). */
+  const rowInto = (row: number, out: Float32Array, at: number) => {
+    const src = row * dim;
+    if (pixels && gcnScale !== null) {
+      gcnRowInto(pixels, src, dim, gcnScale, out, at);
+    } else if (pixels) {
+      for (let j = 0; j < dim; j++) out[at + j] = pixelValues[pixels[src + j]];
+    } else if (symmetricScale) {
+      // each value rounded to float32 on store, as `symmetric` rounds it
+      for (let j = 0; j < dim; j++) out[at + j] = floats![src + j] * 2 - 1;
+    } else {
+      out.set(floats!.subarray(src, src + dim), at);
+    }
+  };
   const perEpoch = Math.ceil(n / batchSize);
   const shuffle = rng.stream("train/shuffle");
   let cached: { epoch: number; order: Int32Array } | null = null;
@@ -134,23 +168,26 @@ export function openRealData(
       const rows = Math.min(batchSize, n - first);
       const indices = order(epoch).subarray(first, first + rows);
       const values = new Float32Array(rows * dim);
-      for (let r = 0, at = 0; r < rows; r++, at += dim) {
-        const src = indices[r] * dim;
-        if (pixels && gcnScale !== null) {
-          gcnRowInto(pixels, src, dim, gcnScale, values, at);
-        } else if (pixels) {
-          for (let j = 0; j < dim; j++) values[at + j] = pixelValues[pixels[src + j]];
-        } else if (symmetricScale) {
-          // each value rounded to float32 on store, as `symmetric` rounds it
-          for (let j = 0; j < dim; j++) values[at + j] = floats![src + j] * 2 - 1;
-        } else {
-          values.set(floats!.subarray(src, src + dim), at);
-        }
-      }
+      for (let r = 0; r < rows; r++) rowInto(indices[r], values, r * dim);
       return { values, rows, epoch, indices };
     },
     rowsAt: (step) => Math.min(batchSize, n - (step % perEpoch) * batchSize),
     trainImages,
+    trainRowsInto(from, to, out) {
+      if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= n)) {
+        throw new RangeError(`training rows [${from}, ${to}) outside [0, ${n})`);
+      }
+      if (out.length < (to - from) * dim) {
+        throw new RangeError(
+          `${to - from} training rows need ${(to - from) * dim} values; out holds ${out.length}`,
+        );
+      }
+      if (trainCopy) {
+        out.set(trainCopy.subarray(from * dim, to * dim));
+        return;
+      }
+      for (let i = from; i < to; i++) rowInto(i, out, (i - from) * dim);
+    },
     pixelMeans() {
       const means = new Float64Array(dim);
       if (pixels && gcnScale !== null) {
@@ -176,6 +213,14 @@ export function openRealData(
       },
       get test() {
         return testCopy ??= rescaled(dataset.splits.test);
+      },
+      firstRows(which, count) {
+        const split = dataset.splits[which === "validation" ? "valid" : "test"];
+        if (!(Number.isInteger(count) && 0 <= count && count <= split.count)) {
+          throw new RangeError(`${count} ${which} rows of ${split.count}`);
+        }
+        if (!split.pixels) return this[which].images.subarray(0, count * dim);
+        return rescaled(sliceSplit(split, dim, 0, count)).images;
       },
     },
     toUnit: symmetricScale

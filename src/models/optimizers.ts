@@ -9,7 +9,7 @@
  */
 import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import type { OptimizerConfig } from "../config/schema.ts";
-import { adamUpdateWasm } from "../backend/wasm-kernels.ts";
+import { adamUpdateWasm, momentumIncrementWasm } from "../backend/wasm-kernels.ts";
 import { detach } from "./ops.ts";
 
 export interface Optimizer {
@@ -367,7 +367,10 @@ class Pylearn2Momentum implements Optimizer {
     this.variables.forEach((p, i) =>
       tf.tidy(() => {
         const v = this.#velocity[i];
-        const inc = tf.sub(tf.mul(v, mu), tf.mul(grads[i], lr));
+        // on wasm one pass over the heap computes exactly these ops, without their two
+        // products of the variable's size (256 MB each for an 8000×8000 layer)
+        const inc = momentumIncrementWasm(v, grads[i], mu, lr) ??
+          tf.sub(tf.mul(v, mu), tf.mul(grads[i], lr));
         v.assign(inc);
         p.assign(tf.add(p, inc));
       })

@@ -148,7 +148,10 @@ export async function evaluate(
   const held = real.heldOut!;
   const unit = (x: Float32Array) => toUnit(real, x);
   const testRows = Math.min(spec.samples, held.test.count);
-  const f = summarize(fake), r = summarize(held.test.images.subarray(0, testRows * real.dim));
+  // the rows scored alone, so that the whole split's floats are made only where a metric
+  // reads all of it (Parzen's test split)
+  const testHead = held.firstRows("test", testRows);
+  const f = summarize(fake), r = summarize(testHead);
   const metrics: Record<string, number> = {
     fakePixelMean: f.mean,
     fakePixelStd: f.std,
@@ -211,7 +214,7 @@ export async function evaluate(
     const fromSamples = await nearestRows(samples, train, real.dim, undefined, signal);
     const testRows = Math.min(spec.nearestTraining.samples, held.test.count);
     const fromTest = await nearestRows(
-      unit(held.test.images.subarray(0, testRows * real.dim)),
+      unit(held.firstRows("test", testRows)),
       train,
       real.dim,
       undefined,
@@ -232,10 +235,7 @@ export async function evaluate(
     histogram: null,
     parzen,
     classHistogram,
-    pixelHistogram: pixelHistogram(
-      unit(fake),
-      unit(held.test.images.subarray(0, testRows * real.dim)),
-    ),
+    pixelHistogram: pixelHistogram(unit(fake), unit(testHead)),
   };
 }
 
@@ -289,7 +289,7 @@ async function parzenReport(
   const held = real.heldOut!;
   const centres = toUnit(real, samples);
   const validRows = Math.min(spec.validation ?? held.validation.count, held.validation.count);
-  const validation = toUnit(real, held.validation.images.subarray(0, validRows * real.dim));
+  const validation = toUnit(real, held.firstRows("validation", validRows));
   const test = toUnit(real, held.test.images);
   const estimates = await parzenEstimates(centres, validation, test, real.dim, {
     protocol: PAPER_SIGMAS,

@@ -17,7 +17,7 @@ import { conditionWidth, cyclicLabels, withOneHot } from "../data/labels.ts";
 import { histogram } from "../metrics/distribution1d.ts";
 import { isMixture, mixtureCentres } from "../data/mixture.ts";
 import { scatterSnapshot } from "../metrics/mixture.ts";
-import { nearestRowsDirect } from "../metrics/nearest.ts";
+import { nearestRowsChunked } from "../metrics/nearest.ts";
 import { generate } from "../models/generate.ts";
 import { discriminatorInput } from "../models/discriminator-input.ts";
 import { forward, type Network } from "../models/network.ts";
@@ -183,16 +183,24 @@ export class FigureMaker {
     const unit = this.real.toUnit;
     const space = unit ? "[0,1] pixels" : "the data's scale";
     const toSpace = (v: Float32Array) => (unit ? mapFloats(v, unit) : v);
-    const train = this.real.trainImages();
     const queries = new Float32Array(FIGURE2.rows * dim);
     for (let r = 0; r < FIGURE2.rows; r++) {
       const at = (r * FIGURE2.cols + FIGURE2.cols - 1) * dim;
       queries.set(toSpace(samples.subarray(at, at + dim)), r * dim);
     }
-    const nearest = nearestRowsDirect(queries, train, dim, unit);
+    // the training split read a chunk of rows at a time: no float copy of it (491 MB for
+    // CIFAR-10's 40,000 images) is made for a figure
+    const real = this.real;
+    const nearest = nearestRowsChunked(
+      queries,
+      real.provenance?.trainCount ?? 0,
+      dim,
+      (from, to, out) => real.trainRowsInto(from, to, out),
+      unit,
+    );
     const neighbours = new Float32Array(FIGURE2.rows * dim);
     nearest.index.forEach((i, r) =>
-      neighbours.set(train.subarray(i * dim, (i + 1) * dim), r * dim)
+      real.trainRowsInto(i, i + 1, neighbours.subarray(r * dim, (r + 1) * dim))
     );
 
     // Figure 3: linear paths in z between pairs of the fixed batch's points (a conditional

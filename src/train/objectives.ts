@@ -169,8 +169,11 @@ function accuracy(realLogits: Tensor, fakeLogits: Tensor): Tensor {
 
 /** The global L2 norm of a player's gradient, √(Σ g²) over all of its parameters. */
 export function gradientNorm(grads: Record<string, Tensor>): Tensor {
-  const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
-  return tf.sqrt(tf.addN(squares));
+  // each square freed once summed: the caller's tidy would hold them all through the updates
+  return tf.tidy(() => {
+    const squares = Object.values(grads).map((g) => tf.tidy(() => tf.sum(tf.square(g))));
+    return tf.sqrt(tf.addN(squares));
+  });
 }
 
 /** A config's objectives; the gradient penalty (WGAN-GP) draws its ε from `train/gp-eps`. */

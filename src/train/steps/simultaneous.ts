@@ -83,6 +83,10 @@ export interface SimultaneousBatch {
  * Runs inside the caller's tf.tidy; the recorded scalars (kept) when `record`. With `unroll`
  * K > 0, G's gradient is Unrolled GAN's: of its loss at D after K steps of D's optimiser on
  * this batch, through those steps (../unroll.ts); D's update is the ordinary one.
+ *
+ * G's update is applied, and its gradients freed, before D's gradient is taken: D's gradient
+ * sees G only through the detached samples, made before, so it is the same as at the old G,
+ * and G's gradients (the size of G) are not held through D's backward pass.
  */
 export function simultaneousUpdate(
   p: Players,
@@ -115,6 +119,10 @@ export function simultaneousUpdate(
       record ? stats : undefined,
     );
   }, p.gVars);
+  // the norms of the gradients the updates apply, taken before they apply them
+  const gGradNorm = record ? gradientNorm(g.grads) : null;
+  p.gOpt.step(p.gVars.map((v) => g.grads[v.name]), b.epoch);
+  tf.dispose(Object.values(g.grads));
   const d = tf.variableGrads(
     () =>
       objectives.discriminator(
@@ -129,14 +137,20 @@ export function simultaneousUpdate(
     p.dVars,
   );
   fake!.dispose();
-  // the norms of the gradients the updates apply, taken before they apply them
-  const norms: Scalars = record
-    ? { dGradNorm: gradientNorm(d.grads), gGradNorm: gradientNorm(g.grads) }
-    : {};
+  const dGradNorm = record ? gradientNorm(d.grads) : null;
   p.dOpt.step(p.dVars.map((v) => d.grads[v.name]), b.epoch);
-  p.gOpt.step(p.gVars.map((v) => g.grads[v.name]), b.epoch);
   p.afterUpdate();
   if (!record) return {};
   const { dReal, dFake, fakeMean, fakeStd, dAccuracy } = stats;
-  return { dReal, dFake, fakeMean, fakeStd, dLoss: d.value, gLoss: g.value, dAccuracy, ...norms };
+  return {
+    dReal,
+    dFake,
+    fakeMean,
+    fakeStd,
+    dLoss: d.value,
+    gLoss: g.value,
+    dAccuracy,
+    dGradNorm: dGradNorm!,
+    gGradNorm: gGradNorm!,
+  };
 }
