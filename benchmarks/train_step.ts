@@ -54,6 +54,8 @@ export interface TrainStepResult {
     bytes: number;
     rssMiB: number;
     anonMiB: number;
+    /** V8's live heap and the memory outside it that JS objects hold (typed arrays), MiB. */
+    liveJsMiB: number;
     wasmHeapMiB: number | null;
   }[];
 }
@@ -146,6 +148,7 @@ export async function measureTrainStep(
           bytes: m.numBytes,
           rssMiB: rssMiB(),
           anonMiB: anonMiB(),
+          liveJsMiB: (Deno.memoryUsage().heapUsed + Deno.memoryUsage().external) / 2 ** 20,
           wasmHeapMiB: heapMiB(),
         });
       }
