@@ -101,41 +101,6 @@ Deno.test("the momentum increment on the heap is the ops' v·μ − g·lr; refus
   await selectBackend("wasm");
 });
 
-Deno.test("the velocity takes over a gradient's memory, never one another tensor shares", async () => {
-  await selectBackend("wasm");
-  const p = tf.variable(tf.tensor1d([1, 2, 3, 4, 5]));
-  const opt = createOptimizer(
-    {
-      kind: "momentum",
-      lr: 0.5,
-      decay: 1,
-      minLr: 0,
-      momentum: { initial: 0.5, final: 0.5, start: 1, saturate: 1 },
-    },
-    [p],
-    ["p"],
-  );
-  const velocity = () => opt.slots()[0][1];
-  // a gradient of its own: its memory becomes the velocity, v = 0·μ − g·lr
-  const g = tf.tensor1d([2, 4, 6, 8, 10]);
-  opt.step([g], 0);
-  assert.equal(velocity().dataId, g.dataId);
-  assert.deepEqual([...velocity().dataSync()], [-1, -2, -3, -4, -5]);
-  assert.deepEqual([...p.dataSync()], [0, 0, 0, 0, 0]);
-  g.dispose(); // the caller's dispose leaves the velocity its memory
-  assert.deepEqual([...velocity().dataSync()], [-1, -2, -3, -4, -5]);
-  // a gradient another tensor shares (a reshape, on the same memory): a new velocity, and
-  // the sharer keeps its values
-  const shared = tf.tensor1d([2, 2, 2, 2, 2]), view = tf.reshape(shared, [5, 1]);
-  opt.step([shared], 0);
-  assert.notEqual(velocity().dataId, shared.dataId);
-  assert.deepEqual([...view.dataSync()], [2, 2, 2, 2, 2]);
-  // v = −1·0.5 − 2·0.5 = −1.5 … −3.5
-  assert.deepEqual([...velocity().dataSync()], [-1.5, -2, -2.5, -3, -3.5]);
-  tf.dispose([shared, view, p]);
-  opt.dispose();
-});
-
 Deno.test("Σ x² on the heap is tf.sum(tf.square(x)) bit for bit; none off wasm", async () => {
   await selectBackend("wasm");
   for (

@@ -414,37 +414,27 @@ export function adamUpdateArrays(
 }
 
 /**
- * pylearn2's momentum increment v·μ − g·lr as a tensor on the wasm heap (the caller assigns
- * it to the velocity and adds it to the parameter), or null off wasm. Exactly the TF.js ops
- * it replaces, `tf.sub(tf.mul(v, mu), tf.mul(g, lr))`, each product and the difference
- * rounded to float32, with μ and lr as float32 scalars hold them, in one pass. The result is
- * a new tensor, or with `overGradient`, when no other tensor holds the gradient's memory,
- * written over the gradient and returned as it: no allocation at all, where the ops make
- * three tensors of the variable's size. (The velocity is no operator's weight, so no packed
- * copy of it can go stale; the parameter itself still takes new memory.)
+ * pylearn2's momentum increment v·μ − g·lr as one fresh tensor on the wasm heap (the caller
+ * assigns it to the velocity and adds it to the parameter), or null off wasm. Exactly the
+ * TF.js ops it replaces, `tf.sub(tf.mul(v, mu), tf.mul(g, lr))`, each product and the
+ * difference rounded to float32, with μ and lr as float32 scalars hold them; in one pass that
+ * allocates the result alone, where the ops hold two products of the variable's size besides.
  */
 export function momentumIncrementWasm(
   v: tf.Tensor,
   g: tf.Tensor,
   mu: number,
   lr: number,
-  overGradient = false,
 ): tf.Tensor | null {
   const backend = wasmBackend();
   if (!backend || v.dtype !== "float32" || g.dtype !== "float32") return null;
   if (!tf.util.arraysEqual(v.shape, g.shape)) {
     throw new Error(`momentum increment: velocity ${v.shape} against gradient ${g.shape}`);
   }
-  const view = (t: TensorInfo | tf.Tensor) =>
-    backend.typedArrayFromHeap(t as unknown as TensorInfo) as Float32Array;
-  // the backend counts every tensor on a memory (TF.js's engine keeps no count of its own)
-  if (overGradient && backend.refCount(g.dataId) === 1) {
-    const G = view(g);
-    momentumIncrementArrays(v.size, { V: view(v), G }, G, mu, lr);
-    return g;
-  }
   const out = backend.makeOutput(v.shape, "float32");
   // views only after the allocation: it may grow the heap, detaching older views
+  const view = (t: TensorInfo | tf.Tensor) =>
+    backend.typedArrayFromHeap(t as unknown as TensorInfo) as Float32Array;
   momentumIncrementArrays(v.size, { V: view(v), G: view(g) }, view(out), mu, lr);
   return wrap(out);
 }

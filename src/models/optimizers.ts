@@ -13,11 +13,7 @@ import { adamUpdateWasm, momentumIncrementWasm } from "../backend/wasm-kernels.t
 import { detach } from "./ops.ts";
 
 export interface Optimizer {
-  /**
-   * Applies one update; `grads[i]` is the gradient of `variables[i]`; `epoch` is 0-based.
-   * The step may keep a gradient's memory for its own state (pylearn2's momentum writes its
-   * velocity there on wasm): read the gradients before it, not after; disposing them is fine.
-   */
+  /** Applies one update; `grads[i]` is the gradient of `variables[i]`; `epoch` is 0-based. */
   step(grads: Tensor[], epoch: number): void;
   /** Slot variables by name (for checkpoints and fingerprints). */
   slots(): [string, Variable][];
@@ -371,10 +367,9 @@ class Pylearn2Momentum implements Optimizer {
     this.variables.forEach((p, i) =>
       tf.tidy(() => {
         const v = this.#velocity[i];
-        // on wasm one pass over the heap computes exactly these ops, over the gradient's
-        // memory: none of their three tensors of the variable's size (256 MB each for an
-        // 8000×8000 layer)
-        const inc = momentumIncrementWasm(v, grads[i], mu, lr, true) ??
+        // on wasm one pass over the heap computes exactly these ops, without their two
+        // products of the variable's size (256 MB each for an 8000×8000 layer)
+        const inc = momentumIncrementWasm(v, grads[i], mu, lr) ??
           tf.sub(tf.mul(v, mu), tf.mul(grads[i], lr));
         v.assign(inc);
         p.assign(tf.add(p, inc));
