@@ -9,10 +9,10 @@ import {
   loadCifarBinaryDir,
   loadCifarSprites,
 } from "../src/data/cifar10.ts";
-import { DataError, MissingDataError } from "../src/data/errors.ts";
+import { DataError, MissingDataError, readFileOrFail } from "../src/data/errors.ts";
 import { fetchCifar10, fetchMnist } from "../src/data/download.ts";
 import { encodeIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from "../src/data/formats/idx.ts";
-import { CIFAR_DIM, encodeCifarBinary } from "../src/data/formats/cifar.ts";
+import { CIFAR_DIM, encodeCifarBinary, parseCifarBinaryInto } from "../src/data/formats/cifar.ts";
 import { columnMajorIndex, readMat5 } from "../src/data/formats/mat5.ts";
 import { IDX_FILES, loadIdxDataset } from "../src/data/mnist.ts";
 import { openRealData } from "../src/data/real-data.ts";
@@ -365,6 +365,41 @@ Deno.test("CIFAR-10 batches from 8-bit pixels: GCN per batch equals the rows nor
     }
     assert.deepEqual(real.pixelMeans(), Float32Array.from(means, (m) => m / 40_000));
   }
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("files read through one buffer; batches parsed into one split's arrays", () => {
+  const dir = tmp();
+  const fx = writeCifarFixture(dir, 3, 2);
+  const path = join(fx.bin, "data_batch_2.bin"), whole = Deno.readFileSync(path);
+  // into a buffer large enough: a view of it holding the file's bytes
+  const buffer = new Uint8Array(whole.length + 10).fill(7);
+  const view = readFileOrFail(path, undefined, undefined, buffer);
+  assert.equal(view.buffer, buffer.buffer);
+  assert.deepEqual(view, whole);
+  assert.equal(buffer[whole.length], 7, "nothing written past the file");
+  // too small a buffer: the file is read on its own
+  const small = new Uint8Array(whole.length - 1);
+  const own = readFileOrFail(path, undefined, undefined, small);
+  assert.notEqual(own.buffer, small.buffer);
+  assert.deepEqual(own, whole);
+  // two batches one after another into one set of arrays, then one too many
+  const into = { pixels: new Uint8Array(6 * CIFAR_DIM), labels: new Uint8Array(6), count: 6 };
+  assert.equal(parseCifarBinaryInto(encodeCifarBinary(fx.batches[0]), "a", into, 0), 3);
+  assert.equal(parseCifarBinaryInto(whole, "b", into, 3), 3);
+  assert.deepEqual(
+    into.labels,
+    Uint8Array.from([...fx.batches[0].labels, ...fx.batches[1].labels]),
+  );
+  assert.deepEqual(into.pixels.subarray(3 * CIFAR_DIM), fx.batches[1].pixels);
+  throwsData(() => parseCifarBinaryInto(whole, "c", into, 4), [
+    "c",
+    "at most 2 records (its size when the batches were counted)",
+    "found 3: the file changed while it was read",
+  ]);
+  // the loaded split holds every batch's images in order
+  const train = loadCifarBinaryDir(fx.bin, { validFrom: 15 }).splits.train;
+  assert.deepEqual(train.pixels!.subarray(3 * CIFAR_DIM, 6 * CIFAR_DIM), fx.batches[1].pixels);
   Deno.removeSync(dir, { recursive: true });
 });
 

@@ -148,3 +148,43 @@ Deno.test("pylearn2 schedules: lr0 / 1.000004^t floored at 1e-6; momentum 0.5 â†
   assert.ok(Math.abs(pylearn2Momentum(config, 249) - 0.7) < 1e-15);
   assert.ok(Math.abs(pylearn2Momentum(config, 900) - 0.7) < 1e-15);
 });
+
+Deno.test("forward frees each layer's intermediates and the layer before's output as it goes", () => {
+  const layers = Array.from({ length: 6 }, () => ({
+    type: "dense" as const,
+    units: 64,
+    activation: "relu" as const,
+  }));
+  const net = buildNetwork(new Rng(2), "N", 32, layers, { kind: "uniform", irange: 0.3 });
+  const x = tf.randomUniform([16, 32]);
+  const want = tf.tidy(() => {
+    // the same layers by hand, everything kept
+    let h: tf.Tensor = x;
+    for (const layer of net.layers) {
+      h = tf.relu(tf.add(tf.matMul(h, layer.params[0].variable), layer.params[1].variable));
+    }
+    return h;
+  });
+  // the most data buffers alive at once, after every kernel
+  const engine = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
+  const runKernel = engine.runKernel;
+  const base = tf.memory().numDataBuffers;
+  let most = 0;
+  engine.runKernel = (...a: unknown[]) => {
+    const out = runKernel.apply(engine, a);
+    most = Math.max(most, tf.memory().numDataBuffers - base);
+    return out;
+  };
+  let y: tf.Tensor;
+  try {
+    y = forward(net, x);
+  } finally {
+    engine.runKernel = runKernel;
+  }
+  // a layer's product, sum and ReLU beside the layer before's output: not all 18 at once
+  assert.ok(most <= 4, `${most} buffers at once`);
+  assert.equal(tf.memory().numDataBuffers - base, 1, "the output alone is left");
+  assert.deepEqual(y.dataSync(), want.dataSync());
+  tf.dispose([x, y, want]);
+  disposeNetwork(net);
+});

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { selectBackend } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
-import { momentumIncrementWasm } from "../src/backend/wasm-kernels.ts";
+import { momentumIncrementWasm, sumOfSquaresWasm } from "../src/backend/wasm-kernels.ts";
 import { createOptimizer } from "../src/models/optimizers.ts";
 
 function values(n: number, seed: number, scale: number): Float32Array {
@@ -98,5 +98,28 @@ Deno.test("the momentum increment on the heap is the ops' v·μ − g·lr; refus
   const a = tf.tensor1d([1]);
   assert.equal(momentumIncrementWasm(a, a, 0.5, 0.1), null);
   a.dispose();
+  await selectBackend("wasm");
+});
+
+Deno.test("Σ x² on the heap is tf.sum(tf.square(x)) bit for bit; none off wasm", async () => {
+  await selectBackend("wasm");
+  for (
+    const [n, shape] of [[1, [1]], [7, [7]], [1003, [17, 59]], [300_000, [300, 1000]]] as const
+  ) {
+    // magnitudes from 1e-6 to 1e6: a float64 sum, or one in another order, rounds differently
+    const x = tf.tensor(values(n, n, 2).map((v, i) => v * 10 ** ((i % 13) - 6)), [...shape]);
+    const s = sumOfSquaresWasm(x)!, want = tf.sum(tf.square(x));
+    assert.deepEqual(s.shape, []);
+    assert.deepEqual(
+      bits(s.dataSync() as Float32Array),
+      bits(want.dataSync() as Float32Array),
+      `n ${n}`,
+    );
+    tf.dispose([x, s, want]);
+  }
+  await tf.setBackend("cpu");
+  const c = tf.tensor1d([3, 4]);
+  assert.equal(sumOfSquaresWasm(c), null);
+  c.dispose();
   await selectBackend("wasm");
 });

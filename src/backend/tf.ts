@@ -7,9 +7,13 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
 
+import { installLeanBackprop } from "./lean-backprop.ts";
+
 // Production mode only silences TF.js's console banners and warnings (e.g. the cpu
 // backend's "install tfjs-node" notice); numerics are unchanged.
 tf.enableProdMode();
+// backward passes free each node's saved tensors and gradients once it is done with them
+installLeanBackprop(tf);
 
 export { tf };
 export type Tensor = tf.Tensor;

@@ -440,6 +440,20 @@ export function momentumIncrementWasm(
 }
 
 /**
+ * Σ x² over a float32 tensor on the wasm heap as a float32 scalar tensor, or null off wasm:
+ * exactly `tf.sum(tf.square(x))` there (the wasm Square rounds each x·x, its Sum adds them
+ * one after another in float32), without the squares' tensor of x's size.
+ */
+export function sumOfSquaresWasm(x: tf.Tensor): tf.Tensor | null {
+  const values = heapViewForRead(x);
+  if (!values) return null;
+  const f = Math.fround;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum = f(sum + f(values[i] * values[i]));
+  return tf.scalar(sum);
+}
+
+/**
  * inc ← v·μ − g·lr over n values in float32 operations (`inc` may be `V`): the arithmetic of
  * momentumIncrementWasm, by the heap kernel where every array is on the wasm heap.
  */

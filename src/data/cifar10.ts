@@ -12,8 +12,14 @@ import { join } from "node:path";
 import { parseTar } from "nanotar";
 import { type FileRecord, verify } from "./checksum.ts";
 import { type Dataset, gcnSplit, pixelSplit, sliceSplit, type Split } from "./dataset.ts";
-import { DataError, readFileOrFail } from "./errors.ts";
-import { CIFAR_DIM, parseCifarBinary, parseCifarSprite, type RawImages } from "./formats/cifar.ts";
+import { DataError, MAX_DATA_FILE_BYTES, readFileOrFail } from "./errors.ts";
+import {
+  CIFAR_DIM,
+  CIFAR_RECORD,
+  parseCifarBinaryInto,
+  parseCifarSprite,
+  type RawImages,
+} from "./formats/cifar.ts";
 
 export { globalContrastNormalize } from "./gcn.ts";
 
@@ -108,14 +114,53 @@ export function loadCifarSprites(dir: string, options: CifarOptions = {}): Datas
 /** From a folder of the official binary batches (`cifar-10-batches-bin`). */
 export function loadCifarBinaryDir(dir: string, options: CifarOptions = {}): Dataset {
   const files: FileRecord[] = [];
-  const batch = (name: string) => {
-    const path = join(dir, `${name}.bin`);
-    const bytes = readFileOrFail(path, HINT);
+  const pathOf = (name: string) => join(dir, `${name}.bin`);
+  // each file read through one buffer, its records parsed straight into its split's arrays:
+  // no copy of a file, of a batch or of the whole split is left for the collector
+  const sizes = [...CIFAR_TRAIN_BATCHES, CIFAR_TEST_BATCH].map((name) => sizeOrZero(pathOf(name)));
+  const buffer = new Uint8Array(Math.max(...sizes));
+  const read = (name: string) => {
+    const path = pathOf(name);
+    const bytes = readFileOrFail(path, HINT, MAX_DATA_FILE_BYTES, buffer);
     files.push(verify(path, bytes, options.known?.[`${name}.bin`]));
-    return parseCifarBinary(bytes, path);
+    return { bytes, file: path };
   };
-  const train = concat(CIFAR_TRAIN_BATCHES.map(batch));
-  return assemble(train, batch(CIFAR_TEST_BATCH), `${dir} (binary batches)`, files, options);
+  const train = parseBatches(sizes.slice(0, -1), (i) => read(CIFAR_TRAIN_BATCHES[i]));
+  const test = parseBatches(sizes.slice(-1), () => read(CIFAR_TEST_BATCH));
+  return assemble(train, test, `${dir} (binary batches)`, files, options);
+}
+
+/** A file's size for sizing arrays; 0 where it cannot be read (reading it says why). */
+function sizeOrZero(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Binary batches parsed in order into one set of arrays sized from `sizes` (each batch's
+ * bytes): `read(i)` gives batch i's bytes, which need outlive only its parsing.
+ */
+function parseBatches(
+  sizes: number[],
+  read: (i: number) => { bytes: Uint8Array; file: string },
+): RawImages {
+  const count = sizes.reduce((n, size) => n + Math.floor(size / CIFAR_RECORD), 0);
+  const out = { pixels: new Uint8Array(count * CIFAR_DIM), labels: new Uint8Array(count), count };
+  let at = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    const { bytes, file } = read(i);
+    at += parseCifarBinaryInto(bytes, file, out, at);
+  }
+  if (at === count) return out;
+  // a file shrank after it was measured: the records it still held
+  return {
+    pixels: out.pixels.subarray(0, at * CIFAR_DIM),
+    labels: out.labels.subarray(0, at),
+    count: at,
+  };
 }
 
 /** From the official archive `cifar-10-binary.tar.gz`, verified by its SHA-256. */
@@ -136,15 +181,18 @@ export function loadCifarArchive(
       `an unreadable one (${(e as Error).message})`,
     );
   }
-  const batch = (name: string) => {
+  const member = (name: string) => {
     const entry = entries.find((e) => e.name.endsWith(`/${name}.bin`) || e.name === `${name}.bin`);
     if (!entry?.data) {
       throw new DataError(path, `a member cifar-10-batches-bin/${name}.bin`, "none", HINT);
     }
-    return parseCifarBinary(entry.data, `${path}:${entry.name}`);
+    return { bytes: entry.data, file: `${path}:${entry.name}` };
   };
-  const train = concat(CIFAR_TRAIN_BATCHES.map(batch));
-  return assemble(train, batch(CIFAR_TEST_BATCH), `${path} (archive)`, files, options);
+  // each member's records parsed straight into its split's arrays (no copy per batch)
+  const trainMembers = CIFAR_TRAIN_BATCHES.map(member), testMember = member(CIFAR_TEST_BATCH);
+  const train = parseBatches(trainMembers.map((m) => m.bytes.length), (i) => trainMembers[i]);
+  const test = parseBatches([testMember.bytes.length], () => testMember);
+  return assemble(train, test, `${path} (archive)`, files, options);
 }
 
 function concat(parts: RawImages[]): RawImages {

@@ -22,12 +22,15 @@ export const MAX_DATA_FILE_BYTES = 1024 ** 3;
 /**
  * Reads a whole regular file of at most `maxBytes` (checked before reading, so a device, a
  * FIFO or a symlink to a huge sparse file is refused, not read), turning "not found" into
- * a MissingDataError with a hint.
+ * a MissingDataError with a hint. With `into` large enough, the bytes are read into it and
+ * a view of them returned (valid until `into` is reused), so that files read one after
+ * another leave no copy each behind.
  */
 export function readFileOrFail(
   path: string,
   hint?: string,
   maxBytes = MAX_DATA_FILE_BYTES,
+  into?: Uint8Array,
 ): Uint8Array {
   try {
     const info = Deno.statSync(path);
@@ -42,7 +45,15 @@ export function readFileOrFail(
         `${info.size} bytes`,
       );
     }
-    return Deno.readFileSync(path);
+    if (!into || into.length < info.size) return Deno.readFileSync(path);
+    using file = Deno.openSync(path);
+    let n = 0;
+    while (n < info.size) {
+      const got = file.readSync(into.subarray(n, info.size));
+      if (got === null) break; // it shrank: what it still held
+      n += got;
+    }
+    return into.subarray(0, n);
   } catch (e) {
     if (e instanceof DataError) throw e;
     if (e instanceof Deno.errors.NotFound) {

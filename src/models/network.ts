@@ -400,10 +400,15 @@ export function forward(
   let offset = 0;
   net.layers.slice(0, layers).forEach((layer, i) => {
     const mask = masks?.[i];
-    if (mask) h = tf.mul(h, mask);
     const own = params?.slice(offset, offset + layer.params.length);
     offset += layer.params.length;
-    h = layer.apply(h, logits && i === net.layers.length - 1, own, training);
+    // a layer's intermediates, and the layer before's output, freed once it is done: a tape
+    // keeps what its backward pass needs (saved copies on the same memory)
+    const out = tf.tidy(() =>
+      layer.apply(mask ? tf.mul(h, mask) : h, logits && i === net.layers.length - 1, own, training)
+    );
+    if (h !== x && h !== out) h.dispose();
+    h = out;
   });
   if (h.shape.length === 4) h = tf.reshape(tf.transpose(h, [0, 3, 1, 2]), [h.shape[0], -1]); // NHWC → planar
   return h;

@@ -4,6 +4,7 @@
  * step (D(x), D(G(z)), the generated batch's mean and std) when asked for them.
  */
 import { type Tensor, tf } from "../backend/tf.ts";
+import { sumOfSquaresWasm } from "../backend/wasm-kernels.ts";
 import type { DiscriminatorInputConfig, TrainingConfig } from "../config/schema.ts";
 import { discriminatorInput } from "../models/discriminator-input.ts";
 import { forward, type Network } from "../models/network.ts";
@@ -171,7 +172,9 @@ function accuracy(realLogits: Tensor, fakeLogits: Tensor): Tensor {
 export function gradientNorm(grads: Record<string, Tensor>): Tensor {
   // each square freed once summed: the caller's tidy would hold them all through the updates
   return tf.tidy(() => {
-    const squares = Object.values(grads).map((g) => tf.tidy(() => tf.sum(tf.square(g))));
+    const squares = Object.values(grads).map((g) =>
+      sumOfSquaresWasm(g) ?? tf.tidy(() => tf.sum(tf.square(g)))
+    );
     return tf.sqrt(tf.addN(squares));
   });
 }

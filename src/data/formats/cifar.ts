@@ -17,25 +17,51 @@ export interface RawImages {
 }
 
 export function parseCifarBinary(bytes: Uint8Array, file: string): RawImages {
-  if (bytes.length === 0 || bytes.length % CIFAR_RECORD !== 0) {
+  const count = cifarRecords(bytes.length, file);
+  const out = { pixels: new Uint8Array(count * CIFAR_DIM), labels: new Uint8Array(count), count };
+  parseCifarBinaryInto(bytes, file, out, 0);
+  return out;
+}
+
+/** The records in a binary batch of `bytes` bytes (refused unless a whole number, ≥ 1). */
+export function cifarRecords(bytes: number, file: string): number {
+  if (bytes === 0 || bytes % CIFAR_RECORD !== 0) {
     throw new DataError(
       file,
       `a whole number of ${CIFAR_RECORD}-byte records (30,730,000 bytes for a full batch)`,
-      `${bytes.length} bytes (${bytes.length % CIFAR_RECORD} bytes past the last whole record)`,
+      `${bytes} bytes (${bytes % CIFAR_RECORD} bytes past the last whole record)`,
     );
   }
-  const count = bytes.length / CIFAR_RECORD;
-  const pixels = new Uint8Array(count * CIFAR_DIM);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const at = i * CIFAR_RECORD;
-    labels[i] = bytes[at];
-    if (labels[i] > 9) {
-      throw new DataError(file, "labels 0–9", `${labels[i]} in record ${i} (byte ${at})`);
-    }
-    pixels.set(bytes.subarray(at + 1, at + CIFAR_RECORD), i * CIFAR_DIM);
+  return bytes / CIFAR_RECORD;
+}
+
+/**
+ * A binary batch's records into `into` from image `first` on (several batches into one
+ * split's arrays, with no copy per batch); returns how many it held.
+ */
+export function parseCifarBinaryInto(
+  bytes: Uint8Array,
+  file: string,
+  into: RawImages,
+  first: number,
+): number {
+  const count = cifarRecords(bytes.length, file);
+  if (first + count > into.count) {
+    throw new DataError(
+      file,
+      `at most ${into.count - first} records (its size when the batches were counted)`,
+      `${count}: the file changed while it was read`,
+    );
   }
-  return { pixels, labels, count };
+  for (let i = 0; i < count; i++) {
+    const at = i * CIFAR_RECORD, label = bytes[at];
+    if (label > 9) {
+      throw new DataError(file, "labels 0–9", `${label} in record ${i} (byte ${at})`);
+    }
+    into.labels[first + i] = label;
+    into.pixels.set(bytes.subarray(at + 1, at + CIFAR_RECORD), (first + i) * CIFAR_DIM);
+  }
+  return count;
 }
 
 export function encodeCifarBinary(images: RawImages): Uint8Array {
