@@ -106,6 +106,54 @@ Deno.test("initialisation: U(±irange) weights, marginal-logit output bias, per-
   assert.ok(Math.abs(logits[3] - Math.log(1 / 3)) < 1e-6);
 });
 
+Deno.test("orthogonal init: gain × orthonormal columns (tall) or rows (wide), zero bias, seeded", () => {
+  const gain = 1.4;
+  const net = (seed: number) =>
+    buildNetwork(new Rng(seed), "G", 256, [
+      { type: "dense", units: 128, activation: "tanh" }, // tall: 256 × 128
+      { type: "dense", units: 300, activation: "linear" }, // wide: 128 × 300
+    ], { kind: "orthogonal", gain });
+  const G = net(1);
+  // the largest entry of (Gram matrix of W's columns or rows, in float64) − gain² I
+  const gram = (W: Float32Array, rows: number, cols: number, ofColumns: boolean) => {
+    const n = ofColumns ? cols : rows, len = ofColumns ? rows : cols;
+    const at = (i: number, k: number) => ofColumns ? W[k * cols + i] : W[i * cols + k];
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        let dot = 0;
+        for (let k = 0; k < len; k++) dot += at(i, k) * at(j, k);
+        worst = Math.max(worst, Math.abs(dot - (i === j ? gain * gain : 0)));
+      }
+    }
+    return worst;
+  };
+  const [W0, b0] = G.layers[0].params.map((p) => p.variable.dataSync() as Float32Array);
+  const [W1, b1] = G.layers[1].params.map((p) => p.variable.dataSync() as Float32Array);
+  assert.ok(gram(W0, 256, 128, true) < 1e-4, `tall: WᵀW − gain²I ${gram(W0, 256, 128, true)}`);
+  assert.ok(gram(W1, 128, 300, false) < 1e-4, `wide: WWᵀ − gain²I ${gram(W1, 128, 300, false)}`);
+  // a wide W's columns are not orthonormal (300 of them in 128 dimensions cannot be)
+  assert.ok(gram(W1, 128, 300, true) > 0.1);
+  assert.ok(b0.every((b) => b === 0) && b1.every((b) => b === 0));
+  // W/gain is the Q of A = QR for the layer's Gaussian draw A, with R's diagonal positive (the
+  // sign convention that makes Q uniformly distributed): QᵀA is upper triangular, diagonal > 0
+  const A = new Rng(1).stream("G/h0/init").at(0).normal(256 * 128, 0, 1);
+  let below = 0, smallestDiagonal = Infinity;
+  for (let i = 0; i < 128; i++) {
+    for (let j = 0; j <= i; j++) {
+      let r = 0; // (QᵀA)[i, j]
+      for (let k = 0; k < 256; k++) r += (W0[k * 128 + i] / gain) * A[k * 128 + j];
+      if (j < i) below = Math.max(below, Math.abs(r));
+      else smallestDiagonal = Math.min(smallestDiagonal, r);
+    }
+  }
+  assert.ok(below < 1e-3, `QᵀA below its diagonal: ${below}`);
+  assert.ok(smallestDiagonal > 0, `R's smallest diagonal entry: ${smallestDiagonal}`);
+  assert.deepEqual(net(1).layers[0].params[0].variable.dataSync(), W0, "seeded");
+  assert.notDeepEqual(net(2).layers[0].params[0].variable.dataSync(), W0);
+  disposeNetwork(G);
+});
+
 Deno.test("dropout masks: 0 or 1/keep, the configured keep rates, fresh per step and batch", () => {
   const { D } = build("mnist-mlp", 784);
   const spec = loadConfig("mnist-mlp").config.discriminator.dropout!;

@@ -21,6 +21,12 @@ export const Init = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("normal"), std: positive() }),
   /** pylearn2's `sparse_init`: each unit gets `count` nonzero inputs ~ N(0, std²); b = 0. */
   z.strictObject({ kind: z.literal("sparse"), count: count(), std: positive().default(1) }),
+  /**
+   * Saxe et al.'s orthogonal init (TensorFlow's `orthogonal_initializer`, Unrolled GAN's
+   * notebook): W, seen as [all but its last axis, its last axis], is `gain` × a uniformly
+   * random matrix with orthonormal columns (or rows, when it is wider than tall); b = 0.
+   */
+  z.strictObject({ kind: z.literal("orthogonal"), gain: positive().default(1) }),
 ]);
 
 /** A constant initial bias, or the logit of the training set's per-pixel means. */

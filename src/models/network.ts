@@ -71,6 +71,7 @@ function initValues(
   biasCount: number,
   init: InitConfig,
   columns: number,
+  lastAxis = columns,
 ): { W: Float32Array; b: Float32Array } {
   const draw = rng.stream(stream).at(0);
   switch (init.kind) {
@@ -99,7 +100,29 @@ function initValues(
       }
       return { W, b: new Float32Array(biasCount) };
     }
+    case "orthogonal":
+      return {
+        W: orthogonal(draw.normal(weightCount, 0, 1), lastAxis, init.gain),
+        b: new Float32Array(biasCount),
+      };
   }
+}
+
+/**
+ * `gain` × the Q of a QR decomposition of the Gaussian matrix `normal` ([rows, cols] row-major,
+ * cols = `cols`), with Q's columns signed by R's diagonal so that Q is uniformly (Haar)
+ * distributed; a wide matrix is decomposed transposed, so its rows are the orthonormal ones.
+ */
+function orthogonal(normal: Float32Array, cols: number, gain: number): Float32Array {
+  const rows = normal.length / cols;
+  return tf.tidy(() => {
+    const a = tf.tensor2d(normal, [rows, cols]);
+    const tall = rows >= cols;
+    const [q, r] = tf.linalg.qr(tall ? a : tf.transpose(a));
+    const signs = tf.sign(tf.sum(tf.mul(r, tf.eye(r.shape[0])), 0));
+    const signed = tf.mul(q, signs);
+    return new Float32Array(tf.mul(tall ? signed : tf.transpose(signed), gain).dataSync());
+  });
 }
 
 function activation(x: Tensor, name: string, alpha: number | undefined): Tensor {
@@ -292,6 +315,7 @@ function buildLayer(
         biasCount,
         init,
         channels,
+        cin,
       );
       const W = variable(v.W, [kernel, kernel, channels, cin]);
       const b = variable(v.b, config.untiedBias ? [oh, ow, channels] : [channels]);
