@@ -117,10 +117,13 @@ export function trackedTable(s: Summary): string {
 
 /**
  * A run's column or row name: seed and noise, and OpenBLAS's kernel family where the record
- * has it (two runs of one seed on different kernels are different runs).
+ * has it (two runs of one seed on different kernels are different runs). A summary made from a
+ * checkpoint's header names the family `blasCore`; one made from a finished run's result.json
+ * carries the backend record, `blas.core`.
  */
 function runLabel(s: Summary): string {
-  const core = (s.computePath as { blasCore?: string } | null)?.blasCore;
+  const path = s.computePath as { blasCore?: string; blas?: { core?: string } } | null;
+  const core = path?.blasCore ?? path?.blas?.core;
   return `seed ${s.seed}, ${noiseName(s.noise)} z${core ? `, ${core}` : ""}`;
 }
 

@@ -45,14 +45,19 @@ Deno.test("long-run --seeds: runs side by side, mean ± sample std over each con
     summary(1, "b", normal, [[50, 90]]),
     // seed 1 again on another kernel family: a run of its own, named by its kernels
     summary(1, "a", uniform, [[50, 98]], "SkylakeX"),
+    // a finished run's summary (from result.json) names its kernels in the backend record
+    {
+      ...summary(2, "a", uniform, [[50, 96]]),
+      computePath: { name: "wasm+openblas", blas: { core: "SkylakeX" } },
+    },
   ], 50);
   assert.deepStrictEqual(table.split("\n"), [
     "| epoch | seed 1, uniform z | seed 2, uniform z | seed 3, uniform z | seed 1, N(0, 1) z " +
-    "| seed 1, uniform z, SkylakeX | mean ± std over runs, uniform z |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    // 100, 104, 102, 98: mean 101, sample std √(20/3); at epoch 100 only two runs: 113 ± √18.
-    "| 50 | 100.0 ± 2.0 | 104.0 ± 2.0 | 102.0 ± 2.0 | 90.0 ± 2.0 | 98.0 ± 2.0 | 101.0 ± 2.6 (4) |",
-    "| 100 | 110.0 ± 2.0 | 116.0 ± 2.0 |  |  |  | 113.0 ± 4.2 (2) |",
+    "| seed 1, uniform z, SkylakeX | seed 2, uniform z, SkylakeX | mean ± std over runs, uniform z |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    // 100, 104, 102, 98, 96: mean 100, sample std √10; at epoch 100 only two runs: 113 ± √18.
+    "| 50 | 100.0 ± 2.0 | 104.0 ± 2.0 | 102.0 ± 2.0 | 90.0 ± 2.0 | 98.0 ± 2.0 | 96.0 ± 2.0 | 100.0 ± 3.2 (5) |",
+    "| 100 | 110.0 ± 2.0 | 116.0 ± 2.0 |  |  |  |  | 113.0 ± 4.2 (2) |",
   ]);
 });
 
