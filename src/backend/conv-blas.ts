@@ -15,6 +15,7 @@
  */
 import { tf } from "./tf.ts";
 import type { OpenBlas } from "./openblas.ts";
+import { col2imAddOnHeap, HeapArray, im2colOnHeap, type WindowGeometry } from "./heap-kernels.ts";
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = Parameters<typeof tf.registerKernel>[0]["kernelFunc"];
@@ -28,7 +29,7 @@ interface HeapBackend {
 export type CountProduct = (flops: number, seconds: number) => void;
 
 /** The geometry of one convolution, from TF.js's own shape logic. */
-export interface ConvGeometry {
+export interface ConvGeometry extends WindowGeometry {
   batch: number;
   inHeight: number;
   inWidth: number;
@@ -52,72 +53,8 @@ export function chunkRows(windowSize: number): number {
   return Math.max(1, Math.floor(CHUNK_ENTRIES / windowSize));
 }
 
-let scratch = new Float32Array(0);
-function scratchOf(n: number): Float32Array {
-  if (scratch.length < n) scratch = new Float32Array(n);
-  return scratch;
-}
-
-/**
- * Writes rows [r0, r1) of the im2col matrix of x (NHWC, flat) into `cols` from entry 0.
- * Row r holds the window of output position r in (ky, kx, c) order, the filter's own.
- */
-export function im2col(
-  x: Float32Array,
-  g: ConvGeometry,
-  r0: number,
-  r1: number,
-  cols: Float32Array,
-): void {
-  const { inHeight: H, inWidth: W, inChannels: C, outHeight: Ho, outWidth: Wo } = g;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = g;
-  const rowLength = kw * C;
-  let o = 0;
-  for (let r = r0; r < r1; r++) {
-    const ox = r % Wo, rest = (r - ox) / Wo, oy = rest % Ho, b = (rest - oy) / Ho;
-    const ix0 = ox * sw - g.padLeft, iy0 = oy * sh - g.padTop;
-    // the filter columns inside the input: [kx0, kx1)
-    const kx0 = Math.max(0, -ix0), kx1 = Math.min(kw, W - ix0);
-    const lead = kx0 * C, inside = Math.max(0, kx1 - kx0) * C;
-    for (let ky = 0; ky < kh; ky++, o += rowLength) {
-      const iy = iy0 + ky;
-      if (iy < 0 || iy >= H || inside === 0) {
-        cols.fill(0, o, o + rowLength);
-        continue;
-      }
-      for (let i = 0; i < lead; i++) cols[o + i] = 0;
-      const src = ((b * H + iy) * W + ix0 + kx0) * C, dst = o + lead;
-      for (let i = 0; i < inside; i++) cols[dst + i] = x[src + i];
-      for (let i = lead + inside; i < rowLength; i++) cols[o + i] = 0;
-    }
-  }
-}
-
-/** Adds rows [r0, r1) of a gradient with respect to the im2col matrix back into dx. */
-export function col2imAdd(
-  cols: Float32Array,
-  g: ConvGeometry,
-  r0: number,
-  r1: number,
-  dx: Float32Array,
-): void {
-  const { inHeight: H, inWidth: W, inChannels: C, outHeight: Ho, outWidth: Wo } = g;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = g;
-  const rowLength = kw * C;
-  let o = 0;
-  for (let r = r0; r < r1; r++) {
-    const ox = r % Wo, rest = (r - ox) / Wo, oy = rest % Ho, b = (rest - oy) / Ho;
-    const ix0 = ox * sw - g.padLeft, iy0 = oy * sh - g.padTop;
-    const kx0 = Math.max(0, -ix0), kx1 = Math.min(kw, W - ix0);
-    const lead = kx0 * C, inside = Math.max(0, kx1 - kx0) * C;
-    for (let ky = 0; ky < kh; ky++, o += rowLength) {
-      const iy = iy0 + ky;
-      if (iy < 0 || iy >= H || inside === 0) continue;
-      const dst = ((b * H + iy) * W + ix0 + kx0) * C, src = o + lead;
-      for (let i = 0; i < inside; i++) dx[dst + i] += cols[src + i];
-    }
-  }
-}
+/** The im2col matrix of one chunk, on the heap beside the tensors (the heap kernels take it). */
+const scratch = new HeapArray();
 
 function geometryOf(info: tf.backend_util.Conv2DInfo): ConvGeometry {
   return {
@@ -168,6 +105,9 @@ function info(inShape: number[], filterShape: number[], attrs: ConvAttrs) {
 const positionsOf = (g: ConvGeometry) => g.batch * g.outHeight * g.outWidth;
 const windowOf = (g: ConvGeometry) => g.filterHeight * g.filterWidth * g.inChannels;
 
+/** The heap scratch for one chunk of g's im2col matrix (before any view: it may grow the heap). */
+const colsFor = (g: ConvGeometry) => scratch.view(chunkRows(windowOf(g)) * windowOf(g));
+
 /** y = conv(x, filter): x [B, H, W, Cin], filter [kh, kw, Cin, Cout] → [B, Ho, Wo, Cout]. */
 export function convForward(
   blas: OpenBlas,
@@ -176,13 +116,13 @@ export function convForward(
   filter: Float32Array,
   g: ConvGeometry,
   y: Float32Array,
+  cols: Float32Array,
 ): void {
   const n = positionsOf(g), K = windowOf(g), N = g.outChannels, rows = chunkRows(K);
-  const cols = scratchOf(rows * K);
   let seconds = 0;
   for (let r0 = 0; r0 < n; r0 += rows) {
     const r1 = Math.min(n, r0 + rows);
-    im2col(x, g, r0, r1, cols);
+    im2colOnHeap(x, g, r0, r1, cols);
     const t0 = performance.now();
     blas.sgemm(false, false, r1 - r0, N, K, cols, filter, y.subarray(r0 * N, r1 * N));
     seconds += performance.now() - t0;
@@ -198,9 +138,9 @@ export function convBackpropInput(
   filter: Float32Array,
   g: ConvGeometry,
   dx: Float32Array,
+  cols: Float32Array,
 ): void {
   const n = positionsOf(g), K = windowOf(g), N = g.outChannels, rows = chunkRows(K);
-  const cols = scratchOf(rows * K);
   dx.fill(0);
   let seconds = 0;
   for (let r0 = 0; r0 < n; r0 += rows) {
@@ -208,7 +148,7 @@ export function convBackpropInput(
     const t0 = performance.now();
     blas.sgemm(false, true, r1 - r0, K, N, dy.subarray(r0 * N, r1 * N), filter, cols);
     seconds += performance.now() - t0;
-    col2imAdd(cols, g, r0, r1, dx);
+    col2imAddOnHeap(cols, g, r0, r1, dx);
   }
   count(2 * n * K * N, seconds / 1000);
 }
@@ -221,14 +161,14 @@ export function convBackpropFilter(
   dy: Float32Array,
   g: ConvGeometry,
   dfilter: Float32Array,
+  cols: Float32Array,
 ): void {
   const n = positionsOf(g), K = windowOf(g), N = g.outChannels, rows = chunkRows(K);
-  const cols = scratchOf(rows * K);
   if (n === 0) dfilter.fill(0);
   let seconds = 0;
   for (let r0 = 0; r0 < n; r0 += rows) {
     const r1 = Math.min(n, r0 + rows);
-    im2col(x, g, r0, r1, cols);
+    im2colOnHeap(x, g, r0, r1, cols);
     const t0 = performance.now();
     blas.gemm(
       true,
@@ -267,8 +207,18 @@ export function blasConvKernels(
       const g = geometryOf(info(x.shape, filter.shape, attrs));
       const backend = heap(args.backend);
       const out = backend.makeOutput([g.batch, g.outHeight, g.outWidth, g.outChannels], "float32");
-      // views only after makeOutput: its allocation may grow the heap, detaching older views
-      convForward(blas, count, view(backend, x), view(backend, filter), g, view(backend, out));
+      // views only after makeOutput and the scratch: an allocation may grow the heap, detaching
+      // older views
+      const cols = colsFor(g);
+      convForward(
+        blas,
+        count,
+        view(backend, x),
+        view(backend, filter),
+        g,
+        view(backend, out),
+        cols,
+      );
       return out;
     },
     Conv2DBackpropInput(args) {
@@ -278,6 +228,7 @@ export function blasConvKernels(
       const g = geometryOf(info(attrs.inputShape, filter.shape, attrs));
       const backend = heap(args.backend);
       const out = backend.makeOutput(attrs.inputShape, "float32");
+      const cols = colsFor(g);
       convBackpropInput(
         blas,
         count,
@@ -285,6 +236,7 @@ export function blasConvKernels(
         view(backend, filter),
         g,
         view(backend, out),
+        cols,
       );
       return out;
     },
@@ -300,7 +252,16 @@ export function blasConvKernels(
       const g = geometryOf(info(x.shape, attrs.filterShape, attrs));
       const backend = heap(args.backend);
       const out = backend.makeOutput(attrs.filterShape, "float32");
-      convBackpropFilter(blas, count, view(backend, x), view(backend, dy), g, view(backend, out));
+      const cols = colsFor(g);
+      convBackpropFilter(
+        blas,
+        count,
+        view(backend, x),
+        view(backend, dy),
+        g,
+        view(backend, out),
+        cols,
+      );
       return out;
     },
   };

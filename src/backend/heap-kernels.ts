@@ -27,6 +27,8 @@ interface Exports {
     eps: number,
   ): void;
   momentum(n: number, v: number, g: number, inc: number, mu: number, lr: number): void;
+  im2col(from: number, to: number, r0: number, r1: number, ...geometry: number[]): void;
+  col2imAdd(from: number, to: number, r0: number, r1: number, ...geometry: number[]): void;
 }
 
 interface EmscriptenModule {
@@ -126,6 +128,92 @@ export function momentumOnHeap(
   }
   k.exports.momentum(n, at[0], at[1], at[2], mu, lr);
   return true;
+}
+
+/** A convolution's shape, in the order the heap kernels take it (src/backend/conv-blas.ts). */
+export interface WindowGeometry {
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  padTop: number;
+  padLeft: number;
+}
+
+const geometryArgs = (g: WindowGeometry) => [
+  g.inHeight,
+  g.inWidth,
+  g.inChannels,
+  g.outHeight,
+  g.outWidth,
+  g.filterHeight,
+  g.filterWidth,
+  g.strideHeight,
+  g.strideWidth,
+  g.padTop,
+  g.padLeft,
+];
+
+/** Checks that rows [r0, r1) fit `cols` and that their images fit the NHWC array `image`. */
+function checkWindows(
+  kernel: string,
+  g: WindowGeometry,
+  r0: number,
+  r1: number,
+  cols: Float32Array,
+  image: Float32Array,
+): void {
+  const rowEntries = g.filterHeight * g.filterWidth * g.inChannels;
+  const images = Math.ceil(r1 / (g.outHeight * g.outWidth));
+  if (!(0 <= r0 && r0 <= r1) || cols.length < (r1 - r0) * rowEntries) {
+    throw new RangeError(`${kernel}: rows [${r0}, ${r1}) do not fit ${cols.length} entries`);
+  }
+  if (image.length < images * g.inHeight * g.inWidth * g.inChannels) {
+    throw new RangeError(`${kernel}: ${images} images do not fit ${image.length} entries`);
+  }
+}
+
+/** The heap addresses of two arrays, or an error naming the kernel that needs them there. */
+function heapPair(kernel: string, a: Float32Array, b: Float32Array) {
+  const k = kernels();
+  const at = k && addresses(k.memory, [a, b]);
+  if (!at) throw new Error(`${kernel} runs on the wasm backend's heap: an array lies elsewhere`);
+  return { exports: k.exports, at };
+}
+
+/**
+ * Rows [r0, r1) of the im2col matrix of x (NHWC) into `cols` from entry 0: row r holds the
+ * window of output position r in (ky, kx, c) order, zeros where it leaves the input. Both
+ * arrays on the wasm backend's heap.
+ */
+export function im2colOnHeap(
+  x: Float32Array,
+  g: WindowGeometry,
+  r0: number,
+  r1: number,
+  cols: Float32Array,
+): void {
+  checkWindows("im2col", g, r0, r1, cols, x);
+  const { exports, at } = heapPair("im2col", x, cols);
+  exports.im2col(at[0], at[1], r0, r1, ...geometryArgs(g));
+}
+
+/** Adds rows [r0, r1) of a gradient with respect to the im2col matrix back into dx (on the heap). */
+export function col2imAddOnHeap(
+  cols: Float32Array,
+  g: WindowGeometry,
+  r0: number,
+  r1: number,
+  dx: Float32Array,
+): void {
+  checkWindows("col2im", g, r0, r1, cols, dx);
+  const { exports, at } = heapPair("col2im", cols, dx);
+  exports.col2imAdd(at[0], at[1], r0, r1, ...geometryArgs(g));
 }
 
 /**

@@ -95,4 +95,158 @@
             (f32.mul (f32.load (i32.add (local.get $v) (local.get $at))) (local.get $mu))
             (f32.mul (f32.load (i32.add (local.get $g) (local.get $at))) (local.get $lr))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $rest)))))
+        (br $rest))))
+
+  ;; The convolutions' im2col (src/backend/conv-blas.ts): rows [r0, r1) of the im2col matrix of
+  ;; x (NHWC) into cols from its start, row r holding the window of output position r in
+  ;; (ky, kx, c) order, zeros where the window leaves the input. A window row's part inside the
+  ;; input is contiguous in NHWC, so each is one copy. Byte addresses; the geometry in entries.
+  (func (export "im2col")
+    (param $x i32) (param $cols i32) (param $r0 i32) (param $r1 i32)
+    (param $H i32) (param $W i32) (param $C i32) (param $Ho i32) (param $Wo i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32)
+    (param $padTop i32) (param $padLeft i32)
+    (local $r i32) (local $o i32) (local $rowBytes i32) (local $ky i32) (local $iy i32)
+    (local $b i32) (local $ix0 i32) (local $iy0 i32) (local $kx0 i32) (local $lead i32)
+    (local $inside i32)
+    (local.set $rowBytes (i32.shl (i32.mul (local.get $kw) (local.get $C)) (i32.const 2)))
+    (local.set $o (local.get $cols))
+    (local.set $r (local.get $r0))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $r) (local.get $r1)))
+        (call $window (local.get $r) (local.get $H) (local.get $W) (local.get $C)
+          (local.get $Ho) (local.get $Wo) (local.get $kw) (local.get $sh) (local.get $sw)
+          (local.get $padTop) (local.get $padLeft))
+        (local.set $inside) (local.set $lead) (local.set $kx0) (local.set $iy0)
+        (local.set $ix0) (local.set $b)
+        (local.set $ky (i32.const 0))
+        (block $window_done
+          (loop $window_rows
+            (br_if $window_done (i32.ge_u (local.get $ky) (local.get $kh)))
+            (local.set $iy (i32.add (local.get $iy0) (local.get $ky)))
+            (if (i32.or (i32.or (i32.lt_s (local.get $iy) (i32.const 0))
+                                (i32.ge_s (local.get $iy) (local.get $H)))
+                        (i32.eqz (local.get $inside)))
+              (then (memory.fill (local.get $o) (i32.const 0) (local.get $rowBytes)))
+              (else
+                (memory.fill (local.get $o) (i32.const 0) (local.get $lead))
+                (memory.copy
+                  (i32.add (local.get $o) (local.get $lead))
+                  (call $inputAt (local.get $x) (local.get $b) (local.get $iy)
+                    (i32.add (local.get $ix0) (local.get $kx0)) (local.get $H) (local.get $W)
+                    (local.get $C))
+                  (local.get $inside))
+                (memory.fill (i32.add (i32.add (local.get $o) (local.get $lead)) (local.get $inside))
+                  (i32.const 0)
+                  (i32.sub (local.get $rowBytes) (i32.add (local.get $lead) (local.get $inside))))))
+            (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $window_rows)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows))))
+
+  ;; The reverse of im2col for the input gradient: adds rows [r0, r1) of cols (the gradient with
+  ;; respect to the im2col matrix) into dx, row by row, window row by window row, in the order the
+  ;; JavaScript loop it replaced did, so every sum is the same (four lanes at a time: each lane
+  ;; is its own entry of dx).
+  (func (export "col2imAdd")
+    (param $cols i32) (param $dx i32) (param $r0 i32) (param $r1 i32)
+    (param $H i32) (param $W i32) (param $C i32) (param $Ho i32) (param $Wo i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32)
+    (param $padTop i32) (param $padLeft i32)
+    (local $r i32) (local $o i32) (local $rowBytes i32) (local $ky i32) (local $iy i32)
+    (local $b i32) (local $ix0 i32) (local $iy0 i32) (local $kx0 i32) (local $lead i32)
+    (local $inside i32) (local $src i32) (local $dst i32) (local $end i32) (local $end4 i32)
+    (local.set $rowBytes (i32.shl (i32.mul (local.get $kw) (local.get $C)) (i32.const 2)))
+    (local.set $o (local.get $cols))
+    (local.set $r (local.get $r0))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $r) (local.get $r1)))
+        (call $window (local.get $r) (local.get $H) (local.get $W) (local.get $C)
+          (local.get $Ho) (local.get $Wo) (local.get $kw) (local.get $sh) (local.get $sw)
+          (local.get $padTop) (local.get $padLeft))
+        (local.set $inside) (local.set $lead) (local.set $kx0) (local.set $iy0)
+        (local.set $ix0) (local.set $b)
+        (local.set $ky (i32.const 0))
+        (block $window_done
+          (loop $window_rows
+            (br_if $window_done (i32.ge_u (local.get $ky) (local.get $kh)))
+            (local.set $iy (i32.add (local.get $iy0) (local.get $ky)))
+            (if (i32.eqz (i32.or (i32.or (i32.lt_s (local.get $iy) (i32.const 0))
+                                         (i32.ge_s (local.get $iy) (local.get $H)))
+                                 (i32.eqz (local.get $inside))))
+              (then
+                (local.set $src (i32.add (local.get $o) (local.get $lead)))
+                (local.set $dst
+                  (call $inputAt (local.get $dx) (local.get $b) (local.get $iy)
+                    (i32.add (local.get $ix0) (local.get $kx0)) (local.get $H) (local.get $W)
+                    (local.get $C)))
+                (local.set $end (i32.add (local.get $src) (local.get $inside)))
+                (local.set $end4
+                  (i32.add (local.get $src) (i32.and (local.get $inside) (i32.const -16))))
+                (block $simd_done
+                  (loop $simd
+                    (br_if $simd_done (i32.ge_u (local.get $src) (local.get $end4)))
+                    (v128.store align=4 (local.get $dst)
+                      (f32x4.add (v128.load align=4 (local.get $dst))
+                                 (v128.load align=4 (local.get $src))))
+                    (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+                    (br $simd)))
+                (block $rest_done
+                  (loop $rest
+                    (br_if $rest_done (i32.ge_u (local.get $src) (local.get $end)))
+                    (f32.store (local.get $dst)
+                      (f32.add (f32.load (local.get $dst)) (f32.load (local.get $src))))
+                    (local.set $src (i32.add (local.get $src) (i32.const 4)))
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+                    (br $rest)))))
+            (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $window_rows)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows))))
+
+  ;; Where output position r's window lies: its image b, its top-left corner (ix0, iy0) in the
+  ;; input (padding makes them negative), the first filter column inside the input kx0, and the
+  ;; bytes of a window row before that column (lead) and inside the input (inside, 0 if none).
+  (func $window
+    (param $r i32) (param $H i32) (param $W i32) (param $C i32) (param $Ho i32) (param $Wo i32)
+    (param $kw i32) (param $sh i32) (param $sw i32) (param $padTop i32) (param $padLeft i32)
+    (result i32 i32 i32 i32 i32 i32)
+    (local $rest i32) (local $ix0 i32) (local $kx0 i32) (local $kx1 i32)
+    (local.set $rest (i32.div_u (local.get $r) (local.get $Wo)))
+    (local.set $ix0
+      (i32.sub (i32.mul (i32.rem_u (local.get $r) (local.get $Wo)) (local.get $sw))
+               (local.get $padLeft)))
+    ;; kx0 = max(0, −ix0), kx1 = min(kw, W − ix0)
+    (local.set $kx0 (select (i32.sub (i32.const 0) (local.get $ix0)) (i32.const 0)
+                            (i32.lt_s (local.get $ix0) (i32.const 0))))
+    (local.set $kx1 (select (local.get $kw) (i32.sub (local.get $W) (local.get $ix0))
+                            (i32.lt_s (local.get $kw) (i32.sub (local.get $W) (local.get $ix0)))))
+    (i32.div_u (local.get $rest) (local.get $Ho))
+    (local.get $ix0)
+    (i32.sub (i32.mul (i32.rem_u (local.get $rest) (local.get $Ho)) (local.get $sh))
+             (local.get $padTop))
+    (local.get $kx0)
+    (i32.shl (i32.mul (local.get $kx0) (local.get $C)) (i32.const 2))
+    (select (i32.shl (i32.mul (i32.sub (local.get $kx1) (local.get $kx0)) (local.get $C))
+                     (i32.const 2))
+            (i32.const 0)
+            (i32.gt_s (local.get $kx1) (local.get $kx0))))
+
+  ;; The byte address of entry (b, iy, ix, 0) of an NHWC array at byte address base.
+  (func $inputAt
+    (param $base i32) (param $b i32) (param $iy i32) (param $ix i32)
+    (param $H i32) (param $W i32) (param $C i32) (result i32)
+    (i32.add (local.get $base)
+      (i32.shl
+        (i32.mul
+          (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $H)) (local.get $iy))
+                            (local.get $W))
+                   (local.get $ix))
+          (local.get $C))
+        (i32.const 2)))))
+

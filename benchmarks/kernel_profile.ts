@@ -1,0 +1,70 @@
+/**
+ * Where a training step's time goes, by TF.js kernel:
+ * `deno run -A benchmarks/kernel_profile.ts <config> <backend> <blasThreads> <iterations>`.
+ * Trains as benchmarks/train_step.ts does and, from the first iteration after the warm-up,
+ * times every kernel call of the active backend (the wasm backend's kernels are synchronous,
+ * so a call's wall time is its cost). Prints one line per kernel, the costliest first:
+ * calls and seconds per iteration, and the share of the iterations' wall time; the rest is
+ * TF.js's engine, the tape and the harness's own JavaScript.
+ */
+import { tf } from "../src/backend/tf.ts";
+import type { BackendChoice } from "../src/backend/info.ts";
+import { trainWarmup } from "./gpu_check_report.ts";
+import { measureTrainStep } from "./train_step.ts";
+
+interface KernelTime {
+  calls: number;
+  ms: number;
+}
+
+/** Wraps every kernel of `backendName` in a timer; returns the totals, by kernel name. */
+function timeKernels(backendName: string): Map<string, KernelTime> {
+  const totals = new Map<string, KernelTime>();
+  for (const kernel of tf.getKernelsForBackend(backendName)) {
+    const inner = kernel.kernelFunc;
+    const total = { calls: 0, ms: 0 };
+    totals.set(kernel.kernelName, total);
+    // the registry hands out this object on every call, so replacing its function times all
+    (kernel as { kernelFunc: typeof inner }).kernelFunc = (args) => {
+      const t0 = performance.now();
+      const out = inner(args);
+      total.ms += performance.now() - t0;
+      total.calls++;
+      return out;
+    };
+  }
+  return totals;
+}
+
+if (import.meta.main) {
+  const [name, backend, threadsText, iterationsText] = Deno.args;
+  const iterations = Number(iterationsText);
+  const warmup = trainWarmup(iterations);
+  let totals = new Map<string, KernelTime>();
+  let start = NaN, end = NaN;
+  await measureTrainStep(name, backend as BackendChoice, Number(threadsText), iterations, {
+    onIteration: (i, now) => {
+      if (i === warmup) {
+        totals = timeKernels(tf.getBackend());
+        start = now;
+      }
+      if (i === iterations) end = now;
+    },
+  });
+  const timed = iterations - warmup, wallMs = end - start;
+  const rows = [...totals].filter(([, t]) => t.calls > 0).sort((a, b) => b[1].ms - a[1].ms);
+  const inKernels = rows.reduce((s, [, t]) => s + t.ms, 0);
+  console.log(
+    `${name} on ${backend}, ${threadsText} BLAS threads: ${timed} iterations timed, ` +
+      `${(wallMs / timed / 1000).toFixed(3)} s each, ${(100 * inKernels / wallMs).toFixed(1)}% ` +
+      "in kernels",
+  );
+  console.log("kernel                          calls/it   s/it   share");
+  for (const [kernel, t] of rows) {
+    console.log(
+      kernel.padEnd(30) + (t.calls / timed).toFixed(0).padStart(10) +
+        (t.ms / timed / 1000).toFixed(3).padStart(7) +
+        `${(100 * t.ms / wallMs).toFixed(1)}%`.padStart(8),
+    );
+  }
+}
