@@ -127,3 +127,46 @@ Deno.test("the momentum heap kernel gives momentumIncrementArrays' JavaScript nu
   );
   on.dispose();
 });
+
+Deno.test("Sum over leading axes on the heap is the wasm backend's own Sum bit for bit", async () => {
+  await selectBackend("wasm");
+  const cases: { shape: number[]; axes: number[]; keepDims?: boolean }[] = [
+    { shape: [16, 9, 9, 20], axes: [0, 1, 2] }, // a conv layer's bias gradient
+    { shape: [128, 803], axes: [0] }, // a dense layer's
+    { shape: [3, 7, 5], axes: [1, 0], keepDims: true },
+    { shape: [4001, 1], axes: [0] },
+  ];
+  for (const { shape, axes, keepDims = false } of cases) {
+    const n = shape.slice(0, axes.length).reduce((p, d) => p * d, 1);
+    const c = shape.slice(axes.length).reduce((p, d) => p * d, 1);
+    const values = awkward(n + c, n * c).map((v) => Math.min(Math.abs(v), 1e30) * Math.sign(v));
+    const x = tf.tensor(values, shape);
+    const got = tf.sum(x, axes, keepDims);
+    // TF.js's own kernel: the reduced axes moved last by hand, so no replacement takes the call
+    const order = [...shape.keys()].filter((a) => !axes.includes(a)).concat(axes.toSorted());
+    const rest = shape.length - axes.length;
+    const moved = tf.transpose(x, order);
+    const own = tf.sum(moved, [...Array(axes.length).keys()].map((i) => rest + i), keepDims);
+    const want = new Float32Array(c);
+    for (let p = 0; p < n; p++) {
+      for (let j = 0; j < c; j++) want[j] = Math.fround(want[j] + values[p * c + j]);
+    }
+    const wantShape = keepDims
+      ? shape.map((d, a) => (axes.includes(a) ? 1 : d))
+      : shape.slice(axes.length);
+    assert.deepEqual(got.shape, wantShape, `${shape} over ${axes}`);
+    const gotValues = got.dataSync() as Float32Array;
+    assert.deepEqual(
+      bits(gotValues),
+      bits(own.dataSync() as Float32Array),
+      `${shape} over ${axes}`,
+    );
+    assert.deepEqual(bits(gotValues), bits(want), `${shape} over ${axes}: the sequential sum`);
+    tf.dispose([x, got, moved, own]);
+  }
+  // what it does not take goes to the backend's own kernel: int32, trailing axes, every axis
+  const ints = tf.tensor([[1, 2], [3, 4]], [2, 2], "int32");
+  assert.deepEqual(Array.from(tf.sum(ints, 0).dataSync()), [4, 6]);
+  assert.deepEqual(Array.from(tf.sum(tf.tensor([[1, 2], [3, 4]]), 1).dataSync()), [3, 7]);
+  assert.equal(tf.sum(tf.tensor([[1, 2], [3, 4]])).dataSync()[0], 10);
+});

@@ -29,6 +29,7 @@ interface Exports {
   momentum(n: number, v: number, g: number, inc: number, mu: number, lr: number): void;
   im2col(from: number, to: number, r0: number, r1: number, ...geometry: number[]): void;
   col2imAdd(from: number, to: number, r0: number, r1: number, ...geometry: number[]): void;
+  sumLeading(n: number, c: number, x: number, out: number): void;
 }
 
 interface EmscriptenModule {
@@ -214,6 +215,18 @@ export function col2imAddOnHeap(
   checkWindows("col2im", g, r0, r1, cols, dx);
   const { exports, at } = heapPair("col2im", cols, dx);
   exports.col2imAdd(at[0], at[1], r0, r1, ...geometryArgs(g));
+}
+
+/**
+ * out[j] = Σ_p x[p·c + j] over the n rows of x [n, c], p in order from +0: TF.js's wasm Sum
+ * over x's leading axes, bit for bit, without its transpose. Both arrays on the heap.
+ */
+export function sumLeadingOnHeap(x: Float32Array, n: number, c: number, out: Float32Array): void {
+  if (x.length < n * c || out.length < c) {
+    throw new RangeError(`a sum of ${n} rows of ${c}: arrays of ${x.length} and ${out.length}`);
+  }
+  const { exports, at } = heapPair("sumLeading", x, out);
+  exports.sumLeading(n, c, at[0], at[1]);
 }
 
 /**

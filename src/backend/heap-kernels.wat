@@ -248,5 +248,40 @@
                             (local.get $W))
                    (local.get $ix))
           (local.get $C))
-        (i32.const 2)))))
+        (i32.const 2))))
+
+  ;; A sum over the leading axes (a bias gradient): out[j] = Σ_p x[p·c + j] for p = 0 … n − 1, in
+  ;; that order from +0, as TF.js's wasm Sum computes it after transposing x to [c, n] (each of
+  ;; its sums runs over a contiguous row, one addition at a time). Here every column runs at once,
+  ;; four lanes at a time, one pass over x. Byte addresses.
+  (func (export "sumLeading") (param $n i32) (param $c i32) (param $x i32) (param $out i32)
+    (local $p i32) (local $j i32) (local $row i32) (local $c4 i32) (local $at i32)
+    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $c4 (i32.and (local.get $c) (i32.const -4)))
+    (local.set $row (local.get $x))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $p) (local.get $n)))
+        (local.set $j (i32.const 0))
+        (block $simd_done
+          (loop $simd
+            (br_if $simd_done (i32.ge_u (local.get $j) (local.get $c4)))
+            (local.set $at (i32.shl (local.get $j) (i32.const 2)))
+            (v128.store align=4 (i32.add (local.get $out) (local.get $at))
+              (f32x4.add (v128.load align=4 (i32.add (local.get $out) (local.get $at)))
+                         (v128.load align=4 (i32.add (local.get $row) (local.get $at)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $simd)))
+        (block $rest_done
+          (loop $rest
+            (br_if $rest_done (i32.ge_u (local.get $j) (local.get $c)))
+            (local.set $at (i32.shl (local.get $j) (i32.const 2)))
+            (f32.store (i32.add (local.get $out) (local.get $at))
+              (f32.add (f32.load (i32.add (local.get $out) (local.get $at)))
+                       (f32.load (i32.add (local.get $row) (local.get $at)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $rest)))
+        (local.set $row (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 2))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $rows)))))
 

@@ -7,6 +7,8 @@
  *   OpenBLAS as im2col products (src/backend/conv-blas.ts), likewise only with OpenBLAS.
  * - Identity shares its input's memory instead of copying it, as the cpu backend's does:
  *   TF.js clones every tensor it saves for a backward pass, each a full copy on wasm.
+ * - Sum over leading axes (the bias gradients) in one pass on the heap: wasm's Sum transposes
+ *   its input first so that the reduced axes come last.
  * - Maxout's forward (max and winning piece in one pass) and backward (scatter to the
  *   winner), on the heap: wasm's Max/ArgMax over a last axis of 5 are generic reductions.
  * None changes a number: products aside (matMul's and the convolutions': a different
@@ -16,7 +18,7 @@
 import { tf } from "./tf.ts";
 import type { OpenBlas } from "./openblas.ts";
 import { blasConvKernels } from "./conv-blas.ts";
-import { adamOnHeap, momentumOnHeap } from "./heap-kernels.ts";
+import { adamOnHeap, momentumOnHeap, sumLeadingOnHeap } from "./heap-kernels.ts";
 
 type KernelConfig = ReturnType<typeof tf.getKernel> & object;
 type TensorInfo = tf.TensorInfo;
@@ -32,6 +34,7 @@ const originals = new Map<string, KernelConfig | null>();
 const CONV_KERNELS = ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"] as const;
 let blasActive = false;
 let identityShared = false;
+let sumReplaced = false;
 /**
  * Training's work on OpenBLAS since the process started (the matMul kernel's and the fused
  * step's products, not Parzen's): the benchmarks' executed-FLOP count.
@@ -60,8 +63,11 @@ function replaceKernel(name: string, kernelFunc: KernelConfig["kernelFunc"] | nu
   }
   const original = originals.get(name)!;
   if (tf.getKernel(name, "wasm")) tf.unregisterKernel(name, "wasm");
-  if (kernelFunc) tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc });
-  else if (original) tf.registerKernel(original);
+  // the original's setup (binding its wasm function) runs again if the backend is re-created
+  const setupFunc = original?.setupFunc;
+  if (kernelFunc) {
+    tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc, setupFunc });
+  } else if (original) tf.registerKernel(original);
 }
 
 /** Configures the wasm backend's kernels: call after `tf.setBackend("wasm")`. */
@@ -75,6 +81,11 @@ export function configureWasmKernels(blas: OpenBlas | null): void {
       return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
     });
     identityShared = true;
+  }
+  if (!sumReplaced) {
+    const fallback = tf.getKernel("Sum", "wasm")!.kernelFunc;
+    replaceKernel("Sum", (args) => sumOverLeadingAxes(args) ?? fallback(args));
+    sumReplaced = true;
   }
   if (!blas) {
     replaceKernel("BatchMatMul", null);
@@ -112,6 +123,31 @@ export function configureWasmKernels(blas: OpenBlas | null): void {
     );
   });
   blasActive = true;
+}
+
+/**
+ * A float32 Sum whose axes are the leading ones (not all), on the heap; null for any other
+ * (the wasm backend's own kernel takes it). Computes exactly what that kernel does.
+ */
+function sumOverLeadingAxes(args: Parameters<KernelConfig["kernelFunc"]>[0]): TensorInfo | null {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { axis, keepDims } = args.attrs as unknown as {
+    axis: number | number[];
+    keepDims: boolean;
+  };
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const k = axes.length;
+  if (x.dtype !== "float32" || k === 0 || k === rank || axes.some((a, i) => a !== i)) return null;
+  const n = x.shape.slice(0, k).reduce((p, d) => p * d, 1);
+  const rest = x.shape.slice(k), c = rest.reduce((p, d) => p * d, 1);
+  if (n * c === 0) return null;
+  const backend = args.backend as unknown as WasmBackend;
+  const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...rest] : rest, "float32");
+  // views only after makeOutput: its allocation may grow the heap
+  const view = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
+  sumLeadingOnHeap(view(x), n, c, view(out));
+  return out;
 }
 
 function batchSize(shape: number[]): number {
