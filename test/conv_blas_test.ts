@@ -16,6 +16,7 @@ import { blasCounters } from "../src/backend/wasm-kernels.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { conv2dPadded, conv2dTransposeValid, maxout, maxPoolConvnet } from "../src/models/ops.ts";
 import { runExperiment } from "../src/train/run.ts";
+import { convnetPoolSize } from "../src/models/shapes.ts";
 
 const blas = openBlas();
 const ignore = blas === null;
@@ -321,6 +322,52 @@ Deno.test("cuda-convnet pooling's block max on the wasm heap is tf.max bit for b
   assert.ok(
     ours.some(Number.isNaN) && ourGrad.some((g) => Object.is(g, -0)),
     "the case has NaN and −0",
+  );
+});
+
+Deno.test("cuda-convnet pooling's neighbourhood max on the wasm heap is the chain of slices and tf.maximum, bit for bit, gradients too", async () => {
+  await selectBackend("wasm");
+  // few distinct values: ties everywhere, +0 and −0 among them
+  const v = values(2 * 13 * 11 * 3, 31).map((x) => Math.round(x * 6) / 4);
+  // the first image's maxima are zeros of both signs: which one a tie keeps shows
+  for (let i = 0; i < 13 * 11 * 3; i++) v[i] = [0, -0, -0, -1, -0][i % 5];
+  // gradients of very different sizes: the order the views' parts are summed in shows
+  const R = values(2 * 6 * 5 * 3, 32).map((x, i) => x * 10 ** ((i * 7) % 12 - 3));
+  const pool = 4, stride = 2, k = pool / stride;
+  // what maxPoolConvnet computes with TF.js's own ops: −∞ padding to whole windows, the max
+  // over stride × stride blocks, then the max of each k × k neighbourhood of blocks, view by view
+  const chain = (a: Tensor) => {
+    const [b, h, w, c] = a.shape;
+    const oh = convnetPoolSize(h, pool, stride), ow = convnetPoolSize(w, pool, stride);
+    const hh = (oh - 1 + k) * stride, ww = (ow - 1 + k) * stride;
+    const padded = tf.pad(a, [[0, 0], [0, hh - h], [0, ww - w], [0, 0]], -Infinity);
+    const blocks = tf.max(tf.reshape(padded, [b, hh / stride, stride, ww / stride, stride, c]), [
+      2,
+      4,
+    ]);
+    let out: Tensor | null = null;
+    for (let di = 0; di < k; di++) {
+      for (let dj = 0; dj < k; dj++) {
+        const view = tf.slice(blocks, [0, di, dj, 0], [b, oh, ow, c]);
+        out = out ? tf.maximum(out, view) : view;
+      }
+    }
+    return out!;
+  };
+  const run = (f: (a: Tensor) => Tensor) =>
+    tf.tidy(() => {
+      const x = tf.tensor4d(v, [2, 13, 11, 3]);
+      const g = tf.grad((a: Tensor) => tf.sum(tf.mul(f(a), tf.tensor(R, [2, 6, 5, 3]))))(x);
+      return [f(x).dataSync() as Float32Array, g.dataSync() as Float32Array];
+    });
+  const [ours, ourGrad] = run((a) => maxPoolConvnet(a, pool, stride));
+  const [want, wantGrad] = run(chain);
+  const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
+  assert.deepEqual(bits(ours), bits(want));
+  assert.deepEqual(bits(ourGrad), bits(wantGrad));
+  assert.ok(
+    v.some((x) => Object.is(x, -0)) && ourGrad.some((g) => Object.is(g, -0)),
+    "the case has −0 among the inputs and the gradients",
   );
 });
 

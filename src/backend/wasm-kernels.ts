@@ -210,6 +210,11 @@ function blasBatchMatMul(
 }
 
 /** The current backend when it is wasm, else null. */
+/** True when tensors live on the wasm backend's heap, where the heap ops below run. */
+export function wasmHeapActive(): boolean {
+  return tf.getBackend() === "wasm";
+}
+
 function wasmBackend(): WasmBackend | null {
   return tf.getBackend() === "wasm" ? tf.backend() as unknown as WasmBackend : null;
 }
@@ -378,6 +383,113 @@ export function blockMaxBackwardWasm(
       for (let col = 0; col < W; col++) {
         const o = (blockRow + Math.floor(col / s)) * C;
         for (let c = 0; c < C; c++, i++) out[i] = g[o + c] * (v[i] === m[o + c] ? 1 : 0);
+      }
+    }
+  }
+  return wrap(outInfo);
+}
+
+/**
+ * cuda-convnet pooling's second half on the wasm heap: the max over each k × k neighbourhood
+ * of x [B, H, W, C] → [B, H − k + 1, W − k + 1, C], exactly as src/models/ops.ts's chain of
+ * k² strided slices and tf.maximum computes it: views t = di·k + dj in order, the running
+ * max m ← v > m ? v : m (the wasm Maximum kernel's choice: on a tie or a NaN in v, m stays).
+ */
+export function neighbourhoodMaxForwardWasm(x: tf.Tensor, k: number): tf.Tensor | null {
+  const backend = wasmBackend();
+  if (!backend || x.dtype !== "float32") return null;
+  const [B, H, W, C] = x.shape, oh = H - k + 1, ow = W - k + 1;
+  const outInfo = backend.makeOutput([B, oh, ow, C], "float32");
+  const v = backend.typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
+  const out = backend.typedArrayFromHeap(outInfo) as Float32Array;
+  const offsets = viewOffsets(k, W, C);
+  for (let b = 0, o = 0; b < B; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++, o += C) {
+        const corner = ((b * H + i) * W + j) * C;
+        for (let c = 0; c < C; c++) {
+          let m = v[corner + c];
+          for (let t = 1; t < offsets.length; t++) {
+            const value = v[corner + offsets[t] + c];
+            m = value > m ? value : m;
+          }
+          out[o + c] = m;
+        }
+      }
+    }
+  }
+  return wrap(outInfo);
+}
+
+/** Where view t = di·k + dj of a neighbourhood starts, in entries from its corner. */
+function viewOffsets(k: number, W: number, C: number): number[] {
+  const offsets: number[] = [];
+  for (let di = 0; di < k; di++) for (let dj = 0; dj < k; dj++) offsets.push((di * W + dj) * C);
+  return offsets;
+}
+
+let neighbourhoodScratch = new Float32Array(0);
+
+/**
+ * The gradient of `neighbourhoodMaxForwardWasm` with respect to x, exactly as TF.js's tape
+ * computes it through the slices and maxima: backwards along each chain, view t gets
+ * g·[m < v_t] and the running max before it g·[m ≥ v_t] (Maximum's gradient), and each entry
+ * of x sums what its views got, the last view's first (the tape's reverse order), views that
+ * do not reach it adding Slice's padding of +0.
+ */
+export function neighbourhoodMaxBackwardWasm(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  k: number,
+): tf.Tensor | null {
+  const backend = wasmBackend();
+  if (!backend || dy.dtype !== "float32" || x.dtype !== "float32") return null;
+  const [B, H, W, C] = x.shape, oh = H - k + 1, ow = W - k + 1, n = B * oh * ow * C;
+  const outInfo = backend.makeOutput(x.shape, "float32");
+  const g = backend.typedArrayFromHeap(dy as unknown as TensorInfo) as Float32Array;
+  const v = backend.typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
+  const dx = backend.typedArrayFromHeap(outInfo) as Float32Array;
+  const views = k * k, offsets = viewOffsets(k, W, C);
+  // what view t of output entry o got, at [t·n + o]
+  if (neighbourhoodScratch.length < views * n) neighbourhoodScratch = new Float32Array(views * n);
+  const got = neighbourhoodScratch;
+  const chain = new Float32Array(views);
+  for (let b = 0, o = 0; b < B; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        const corner = ((b * H + i) * W + j) * C;
+        for (let c = 0; c < C; c++, o++) {
+          let m = chain[0] = v[corner + c];
+          for (let t = 1; t < views; t++) {
+            const value = v[corner + offsets[t] + c];
+            chain[t] = m = value > m ? value : m;
+          }
+          let carried = g[o];
+          for (let t = views - 1; t > 0; t--) {
+            const before = chain[t - 1], value = v[corner + offsets[t] + c];
+            got[t * n + o] = carried * (before < value ? 1 : 0);
+            carried = carried * (before >= value ? 1 : 0);
+          }
+          got[o] = carried;
+        }
+      }
+    }
+  }
+  for (let b = 0, e = 0; b < B; b++) {
+    for (let r = 0; r < H; r++) {
+      for (let col = 0; col < W; col++) {
+        for (let c = 0; c < C; c++, e++) {
+          let sum = 0;
+          for (let t = views - 1; t >= 0; t--) {
+            const i = r - Math.floor(t / k), j = col - (t % k);
+            const part = i >= 0 && i < oh && j >= 0 && j < ow
+              ? got[t * n + ((b * oh + i) * ow + j) * C + c]
+              : 0;
+            // the first term as it is (+0 + −0 would be +0), then float32 sums in order
+            sum = t === views - 1 ? part : Math.fround(sum + part);
+          }
+          dx[e] = sum;
+        }
       }
     }
   }

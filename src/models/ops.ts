@@ -11,6 +11,9 @@ import {
   blockMaxForwardWasm,
   maxoutBackwardWasm,
   maxoutForwardWasm,
+  neighbourhoodMaxBackwardWasm,
+  neighbourhoodMaxForwardWasm,
+  wasmHeapActive,
 } from "../backend/wasm-kernels.ts";
 import { type Tensor, tf } from "../backend/tf.ts";
 import { convnetPoolSize } from "./shapes.ts";
@@ -238,6 +241,27 @@ const makeBlockMax = (s: number) =>
     };
   });
 
+/**
+ * The max over every k × k neighbourhood, [B, H, W, C] → [B, H − k + 1, W − k + 1, C], as one
+ * op on the wasm heap: the same numbers, gradients included, as maxPoolConvnet's chain of k²
+ * slices and tf.maximum (test/gradcheck_test.ts holds the two equal bit for bit).
+ */
+function neighbourhoodMax(x: Tensor, k: number): Tensor {
+  return perParameter(neighbourhoodMaxOps, k, makeNeighbourhoodMax)(x);
+}
+
+const neighbourhoodMaxOps = new Map<number, (x: Tensor) => Tensor>();
+const makeNeighbourhoodMax = (k: number) =>
+  custom<(x: Tensor) => Tensor>((x: Tensor, save: (t: Tensor[]) => void) => {
+    const value = neighbourhoodMaxForwardWasm(x, k);
+    if (!value) throw new Error("neighbourhoodMax runs on the wasm backend only");
+    save([x]);
+    return {
+      value,
+      gradFunc: (dy: Tensor, [xs]: Tensor[]) => [neighbourhoodMaxBackwardWasm(dy, xs, k)!],
+    };
+  });
+
 export function maxPoolConvnet(x: Tensor, pool: number, stride: number): Tensor {
   const [b, h, w, c] = x.shape;
   const oh = convnetPoolSize(h, pool, stride), ow = convnetPoolSize(w, pool, stride);
@@ -270,7 +294,8 @@ export function maxPoolConvnet(x: Tensor, pool: number, stride: number): Tensor 
   if (pool % stride === 0) {
     const k = pool / stride;
     const hh = (oh - 1 + k) * stride, ww = (ow - 1 + k) * stride;
-    return combine(blockMax(padTo(hh, ww), stride), k, 1);
+    const blocks = blockMax(padTo(hh, ww), stride);
+    return k > 1 && wasmHeapActive() ? neighbourhoodMax(blocks, k) : combine(blocks, k, 1);
   }
   return combine(padTo(pool - 1 + oh * stride, pool - 1 + ow * stride), pool, stride);
 }
