@@ -301,38 +301,46 @@ Deno.test({
 
 Deno.test("cuda-convnet pooling's block max on the wasm heap is tf.max bit for bit, gradients too", async () => {
   await selectBackend("wasm");
-  // ties (repeated values, +0 and −0), −∞ padding and a NaN: where reductions could differ
-  const v = values(2 * 12 * 10 * 3, 21).map((x, i) =>
-    i % 7 === 0 ? 0.25 : i % 11 === 0 ? 0 : i % 13 === 0 ? -0 : x
-  );
-  v[17] = NaN;
-  const R = values(2 * 6 * 6 * 3, 22);
-  const run = (pool: (a: Tensor) => Tensor) =>
-    tf.tidy(() => {
-      const x = tf.pad(tf.tensor4d(v, [2, 12, 10, 3]), [[0, 0], [0, 0], [0, 2], [0, 0]], -Infinity);
-      const g = tf.grad((a: Tensor) => tf.sum(tf.mul(pool(a), tf.tensor(R, [2, 6, 6, 3]))))(x);
-      return [pool(x).dataSync() as Float32Array, g.dataSync() as Float32Array];
-    });
-  // pool 2, stride 2 takes the block-max path: 12 × 12 → 6 × 6 with no further padding
-  const [ours, ourGrad] = run((a) => maxPoolConvnet(a, 2, 2));
-  const [want, wantGrad] = run((a) => tf.max(tf.reshape(a, [2, 6, 2, 6, 2, 3]), [2, 4]));
-  const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
-  assert.deepEqual(bits(ours), bits(want));
-  assert.deepEqual(bits(ourGrad), bits(wantGrad));
-  assert.ok(
-    ours.some(Number.isNaN) && ourGrad.some((g) => Object.is(g, -0)),
-    "the case has NaN and −0",
-  );
+  // 3 channels: one lane at a time; 6: four lanes, then two
+  for (const C of [3, 6]) {
+    // ties (repeated values, +0 and −0), −∞ padding and a NaN: where reductions could differ
+    const v = values(2 * 12 * 10 * C, 21).map((x, i) =>
+      i % 7 === 0 ? 0.25 : i % 11 === 0 ? 0 : i % 13 === 0 ? -0 : x
+    );
+    v[17] = NaN;
+    v[7 * C + 1] = NaN; // a block's second entry, in the four-lane part
+    const R = values(2 * 6 * 6 * C, 22);
+    const run = (pool: (a: Tensor) => Tensor) =>
+      tf.tidy(() => {
+        const x = tf.pad(
+          tf.tensor4d(v, [2, 12, 10, C]),
+          [[0, 0], [0, 0], [0, 2], [0, 0]],
+          -Infinity,
+        );
+        const g = tf.grad((a: Tensor) => tf.sum(tf.mul(pool(a), tf.tensor(R, [2, 6, 6, C]))))(x);
+        return [pool(x).dataSync() as Float32Array, g.dataSync() as Float32Array];
+      });
+    // pool 2, stride 2 takes the block-max path: 12 × 12 → 6 × 6 with no further padding
+    const [ours, ourGrad] = run((a) => maxPoolConvnet(a, 2, 2));
+    const [want, wantGrad] = run((a) => tf.max(tf.reshape(a, [2, 6, 2, 6, 2, C]), [2, 4]));
+    const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
+    assert.deepEqual(bits(ours), bits(want));
+    assert.deepEqual(bits(ourGrad), bits(wantGrad));
+    assert.ok(
+      ours.some(Number.isNaN) && ourGrad.some((g) => Object.is(g, -0)),
+      "the case has NaN and −0",
+    );
+  }
 });
 
 Deno.test("cuda-convnet pooling's neighbourhood max on the wasm heap is the chain of slices and tf.maximum, bit for bit, gradients too", async () => {
   await selectBackend("wasm");
   // few distinct values: ties everywhere, +0 and −0 among them
-  const v = values(2 * 13 * 11 * 3, 31).map((x) => Math.round(x * 6) / 4);
+  const v = values(2 * 13 * 11 * 4, 31).map((x) => Math.round(x * 6) / 4);
   // the first image's maxima are zeros of both signs: which one a tie keeps shows
-  for (let i = 0; i < 13 * 11 * 3; i++) v[i] = [0, -0, -0, -1, -0][i % 5];
+  for (let i = 0; i < 13 * 11 * 4; i++) v[i] = [0, -0, -0, -1, -0][i % 5];
   // gradients of very different sizes: the order the views' parts are summed in shows
-  const R = values(2 * 6 * 5 * 3, 32).map((x, i) => x * 10 ** ((i * 7) % 12 - 3));
+  const R = values(2 * 6 * 5 * 4, 32).map((x, i) => x * 10 ** ((i * 7) % 12 - 3));
   const pool = 4, stride = 2, k = pool / stride;
   // what maxPoolConvnet computes with TF.js's own ops: −∞ padding to whole windows, the max
   // over stride × stride blocks, then the max of each k × k neighbourhood of blocks, view by view
@@ -356,8 +364,8 @@ Deno.test("cuda-convnet pooling's neighbourhood max on the wasm heap is the chai
   };
   const run = (f: (a: Tensor) => Tensor) =>
     tf.tidy(() => {
-      const x = tf.tensor4d(v, [2, 13, 11, 3]);
-      const g = tf.grad((a: Tensor) => tf.sum(tf.mul(f(a), tf.tensor(R, [2, 6, 5, 3]))))(x);
+      const x = tf.tensor4d(v, [2, 13, 11, 4]);
+      const g = tf.grad((a: Tensor) => tf.sum(tf.mul(f(a), tf.tensor(R, [2, 6, 5, 4]))))(x);
       return [f(x).dataSync() as Float32Array, g.dataSync() as Float32Array];
     });
   const [ours, ourGrad] = run((a) => maxPoolConvnet(a, pool, stride));

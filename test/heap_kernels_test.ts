@@ -5,6 +5,8 @@ import { tf } from "../src/backend/tf.ts";
 import {
   adamUpdateArrays,
   heapViewForUpdate,
+  maxoutBackwardWasm,
+  maxoutForwardWasm,
   momentumIncrementArrays,
 } from "../src/backend/wasm-kernels.ts";
 import { Rng } from "../src/rng/streams.ts";
@@ -169,4 +171,36 @@ Deno.test("Sum over leading axes on the heap is the wasm backend's own Sum bit f
   assert.deepEqual(Array.from(tf.sum(ints, 0).dataSync()), [4, 6]);
   assert.deepEqual(Array.from(tf.sum(tf.tensor([[1, 2], [3, 4]]), 1).dataSync()), [3, 7]);
   assert.equal(tf.sum(tf.tensor([[1, 2], [3, 4]])).dataSync()[0], 10);
+});
+
+Deno.test("maxout over pairs on the heap: values, winners and gradients bit for bit as defined", async () => {
+  await selectBackend("wasm");
+  // 4·k groups take four lanes at a time, the rest one at a time: 4 · 250 + 3 groups
+  const groups = 1003;
+  const z = awkward(7, 2 * groups);
+  // ties, zeros of both signs and NaN in either piece
+  const pairs: [number, number][] = [[1, 1], [0, -0], [-0, 0], [NaN, 1], [1, NaN], [-1, -2]];
+  pairs.forEach(([a, b], i) => {
+    z[2 * i] = a;
+    z[2 * i + 1] = b;
+    z[2 * (groups - 1 - i)] = a; // the one-lane tail too
+    z[2 * (groups - 1 - i) + 1] = b;
+  });
+  const dy = awkward(8, groups);
+  const x = tf.tensor(z, [groups, 2]);
+  const { value, winner } = maxoutForwardWasm(x, 2)!;
+  const dyt = tf.tensor(dy);
+  const dz = maxoutBackwardWasm(dyt, winner, 2, [groups, 2])!;
+  const wantValue = new Float32Array(groups), wantWinner = new Int32Array(groups);
+  const wantDz = new Float32Array(2 * groups);
+  for (let g = 0; g < groups; g++) {
+    const second = z[2 * g + 1] > z[2 * g];
+    wantValue[g] = second ? z[2 * g + 1] : z[2 * g];
+    wantWinner[g] = second ? 1 : 0;
+    wantDz[2 * g + wantWinner[g]] = dy[g];
+  }
+  assert.deepEqual(bits(value.dataSync() as Float32Array), bits(wantValue));
+  assert.deepEqual([...winner.dataSync()], [...wantWinner]);
+  assert.deepEqual(bits(dz.dataSync() as Float32Array), bits(wantDz));
+  tf.dispose([x, dyt, value, winner, dz]);
 });

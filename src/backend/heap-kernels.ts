@@ -30,6 +30,49 @@ interface Exports {
   im2col(from: number, to: number, r0: number, r1: number, ...geometry: number[]): void;
   col2imAdd(from: number, to: number, r0: number, r1: number, ...geometry: number[]): void;
   sumLeading(n: number, c: number, x: number, out: number): void;
+  blockMaxForward(
+    x: number,
+    out: number,
+    B: number,
+    H: number,
+    W: number,
+    C: number,
+    s: number,
+  ): void;
+  blockMaxBackward(
+    dy: number,
+    x: number,
+    max: number,
+    dx: number,
+    B: number,
+    H: number,
+    W: number,
+    C: number,
+    s: number,
+  ): void;
+  neighbourhoodMaxForward(
+    x: number,
+    out: number,
+    B: number,
+    H: number,
+    W: number,
+    C: number,
+    k: number,
+  ): void;
+  neighbourhoodMaxBackward(
+    dy: number,
+    x: number,
+    dx: number,
+    got: number,
+    chain: number,
+    B: number,
+    H: number,
+    W: number,
+    C: number,
+    k: number,
+  ): void;
+  maxout2Forward(n: number, z: number, value: number, winner: number): void;
+  maxout2Backward(n: number, dy: number, winner: number, dz: number): void;
 }
 
 interface EmscriptenModule {
@@ -227,6 +270,118 @@ export function sumLeadingOnHeap(x: Float32Array, n: number, c: number, out: Flo
   }
   const { exports, at } = heapPair("sumLeading", x, out);
   exports.sumLeading(n, c, at[0], at[1]);
+}
+
+/** The byte addresses of arrays on the heap, or an error naming the kernel that needs them. */
+function onHeap(kernel: string, arrays: (Float32Array | Int32Array)[]) {
+  const k = kernels();
+  const buffer = k?.memory.buffer;
+  if (!k || !arrays.every((a) => a.buffer === buffer)) {
+    throw new Error(`${kernel} runs on the wasm backend's heap: an array lies elsewhere`);
+  }
+  return { exports: k.exports, at: arrays.map((a) => a.byteOffset) };
+}
+
+/** A shape [B, H, W, C] the pooling kernels take: every size positive, C a multiple of 4. */
+export function poolingShapeOnHeap(shape: number[]): boolean {
+  return shape.length === 4 && shape.every((d) => d > 0) && shape[3] % 4 === 0;
+}
+
+function checkSizes(kernel: string, arrays: [Float32Array | Int32Array, number][]): void {
+  for (const [a, n] of arrays) {
+    if (a.length < n) throw new RangeError(`${kernel}: an array of ${a.length} for ${n} entries`);
+  }
+}
+
+/** blockMaxForwardWasm's max over s × s blocks, x [B, H, W, C] → out [B, H/s, W/s, C]. */
+export function blockMaxForwardOnHeap(
+  x: Float32Array,
+  out: Float32Array,
+  [B, H, W, C]: number[],
+  s: number,
+): void {
+  checkSizes("blockMaxForward", [[x, B * H * W * C], [out, (B * H * W * C) / (s * s)]]);
+  const { exports, at } = onHeap("blockMaxForward", [x, out]);
+  exports.blockMaxForward(at[0], at[1], B, H, W, C, s);
+}
+
+/** blockMaxBackwardWasm's dx = dy of the block · (x == its max). */
+export function blockMaxBackwardOnHeap(
+  dy: Float32Array,
+  x: Float32Array,
+  max: Float32Array,
+  dx: Float32Array,
+  [B, H, W, C]: number[],
+  s: number,
+): void {
+  const n = B * H * W * C;
+  checkSizes("blockMaxBackward", [[x, n], [dx, n], [dy, n / (s * s)], [max, n / (s * s)]]);
+  const { exports, at } = onHeap("blockMaxBackward", [dy, x, max, dx]);
+  exports.blockMaxBackward(at[0], at[1], at[2], at[3], B, H, W, C, s);
+}
+
+/** neighbourhoodMaxForwardWasm's max over k × k neighbourhoods. */
+export function neighbourhoodMaxForwardOnHeap(
+  x: Float32Array,
+  out: Float32Array,
+  [B, H, W, C]: number[],
+  k: number,
+): void {
+  checkSizes("neighbourhoodMaxForward", [[x, B * H * W * C], [
+    out,
+    B * (H - k + 1) * (W - k + 1) * C,
+  ]]);
+  const { exports, at } = onHeap("neighbourhoodMaxForward", [x, out]);
+  exports.neighbourhoodMaxForward(at[0], at[1], B, H, W, C, k);
+}
+
+/**
+ * neighbourhoodMaxBackwardWasm's gradient; `scratch` holds k² arrays the size of dy and k²
+ * more vectors of 4 (neighbourhoodScratchLength).
+ */
+export function neighbourhoodMaxBackwardOnHeap(
+  dy: Float32Array,
+  x: Float32Array,
+  dx: Float32Array,
+  scratch: Float32Array,
+  [B, H, W, C]: number[],
+  k: number,
+): void {
+  const n = B * (H - k + 1) * (W - k + 1) * C;
+  checkSizes("neighbourhoodMaxBackward", [[dy, n], [x, B * H * W * C], [dx, B * H * W * C], [
+    scratch,
+    neighbourhoodScratchLength(n, k),
+  ]]);
+  const { exports, at } = onHeap("neighbourhoodMaxBackward", [dy, x, dx, scratch]);
+  const chain = at[3] + 4 * k * k * n;
+  exports.neighbourhoodMaxBackward(at[0], at[1], at[2], at[3], chain, B, H, W, C, k);
+}
+
+/** The scratch floats neighbourhoodMaxBackwardOnHeap needs for n output entries. */
+export const neighbourhoodScratchLength = (n: number, k: number) => k * k * (n + 4);
+
+/** maxoutForwardWasm over pairs: n groups of z into value and winner (0 or 1). */
+export function maxout2ForwardOnHeap(
+  z: Float32Array,
+  value: Float32Array,
+  winner: Int32Array,
+  n: number,
+): void {
+  checkSizes("maxout2Forward", [[z, 2 * n], [value, n], [winner, n]]);
+  const { exports, at } = onHeap("maxout2Forward", [z, value, winner]);
+  exports.maxout2Forward(n, at[0], at[1], at[2]);
+}
+
+/** maxoutBackwardWasm over pairs: dy of each of n groups to its winner, +0 to the other. */
+export function maxout2BackwardOnHeap(
+  dy: Float32Array,
+  winner: Int32Array,
+  dz: Float32Array,
+  n: number,
+): void {
+  checkSizes("maxout2Backward", [[dy, n], [winner, n], [dz, 2 * n]]);
+  const { exports, at } = onHeap("maxout2Backward", [dy, winner, dz]);
+  exports.maxout2Backward(n, at[0], at[1], at[2]);
 }
 
 /**

@@ -283,5 +283,389 @@
             (br $rest)))
         (local.set $row (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 2))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br $rows)))))
+        (br $rows))))
 
+  ;; cuda-convnet pooling's block max (blockMaxForwardWasm in src/backend/wasm-kernels.ts): the max
+  ;; of each s × s block of x [B, H, W, C] → [B, H/s, W/s, C], the block's first entry first, a
+  ;; later one taking over when greater or NaN; C four lanes at a time.
+  (func (export "blockMaxForward")
+    (param $x i32) (param $out i32) (param $B i32) (param $H i32) (param $W i32) (param $C i32)
+    (param $s i32)
+    (local $b i32) (local $i i32) (local $j i32) (local $c i32) (local $di i32) (local $dj i32)
+    (local $corner i32) (local $at i32) (local $o i32) (local $c4 i32) (local $rowBytes i32)
+    (local $best v128) (local $v v128) (local $bs f32) (local $vs f32)
+    (local.set $c4 (i32.and (local.get $C) (i32.const -4)))
+    (local.set $rowBytes (i32.shl (i32.mul (local.get $W) (local.get $C)) (i32.const 2)))
+    (local.set $o (local.get $out))
+    (loop $images
+      (local.set $i (i32.const 0))
+      (loop $rows
+        (local.set $j (i32.const 0))
+        (loop $cols
+          (local.set $corner (i32.add (local.get $x) (i32.shl
+            (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $H))
+                                                (i32.mul (local.get $i) (local.get $s)))
+                                       (local.get $W))
+                              (i32.mul (local.get $j) (local.get $s)))
+                     (local.get $C))
+            (i32.const 2))))
+          (local.set $c (i32.const 0))
+          (block $simd_done
+            (loop $simd
+              (br_if $simd_done (i32.ge_u (local.get $c) (local.get $c4)))
+              (local.set $best (v128.load align=4
+                (i32.add (local.get $corner) (i32.shl (local.get $c) (i32.const 2)))))
+              (local.set $di (i32.const 0))
+              (loop $block_rows
+                (local.set $dj (i32.const 0))
+                (loop $block_cols
+                  (local.set $v (v128.load align=4 (i32.add
+                    (i32.add (local.get $corner) (i32.mul (local.get $di) (local.get $rowBytes)))
+                    (i32.shl (i32.add (i32.mul (local.get $dj) (local.get $C)) (local.get $c))
+                             (i32.const 2)))))
+                  (local.set $best (v128.bitselect (local.get $v) (local.get $best)
+                    (v128.or (f32x4.gt (local.get $v) (local.get $best))
+                             (f32x4.ne (local.get $v) (local.get $v)))))
+                  (local.set $dj (i32.add (local.get $dj) (i32.const 1)))
+                  (br_if $block_cols (i32.lt_u (local.get $dj) (local.get $s))))
+                (local.set $di (i32.add (local.get $di) (i32.const 1)))
+                (br_if $block_rows (i32.lt_u (local.get $di) (local.get $s))))
+              (v128.store align=4 (i32.add (local.get $o) (i32.shl (local.get $c) (i32.const 2)))
+                (local.get $best))
+              (local.set $c (i32.add (local.get $c) (i32.const 4)))
+              (br $simd)))
+          (block $rest_done
+            (loop $rest
+              (br_if $rest_done (i32.ge_u (local.get $c) (local.get $C)))
+              (local.set $bs (f32.load
+                (i32.add (local.get $corner) (i32.shl (local.get $c) (i32.const 2)))))
+              (local.set $di (i32.const 0))
+              (loop $block_rows1
+                (local.set $dj (i32.const 0))
+                (loop $block_cols1
+                  (local.set $vs (f32.load (i32.add
+                    (i32.add (local.get $corner) (i32.mul (local.get $di) (local.get $rowBytes)))
+                    (i32.shl (i32.add (i32.mul (local.get $dj) (local.get $C)) (local.get $c))
+                             (i32.const 2)))))
+                  (local.set $bs (select (local.get $vs) (local.get $bs)
+                    (i32.or (f32.gt (local.get $vs) (local.get $bs))
+                            (f32.ne (local.get $vs) (local.get $vs)))))
+                  (local.set $dj (i32.add (local.get $dj) (i32.const 1)))
+                  (br_if $block_cols1 (i32.lt_u (local.get $dj) (local.get $s))))
+                (local.set $di (i32.add (local.get $di) (i32.const 1)))
+                (br_if $block_rows1 (i32.lt_u (local.get $di) (local.get $s))))
+              (f32.store (i32.add (local.get $o) (i32.shl (local.get $c) (i32.const 2)))
+                (local.get $bs))
+              (local.set $c (i32.add (local.get $c) (i32.const 1)))
+              (br $rest)))
+          (local.set $o (i32.add (local.get $o) (i32.shl (local.get $C) (i32.const 2))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $cols (i32.lt_u (local.get $j) (i32.div_u (local.get $W) (local.get $s)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_u (local.get $i) (i32.div_u (local.get $H) (local.get $s)))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br_if $images (i32.lt_u (local.get $b) (local.get $B)))))
+
+  ;; Its gradient (blockMaxBackwardWasm): dx = dy of the block · (x == the block's max ? 1 : 0),
+  ;; every entry of x in order, four lanes at a time (a block's C entries are contiguous).
+  (func (export "blockMaxBackward")
+    (param $dy i32) (param $x i32) (param $max i32) (param $dx i32)
+    (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $s i32)
+    (local $b i32) (local $r i32) (local $col i32) (local $c i32) (local $c4 i32)
+    (local $block i32) (local $at i32) (local $e i32)
+    (local.set $c4 (i32.and (local.get $C) (i32.const -4)))
+    (local.set $e (i32.const 0))
+    (loop $images
+      (local.set $r (i32.const 0))
+      (loop $rows
+        (local.set $col (i32.const 0))
+        (loop $cols
+          ;; the block's entry offset, in bytes
+          (local.set $block (i32.shl (i32.mul
+            (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (i32.div_u (local.get $H) (local.get $s)))
+                                       (i32.div_u (local.get $r) (local.get $s)))
+                              (i32.div_u (local.get $W) (local.get $s)))
+                     (i32.div_u (local.get $col) (local.get $s)))
+            (local.get $C)) (i32.const 2)))
+          (local.set $c (i32.const 0))
+          (block $simd_done
+            (loop $simd
+              (br_if $simd_done (i32.ge_u (local.get $c) (local.get $c4)))
+              (local.set $at (i32.shl (local.get $c) (i32.const 2)))
+              (v128.store align=4 (i32.add (local.get $dx) (i32.add (local.get $e) (local.get $at)))
+                (f32x4.mul
+                  (v128.load align=4
+                    (i32.add (local.get $dy) (i32.add (local.get $block) (local.get $at))))
+                  (v128.bitselect (f32x4.splat (f32.const 1)) (f32x4.splat (f32.const 0))
+                    (f32x4.eq
+                      (v128.load align=4
+                        (i32.add (local.get $x) (i32.add (local.get $e) (local.get $at))))
+                      (v128.load align=4
+                        (i32.add (local.get $max) (i32.add (local.get $block) (local.get $at))))))))
+              (local.set $c (i32.add (local.get $c) (i32.const 4)))
+              (br $simd)))
+          (block $rest_done
+            (loop $rest
+              (br_if $rest_done (i32.ge_u (local.get $c) (local.get $C)))
+              (local.set $at (i32.shl (local.get $c) (i32.const 2)))
+              (f32.store (i32.add (local.get $dx) (i32.add (local.get $e) (local.get $at)))
+                (f32.mul
+                  (f32.load (i32.add (local.get $dy) (i32.add (local.get $block) (local.get $at))))
+                  (select (f32.const 1) (f32.const 0)
+                    (f32.eq
+                      (f32.load (i32.add (local.get $x) (i32.add (local.get $e) (local.get $at))))
+                      (f32.load
+                        (i32.add (local.get $max) (i32.add (local.get $block) (local.get $at))))))))
+              (local.set $c (i32.add (local.get $c) (i32.const 1)))
+              (br $rest)))
+          (local.set $e (i32.add (local.get $e) (i32.shl (local.get $C) (i32.const 2))))
+          (local.set $col (i32.add (local.get $col) (i32.const 1)))
+          (br_if $cols (i32.lt_u (local.get $col) (local.get $W))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br_if $rows (i32.lt_u (local.get $r) (local.get $H))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br_if $images (i32.lt_u (local.get $b) (local.get $B)))))
+
+
+  ;; The max over each k × k neighbourhood (neighbourhoodMaxForwardWasm): x [B, H, W, C] →
+  ;; [B, H − k + 1, W − k + 1, C], views t = di·k + dj in order, m ← v > m ? v : m. C a multiple
+  ;; of 4.
+  (func (export "neighbourhoodMaxForward")
+    (param $x i32) (param $out i32) (param $B i32) (param $H i32) (param $W i32) (param $C i32)
+    (param $k i32)
+    (local $b i32) (local $i i32) (local $j i32) (local $c i32) (local $t i32) (local $views i32)
+    (local $corner i32) (local $o i32) (local $m v128) (local $v v128)
+    (local.set $views (i32.mul (local.get $k) (local.get $k)))
+    (local.set $o (local.get $out))
+    (loop $images
+      (local.set $i (i32.const 0))
+      (loop $rows
+        (local.set $j (i32.const 0))
+        (loop $cols
+          (local.set $corner (call $inputAt (local.get $x) (local.get $b) (local.get $i)
+            (local.get $j) (local.get $H) (local.get $W) (local.get $C)))
+          (local.set $c (i32.const 0))
+          (loop $lanes
+            (local.set $m (v128.load align=4 (i32.add (local.get $corner) (local.get $c))))
+            (local.set $t (i32.const 1))
+            (block $views_done
+              (loop $each_view
+                (br_if $views_done (i32.ge_u (local.get $t) (local.get $views)))
+                (local.set $v (v128.load align=4 (i32.add (i32.add (local.get $corner) (local.get $c))
+                  (call $viewOffset (local.get $t) (local.get $k) (local.get $W) (local.get $C)))))
+                (local.set $m (v128.bitselect (local.get $v) (local.get $m)
+                  (f32x4.gt (local.get $v) (local.get $m))))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $each_view)))
+            (v128.store align=4 (i32.add (local.get $o) (local.get $c)) (local.get $m))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br_if $lanes (i32.lt_u (local.get $c) (i32.shl (local.get $C) (i32.const 2)))))
+          (local.set $o (i32.add (local.get $o) (i32.shl (local.get $C) (i32.const 2))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $cols (i32.lt_u (local.get $j)
+            (i32.add (i32.sub (local.get $W) (local.get $k)) (i32.const 1)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_u (local.get $i)
+          (i32.add (i32.sub (local.get $H) (local.get $k)) (i32.const 1)))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br_if $images (i32.lt_u (local.get $b) (local.get $B)))))
+
+  ;; Its gradient (neighbourhoodMaxBackwardWasm): backwards along each chain, view t gets
+  ;; g·[m < v_t] and the running max before it g·[m ≥ v_t], into got (k² arrays the size of dy,
+  ;; view t's at t · its bytes); then each entry of x sums its views' parts, the last view's
+  ;; first, +0 for a view that does not reach it. chain: scratch for k² vectors. C a multiple of 4.
+  (func (export "neighbourhoodMaxBackward")
+    (param $dy i32) (param $x i32) (param $dx i32) (param $got i32) (param $chain i32)
+    (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $k i32)
+    (local $b i32) (local $i i32) (local $j i32) (local $c i32) (local $t i32) (local $views i32)
+    (local $oh i32) (local $ow i32) (local $bytes i32) (local $rowBytes i32) (local $corner i32)
+    (local $o i32) (local $r i32) (local $col i32) (local $e i32)
+    (local $m v128) (local $v v128) (local $carried v128) (local $before v128) (local $sum v128)
+    (local $part v128)
+    (local.set $views (i32.mul (local.get $k) (local.get $k)))
+    (local.set $oh (i32.add (i32.sub (local.get $H) (local.get $k)) (i32.const 1)))
+    (local.set $ow (i32.add (i32.sub (local.get $W) (local.get $k)) (i32.const 1)))
+    (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $bytes (i32.mul (i32.mul (i32.mul (local.get $B) (local.get $oh)) (local.get $ow))
+                               (local.get $rowBytes)))
+    ;; pass 1: what each view of each output entry got
+    (local.set $o (i32.const 0))
+    (loop $images
+      (local.set $i (i32.const 0))
+      (loop $rows
+        (local.set $j (i32.const 0))
+        (loop $cols
+          (local.set $corner (call $inputAt (local.get $x) (local.get $b) (local.get $i)
+            (local.get $j) (local.get $H) (local.get $W) (local.get $C)))
+          (local.set $c (i32.const 0))
+          (loop $lanes
+            (local.set $m (v128.load align=4 (i32.add (local.get $corner) (local.get $c))))
+            (v128.store (local.get $chain) (local.get $m))
+            (local.set $t (i32.const 1))
+            (block $views_done
+              (loop $each_view
+                (br_if $views_done (i32.ge_u (local.get $t) (local.get $views)))
+                (local.set $v (v128.load align=4 (i32.add (i32.add (local.get $corner) (local.get $c))
+                  (call $viewOffset (local.get $t) (local.get $k) (local.get $W) (local.get $C)))))
+                (local.set $m (v128.bitselect (local.get $v) (local.get $m)
+                  (f32x4.gt (local.get $v) (local.get $m))))
+                (v128.store (i32.add (local.get $chain) (i32.shl (local.get $t) (i32.const 4)))
+                  (local.get $m))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $each_view)))
+            (local.set $carried (v128.load align=4
+              (i32.add (local.get $dy) (i32.add (local.get $o) (local.get $c)))))
+            (local.set $t (i32.sub (local.get $views) (i32.const 1)))
+            (block $back_done
+              (loop $back
+                (br_if $back_done (i32.eqz (local.get $t)))
+                (local.set $before (v128.load
+                  (i32.add (local.get $chain) (i32.shl (i32.sub (local.get $t) (i32.const 1)) (i32.const 4)))))
+                (local.set $v (v128.load align=4 (i32.add (i32.add (local.get $corner) (local.get $c))
+                  (call $viewOffset (local.get $t) (local.get $k) (local.get $W) (local.get $C)))))
+                (v128.store align=4
+                  (i32.add (local.get $got) (i32.add (i32.mul (local.get $t) (local.get $bytes))
+                                                     (i32.add (local.get $o) (local.get $c))))
+                  (f32x4.mul (local.get $carried)
+                    (v128.bitselect (f32x4.splat (f32.const 1)) (f32x4.splat (f32.const 0))
+                      (f32x4.lt (local.get $before) (local.get $v)))))
+                (local.set $carried (f32x4.mul (local.get $carried)
+                  (v128.bitselect (f32x4.splat (f32.const 1)) (f32x4.splat (f32.const 0))
+                    (f32x4.ge (local.get $before) (local.get $v)))))
+                (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+                (br $back)))
+            (v128.store align=4 (i32.add (local.get $got) (i32.add (local.get $o) (local.get $c)))
+              (local.get $carried))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br_if $lanes (i32.lt_u (local.get $c) (local.get $rowBytes))))
+          (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $cols (i32.lt_u (local.get $j) (local.get $ow))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_u (local.get $i) (local.get $oh))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br_if $images (i32.lt_u (local.get $b) (local.get $B))))
+    ;; pass 2: each entry of x sums its views' parts
+    (local.set $e (local.get $dx))
+    (local.set $b (i32.const 0))
+    (loop $images2
+      (local.set $r (i32.const 0))
+      (loop $rows2
+        (local.set $col (i32.const 0))
+        (loop $cols2
+          (local.set $c (i32.const 0))
+          (loop $lanes2
+            (local.set $t (local.get $views))
+            (loop $parts
+              (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+              (local.set $i (i32.sub (local.get $r) (i32.div_u (local.get $t) (local.get $k))))
+              (local.set $j (i32.sub (local.get $col) (i32.rem_u (local.get $t) (local.get $k))))
+              (local.set $part
+                (if (result v128)
+                  (i32.and
+                    (i32.and (i32.ge_s (local.get $i) (i32.const 0))
+                             (i32.lt_s (local.get $i) (local.get $oh)))
+                    (i32.and (i32.ge_s (local.get $j) (i32.const 0))
+                             (i32.lt_s (local.get $j) (local.get $ow))))
+                  (then (v128.load align=4 (i32.add (local.get $got)
+                    (i32.add (i32.mul (local.get $t) (local.get $bytes))
+                      (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh))
+                                                                   (local.get $i))
+                                                          (local.get $ow))
+                                                 (local.get $j))
+                                        (local.get $rowBytes))
+                               (local.get $c))))))
+                  (else (f32x4.splat (f32.const 0)))))
+              (local.set $sum
+                (select (result v128) (local.get $part) (f32x4.add (local.get $sum) (local.get $part))
+                  (i32.eq (local.get $t) (i32.sub (local.get $views) (i32.const 1)))))
+              (br_if $parts (local.get $t)))
+            (v128.store align=4 (i32.add (local.get $e) (local.get $c)) (local.get $sum))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br_if $lanes2 (i32.lt_u (local.get $c) (local.get $rowBytes))))
+          (local.set $e (i32.add (local.get $e) (local.get $rowBytes)))
+          (local.set $col (i32.add (local.get $col) (i32.const 1)))
+          (br_if $cols2 (i32.lt_u (local.get $col) (local.get $W))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br_if $rows2 (i32.lt_u (local.get $r) (local.get $H))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br_if $images2 (i32.lt_u (local.get $b) (local.get $B)))))
+
+  ;; Where view t = di·k + dj of a neighbourhood starts, in bytes from its corner.
+  (func $viewOffset (param $t i32) (param $k i32) (param $W i32) (param $C i32) (result i32)
+    (i32.shl
+      (i32.mul
+        (i32.add (i32.mul (i32.div_u (local.get $t) (local.get $k)) (local.get $W))
+                 (i32.rem_u (local.get $t) (local.get $k)))
+        (local.get $C))
+      (i32.const 2)))
+
+  ;; Maxout over pairs (maxoutForwardWasm with 2 pieces): value[g] = z[2g + 1] > z[2g] ? z[2g + 1]
+  ;; : z[2g], winner[g] the piece taken (0 or 1, int32); n groups, four at a time.
+  (func (export "maxout2Forward") (param $n i32) (param $z i32) (param $value i32) (param $winner i32)
+    (local $g i32) (local $n4 i32) (local $lo v128) (local $hi v128) (local $even v128)
+    (local $odd v128) (local $wins v128) (local $a f32) (local $b f32)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (block $simd_done
+      (loop $simd
+        (br_if $simd_done (i32.ge_u (local.get $g) (local.get $n4)))
+        (local.set $lo (v128.load align=4 (i32.add (local.get $z) (i32.shl (local.get $g) (i32.const 3)))))
+        (local.set $hi (v128.load align=4
+          (i32.add (local.get $z) (i32.add (i32.shl (local.get $g) (i32.const 3)) (i32.const 16)))))
+        (local.set $even (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+          (local.get $lo) (local.get $hi)))
+        (local.set $odd (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+          (local.get $lo) (local.get $hi)))
+        (local.set $wins (f32x4.gt (local.get $odd) (local.get $even)))
+        (v128.store align=4 (i32.add (local.get $value) (i32.shl (local.get $g) (i32.const 2)))
+          (v128.bitselect (local.get $odd) (local.get $even) (local.get $wins)))
+        (v128.store align=4 (i32.add (local.get $winner) (i32.shl (local.get $g) (i32.const 2)))
+          (v128.and (local.get $wins) (i32x4.splat (i32.const 1))))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (br $simd)))
+    (block $done
+      (loop $rest
+        (br_if $done (i32.ge_u (local.get $g) (local.get $n)))
+        (local.set $a (f32.load (i32.add (local.get $z) (i32.shl (local.get $g) (i32.const 3)))))
+        (local.set $b (f32.load (i32.add (local.get $z) (i32.add (i32.shl (local.get $g) (i32.const 3)) (i32.const 4)))))
+        (f32.store (i32.add (local.get $value) (i32.shl (local.get $g) (i32.const 2)))
+          (select (local.get $b) (local.get $a) (f32.gt (local.get $b) (local.get $a))))
+        (i32.store (i32.add (local.get $winner) (i32.shl (local.get $g) (i32.const 2)))
+          (f32.gt (local.get $b) (local.get $a)))
+        (local.set $g (i32.add (local.get $g) (i32.const 1)))
+        (br $rest))))
+
+  ;; Its gradient (maxoutBackwardWasm with 2 pieces): dy of each group to its winning piece, +0
+  ;; to the other; n groups, four at a time.
+  (func (export "maxout2Backward") (param $n i32) (param $dy i32) (param $winner i32) (param $dz i32)
+    (local $g i32) (local $n4 i32) (local $gv v128) (local $second v128) (local $even v128)
+    (local $odd v128) (local $zero v128) (local $w i32) (local $d f32)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (block $simd_done
+      (loop $simd
+        (br_if $simd_done (i32.ge_u (local.get $g) (local.get $n4)))
+        (local.set $gv (v128.load align=4 (i32.add (local.get $dy) (i32.shl (local.get $g) (i32.const 2)))))
+        (local.set $second (i32x4.ne
+          (v128.load align=4 (i32.add (local.get $winner) (i32.shl (local.get $g) (i32.const 2))))
+          (local.get $zero)))
+        (local.set $even (v128.bitselect (local.get $zero) (local.get $gv) (local.get $second)))
+        (local.set $odd (v128.bitselect (local.get $gv) (local.get $zero) (local.get $second)))
+        (v128.store align=4 (i32.add (local.get $dz) (i32.shl (local.get $g) (i32.const 3)))
+          (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $even) (local.get $odd)))
+        (v128.store align=4
+          (i32.add (local.get $dz) (i32.add (i32.shl (local.get $g) (i32.const 3)) (i32.const 16)))
+          (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $even) (local.get $odd)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (br $simd)))
+    (block $done
+      (loop $rest
+        (br_if $done (i32.ge_u (local.get $g) (local.get $n)))
+        (local.set $d (f32.load (i32.add (local.get $dy) (i32.shl (local.get $g) (i32.const 2)))))
+        (local.set $w (i32.load (i32.add (local.get $winner) (i32.shl (local.get $g) (i32.const 2)))))
+        (f32.store (i32.add (local.get $dz) (i32.shl (local.get $g) (i32.const 3)))
+          (select (f32.const 0) (local.get $d) (local.get $w)))
+        (f32.store (i32.add (local.get $dz) (i32.add (i32.shl (local.get $g) (i32.const 3)) (i32.const 4)))
+          (select (local.get $d) (f32.const 0) (local.get $w)))
+        (local.set $g (i32.add (local.get $g) (i32.const 1)))
+        (br $rest))))
+)

@@ -18,7 +18,19 @@
 import { tf } from "./tf.ts";
 import type { OpenBlas } from "./openblas.ts";
 import { blasConvKernels } from "./conv-blas.ts";
-import { adamOnHeap, momentumOnHeap, sumLeadingOnHeap } from "./heap-kernels.ts";
+import {
+  adamOnHeap,
+  blockMaxBackwardOnHeap,
+  blockMaxForwardOnHeap,
+  HeapArray,
+  maxout2BackwardOnHeap,
+  maxout2ForwardOnHeap,
+  momentumOnHeap,
+  neighbourhoodMaxBackwardOnHeap,
+  neighbourhoodMaxForwardOnHeap,
+  neighbourhoodScratchLength,
+  sumLeadingOnHeap,
+} from "./heap-kernels.ts";
 
 type KernelConfig = ReturnType<typeof tf.getKernel> & object;
 type TensorInfo = tf.TensorInfo;
@@ -239,6 +251,10 @@ export function maxoutForwardWasm(
   const x = backend.typedArrayFromHeap(z as unknown as TensorInfo) as Float32Array;
   const value = backend.typedArrayFromHeap(valueInfo) as Float32Array;
   const winner = backend.typedArrayFromHeap(winnerInfo) as Int32Array;
+  if (pieces === 2) {
+    maxout2ForwardOnHeap(x, value, winner, value.length);
+    return { value: wrap(valueInfo), winner: wrap(winnerInfo) };
+  }
   for (let g = 0, o = 0; g < value.length; g++, o += pieces) {
     let best = x[o], at = 0;
     for (let p = 1; p < pieces; p++) {
@@ -267,6 +283,10 @@ export function maxoutBackwardWasm(
   const g = backend.typedArrayFromHeap(dy as unknown as TensorInfo) as Float32Array;
   const w = backend.typedArrayFromHeap(winner as unknown as TensorInfo) as Int32Array;
   const out = backend.typedArrayFromHeap(outInfo) as Float32Array;
+  if (pieces === 2) {
+    maxout2BackwardOnHeap(g, w, out, g.length);
+    return wrap(outInfo);
+  }
   out.fill(0);
   for (let i = 0; i < g.length; i++) out[i * pieces + w[i]] = g[i];
   return wrap(outInfo);
@@ -336,25 +356,9 @@ export function blockMaxForwardWasm(x: tf.Tensor, s: number): tf.Tensor | null {
   const outInfo = backend.makeOutput([B, H / s, W / s, C], "float32");
   const v = backend.typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
   const out = backend.typedArrayFromHeap(outInfo) as Float32Array;
-  const ow = W / s, rowStride = W * C;
-  for (let b = 0, o = 0; b < B; b++) {
-    for (let i = 0; i < H / s; i++) {
-      for (let j = 0; j < ow; j++) {
-        const corner = ((b * H + i * s) * W + j * s) * C;
-        for (let c = 0; c < C; c++, o++) {
-          let best = v[corner + c];
-          for (let di = 0; di < s; di++) {
-            for (let dj = 0; dj < s; dj++) {
-              const value = v[corner + di * rowStride + dj * C + c];
-              // NaN propagates, as in the wasm Max kernel
-              best = value > best || value !== value ? value : best;
-            }
-          }
-          out[o] = best;
-        }
-      }
-    }
-  }
+  // the block's first entry first, a later one taking over when greater or NaN (NaN
+  // propagates, as in the wasm Max kernel)
+  if (out.length > 0) blockMaxForwardOnHeap(v, out, x.shape, s);
   return wrap(outInfo);
 }
 
@@ -376,59 +380,30 @@ export function blockMaxBackwardWasm(
   const v = backend.typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
   const m = backend.typedArrayFromHeap(y as unknown as TensorInfo) as Float32Array;
   const out = backend.typedArrayFromHeap(outInfo) as Float32Array;
-  const ow = W / s;
-  for (let b = 0, i = 0; b < B; b++) {
-    for (let r = 0; r < H; r++) {
-      const blockRow = (b * (H / s) + Math.floor(r / s)) * ow;
-      for (let col = 0; col < W; col++) {
-        const o = (blockRow + Math.floor(col / s)) * C;
-        for (let c = 0; c < C; c++, i++) out[i] = g[o + c] * (v[i] === m[o + c] ? 1 : 0);
-      }
-    }
-  }
+  if (out.length > 0) blockMaxBackwardOnHeap(g, v, m, out, x.shape, s);
   return wrap(outInfo);
 }
 
 /**
  * cuda-convnet pooling's second half on the wasm heap: the max over each k × k neighbourhood
- * of x [B, H, W, C] → [B, H − k + 1, W − k + 1, C], exactly as src/models/ops.ts's chain of
- * k² strided slices and tf.maximum computes it: views t = di·k + dj in order, the running
- * max m ← v > m ? v : m (the wasm Maximum kernel's choice: on a tie or a NaN in v, m stays).
+ * of x [B, H, W, C] → [B, H − k + 1, W − k + 1, C] (C a multiple of 4: poolingShapeOnHeap),
+ * exactly as src/models/ops.ts's chain of k² slices and tf.maximum computes it: views
+ * t = di·k + dj in order, the running max m ← v > m ? v : m (the wasm Maximum kernel's
+ * choice: on a tie or a NaN in v, m stays).
  */
 export function neighbourhoodMaxForwardWasm(x: tf.Tensor, k: number): tf.Tensor | null {
   const backend = wasmBackend();
   if (!backend || x.dtype !== "float32") return null;
-  const [B, H, W, C] = x.shape, oh = H - k + 1, ow = W - k + 1;
-  const outInfo = backend.makeOutput([B, oh, ow, C], "float32");
+  const [B, H, W, C] = x.shape;
+  const outInfo = backend.makeOutput([B, H - k + 1, W - k + 1, C], "float32");
   const v = backend.typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
   const out = backend.typedArrayFromHeap(outInfo) as Float32Array;
-  const offsets = viewOffsets(k, W, C);
-  for (let b = 0, o = 0; b < B; b++) {
-    for (let i = 0; i < oh; i++) {
-      for (let j = 0; j < ow; j++, o += C) {
-        const corner = ((b * H + i) * W + j) * C;
-        for (let c = 0; c < C; c++) {
-          let m = v[corner + c];
-          for (let t = 1; t < offsets.length; t++) {
-            const value = v[corner + offsets[t] + c];
-            m = value > m ? value : m;
-          }
-          out[o + c] = m;
-        }
-      }
-    }
-  }
+  neighbourhoodMaxForwardOnHeap(v, out, x.shape, k);
   return wrap(outInfo);
 }
 
-/** Where view t = di·k + dj of a neighbourhood starts, in entries from its corner. */
-function viewOffsets(k: number, W: number, C: number): number[] {
-  const offsets: number[] = [];
-  for (let di = 0; di < k; di++) for (let dj = 0; dj < k; dj++) offsets.push((di * W + dj) * C);
-  return offsets;
-}
-
-let neighbourhoodScratch = new Float32Array(0);
+/** What each view of each output entry got, for the gradient below. */
+const neighbourhoodScratch = new HeapArray();
 
 /**
  * The gradient of `neighbourhoodMaxForwardWasm` with respect to x, exactly as TF.js's tape
@@ -444,55 +419,20 @@ export function neighbourhoodMaxBackwardWasm(
 ): tf.Tensor | null {
   const backend = wasmBackend();
   if (!backend || dy.dtype !== "float32" || x.dtype !== "float32") return null;
-  const [B, H, W, C] = x.shape, oh = H - k + 1, ow = W - k + 1, n = B * oh * ow * C;
+  const scratchLength = neighbourhoodScratchLength(dy.size, k);
+  // allocations first (the scratch's, the output's), views after: an allocation may grow the
+  // heap, detaching views taken before it
+  neighbourhoodScratch.view(scratchLength);
   const outInfo = backend.makeOutput(x.shape, "float32");
-  const g = backend.typedArrayFromHeap(dy as unknown as TensorInfo) as Float32Array;
-  const v = backend.typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
-  const dx = backend.typedArrayFromHeap(outInfo) as Float32Array;
-  const views = k * k, offsets = viewOffsets(k, W, C);
-  // what view t of output entry o got, at [t·n + o]
-  if (neighbourhoodScratch.length < views * n) neighbourhoodScratch = new Float32Array(views * n);
-  const got = neighbourhoodScratch;
-  const chain = new Float32Array(views);
-  for (let b = 0, o = 0; b < B; b++) {
-    for (let i = 0; i < oh; i++) {
-      for (let j = 0; j < ow; j++) {
-        const corner = ((b * H + i) * W + j) * C;
-        for (let c = 0; c < C; c++, o++) {
-          let m = chain[0] = v[corner + c];
-          for (let t = 1; t < views; t++) {
-            const value = v[corner + offsets[t] + c];
-            chain[t] = m = value > m ? value : m;
-          }
-          let carried = g[o];
-          for (let t = views - 1; t > 0; t--) {
-            const before = chain[t - 1], value = v[corner + offsets[t] + c];
-            got[t * n + o] = carried * (before < value ? 1 : 0);
-            carried = carried * (before >= value ? 1 : 0);
-          }
-          got[o] = carried;
-        }
-      }
-    }
-  }
-  for (let b = 0, e = 0; b < B; b++) {
-    for (let r = 0; r < H; r++) {
-      for (let col = 0; col < W; col++) {
-        for (let c = 0; c < C; c++, e++) {
-          let sum = 0;
-          for (let t = views - 1; t >= 0; t--) {
-            const i = r - Math.floor(t / k), j = col - (t % k);
-            const part = i >= 0 && i < oh && j >= 0 && j < ow
-              ? got[t * n + ((b * oh + i) * ow + j) * C + c]
-              : 0;
-            // the first term as it is (+0 + −0 would be +0), then float32 sums in order
-            sum = t === views - 1 ? part : Math.fround(sum + part);
-          }
-          dx[e] = sum;
-        }
-      }
-    }
-  }
+  const view = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
+  neighbourhoodMaxBackwardOnHeap(
+    view(dy as unknown as TensorInfo),
+    view(x as unknown as TensorInfo),
+    view(outInfo),
+    neighbourhoodScratch.view(scratchLength),
+    x.shape,
+    k,
+  );
   return wrap(outInfo);
 }
 

@@ -15,6 +15,7 @@ import {
   neighbourhoodMaxForwardWasm,
   wasmHeapActive,
 } from "../backend/wasm-kernels.ts";
+import { poolingShapeOnHeap } from "../backend/heap-kernels.ts";
 import { type Tensor, tf } from "../backend/tf.ts";
 import { convnetPoolSize } from "./shapes.ts";
 
@@ -295,7 +296,9 @@ export function maxPoolConvnet(x: Tensor, pool: number, stride: number): Tensor 
     const k = pool / stride;
     const hh = (oh - 1 + k) * stride, ww = (ow - 1 + k) * stride;
     const blocks = blockMax(padTo(hh, ww), stride);
-    return k > 1 && wasmHeapActive() ? neighbourhoodMax(blocks, k) : combine(blocks, k, 1);
+    return k > 1 && wasmHeapActive() && poolingShapeOnHeap(blocks.shape)
+      ? neighbourhoodMax(blocks, k)
+      : combine(blocks, k, 1);
   }
   return combine(padTo(pool - 1 + oh * stride, pool - 1 + ow * stride), pool, stride);
 }
