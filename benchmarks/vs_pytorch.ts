@@ -123,16 +123,34 @@ function loadAverage(): number[] {
 const fmt = (v: number | null | undefined, digits = 3) =>
   v === null || v === undefined || !Number.isFinite(v) ? "—" : v.toPrecision(digits);
 
+const USAGE = `usage: deno task perf:torch [--threads N] [--rounds R] [--only NAME,...] [--out FILE]
+  ganbench (wasm+openblas) and the same model and update in PyTorch, side by side, alternating
+  --threads N    BLAS / torch threads on both sides (default 1)
+  --rounds R     alternating rounds (default 2)
+  --only NAMES   some of ${MODELS.map((m) => m.config).join(", ")}
+  --out FILE     the JSON written (default benchmarks/results/vs-pytorch.json)`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      threads: { type: "string", default: "1" },
-      rounds: { type: "string", default: "2" },
-      only: { type: "string" },
-      out: { type: "string", default: join(here, "results", "vs-pytorch.json") },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        threads: { type: "string", default: "1" },
+        rounds: { type: "string", default: "2" },
+        only: { type: "string" },
+        out: { type: "string", default: join(here, "results", "vs-pytorch.json") },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    console.error(`perf:torch: ${(e as Error).message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const threads = Number(values.threads), rounds = Number(values.rounds);
   if (!Number.isInteger(threads) || threads < 1 || !Number.isInteger(rounds) || rounds < 1) {
     console.error("perf:torch: --threads and --rounds take positive integers");

@@ -12,7 +12,7 @@ import { chunkRows } from "../src/backend/conv-blas.ts";
 import { openBlas, openBlasUnavailableReason } from "../src/backend/openblas.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { type Tensor, tf } from "../src/backend/tf.ts";
-import { blasCounters } from "../src/backend/wasm-kernels.ts";
+import { blasCounters, blockMaxForwardWasm } from "../src/backend/wasm-kernels.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { conv2dPadded, conv2dTransposeValid, maxout, maxPoolConvnet } from "../src/models/ops.ts";
 import { runExperiment } from "../src/train/run.ts";
@@ -299,37 +299,44 @@ Deno.test({
   },
 });
 
-Deno.test("cuda-convnet pooling's block max on the wasm heap is tf.max bit for bit, gradients too", async () => {
+Deno.test("cuda-convnet pooling's block max on the wasm heap is tf.max over tf.pad's −∞ bit for bit, gradients too", async () => {
   await selectBackend("wasm");
   // 3 channels: one lane at a time; 6: four lanes, then two
   for (const C of [3, 6]) {
-    // ties (repeated values, +0 and −0), −∞ padding and a NaN: where reductions could differ
-    const v = values(2 * 12 * 10 * C, 21).map((x, i) =>
+    // ties (repeated values, +0 and −0) and NaN: where reductions could differ
+    const v = values(2 * 13 * 11 * C, 21).map((x, i) =>
       i % 7 === 0 ? 0.25 : i % 11 === 0 ? 0 : i % 13 === 0 ? -0 : x
     );
     v[17] = NaN;
     v[7 * C + 1] = NaN; // a block's second entry, in the four-lane part
-    const R = values(2 * 6 * 6 * C, 22);
+    const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
+    // pool 2, stride 2 is the block max alone: 13 × 11 padded to 14 × 12 → 7 × 6
+    const R = values(2 * 7 * 6 * C, 22);
     const run = (pool: (a: Tensor) => Tensor) =>
       tf.tidy(() => {
-        const x = tf.pad(
-          tf.tensor4d(v, [2, 12, 10, C]),
-          [[0, 0], [0, 0], [0, 2], [0, 0]],
-          -Infinity,
-        );
-        const g = tf.grad((a: Tensor) => tf.sum(tf.mul(pool(a), tf.tensor(R, [2, 6, 6, C]))))(x);
+        const x = tf.tensor4d(v, [2, 13, 11, C]);
+        const g = tf.grad((a: Tensor) => tf.sum(tf.mul(pool(a), tf.tensor(R, [2, 7, 6, C]))))(x);
         return [pool(x).dataSync() as Float32Array, g.dataSync() as Float32Array];
       });
-    // pool 2, stride 2 takes the block-max path: 12 × 12 → 6 × 6 with no further padding
+    const padded = (a: Tensor, rows: number, cols: number) =>
+      tf.pad(a, [[0, 0], [0, rows - 13], [0, cols - 11], [0, 0]], -Infinity);
     const [ours, ourGrad] = run((a) => maxPoolConvnet(a, 2, 2));
-    const [want, wantGrad] = run((a) => tf.max(tf.reshape(a, [2, 6, 2, 6, 2, C]), [2, 4]));
-    const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
+    const [want, wantGrad] = run((a) =>
+      tf.max(tf.reshape(padded(a, 14, 12), [2, 7, 2, 6, 2, C]), [2, 4])
+    );
     assert.deepEqual(bits(ours), bits(want));
     assert.deepEqual(bits(ourGrad), bits(wantGrad));
     assert.ok(
       ours.some(Number.isNaN) && ourGrad.some((g) => Object.is(g, -0)),
       "the case has NaN and −0",
     );
+    // padding past a whole block: those blocks are −∞
+    tf.tidy(() => {
+      const x = tf.tensor4d(v, [2, 13, 11, C]);
+      const got = blockMaxForwardWasm(x, 2, [18, 14])!.dataSync() as Float32Array;
+      const ref = tf.max(tf.reshape(padded(x, 18, 14), [2, 9, 2, 7, 2, C]), [2, 4]);
+      assert.deepEqual(bits(got), bits(ref.dataSync() as Float32Array));
+    });
   }
 });
 

@@ -34,10 +34,12 @@ interface Exports {
     x: number,
     out: number,
     B: number,
-    H: number,
-    W: number,
+    Hp: number,
+    Wp: number,
     C: number,
     s: number,
+    H: number,
+    W: number,
   ): void;
   blockMaxBackward(
     dy: number,
@@ -45,10 +47,12 @@ interface Exports {
     max: number,
     dx: number,
     B: number,
-    H: number,
-    W: number,
+    Hp: number,
+    Wp: number,
     C: number,
     s: number,
+    H: number,
+    W: number,
   ): void;
   neighbourhoodMaxForward(
     x: number,
@@ -293,19 +297,24 @@ function checkSizes(kernel: string, arrays: [Float32Array | Int32Array, number][
   }
 }
 
-/** blockMaxForwardWasm's max over s × s blocks, x [B, H, W, C] → out [B, H/s, W/s, C]. */
+/**
+ * blockMaxForwardWasm's max over s × s blocks of x [B, H, W, C] padded with −∞ to [Hp, Wp]
+ * (multiples of s, at least H and W) → out [B, Hp/s, Wp/s, C].
+ */
 export function blockMaxForwardOnHeap(
   x: Float32Array,
   out: Float32Array,
   [B, H, W, C]: number[],
   s: number,
+  [Hp, Wp]: [number, number],
 ): void {
-  checkSizes("blockMaxForward", [[x, B * H * W * C], [out, (B * H * W * C) / (s * s)]]);
+  checkPadding("blockMaxForward", H, W, s, Hp, Wp);
+  checkSizes("blockMaxForward", [[x, B * H * W * C], [out, (B * Hp * Wp * C) / (s * s)]]);
   const { exports, at } = onHeap("blockMaxForward", [x, out]);
-  exports.blockMaxForward(at[0], at[1], B, H, W, C, s);
+  exports.blockMaxForward(at[0], at[1], B, Hp, Wp, C, s, H, W);
 }
 
-/** blockMaxBackwardWasm's dx = dy of the block · (x == its max). */
+/** blockMaxBackwardWasm's dx = dy of the block · (x == its max), blocks of x padded to [Hp, Wp]. */
 export function blockMaxBackwardOnHeap(
   dy: Float32Array,
   x: Float32Array,
@@ -313,11 +322,19 @@ export function blockMaxBackwardOnHeap(
   dx: Float32Array,
   [B, H, W, C]: number[],
   s: number,
+  [Hp, Wp]: [number, number],
 ): void {
-  const n = B * H * W * C;
-  checkSizes("blockMaxBackward", [[x, n], [dx, n], [dy, n / (s * s)], [max, n / (s * s)]]);
+  checkPadding("blockMaxBackward", H, W, s, Hp, Wp);
+  const n = B * H * W * C, blocks = (B * Hp * Wp * C) / (s * s);
+  checkSizes("blockMaxBackward", [[x, n], [dx, n], [dy, blocks], [max, blocks]]);
   const { exports, at } = onHeap("blockMaxBackward", [dy, x, max, dx]);
-  exports.blockMaxBackward(at[0], at[1], at[2], at[3], B, H, W, C, s);
+  exports.blockMaxBackward(at[0], at[1], at[2], at[3], B, Hp, Wp, C, s, H, W);
+}
+
+function checkPadding(kernel: string, H: number, W: number, s: number, Hp: number, Wp: number) {
+  if (Hp % s || Wp % s || Hp < H || Wp < W) {
+    throw new RangeError(`${kernel}: ${H}×${W} padded to ${Hp}×${Wp} is not in blocks of ${s}`);
+  }
 }
 
 /** neighbourhoodMaxForwardWasm's max over k × k neighbourhoods. */

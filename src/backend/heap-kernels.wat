@@ -286,91 +286,114 @@
         (br $rows))))
 
   ;; cuda-convnet pooling's block max (blockMaxForwardWasm in src/backend/wasm-kernels.ts): the max
-  ;; of each s × s block of x [B, H, W, C] → [B, H/s, W/s, C], the block's first entry first, a
-  ;; later one taking over when greater or NaN; C four lanes at a time.
+  ;; of each s × s block of x [B, H, W, C] padded with −∞ to [B, Hp, Wp, C] → [B, Hp/s, Wp/s, C],
+  ;; the block's first entry first, a later one taking over when greater or NaN (the padding's −∞
+  ;; never does, so it is not read: a block wholly in it is −∞); C four lanes at a time.
   (func (export "blockMaxForward")
-    (param $x i32) (param $out i32) (param $B i32) (param $H i32) (param $W i32) (param $C i32)
-    (param $s i32)
+    (param $x i32) (param $out i32) (param $B i32) (param $Hp i32) (param $Wp i32) (param $C i32)
+    (param $s i32) (param $H i32) (param $W i32)
     (local $b i32) (local $i i32) (local $j i32) (local $c i32) (local $di i32) (local $dj i32)
-    (local $corner i32) (local $at i32) (local $o i32) (local $c4 i32) (local $rowBytes i32)
+    (local $corner i32) (local $o i32) (local $c4 i32) (local $rowBytes i32)
+    (local $rows i32) (local $cols i32) (local $at i32)
     (local $best v128) (local $v v128) (local $bs f32) (local $vs f32)
     (local.set $c4 (i32.and (local.get $C) (i32.const -4)))
     (local.set $rowBytes (i32.shl (i32.mul (local.get $W) (local.get $C)) (i32.const 2)))
     (local.set $o (local.get $out))
     (loop $images
       (local.set $i (i32.const 0))
-      (loop $rows
+      (loop $block_rows_of_image
         (local.set $j (i32.const 0))
-        (loop $cols
-          (local.set $corner (i32.add (local.get $x) (i32.shl
-            (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $H))
-                                                (i32.mul (local.get $i) (local.get $s)))
-                                       (local.get $W))
-                              (i32.mul (local.get $j) (local.get $s)))
-                     (local.get $C))
-            (i32.const 2))))
-          (local.set $c (i32.const 0))
-          (block $simd_done
-            (loop $simd
-              (br_if $simd_done (i32.ge_u (local.get $c) (local.get $c4)))
-              (local.set $best (v128.load align=4
-                (i32.add (local.get $corner) (i32.shl (local.get $c) (i32.const 2)))))
-              (local.set $di (i32.const 0))
-              (loop $block_rows
-                (local.set $dj (i32.const 0))
-                (loop $block_cols
-                  (local.set $v (v128.load align=4 (i32.add
-                    (i32.add (local.get $corner) (i32.mul (local.get $di) (local.get $rowBytes)))
-                    (i32.shl (i32.add (i32.mul (local.get $dj) (local.get $C)) (local.get $c))
-                             (i32.const 2)))))
-                  (local.set $best (v128.bitselect (local.get $v) (local.get $best)
-                    (v128.or (f32x4.gt (local.get $v) (local.get $best))
-                             (f32x4.ne (local.get $v) (local.get $v)))))
-                  (local.set $dj (i32.add (local.get $dj) (i32.const 1)))
-                  (br_if $block_cols (i32.lt_u (local.get $dj) (local.get $s))))
-                (local.set $di (i32.add (local.get $di) (i32.const 1)))
-                (br_if $block_rows (i32.lt_u (local.get $di) (local.get $s))))
-              (v128.store align=4 (i32.add (local.get $o) (i32.shl (local.get $c) (i32.const 2)))
-                (local.get $best))
-              (local.set $c (i32.add (local.get $c) (i32.const 4)))
-              (br $simd)))
-          (block $rest_done
-            (loop $rest
-              (br_if $rest_done (i32.ge_u (local.get $c) (local.get $C)))
-              (local.set $bs (f32.load
-                (i32.add (local.get $corner) (i32.shl (local.get $c) (i32.const 2)))))
-              (local.set $di (i32.const 0))
-              (loop $block_rows1
-                (local.set $dj (i32.const 0))
-                (loop $block_cols1
-                  (local.set $vs (f32.load (i32.add
-                    (i32.add (local.get $corner) (i32.mul (local.get $di) (local.get $rowBytes)))
-                    (i32.shl (i32.add (i32.mul (local.get $dj) (local.get $C)) (local.get $c))
-                             (i32.const 2)))))
-                  (local.set $bs (select (local.get $vs) (local.get $bs)
-                    (i32.or (f32.gt (local.get $vs) (local.get $bs))
-                            (f32.ne (local.get $vs) (local.get $vs)))))
-                  (local.set $dj (i32.add (local.get $dj) (i32.const 1)))
-                  (br_if $block_cols1 (i32.lt_u (local.get $dj) (local.get $s))))
-                (local.set $di (i32.add (local.get $di) (i32.const 1)))
-                (br_if $block_rows1 (i32.lt_u (local.get $di) (local.get $s))))
-              (f32.store (i32.add (local.get $o) (i32.shl (local.get $c) (i32.const 2)))
-                (local.get $bs))
-              (local.set $c (i32.add (local.get $c) (i32.const 1)))
-              (br $rest)))
+        (loop $block_cols_of_image
+          ;; the block's rows and columns inside x (0 when it lies wholly in the padding)
+          (local.set $rows (call $inside (i32.mul (local.get $i) (local.get $s)) (local.get $s)
+            (local.get $H)))
+          (local.set $cols (call $inside (i32.mul (local.get $j) (local.get $s)) (local.get $s)
+            (local.get $W)))
+          (if (i32.or (i32.eqz (local.get $rows)) (i32.eqz (local.get $cols)))
+            (then
+              (local.set $c (i32.const 0))
+              (block $pad_done
+                (loop $pad
+                  (br_if $pad_done (i32.ge_u (local.get $c) (local.get $C)))
+                  (f32.store (i32.add (local.get $o) (i32.shl (local.get $c) (i32.const 2)))
+                    (f32.const -inf))
+                  (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                  (br $pad))))
+            (else
+              (local.set $corner (call $inputAt (local.get $x) (local.get $b)
+                (i32.mul (local.get $i) (local.get $s)) (i32.mul (local.get $j) (local.get $s))
+                (local.get $H) (local.get $W) (local.get $C)))
+              (local.set $c (i32.const 0))
+              (block $simd_done
+                (loop $simd
+                  (br_if $simd_done (i32.ge_u (local.get $c) (local.get $c4)))
+                  (local.set $best (v128.load align=4
+                    (i32.add (local.get $corner) (i32.shl (local.get $c) (i32.const 2)))))
+                  (local.set $di (i32.const 0))
+                  (loop $block_rows
+                    (local.set $dj (i32.const 0))
+                    (loop $block_cols
+                      (local.set $v (v128.load align=4 (i32.add
+                        (i32.add (local.get $corner) (i32.mul (local.get $di) (local.get $rowBytes)))
+                        (i32.shl (i32.add (i32.mul (local.get $dj) (local.get $C)) (local.get $c))
+                                 (i32.const 2)))))
+                      (local.set $best (v128.bitselect (local.get $v) (local.get $best)
+                        (v128.or (f32x4.gt (local.get $v) (local.get $best))
+                                 (f32x4.ne (local.get $v) (local.get $v)))))
+                      (local.set $dj (i32.add (local.get $dj) (i32.const 1)))
+                      (br_if $block_cols (i32.lt_u (local.get $dj) (local.get $cols))))
+                    (local.set $di (i32.add (local.get $di) (i32.const 1)))
+                    (br_if $block_rows (i32.lt_u (local.get $di) (local.get $rows))))
+                  (v128.store align=4 (i32.add (local.get $o) (i32.shl (local.get $c) (i32.const 2)))
+                    (local.get $best))
+                  (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                  (br $simd)))
+              (block $rest_done
+                (loop $rest
+                  (br_if $rest_done (i32.ge_u (local.get $c) (local.get $C)))
+                  (local.set $bs (f32.load
+                    (i32.add (local.get $corner) (i32.shl (local.get $c) (i32.const 2)))))
+                  (local.set $di (i32.const 0))
+                  (loop $block_rows1
+                    (local.set $dj (i32.const 0))
+                    (loop $block_cols1
+                      (local.set $vs (f32.load (i32.add
+                        (i32.add (local.get $corner) (i32.mul (local.get $di) (local.get $rowBytes)))
+                        (i32.shl (i32.add (i32.mul (local.get $dj) (local.get $C)) (local.get $c))
+                                 (i32.const 2)))))
+                      (local.set $bs (select (local.get $vs) (local.get $bs)
+                        (i32.or (f32.gt (local.get $vs) (local.get $bs))
+                                (f32.ne (local.get $vs) (local.get $vs)))))
+                      (local.set $dj (i32.add (local.get $dj) (i32.const 1)))
+                      (br_if $block_cols1 (i32.lt_u (local.get $dj) (local.get $cols))))
+                    (local.set $di (i32.add (local.get $di) (i32.const 1)))
+                    (br_if $block_rows1 (i32.lt_u (local.get $di) (local.get $rows))))
+                  (f32.store (i32.add (local.get $o) (i32.shl (local.get $c) (i32.const 2)))
+                    (local.get $bs))
+                  (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                  (br $rest)))))
           (local.set $o (i32.add (local.get $o) (i32.shl (local.get $C) (i32.const 2))))
           (local.set $j (i32.add (local.get $j) (i32.const 1)))
-          (br_if $cols (i32.lt_u (local.get $j) (i32.div_u (local.get $W) (local.get $s)))))
+          (br_if $block_cols_of_image (i32.lt_u (local.get $j) (i32.div_u (local.get $Wp) (local.get $s)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br_if $rows (i32.lt_u (local.get $i) (i32.div_u (local.get $H) (local.get $s)))))
+        (br_if $block_rows_of_image (i32.lt_u (local.get $i) (i32.div_u (local.get $Hp) (local.get $s)))))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br_if $images (i32.lt_u (local.get $b) (local.get $B)))))
 
-  ;; Its gradient (blockMaxBackwardWasm): dx = dy of the block · (x == the block's max ? 1 : 0),
-  ;; every entry of x in order, four lanes at a time (a block's C entries are contiguous).
+  ;; How many of the s rows (or columns) from `from` lie inside a size of n: 0 … s.
+  (func $inside (param $from i32) (param $s i32) (param $n i32) (result i32)
+    (if (result i32) (i32.ge_s (local.get $from) (local.get $n))
+      (then (i32.const 0))
+      (else (select (local.get $s) (i32.sub (local.get $n) (local.get $from))
+        (i32.le_s (i32.add (local.get $from) (local.get $s)) (local.get $n))))))
+
+  ;; Its gradient (blockMaxBackwardWasm): for every entry of x [B, H, W, C] in order (the padding
+  ;; gets none), dx = dy of its block · (x == the block's max ? 1 : 0), the blocks those of x
+  ;; padded to [B, Hp, Wp, C]; four lanes at a time (a block's C entries are contiguous).
   (func (export "blockMaxBackward")
     (param $dy i32) (param $x i32) (param $max i32) (param $dx i32)
-    (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $s i32)
+    (param $B i32) (param $Hp i32) (param $Wp i32) (param $C i32) (param $s i32)
+    (param $H i32) (param $W i32)
     (local $b i32) (local $r i32) (local $col i32) (local $c i32) (local $c4 i32)
     (local $block i32) (local $at i32) (local $e i32)
     (local.set $c4 (i32.and (local.get $C) (i32.const -4)))
@@ -382,9 +405,9 @@
         (loop $cols
           ;; the block's entry offset, in bytes
           (local.set $block (i32.shl (i32.mul
-            (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (i32.div_u (local.get $H) (local.get $s)))
+            (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (i32.div_u (local.get $Hp) (local.get $s)))
                                        (i32.div_u (local.get $r) (local.get $s)))
-                              (i32.div_u (local.get $W) (local.get $s)))
+                              (i32.div_u (local.get $Wp) (local.get $s)))
                      (i32.div_u (local.get $col) (local.get $s)))
             (local.get $C)) (i32.const 2)))
           (local.set $c (i32.const 0))

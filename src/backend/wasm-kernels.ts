@@ -344,27 +344,31 @@ export function unaryInPlaceWasm(op: "sigmoid" | "tanh", x: Float32Array, n: num
 }
 
 /**
- * Max over s × s blocks on the wasm heap: x [B, H, W, C] (H, W multiples of s) →
- * [B, H/s, W/s, C], or null on another backend. Exactly tf.max over axes 2 and 4 of x
- * reshaped to [B, H/s, s, W/s, s, C]: the same visiting order (block rows, then columns)
- * and the same rule (a later value replaces the running max when greater, or NaN).
+ * The max over s × s blocks of x [B, H, W, C] padded with −∞ to `padded` [Hp, Wp] (multiples
+ * of s; x's own size by default) → [B, Hp/s, Wp/s, C], as tf.max over the blocks of tf.pad's
+ * result computes it (the padding is never read: −∞ never takes over), or null off wasm.
  */
-export function blockMaxForwardWasm(x: tf.Tensor, s: number): tf.Tensor | null {
+export function blockMaxForwardWasm(
+  x: tf.Tensor,
+  s: number,
+  padded: [number, number] = [x.shape[1]!, x.shape[2]!],
+): tf.Tensor | null {
   const backend = wasmBackend();
   if (!backend || x.dtype !== "float32") return null;
-  const [B, H, W, C] = x.shape;
-  const outInfo = backend.makeOutput([B, H / s, W / s, C], "float32");
+  const [B, , , C] = x.shape;
+  const outInfo = backend.makeOutput([B, padded[0] / s, padded[1] / s, C], "float32");
   const v = backend.typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
   const out = backend.typedArrayFromHeap(outInfo) as Float32Array;
   // the block's first entry first, a later one taking over when greater or NaN (NaN
   // propagates, as in the wasm Max kernel)
-  if (out.length > 0) blockMaxForwardOnHeap(v, out, x.shape, s);
+  if (out.length > 0) blockMaxForwardOnHeap(v, out, x.shape, s, padded);
   return wrap(outInfo);
 }
 
 /**
- * The gradient of `blockMaxForwardWasm`, exactly as TF.js's Max gradient computes it:
- * dx = dy · (x == max of its block), so every entry equal to its block's max gets dy.
+ * The gradient of `blockMaxForwardWasm` with respect to x, exactly as TF.js's Max gradient
+ * (then Pad's, a slice) computes it: dx = dy · (x == max of its block), so every entry equal
+ * to its block's max gets dy. The blocks are y's, [B, Hp/s, Wp/s, C].
  */
 export function blockMaxBackwardWasm(
   dy: tf.Tensor,
@@ -374,13 +378,13 @@ export function blockMaxBackwardWasm(
 ): tf.Tensor | null {
   const backend = wasmBackend();
   if (!backend || dy.dtype !== "float32") return null;
-  const [B, H, W, C] = x.shape;
   const outInfo = backend.makeOutput(x.shape, "float32");
   const g = backend.typedArrayFromHeap(dy as unknown as TensorInfo) as Float32Array;
   const v = backend.typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
   const m = backend.typedArrayFromHeap(y as unknown as TensorInfo) as Float32Array;
   const out = backend.typedArrayFromHeap(outInfo) as Float32Array;
-  if (out.length > 0) blockMaxBackwardOnHeap(g, v, m, out, x.shape, s);
+  const padded: [number, number] = [y.shape[1]! * s, y.shape[2]! * s];
+  if (out.length > 0) blockMaxBackwardOnHeap(g, v, m, out, x.shape, s, padded);
   return wrap(outInfo);
 }
 

@@ -243,9 +243,41 @@ const makeBlockMax = (s: number) =>
   });
 
 /**
+ * blockMax of x padded with −∞ to [hh, ww] (multiples of s). On the wasm heap one op that
+ * reads x in place, the padding never read (−∞ never takes over a block's max) and given no
+ * gradient: tf.pad's values and gradient (a slice) without the padded copy. Elsewhere, and
+ * for s = 1 (where the pad is the whole op), tf.pad then blockMax.
+ */
+function blockMaxPadded(x: Tensor, s: number, hh: number, ww: number): Tensor {
+  if (s === 1 || !wasmHeapActive()) return blockMax(padWithMinusInfinity(x, hh, ww), s);
+  const key = `${s} ${hh} ${ww}`;
+  let op = paddedBlockMaxOps.get(key);
+  if (!op) paddedBlockMaxOps.set(key, op = makePaddedBlockMax(s, hh, ww));
+  return op(x);
+}
+
+const paddedBlockMaxOps = new Map<string, (x: Tensor) => Tensor>();
+const makePaddedBlockMax = (s: number, hh: number, ww: number) =>
+  custom<(x: Tensor) => Tensor>((x: Tensor, save: (t: Tensor[]) => void) => {
+    const value = blockMaxForwardWasm(x, s, [hh, ww]);
+    if (!value) throw new Error("blockMaxPadded's heap op runs on the wasm backend only");
+    save([x, value]);
+    return {
+      value,
+      gradFunc: (dy: Tensor, [xs, y]: Tensor[]) => [blockMaxBackwardWasm(dy, xs, y, s)!],
+    };
+  });
+
+/** x [B, H, W, C] padded at the bottom and right with −∞ to [B, hh, ww, C]. */
+function padWithMinusInfinity(x: Tensor, hh: number, ww: number): Tensor {
+  const [, h, w] = x.shape;
+  return tf.pad(x, [[0, 0], [0, Math.max(0, hh - h)], [0, Math.max(0, ww - w)], [0, 0]], -Infinity);
+}
+
+/**
  * The max over every k × k neighbourhood, [B, H, W, C] → [B, H − k + 1, W − k + 1, C], as one
  * op on the wasm heap: the same numbers, gradients included, as maxPoolConvnet's chain of k²
- * slices and tf.maximum (test/gradcheck_test.ts holds the two equal bit for bit).
+ * slices and tf.maximum (test/conv_blas_test.ts holds the two equal bit for bit).
  */
 function neighbourhoodMax(x: Tensor, k: number): Tensor {
   return perParameter(neighbourhoodMaxOps, k, makeNeighbourhoodMax)(x);
@@ -266,8 +298,6 @@ const makeNeighbourhoodMax = (k: number) =>
 export function maxPoolConvnet(x: Tensor, pool: number, stride: number): Tensor {
   const [b, h, w, c] = x.shape;
   const oh = convnetPoolSize(h, pool, stride), ow = convnetPoolSize(w, pool, stride);
-  const padTo = (hh: number, ww: number) =>
-    tf.pad(x, [[0, 0], [0, Math.max(0, hh - h)], [0, Math.max(0, ww - w)], [0, 0]], -Infinity);
   const combine = (source: Tensor, offsets: number, step: number) => {
     let out: Tensor | null = null;
     for (let di = 0; di < offsets; di++) {
@@ -295,10 +325,16 @@ export function maxPoolConvnet(x: Tensor, pool: number, stride: number): Tensor 
   if (pool % stride === 0) {
     const k = pool / stride;
     const hh = (oh - 1 + k) * stride, ww = (ow - 1 + k) * stride;
-    const blocks = blockMax(padTo(hh, ww), stride);
-    return k > 1 && wasmHeapActive() && poolingShapeOnHeap(blocks.shape)
+    const blocks = blockMaxPadded(x, stride, hh, ww);
+    // one view, the whole of blocks: a slice would only copy it
+    if (k === 1) return blocks;
+    return wasmHeapActive() && poolingShapeOnHeap(blocks.shape)
       ? neighbourhoodMax(blocks, k)
       : combine(blocks, k, 1);
   }
-  return combine(padTo(pool - 1 + oh * stride, pool - 1 + ow * stride), pool, stride);
+  return combine(
+    padWithMinusInfinity(x, pool - 1 + oh * stride, pool - 1 + ow * stride),
+    pool,
+    stride,
+  );
 }
