@@ -8,7 +8,12 @@ import { join } from "node:path";
 import { openBlas, openBlasUnavailableReason } from "../src/backend/openblas.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
-import { blasCounters, blasKernelsActive } from "../src/backend/wasm-kernels.ts";
+import {
+  blasCounters,
+  blasKernelsActive,
+  momentumIncrementWasm,
+  momentumStepInPlaceWasm,
+} from "../src/backend/wasm-kernels.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { nearestRows } from "../src/metrics/distances.ts";
 import { parzenLogLikelihoods } from "../src/metrics/parzen.ts";
@@ -450,4 +455,37 @@ Deno.test("bench warns when jobs × BLAS threads oversubscribe the cores", async
   );
   const fine = await runBench([...args, "--jobs", "2", "--blas-threads", "1"]);
   assert.ok(!fine.stderr.includes("BLAS threads >"), fine.stderr);
+});
+
+Deno.test({
+  name:
+    "pylearn2 momentum's step in place on OpenBLAS: the TF.js path's numbers, and only where safe",
+  ignore,
+  async fn() {
+    await selectBackend("wasm+openblas");
+    const n = 1003, mu = 0.55, lr = 0.0037;
+    const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
+    const [P, V, G] = [1, 2, 3].map((s) => values(n, 40 + s).map((x) => x * 10 ** (s - 2)));
+    // the TF.js path: v ← v·mu − g·lr (momentumIncrementWasm), then p ← p + v
+    const inc = momentumIncrementWasm(tf.tensor(V), tf.tensor(G), mu, lr)!;
+    const wantV = inc.dataSync() as Float32Array;
+    const wantP = tf.add(tf.tensor(P), inc).dataSync() as Float32Array;
+    // as the models make them: the initial tensor gone, the variable alone on its memory
+    const variable = (x: Float32Array) => tf.tidy(() => tf.variable(tf.tensor(x)));
+    const p = variable(P), v = variable(V), g = tf.tensor(G);
+    assert.equal(momentumStepInPlaceWasm(p, v, g, mu, lr), true);
+    assert.deepEqual(bits(v.dataSync() as Float32Array), bits(wantV));
+    assert.deepEqual(bits(p.dataSync() as Float32Array), bits(wantP));
+    // a tensor sharing p's memory (a clone: the wasm Identity shares it) keeps p as it is
+    const shared = tf.clone(p);
+    const before = bits(p.dataSync() as Float32Array);
+    assert.equal(momentumStepInPlaceWasm(p, v, g, mu, lr), false);
+    assert.deepEqual(bits(p.dataSync() as Float32Array), before);
+    shared.dispose();
+    // plain wasm: XNNPACK may hold a packed copy of a weight, so never in place
+    await selectBackend("wasm");
+    const q = variable(P), w = variable(V);
+    assert.equal(momentumStepInPlaceWasm(q, w, tf.tensor(G), mu, lr), false);
+    tf.dispose([p, v, g, q, w]);
+  },
 });

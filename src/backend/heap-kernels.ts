@@ -77,6 +77,7 @@ interface Exports {
   ): void;
   maxout2Forward(n: number, z: number, value: number, winner: number): void;
   maxout2Backward(n: number, dy: number, winner: number, dz: number): void;
+  addTo(n: number, dst: number, src: number): void;
 }
 
 interface EmscriptenModule {
@@ -399,6 +400,13 @@ export function maxout2BackwardOnHeap(
   checkSizes("maxout2Backward", [[dy, n], [winner, n], [dz, 2 * n]]);
   const { exports, at } = onHeap("maxout2Backward", [dy, winner, dz]);
   exports.maxout2Backward(n, at[0], at[1], at[2]);
+}
+
+/** dst ← dst + src over n floats, both on the heap (TF.js's Add, in place). */
+export function addToOnHeap(dst: Float32Array, src: Float32Array, n: number): void {
+  checkSizes("addTo", [[dst, n], [src, n]]);
+  const { exports, at } = onHeap("addTo", [dst, src]);
+  exports.addTo(n, at[0], at[1]);
 }
 
 /**

@@ -691,4 +691,28 @@
           (select (local.get $d) (f32.const 0) (local.get $w)))
         (local.set $g (i32.add (local.get $g) (i32.const 1)))
         (br $rest))))
-)
+
+
+  ;; dst ← dst + src over n floats (a parameter's update in place, as TF.js's Add computes it).
+  (func (export "addTo") (param $n i32) (param $dst i32) (param $src i32)
+    (local $i i32) (local $at i32) (local $end4 i32)
+    (local.set $end4 (i32.and (local.get $n) (i32.const -4)))
+    (block $simd_done
+      (loop $simd
+        (br_if $simd_done (i32.ge_u (local.get $i) (local.get $end4)))
+        (local.set $at (i32.shl (local.get $i) (i32.const 2)))
+        (v128.store align=4 (i32.add (local.get $dst) (local.get $at))
+          (f32x4.add (v128.load align=4 (i32.add (local.get $dst) (local.get $at)))
+                     (v128.load align=4 (i32.add (local.get $src) (local.get $at)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $simd)))
+    (block $done
+      (loop $rest
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $at (i32.shl (local.get $i) (i32.const 2)))
+        (f32.store (i32.add (local.get $dst) (local.get $at))
+          (f32.add (f32.load (i32.add (local.get $dst) (local.get $at)))
+                   (f32.load (i32.add (local.get $src) (local.get $at)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rest)))))
+

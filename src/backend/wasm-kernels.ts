@@ -20,6 +20,7 @@ import type { OpenBlas } from "./openblas.ts";
 import { blasConvKernels } from "./conv-blas.ts";
 import {
   adamOnHeap,
+  addToOnHeap,
   blockMaxBackwardOnHeap,
   blockMaxForwardOnHeap,
   HeapArray,
@@ -543,6 +544,38 @@ export function sumOfSquaresWasm(x: tf.Tensor): tf.Tensor | null {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum = f(sum + f(values[i] * values[i]));
   return tf.scalar(sum);
+}
+
+/**
+ * pylearn2 momentum's whole step in place on the heap, v ← v·mu − g·lr then p ← p + v: the
+ * ops the TF.js path runs (momentumIncrementWasm, then Add), so the same numbers, without its
+ * two new tensors of the parameter's size (256 MB each for an 8000×8000 layer). Only while
+ * matMul and the convolutions run on OpenBLAS: on plain wasm XNNPACK keeps packed copies of
+ * weights keyed by tensor, and a weight changed in place would be used stale. Only when p and
+ * v hold their memory alone (no saved copy of a tape shares it). False: nothing done.
+ */
+export function momentumStepInPlaceWasm(
+  p: tf.Tensor,
+  v: tf.Tensor,
+  g: tf.Tensor,
+  mu: number,
+  lr: number,
+): boolean {
+  const backend = wasmBackend();
+  if (!backend || !blasKernelsActive()) return false;
+  if ([p, v, g].some((t) => t.dtype !== "float32")) return false;
+  if (!tf.util.arraysEqual(p.shape, v.shape) || !tf.util.arraysEqual(v.shape, g.shape)) {
+    throw new Error(
+      `momentum step: parameter ${p.shape}, velocity ${v.shape}, gradient ${g.shape}`,
+    );
+  }
+  if (backend.refCount(p.dataId) !== 1 || backend.refCount(v.dataId) !== 1) return false;
+  const view = (t: tf.Tensor) =>
+    backend.typedArrayFromHeap(t as unknown as TensorInfo) as Float32Array;
+  const V = view(v);
+  momentumIncrementArrays(v.size, { V, G: view(g) }, V, mu, lr);
+  addToOnHeap(view(p), V, p.size);
+  return true;
 }
 
 /**

@@ -9,7 +9,11 @@
  */
 import { type Tensor, tf, type Variable } from "../backend/tf.ts";
 import type { OptimizerConfig } from "../config/schema.ts";
-import { adamUpdateWasm, momentumIncrementWasm } from "../backend/wasm-kernels.ts";
+import {
+  adamUpdateWasm,
+  momentumIncrementWasm,
+  momentumStepInPlaceWasm,
+} from "../backend/wasm-kernels.ts";
 import { detach } from "./ops.ts";
 
 export interface Optimizer {
@@ -367,6 +371,7 @@ class Pylearn2Momentum implements Optimizer {
     this.variables.forEach((p, i) =>
       tf.tidy(() => {
         const v = this.#velocity[i];
+        if (momentumStepInPlaceWasm(p, v, grads[i], mu, lr)) return;
         // on wasm one pass over the heap computes exactly these ops, without their two
         // products of the variable's size (256 MB each for an 8000×8000 layer)
         const inc = momentumIncrementWasm(v, grads[i], mu, lr) ??
