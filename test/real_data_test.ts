@@ -48,15 +48,17 @@ Deno.test({
     const perClass = new Array(10).fill(0);
     for (const split of [train, valid]) for (const l of split.labels!) perClass[l]++;
     assert.deepEqual(perClass, new Array(10).fill(5000));
-    // channel means over all 50,000 training images (the two splits are contiguous in memory)
-    const all = new Float32Array(train.images.buffer, train.images.byteOffset, 50_000 * 3072);
+    // channel means over all 50,000 training images (train then valid: both of CIFAR's train
+    // batches; a loader need not keep the two splits in one buffer)
     const sums = [0, 0, 0];
-    for (let i = 0; i < 50_000; i++) {
-      for (let c = 0; c < 3; c++) {
-        let s = 0;
-        const at = i * 3072 + c * 1024;
-        for (let p = 0; p < 1024; p++) s += all[at + p];
-        sums[c] += s;
+    for (const split of [train, valid]) {
+      for (let i = 0; i < split.count; i++) {
+        for (let c = 0; c < 3; c++) {
+          let s = 0;
+          const at = i * 3072 + c * 1024;
+          for (let p = 0; p < 1024; p++) s += split.images[at + p];
+          sums[c] += s;
+        }
       }
     }
     const means = sums.map((s) => Number((s / (50_000 * 1024)).toFixed(4)));
