@@ -6,12 +6,15 @@
 import assert from "node:assert/strict";
 import { MIN_FLOPS_PER_RANGE, ROW_ALIGN, rowBounds } from "../src/backend/blas-threads.ts";
 import {
+  chunkRows,
   convBackpropFilter,
   convBackpropInput,
   convForward,
   type ConvGeometry,
 } from "../src/backend/conv-blas.ts";
+import { HeapArray } from "../src/backend/heap-kernels.ts";
 import { openBlas, openBlasUnavailableReason } from "../src/backend/openblas.ts";
+import { selectBackend } from "../src/backend/select.ts";
 
 const blas = openBlas();
 const ignore = blas === null;
@@ -128,25 +131,54 @@ const CONV: ConvGeometry = {
 Deno.test({
   name: "convolutions (forward, input and filter gradients): 1 and 2 threads give the same bits",
   ignore,
-  fn() {
+  async fn() {
+    // the kernels run on the wasm heap: every array there, allocated before any view is taken
+    // (an allocation may grow the heap, detaching the views before it)
+    await selectBackend("wasm+openblas");
     const g = CONV, positions = g.batch * g.outHeight * g.outWidth;
     const window = g.filterHeight * g.filterWidth * g.inChannels;
-    const x = values(g.batch * g.inHeight * g.inWidth * g.inChannels, 1);
-    const filter = values(window * g.outChannels, 2), dy = values(positions * g.outChannels, 3);
+    const sizes = {
+      x: g.batch * g.inHeight * g.inWidth * g.inChannels,
+      filter: window * g.outChannels,
+      dy: positions * g.outChannels,
+      y: positions * g.outChannels,
+      cols: chunkRows(window) * window,
+    };
+    const arrays = {
+      x: new HeapArray(),
+      filter: new HeapArray(),
+      dy: new HeapArray(),
+      y: new HeapArray(),
+      dx: new HeapArray(),
+      df: new HeapArray(),
+      cols: new HeapArray(),
+    };
+    const length = { ...sizes, dx: sizes.x, df: sizes.filter };
+    const views = () => {
+      for (const [name, a] of Object.entries(arrays)) a.view(length[name as keyof typeof length]);
+      return Object.fromEntries(
+        Object.entries(arrays).map((
+          [name, a],
+        ) => [name, a.view(length[name as keyof typeof length])]),
+      ) as Record<keyof typeof arrays, Float32Array>;
+    };
     const none = () => {};
     const run = () => {
-      const y = new Float32Array(positions * g.outChannels), dx = new Float32Array(x.length);
-      const df = new Float32Array(filter.length);
-      convForward(blas!, none, x, filter, g, y);
-      convBackpropInput(blas!, none, dy, filter, g, dx);
-      convBackpropFilter(blas!, none, x, dy, g, df);
-      const all = new Float32Array(y.length + dx.length + df.length);
-      all.set(y);
-      all.set(dx, y.length);
-      all.set(df, y.length + dx.length);
+      const v = views();
+      v.x.set(values(sizes.x, 1));
+      v.filter.set(values(sizes.filter, 2));
+      v.dy.set(values(sizes.dy, 3));
+      convForward(blas!, none, v.x, v.filter, g, v.y, v.cols);
+      convBackpropInput(blas!, none, v.dy, v.filter, g, v.dx, v.cols);
+      convBackpropFilter(blas!, none, v.x, v.dy, g, v.df, v.cols);
+      const all = new Float32Array(v.y.length + v.dx.length + v.df.length);
+      all.set(v.y);
+      all.set(v.dx, v.y.length);
+      all.set(v.df, v.y.length + v.dx.length);
       return all;
     };
     const [one, two] = atThreads([1, 2], run);
+    for (const a of Object.values(arrays)) a.free();
     assert.equal(differing(one, two), 0);
     assert.ok(one.some((v) => v !== 0));
   },
