@@ -227,14 +227,6 @@ function checkWindows(
   }
 }
 
-/** The heap addresses of two arrays, or an error naming the kernel that needs them there. */
-function heapPair(kernel: string, a: Float32Array, b: Float32Array) {
-  const k = kernels();
-  const at = k && addresses(k.memory, [a, b]);
-  if (!at) throw new Error(`${kernel} runs on the wasm backend's heap: an array lies elsewhere`);
-  return { exports: k.exports, at };
-}
-
 /**
  * Rows [r0, r1) of the im2col matrix of x (NHWC) into `cols` from entry 0: row r holds the
  * window of output position r in (ky, kx, c) order, zeros where it leaves the input. Both
@@ -248,7 +240,7 @@ export function im2colOnHeap(
   cols: Float32Array,
 ): void {
   checkWindows("im2col", g, r0, r1, cols, x);
-  const { exports, at } = heapPair("im2col", x, cols);
+  const { exports, at } = onHeap("im2col", [x, cols]);
   exports.im2col(at[0], at[1], r0, r1, ...geometryArgs(g));
 }
 
@@ -261,7 +253,7 @@ export function col2imAddOnHeap(
   dx: Float32Array,
 ): void {
   checkWindows("col2im", g, r0, r1, cols, dx);
-  const { exports, at } = heapPair("col2im", cols, dx);
+  const { exports, at } = onHeap("col2im", [cols, dx]);
   exports.col2imAdd(at[0], at[1], r0, r1, ...geometryArgs(g));
 }
 
@@ -273,7 +265,7 @@ export function sumLeadingOnHeap(x: Float32Array, n: number, c: number, out: Flo
   if (x.length < n * c || out.length < c) {
     throw new RangeError(`a sum of ${n} rows of ${c}: arrays of ${x.length} and ${out.length}`);
   }
-  const { exports, at } = heapPair("sumLeading", x, out);
+  const { exports, at } = onHeap("sumLeading", [x, out]);
   exports.sumLeading(n, c, at[0], at[1]);
 }
 
