@@ -31,18 +31,7 @@ export type CountProduct = (flops: number, seconds: number) => void;
 /** The geometry of one convolution, from TF.js's own shape logic. */
 export interface ConvGeometry extends WindowGeometry {
   batch: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
   outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padLeft: number;
 }
 
 /** Entries of the im2col scratch matrix per chunk (16 MiB): a cache-sized piece of work. */
