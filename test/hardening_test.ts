@@ -282,8 +282,8 @@ Deno.test("a config that cannot fit is refused up front with the estimate, the l
   assert.match(wide.stderr, /^note: mnist-mlp with --set is a variant: its 3 stability bands/);
   assert.equal(
     wide.stderr.slice(wide.stderr.indexOf("error: ")),
-    "error: mnist-mlp needs about 4.36e+4 GB of memory, more than the 16 GB --max-memory " +
-      "allows; biggest: gradients and the training step's copies 2.91e+4 GB, parameters and " +
+    "error: mnist-mlp needs about 3.39e+4 GB of memory, more than the 16 GB --max-memory " +
+      "allows; biggest: gradients and the training step's copies 1.94e+4 GB, parameters and " +
       "optimiser slots (1300G weights) 9.69e+3 GB\n",
   );
   const many = await runBench(["mnist-mlp", "--out", out, "--set", "metrics.samples=100000000"]);

@@ -153,17 +153,17 @@ Deno.test("--emit slurm: array, limits from the configs' cost, merge after the a
   });
   const lines = script.split("\n");
   // wasm: gaussian-moments 3 + 0.04 × 300 = 15 s, mnist-mlp 11 + 0.18 × 60 = 21.8 s; one of
-  // each per shard (36.8 s → 11 min); memory: mnist-mlp's 1.2 GB (the memory model,
-  // src/cli/memory-model.ts) → 1.2 × 1.25 + 0.5 = 2.0 GB
+  // each per shard (36.8 s → 11 min); memory: mnist-mlp's 1.1 GB (the memory model,
+  // src/cli/memory-model.ts) → 1.1 × 1.25 + 0.5 = 1.9 GB
   for (
     const line of [
       "#SBATCH --array=1-3",
       "#SBATCH --time=0-00:11:00",
-      "#SBATCH --mem=2048M",
+      "#SBATCH --mem=1920M",
       "#SBATCH --cpus-per-task=2",
       "#SBATCH --output=/shared/out/slurm/%A-shard-%a.log",
-      "#   shard 1: ~37s, ~1.2 GB: gaussian-moments/seed-1, mnist-mlp/seed-1",
-      "#   shard 3: ~37s, ~1.2 GB: gaussian-moments/seed-3, mnist-mlp/seed-3",
+      "#   shard 1: ~37s, ~1.1 GB: gaussian-moments/seed-1, mnist-mlp/seed-1",
+      "#   shard 3: ~37s, ~1.1 GB: gaussian-moments/seed-3, mnist-mlp/seed-3",
       'exec npx -y deno@2.9.6 task bench gaussian-moments mnist-mlp --profile smoke --seeds 1,2,3 --out /shared/out --shard "${SLURM_ARRAY_TASK_ID}/3"',
     ]
   ) assert.ok(lines.includes(line), `missing: ${line}\n${script}`);
@@ -182,7 +182,7 @@ Deno.test("--emit slurm: array, limits from the configs' cost, merge after the a
     blasThreads: 1,
     jobs: 2,
   }).split("\n");
-  assert.ok(two.includes("#SBATCH --mem=2560M"), two.join("\n")); // ((0.4 + 1.2) × 1.25 + 0.5) GB
+  assert.ok(two.includes("#SBATCH --mem=2432M"), two.join("\n")); // ((0.4 + 1.1) × 1.25 + 0.5) GB
   assert.ok(two.includes("#SBATCH --cpus-per-task=2"));
   assert.ok(two.includes("#SBATCH --time=0-00:11:00")); // 21.8 s × 1.5 + 600 s → 11 min
 
@@ -292,6 +292,6 @@ Deno.test("bench --list --shard I/N: the part and its plan", async () => {
   const lines = r.stdout.trim().split("\n");
   assert.equal(lines[0], `shard 2/3 of plan ${planId(canaries(), 3)}: 2 of 6 runs`);
   assert.match(lines[1], /^gaussian-moments\/seed-2 +smoke +300 iterations +~15s, ~0\.4 GB/);
-  assert.match(lines[2], /^mnist-mlp\/seed-2 +smoke +60 iterations +~22s, ~1\.2 GB/);
+  assert.match(lines[2], /^mnist-mlp\/seed-2 +smoke +60 iterations +~22s, ~1\.1 GB/);
   assert.match(lines[3], /^2 runs; estimated 37s one after another$/);
 });
