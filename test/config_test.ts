@@ -259,6 +259,23 @@ Deno.test("overrides and profiles change the resolved config and its hash", () =
   assert.equal(paper.config.training.optimizers.generator.lr, 0.001, "the original is untouched");
 });
 
+Deno.test("--set of one span unit replaces the other (a budget in epochs set in iterations)", () => {
+  const paper = loadConfig("mnist-mlp");
+  assert.deepEqual(paper.config.training.budget, { epochs: 750 });
+  const iterations = loadConfig("mnist-mlp", { overrides: ["training.budget.iterations=7"] });
+  assert.deepEqual(iterations.config.training.budget, { iterations: 7 });
+  assert.equal(iterations.variant, false, "a budget change is the same run, extended");
+  const back = loadConfig("mnist-mlp", {
+    overrides: ["training.budget.iterations=7", "training.budget.epochs=3"],
+  });
+  assert.deepEqual(back.config.training.budget, { epochs: 3 });
+  const every = (c: typeof paper) =>
+    (c.config.metrics as { track?: { every: unknown } }).track?.every;
+  const track = loadConfig("mnist-mlp", { overrides: ["metrics.track.every.iterations=500"] });
+  assert.deepEqual(every(track), { iterations: 500 });
+  assert.deepEqual(every(paper), { epochs: 25 }, "the original is untouched");
+});
+
 Deno.test("canonical JSON ignores key order", () => {
   assert.equal(
     canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: 3 } }),

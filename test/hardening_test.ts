@@ -365,7 +365,7 @@ Deno.test("input JSON.parse accepts but a config must not be is refused in one l
     empty.stderr,
     `error: ${join(CONFIG_DIR, "gaussian-moments.json")} (with --set training..batchSize=5): bad ` +
       'override; found an empty field name in "training..batchSize"; expected a field path such ' +
-      "as training.iterations\n",
+      "as training.budget.iterations\n",
   );
   const file = join(dir, "a-file");
   Deno.writeTextFileSync(file, "");

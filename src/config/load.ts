@@ -143,7 +143,7 @@ export function resolveConfig(
       throw new ConfigError(file, [{
         path: "",
         found: `--set ${JSON.stringify(assignment)}`,
-        allowed: "expected --set path=value, e.g. --set training.iterations=100",
+        allowed: "expected --set path=value, e.g. --set training.budget.iterations=100",
       }], "bad override");
     }
     const value = parseOverrideValue(assignment.slice(eq + 1));
@@ -254,6 +254,8 @@ function parseOverrideValue(text: string): unknown {
   }
 }
 
+const SPAN_UNITS: Record<string, string> = { iterations: "epochs", epochs: "iterations" };
+
 /** Path syntax: `a.b[0].c` or `a.b.0.c`. Returns a new object; never mutates `root`. */
 function setAtPath(root: unknown, path: string, value: unknown, where: string): unknown {
   const keys = path.replace(/\[(\d+)\]/g, ".$1").split(".");
@@ -261,7 +263,7 @@ function setAtPath(root: unknown, path: string, value: unknown, where: string): 
     throw new ConfigError(where, [{
       path: "",
       found: `an empty field name in "${path}"`,
-      allowed: "expected a field path such as training.iterations",
+      allowed: "expected a field path such as training.budget.iterations",
     }], "bad override");
   }
   const out = structuredClone(root) as Record<string, unknown>;
@@ -282,8 +284,13 @@ function setAtPath(root: unknown, path: string, value: unknown, where: string): 
       if (last) node[index] = value;
       else node = node[index];
     } else if (isObject(node)) {
-      if (last) node[key] = value;
-      else {
+      if (last) {
+        node[key] = value;
+        // a span's two units are alternatives: --set training.budget.iterations=100 on a
+        // config that counts epochs replaces its epochs rather than failing validation
+        const other = SPAN_UNITS[key];
+        if (other) delete node[other];
+      } else {
         if (node[key] === undefined) node[key] = {};
         node = node[key];
       }
