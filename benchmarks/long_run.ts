@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { basename, dirname, join } from "node:path";
 import { forecastOf, type ScoredPoint } from "./lr_forecast.ts";
+import { writeFileAtomic } from "../src/util/atomic.ts";
 
 interface Summary {
   experiment: string;
@@ -311,10 +312,28 @@ if (import.meta.main) {
     );
     Deno.exit(values.help ? 0 : 2);
   }
+  try {
+    Deno.mkdirSync(values.to, { recursive: true });
+  } catch (e) {
+    // the task may write only under benchmarks/results (deno.json)
+    const denied = e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied;
+    console.error(
+      denied
+        ? `long-run: --to ${values.to}: the task writes only under benchmarks/results`
+        : `long-run: --to ${values.to}: ${e instanceof Error ? e.message : e}`,
+    );
+    Deno.exit(2);
+  }
   for (const dir of positionals) {
-    const s = summarize(dir);
+    let s: Summary;
+    try {
+      s = summarize(dir);
+    } catch (e) {
+      console.error(`long-run: ${e instanceof Error ? e.message : e}`);
+      Deno.exit(1);
+    }
     const out = join(values.to, `${s.experiment}-long-seed-${s.seed}.json`);
-    Deno.writeTextFileSync(out, JSON.stringify(s, null, 2) + "\n");
+    await writeFileAtomic(out, JSON.stringify(s, null, 2) + "\n");
     // deno-lint-ignore no-explicit-any
     const lastScore = (s.tracked as any[]).at(-1);
     console.log(

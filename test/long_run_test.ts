@@ -85,3 +85,27 @@ Deno.test("long-run --forecast: one row per estimate, the fit, its hold-out chec
     "| seed 1, uniform z, fine grid | 3 (300–500) | 201.0 − 100·lr | 0.00 |  | 200.4 |",
   ]);
 });
+
+Deno.test("long-run: a folder that is no run, and --to outside benchmarks/results, are one-line errors", async () => {
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["task", "-q", "long-run", ...args],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+  const dir = Deno.makeTempDirSync();
+  const noRun = await run([`${dir}/seed-1`]);
+  assert.equal(noRun.code, 1);
+  assert.equal(
+    new TextDecoder().decode(noRun.stderr),
+    `long-run: ${dir}/seed-1: neither result.json nor checkpoints/latest.ckpt\n`,
+  );
+  const outside = await run([`${dir}/seed-1`, "--to", `${dir}/out`]);
+  assert.equal(outside.code, 2);
+  assert.equal(
+    new TextDecoder().decode(outside.stderr),
+    `long-run: --to ${dir}/out: the task writes only under benchmarks/results\n`,
+  );
+  Deno.removeSync(dir, { recursive: true });
+});
