@@ -290,15 +290,11 @@ export class FusedMlpStep {
   /** One simultaneous update; the recorded scalars when `record`. */
   step(inputs: FusedInputs, record: boolean): FusedScalars | null {
     const { rows: r, real, z, epoch, realMasks, fakeMasks } = inputs;
-    const g = this.#g, d = this.#d;
-    if (r > this.options.batchSize) {
-      throw new RangeError(`${r} rows in a batch of ${this.options.batchSize}`);
-    }
-    const dim = d[0].inputs;
+    this.#checkRows(r);
+    const d = this.#d, dim = d[0].inputs;
     const gRule = ruleOf(this.gOpt, epoch), dRule = ruleOf(this.dOpt, epoch);
     // fresh views at each use: an activation on the wasm backend's kernels may grow the heap
-    const gViews = (i: number) => views(g[i], i, gRule),
-      dViews = (i: number) => views(d[i], i, dRule);
+    const dViews = (i: number) => views(d[i], i, dRule);
     const maskOf = (masks: FusedInputs["realMasks"], i: number) => masks?.[i] ?? null;
     const maxNorm = this.options.maxColNorm ?? {};
     // Σ g² of each player's gradient, accumulated by #update on a recorded step
@@ -365,42 +361,8 @@ export class FusedMlpStep {
       );
     }
 
-    // ---- backward through G ----
-    const gMap: RowMap = [{ to: 0, from: 0, count: r }];
-    const last = g.length - 1;
-    activationBackward(
-      g[last],
-      gMap,
-      this.#dInputDelta[0],
-      fake,
-      this.#gWin[last],
-      this.#gDelta[last],
-    );
-    for (let i = last; i >= 0; i--) {
-      const l = g[i], delta = this.#gDelta[i];
-      if (i > 0) {
-        const inDelta = this.#gInputDelta[i];
-        this.#gemm(false, true, r, l.inputs, l.cols, 1, delta, gViews(i).W, 0, inDelta);
-        activationBackward(
-          g[i - 1],
-          gMap,
-          inDelta,
-          this.#gOut[i - 1],
-          this.#gWin[i - 1],
-          this.#gDelta[i - 1],
-        );
-      }
-      this.#update(
-        l,
-        gViews(i),
-        gRule,
-        i === 0 ? z : this.#gOut[i - 1],
-        delta,
-        r,
-        maxNorm.generator,
-        squares?.g,
-      );
-    }
+    // ---- backward through G, from D's input δ on G's rows ----
+    this.#backwardG(r, z, fake, gRule, maxNorm.generator, squares?.g);
     this.dOpt.steps++;
     this.gOpt.steps++;
     if (!squares) return null;
@@ -444,7 +406,7 @@ export class FusedMlpStep {
   generatorStep(inputs: FusedGInputs, record: boolean): Partial<FusedScalars> | null {
     const { rows: r, z, epoch, masks } = inputs;
     this.#checkRows(r);
-    const g = this.#g, d = this.#d, dim = d[0].inputs;
+    const d = this.#d, dim = d[0].inputs;
     const gRule = ruleOf(this.gOpt, epoch), dRule = ruleOf(this.dOpt, epoch);
     const squares = record ? { sum: 0 } : null;
     const fake = this.#dIn.subarray(0, r * dim);
@@ -458,10 +420,30 @@ export class FusedMlpStep {
       topDelta[k] = gSign * (objective === "non-saturating" ? sf - 1 : -sf) / r;
     }
     this.#backwardD(r, [masks], null, [], null);
-    // G's backward pass from D's input δ, as in the simultaneous step
+    this.#backwardG(r, z, fake, gRule, undefined, squares ?? undefined);
+    this.gOpt.steps++;
+    if (!squares) return null;
+    return {
+      ...generatorScalars(logits, fake, r, objective, gSign),
+      gGradNorm: Math.sqrt(squares.sum),
+    };
+  }
+
+  /**
+   * G's backward pass and update from D's input δ on G's r rows (#dInputDelta[0]); `fake`
+   * is G's output, `z` its input.
+   */
+  #backwardG(
+    r: number,
+    z: Float32Array,
+    fake: Float32Array,
+    rule: UpdateRule,
+    maxColNorm: number | undefined,
+    squares: { sum: number } | undefined,
+  ): void {
+    const g = this.#g;
     const gMap: RowMap = [{ to: 0, from: 0, count: r }];
     const last = g.length - 1;
-    const gViews = (i: number) => views(g[i], i, gRule);
     activationBackward(
       g[last],
       gMap,
@@ -471,10 +453,11 @@ export class FusedMlpStep {
       this.#gDelta[last],
     );
     for (let i = last; i >= 0; i--) {
+      // fresh views at each use: an activation on the wasm backend's kernels may grow the heap
       const l = g[i], delta = this.#gDelta[i];
       if (i > 0) {
         const inDelta = this.#gInputDelta[i];
-        this.#gemm(false, true, r, l.inputs, l.cols, 1, delta, gViews(i).W, 0, inDelta);
+        this.#gemm(false, true, r, l.inputs, l.cols, 1, delta, views(l, i, rule).W, 0, inDelta);
         activationBackward(
           g[i - 1],
           gMap,
@@ -484,23 +467,9 @@ export class FusedMlpStep {
           this.#gDelta[i - 1],
         );
       }
-      this.#update(
-        l,
-        gViews(i),
-        gRule,
-        i === 0 ? z : this.#gOut[i - 1],
-        delta,
-        r,
-        undefined,
-        squares ?? undefined,
-      );
+      const X = i === 0 ? z : this.#gOut[i - 1];
+      this.#update(l, views(l, i, rule), rule, X, delta, r, maxColNorm, squares);
     }
-    this.gOpt.steps++;
-    if (!squares) return null;
-    return {
-      ...generatorScalars(logits, fake, r, objective, gSign),
-      gGradNorm: Math.sqrt(squares.sum),
-    };
   }
 
   #checkRows(r: number): void {
