@@ -226,6 +226,14 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const only = values.only?.split(",");
+  const unknown = only?.filter((name) => !GOLDEN_CASES.some((c) => c.name === name)) ?? [];
+  if (unknown.length) {
+    console.error(
+      `golden: --only: no case ${unknown.map((n) => `"${n}"`).join(", ")}; cases: ` +
+        GOLDEN_CASES.map((c) => c.name).join(", "),
+    );
+    return 2;
+  }
   const recorded = readGolden();
   // --record --only NAME re-records those cases and keeps the others as they were
   const now: Record<string, GoldenRecord> = values.record && !only ? {} : { ...recorded };
