@@ -96,11 +96,18 @@ export function loadCifarSprites(dir: string, options: CifarOptions = {}): Datas
       `${trainLabels.length}`,
     );
   }
-  const train = CIFAR_TRAIN_BATCHES.map((b, i) =>
+  // each sprite decoded straight into the training split's one array (no batch kept to join)
+  const train = {
+    pixels: new Uint8Array(trainLabels.length * CIFAR_DIM),
+    labels: trainLabels,
+    count: trainLabels.length,
+  };
+  CIFAR_TRAIN_BATCHES.forEach((b, i) =>
     parseCifarSprite(
       readKnown(`${b}.png`),
       join(dir, `${b}.png`),
       trainLabels.subarray(i * perBatch, (i + 1) * perBatch),
+      train.pixels.subarray(i * perBatch * CIFAR_DIM, (i + 1) * perBatch * CIFAR_DIM),
     )
   );
   const test = parseCifarSprite(
@@ -108,7 +115,7 @@ export function loadCifarSprites(dir: string, options: CifarOptions = {}): Datas
     join(dir, "test_batch.png"),
     testLabels,
   );
-  return assemble(concat(train), test, `${dir} (PNG sprites)`, files, options);
+  return assemble(train, test, `${dir} (PNG sprites)`, files, options);
 }
 
 /** From a folder of the official binary batches (`cifar-10-batches-bin`). */
@@ -193,18 +200,6 @@ export function loadCifarArchive(
   const train = parseBatches(trainMembers.map((m) => m.bytes.length), (i) => trainMembers[i]);
   const test = parseBatches([testMember.bytes.length], () => testMember);
   return assemble(train, test, `${path} (archive)`, files, options);
-}
-
-function concat(parts: RawImages[]): RawImages {
-  const count = parts.reduce((n, p) => n + p.count, 0);
-  const pixels = new Uint8Array(count * CIFAR_DIM), labels = new Uint8Array(count);
-  let at = 0;
-  for (const p of parts) {
-    pixels.set(p.pixels, at * CIFAR_DIM);
-    labels.set(p.labels, at);
-    at += p.count;
-  }
-  return { pixels, labels, count };
 }
 
 function assemble(

@@ -74,7 +74,13 @@ export function encodeCifarBinary(images: RawImages): Uint8Array {
 }
 
 /** A PNG sprite (width 1024, one image per row, RGB) → planar rows. */
-export function parseCifarSprite(bytes: Uint8Array, file: string, labels: Uint8Array): RawImages {
+export function parseCifarSprite(
+  bytes: Uint8Array,
+  file: string,
+  labels: Uint8Array,
+  /** Where the planar rows go (a view of a larger array); a new array when absent. */
+  into?: Uint8Array,
+): RawImages {
   let png;
   try {
     png = decode(bytes);
@@ -94,7 +100,10 @@ export function parseCifarSprite(bytes: Uint8Array, file: string, labels: Uint8A
   const src = png.data as Uint8Array;
   const ch = png.channels;
   const count = png.height;
-  const pixels = new Uint8Array(count * CIFAR_DIM);
+  if (into && into.length !== count * CIFAR_DIM) {
+    throw new RangeError(`${file}: ${count} images do not fill ${into.length} bytes`);
+  }
+  const pixels = into ?? new Uint8Array(count * CIFAR_DIM);
   for (let i = 0; i < count; i++) {
     const rowIn = i * 1024 * ch, rowOut = i * CIFAR_DIM;
     for (let p = 0; p < 1024; p++) {
