@@ -102,16 +102,24 @@ export function summarize(dir: string): Summary {
 export function trackedTable(s: Summary): string {
   const n = (x: number | null | undefined, digits: number) =>
     x === null || x === undefined ? "" : x.toFixed(digits);
-  const rows = (s.tracked as TrackedRow[]).map((p) =>
+  const tracked = s.tracked as TrackedRow[];
+  // a conditional model's coverage gets its columns; the others' tables stay as they were
+  const conditional = tracked.some((p) => p.coverage);
+  const rows = tracked.map((p) =>
     `| ${Math.round(p.epoch)} | ${n(p.parzen?.mean, 1)} ± ${n(p.parzen?.se, 1)} | ${
       n(p.parzen?.sigma, 3)
     } | ${n(p.parzenDiagnostics?.fine.mean, 1)} (σ ${n(p.parzenDiagnostics?.fine.sigma, 3)}) | ${
       n(p.classifierScore, 2)
-    } | ${p.classesCovered ?? ""} | ${n(p.learningRate.generator, 4)} | ${n(p.scoreSeconds, 1)} |`
+    } | ${p.classesCovered ?? ""} |${
+      conditional ? ` ${n(p.coverage?.mean, 3)} | ${p.coverage?.covered ?? ""} |` : ""
+    } ${n(p.learningRate.generator, 4)} | ${n(p.scoreSeconds, 1)} |`
   );
+  const coverageHead = conditional ? " class coverage | labels in control |" : "";
   return [
-    "| epoch | Parzen (nats) | σ | fine-grid Parzen | classifier score | classes | lr | scoring (s) |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    `| epoch | Parzen (nats) | σ | fine-grid Parzen | classifier score | classes |${coverageHead} lr | scoring (s) |`,
+    `| ---: | ---: | ---: | ---: | ---: | ---: |${
+      conditional ? " ---: | ---: |" : ""
+    } ---: | ---: |`,
     ...rows,
   ].join("\n");
 }
@@ -237,6 +245,7 @@ interface TrackedRow {
   parzenDiagnostics: { fine: { mean: number; sigma: number } } | null;
   classifierScore: number | null;
   classesCovered: number | null;
+  coverage?: { mean: number; covered: number } | null;
   learningRate: { generator: number };
   scoreSeconds: number;
 }

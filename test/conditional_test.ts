@@ -20,6 +20,7 @@ import {
 } from "../src/data/labels.ts";
 import { openRealData } from "../src/data/real-data.ts";
 import { classCoverage, coverageMetrics } from "../src/metrics/class-coverage.ts";
+import { cacheClassifier, mnistClassifierSpec } from "../src/metrics/classifier.ts";
 import { buildNetwork, disposeNetwork, forward, networkParams } from "../src/models/network.ts";
 import { modelShapes } from "../src/models/shapes.ts";
 import { Rng } from "../src/rng/streams.ts";
@@ -297,4 +298,54 @@ Deno.test("a tiny mnist-cgan run repeats bit for bit with its seed and differs w
   assert.ok(html.includes(`paper, Table 1 (Conditional adversarial nets, Mirza &amp; Osindero)`));
   assert.ok(html.includes("Mirza &amp; Osindero, Conditional Generative Adversarial Nets, 2014"));
   assert.ok(!html.includes("Adversarial nets)"));
+});
+
+Deno.test("tracked class coverage changes no training number; the last point equals the final coverage", async () => {
+  // an untrained classifier in a cache of the test's own, so that no classifier is trained
+  const cache = await Deno.makeTempDir({ prefix: "ganbench-coverage-" });
+  const before = Deno.env.get("XDG_CACHE_HOME");
+  Deno.env.set("XDG_CACHE_HOME", cache);
+  try {
+    const resolved = loadConfig("mnist-cgan");
+    const real = openRealData(resolved.config.data, new Rng(1), 100);
+    await cacheClassifier(real.dataset!, mnistClassifierSpec(), null, 0.1);
+    const overrides = [
+      'training.budget={"iterations":4}',
+      "training.logEvery=2",
+      "metrics.samples=100",
+      "metrics.parzen=null",
+      "metrics.classifier=null",
+      'metrics.classCoverage={"perClass":20,"threshold":0.05}',
+    ];
+    const track = 'metrics.track={"every":{"iterations":2},"parzen":false,"classifier":true}';
+    const run = (extra: string[]) =>
+      runExperiment(loadConfig("mnist-cgan", { overrides: [...overrides, ...extra] }), {
+        seed: 4,
+        backend: "wasm",
+      });
+    const plain = await run([]), tracked = await run([track]);
+    assert.deepEqual(tracked.fingerprints, plain.fingerprints);
+    assert.equal(JSON.stringify(tracked.metrics), JSON.stringify(plain.metrics));
+    assert.deepEqual(tracked.tracked!.map((p) => p.iteration), [2, 4]);
+    const last = tracked.tracked!.at(-1)!.coverage!;
+    assert.deepEqual(coverageMetrics(last), {
+      coverageMean: plain.metrics.coverageMean,
+      coverageMin: plain.metrics.coverageMin,
+      coverageClassesCovered: plain.metrics.coverageClassesCovered,
+      ...Object.fromEntries(
+        Array.from(
+          { length: 10 },
+          (_, k) => [`coverageClass${k}`, plain.metrics[`coverageClass${k}`]],
+        ),
+      ),
+    });
+    assert.equal(last.perClass.length, 10);
+    // nothing else is scored: the classifier's own scores are not configured
+    assert.equal(tracked.tracked![0].classifierScore, null);
+    assert.equal(tracked.tracked![0].parzen, null);
+  } finally {
+    if (before === undefined) Deno.env.delete("XDG_CACHE_HOME");
+    else Deno.env.set("XDG_CACHE_HOME", before);
+    await Deno.remove(cache, { recursive: true });
+  }
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { forecastTable, seedsTable } from "../benchmarks/long_run.ts";
+import { forecastTable, seedsTable, trackedTable } from "../benchmarks/long_run.ts";
 
 const uniform = { kind: "uniform", dim: 100, low: -1, high: 1 };
 const normal = { kind: "normal", dim: 100, std: 1 };
@@ -108,4 +108,28 @@ Deno.test("long-run: a folder that is no run, and --to outside benchmarks/result
     `long-run: --to ${dir}/out: the task writes only under benchmarks/results\n`,
   );
   Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("long-run --table: a conditional run's class coverage gets its two columns, others none", () => {
+  const plain = summary(1, "a", uniform, [[25, 150.25]]);
+  const head = "| epoch | Parzen (nats) | σ | fine-grid Parzen | classifier score | classes |";
+  assert.equal(
+    trackedTable(plain as never),
+    [
+      `${head} lr | scoring (s) |`,
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| 25 | 150.3 ± 2.0 | 0.200 |  (σ ) |  |  | 0.1000 | 1.0 |",
+    ].join("\n"),
+  );
+  const conditional = summary(1, "a", uniform, [[25, 150.25], [50, 151]]);
+  Object.assign(conditional.tracked[1], { coverage: { mean: 0.8125, min: 0.5, covered: 9 } });
+  assert.equal(
+    trackedTable(conditional as never),
+    [
+      `${head} class coverage | labels in control | lr | scoring (s) |`,
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| 25 | 150.3 ± 2.0 | 0.200 |  (σ ) |  |  |  |  | 0.1000 | 1.0 |",
+      "| 50 | 151.0 ± 2.0 | 0.200 |  (σ ) |  |  | 0.813 | 9 | 0.1000 | 1.0 |",
+    ].join("\n"),
+  );
 });

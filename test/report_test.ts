@@ -455,6 +455,18 @@ Deno.test("the page links the whole history and the tracked scores as CSV, exact
     classesCovered: null,
     fakePixelStd: 0.125,
     scoreSeconds: 0.5,
+  }, {
+    iteration: 4,
+    epoch: 1,
+    learningRate: { generator: 0.1, discriminator: 0.05 },
+    wallSeconds: 2.5,
+    parzen: null,
+    parzenDiagnostics: null,
+    classifierScore: null,
+    classesCovered: null,
+    coverage: { perClass: [0.75, 0.25], mean: 0.5, min: 0.25, covered: 1 },
+    fakePixelStd: 0.25,
+    scoreSeconds: 0.75,
   }];
   const html = await page(r);
   const link = (file: string) => {
@@ -481,9 +493,16 @@ Deno.test("the page links the whole history and the tracked scores as CSV, exact
   );
   assert.equal(
     link("tracked.csv"),
-    "iteration,epoch,generatorLearningRate,discriminatorLearningRate,wallSeconds,parzenMean,parzenSe,parzenSigma,classifierScore,classesCovered,fakePixelStd,scoreSeconds\n" +
-      "2,0.5,0.1,0.05,1.25,-40.5,1.5,0.2,,,0.125,0.5\n",
+    "iteration,epoch,generatorLearningRate,discriminatorLearningRate,wallSeconds,parzenMean,parzenSe,parzenSigma,classifierScore,classesCovered,coverageMean,coverageMin,coverageClassesCovered,fakePixelStd,scoreSeconds\n" +
+      "2,0.5,0.1,0.05,1.25,-40.5,1.5,0.2,,,,,,0.125,0.5\n" +
+      "4,1,0.1,0.05,2.5,,,,,,0.5,0.25,1,0.25,0.75\n",
   );
+  // a conditional run's coverage is drawn against epochs (a gap where a point has none)
+  assert.deepEqual(chartCsvRows(html, "Class coverage through training"), [
+    ["epoch", "class coverage (mean)", "class coverage (worst class)"],
+    ["0.5", "", ""],
+    ["1", "0.5", "0.25"],
+  ]);
   // the tracked Parzen curve is drawn; a smoke run's chart leaves Table 1's line out
   const rows = chartCsvRows(html, "Parzen log-likelihood through training");
   assert.deepEqual(rows, [["epoch", "Parzen log-likelihood", "+ SE", "− SE"], [
@@ -491,7 +510,7 @@ Deno.test("the page links the whole history and the tracked scores as CSV, exact
     "-40.5",
     "-39",
     "-42",
-  ]]);
+  ], ["1", "", "", ""]]);
 });
 
 Deno.test("the index's Table 1 adds Mirza & Osindero's row beside a conditional MNIST run, and only then", async () => {

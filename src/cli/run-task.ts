@@ -253,6 +253,12 @@ export function describeTracked(p: TrackedPoint): string {
   if (p.classifierScore !== null) {
     parts.push(`classifier score ${p.classifierScore.toFixed(2)}, ${p.classesCovered} classes`);
   }
+  if (p.coverage) {
+    parts.push(
+      `class coverage ${p.coverage.mean.toFixed(3)} (worst class ${p.coverage.min.toFixed(3)}), ` +
+        `${p.coverage.covered} labels in control`,
+    );
+  }
   parts.push(`lr ${p.learningRate.generator.toPrecision(3)}`, `${p.scoreSeconds.toFixed(1)} s`);
   return parts.join("; ");
 }

@@ -313,9 +313,10 @@ export const GaussianMetrics = z.strictObject({
 /**
  * Score the generator at fixed points of training with the run's own protocols (the same
  * eval/z samples as the final evaluation, so tracking changes no training number): the
- * Parzen estimate as `metrics.parzen` declares it, and the classifier scores of
- * `metrics.classifier`, each where it is configured (a profile that drops the classifier
- * drops its tracking too). Recorded in result.json's `tracked` series.
+ * Parzen estimate as `metrics.parzen` declares it, the classifier scores of
+ * `metrics.classifier` and, with `classifier`, the class coverage of `metrics.classCoverage`,
+ * each where it is configured (a profile that drops the classifier drops its tracking too).
+ * Recorded in result.json's `tracked` series.
  */
 const Tracking = z.strictObject({
   every: Span,
@@ -367,13 +368,17 @@ export const ImageMetrics = z.strictObject({
   path: ["track"],
 });
 
-/** What tracking scores: each score it asks for, where the run's metrics configure it. */
+/**
+ * What tracking scores: each score it asks for, where the run's metrics configure it. Class
+ * coverage (a conditional model's) comes with the classifier, whose predictions it counts.
+ */
 export function trackedScores(
-  m: Pick<ImageMetricsConfig, "track" | "parzen" | "classifier">,
-): { parzen: boolean; classifier: boolean } {
+  m: Pick<ImageMetricsConfig, "track" | "parzen" | "classifier" | "classCoverage">,
+): { parzen: boolean; classifier: boolean; coverage: boolean } {
   return {
     parzen: Boolean(m.track?.parzen && m.parzen),
     classifier: Boolean(m.track?.classifier && m.classifier),
+    coverage: Boolean(m.track?.classifier && m.classCoverage),
   };
 }
 

@@ -153,13 +153,7 @@ export async function trainedClassifier(
     signal?: AbortSignal;
   } = {},
 ): Promise<Classifier> {
-  const key = sha256Hex(new TextEncoder().encode(JSON.stringify({
-    version: CLASSIFIER_VERSION,
-    data: combinedHash(dataset.files),
-    scale: dataset.scale,
-    spec,
-  })));
-  const path = join(cacheDir, `classifier-${dataset.name}-${key.slice(0, 16)}.ckpt`);
+  const { key, path } = cacheEntry(dataset, spec, cacheDir);
   const net = build(spec, dataset.dim);
   const named = networkParams(net).map((p): [string, Variable] => [p.name, p.variable]);
   try {
@@ -223,6 +217,36 @@ export async function trainedClassifier(
     test.labels!,
     dataset.dim,
   );
+  await cacheClassifier(dataset, spec, net, testAccuracy, cacheDir);
+  return { net, spec, key, cached: false, testAccuracy };
+}
+
+/** The cache key of a classifier (everything its weights depend on) and its file. */
+function cacheEntry(dataset: Dataset, spec: ClassifierSpec, cacheDir: string) {
+  const key = sha256Hex(new TextEncoder().encode(JSON.stringify({
+    version: CLASSIFIER_VERSION,
+    data: combinedHash(dataset.files),
+    scale: dataset.scale,
+    spec,
+  })));
+  return { key, path: join(cacheDir, `classifier-${dataset.name}-${key.slice(0, 16)}.ckpt`) };
+}
+
+/**
+ * Writes `net` as the cached classifier of this data set and spec, where trainedClassifier
+ * will find it. Without `net`, the spec's untrained network (its seeded initialisation): what
+ * tests use to score runs without training a classifier first.
+ */
+export async function cacheClassifier(
+  dataset: Dataset,
+  spec: ClassifierSpec,
+  net: Network | null,
+  testAccuracy: number,
+  cacheDir = defaultCacheDir(),
+): Promise<void> {
+  const { key, path } = cacheEntry(dataset, spec, cacheDir);
+  const own = net ?? build(spec, dataset.dim);
+  const named = networkParams(own).map((p): [string, Variable] => [p.name, p.variable]);
   const { tensors, values } = await captureTensors(named);
   const header: CachedClassifierHeader = {
     format: CACHE_FORMAT,
@@ -243,8 +267,8 @@ export async function trainedClassifier(
     fingerprints: [],
     tensors,
   };
+  if (!net) disposeNetwork(own);
   await writeFileAtomic(path, encodeTensorFile(header, values));
-  return { net, spec, key, cached: false, testAccuracy };
 }
 
 export function disposeClassifier(c: Classifier): void {

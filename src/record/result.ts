@@ -7,6 +7,7 @@ import type { ResolvedConfig } from "../config/load.ts";
 import type { SpanConfig } from "../config/schema.ts";
 import type { DataProvenance } from "../data/real-data.ts";
 import type { ParzenEstimate } from "../metrics/parzen-estimate.ts";
+import type { ClassCoverage } from "../metrics/class-coverage.ts";
 import type { Check } from "./bands.ts";
 import type { DrawCounts } from "./draws.ts";
 import type { FigureIndex } from "./figures.ts";
@@ -68,6 +69,11 @@ export interface TrackedPoint {
   parzenDiagnostics: { fine: ParzenBrief; logspace15: ParzenBrief } | null;
   classifierScore: number | null;
   classesCovered: number | null;
+  /**
+   * A conditional model's class coverage (metrics.classCoverage, docs/conditional.md §3);
+   * null where it is not tracked, absent in results from before it was.
+   */
+  coverage?: ClassCoverage | null;
   /** Population std of the generated pixels (in [0, 1]; the test set's is in result.metrics). */
   fakePixelStd: number;
   /** What scoring this point cost, in seconds. */

@@ -474,6 +474,24 @@ function trackedCharts(r: Result, charts: ChartSet): string[] {
       ]),
     ));
   }
+  if (t.some((p) => p.coverage)) {
+    out.push(charts.figure(
+      lineChart("Class coverage through training", "epoch", "share", [
+        {
+          label: metricLabel("coverageMean").label,
+          color: COLORS.d,
+          data: points(epochs, t.map((p) => p.coverage?.mean ?? null)),
+        },
+        {
+          label: metricLabel("coverageMin").label,
+          color: COLORS.generated,
+          dash: "5 3",
+          data: points(epochs, t.map((p) => p.coverage?.min ?? null)),
+        },
+      ]),
+      "G(z, y) for each label y, scored by the evaluation classifier (docs/conditional.md §3).",
+    ));
+  }
   return out;
 }
 
@@ -500,6 +518,9 @@ export function trackedCsv(t: NonNullable<Result["tracked"]>): string {
       "parzenSigma",
       "classifierScore",
       "classesCovered",
+      "coverageMean",
+      "coverageMin",
+      "coverageClassesCovered",
       "fakePixelStd",
       "scoreSeconds",
     ],
@@ -514,6 +535,9 @@ export function trackedCsv(t: NonNullable<Result["tracked"]>): string {
       p.parzen?.sigma ?? null,
       p.classifierScore,
       p.classesCovered,
+      p.coverage?.mean ?? null,
+      p.coverage?.min ?? null,
+      p.coverage?.covered ?? null,
       p.fakePixelStd,
       p.scoreSeconds,
     ]),

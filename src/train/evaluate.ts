@@ -25,7 +25,7 @@ import {
   parzenEstimates,
 } from "../metrics/parzen.ts";
 import { CONDITIONAL_TABLE1, PAPER_TABLE1 } from "../metrics/table1.ts";
-import { classCoverage, coverageMetrics } from "../metrics/class-coverage.ts";
+import { type ClassCoverage, classCoverage, coverageMetrics } from "../metrics/class-coverage.ts";
 import {
   classMajorLabels,
   conditionWidth,
@@ -205,7 +205,13 @@ export async function evaluate(
   }
   if (spec.classCoverage) {
     onPhase("evaluating: class coverage");
-    Object.assign(metrics, await coverage(config, G, rng, real, spec.classCoverage, signal));
+    const classifier = await openClassifier(config, real, signal);
+    try {
+      const c = await coverage(classifier, config, G, rng, real, spec.classCoverage, signal);
+      Object.assign(metrics, coverageMetrics(c));
+    } finally {
+      disposeClassifier(classifier);
+    }
   }
   if (spec.nearestTraining) {
     onPhase("evaluating: nearest training images");
@@ -244,24 +250,20 @@ export async function evaluate(
  * from the eval/coverage-z stream, classified by the evaluation classifier.
  */
 async function coverage(
+  classifier: Classifier,
   config: Config,
   G: Network,
   rng: Rng,
   real: RealData,
   spec: NonNullable<ImageMetricsConfig["classCoverage"]>,
   signal: AbortSignal | undefined,
-): Promise<Record<string, number>> {
+): Promise<ClassCoverage> {
   const classes = labelClasses(config.data.kind);
   const labels = classMajorLabels(spec.perClass, classes);
   const z = sampleNoise(config.noise, rng.stream("eval/coverage-z").at(0), labels.length);
   const samples = await generateFor(G, config, z, labels, signal);
-  const classifier = await openClassifier(config, real, signal);
-  try {
-    const { probs } = await classify(classifier, toUnit(real, samples), real.dim, signal);
-    return coverageMetrics(classCoverage(probs, labels, classes, spec.threshold));
-  } finally {
-    disposeClassifier(classifier);
-  }
+  const { probs } = await classify(classifier, toUnit(real, samples), real.dim, signal);
+  return classCoverage(probs, labels, classes, spec.threshold);
 }
 
 /** The protocol scores pixels in [0, 1]; GCN data have no such scale (scored as they are). */
@@ -365,6 +367,7 @@ export class Tracker {
       | "parzenDiagnostics"
       | "classifierScore"
       | "classesCovered"
+      | "coverage"
       | "fakePixelStd"
       | "scoreSeconds"
     >,
@@ -403,12 +406,26 @@ export class Tracker {
       classifierScore = scores.score;
       classesCovered = scores.classesCovered;
     }
+    let covered: ClassCoverage | null = null;
+    if (scores.coverage) {
+      this.#classifier ??= await openClassifier(config, this.real, signal);
+      covered = await coverage(
+        this.#classifier,
+        config,
+        G,
+        this.rng,
+        this.real,
+        spec.classCoverage!,
+        signal,
+      );
+    }
     return {
       ...at,
       parzen,
       parzenDiagnostics,
       classifierScore,
       classesCovered,
+      coverage: covered,
       fakePixelStd: summarize(toUnit(this.real, generated(spec.samples))).std,
       scoreSeconds: (performance.now() - t0) / 1000,
     };

@@ -82,7 +82,8 @@ export function scheduleOf(config: Config, real: RealData): Schedule {
   const iterations = spanIterations(training.budget, spans, "training.budget");
   const imageMetrics = config.metrics.kind === "image-stats" ? config.metrics : null;
   const scoresTracked = imageMetrics ? trackedScores(imageMetrics) : null;
-  const trackEvery = imageMetrics?.track && (scoresTracked?.parzen || scoresTracked?.classifier)
+  const trackEvery = imageMetrics?.track &&
+      (scoresTracked?.parzen || scoresTracked?.classifier || scoresTracked?.coverage)
     ? spanIterations(imageMetrics.track.every, spans, "metrics.track.every")
     : null;
   const milestoneEvery = training.milestones
