@@ -1,9 +1,12 @@
 /**
- * `deno run --allow-read --allow-write benchmarks/mixtures_table.ts OUT_DIR [--to FILE]`:
+ * `deno run --allow-read --allow-write benchmarks/mixtures_table.ts OUT_DIR [--to FILE] [--merge FILE]`:
  * the mode-collapse table of docs/mixtures.md from the runs under OUT_DIR
  * (OUT_DIR/<experiment>/seed-N/result.json, as `deno task bench … --out OUT_DIR` writes them):
  * per experiment and profile, the mean and sample std over seeds of modes captured, the
- * high-quality fraction and the reverse KL, with every seed's numbers and what the runs cost.
+ * high-quality fraction and the reverse KL, with every seed's numbers, its last fingerprint and
+ * what the runs cost. `--merge` adds the seeds of a table written earlier (its run folders may be
+ * gone with another machine) that OUT_DIR lacks, for rows of the same experiment, profile,
+ * backend, iterations and batch size.
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -22,7 +25,55 @@ interface Row {
   highQualityFraction: Stat;
   /** Over the seeds that have one (a seed with no high-quality sample has none). */
   reverseKl: Stat & { seeds: number };
-  perSeed: { seed: number; status: string; metrics: Record<string, number>; wallSeconds: number }[];
+  perSeed: SeedEntry[];
+}
+
+interface SeedEntry {
+  seed: number;
+  status: string;
+  metrics: Record<string, number>;
+  wallSeconds: number;
+  /** The run's last fingerprint (absent in tables written before it was kept). */
+  fingerprint?: { step: number; hash: string };
+}
+
+type RowBase = Omit<Row, "seeds" | "modesCaptured" | "highQualityFraction" | "reverseKl">;
+
+/** A row's statistics over its seeds, from the per-seed numbers (sorted by seed). */
+export function withStats(base: RowBase): Row {
+  const perSeed = [...base.perSeed].sort((a, b) => a.seed - b.seed);
+  const metric = (k: string) =>
+    perSeed.map((r) => r.metrics?.[k]).filter((v): v is number => typeof v === "number");
+  const kl = metric("reverseKl");
+  return {
+    ...base,
+    seeds: perSeed.map((r) => r.seed),
+    modesCaptured: stat(metric("modesCaptured")),
+    highQualityFraction: stat(metric("highQualityFraction")),
+    reverseKl: { ...stat(kl), seeds: kl.length },
+    perSeed,
+  };
+}
+
+const sameSetting = (a: RowBase, b: RowBase) =>
+  a.experiment === b.experiment && a.profile === b.profile && a.backend === b.backend &&
+  a.iterations === b.iterations && a.batchSize === b.batchSize;
+
+/**
+ * `table`'s rows with the seeds of `earlier` that they lack added (same setting only); rows
+ * of `earlier` with no counterpart are kept as they were.
+ */
+export function mergeTables(table: Row[], earlier: Row[]): Row[] {
+  const merged = table.map((row) => {
+    const old = earlier.find((e) => sameSetting(e, row));
+    if (!old) return row;
+    const have = new Set(row.perSeed.map((p) => p.seed));
+    return withStats({
+      ...row,
+      perSeed: [...row.perSeed, ...old.perSeed.filter((p) => !have.has(p.seed))],
+    });
+  });
+  return [...merged, ...earlier.filter((e) => !table.some((r) => sameSetting(e, r)))];
 }
 
 interface Stat {
@@ -59,10 +110,7 @@ function rows(out: string): Row[] {
       .sort((a, b) => a.seed - b.seed);
     if (!results.length) continue;
     const r0 = results[0];
-    const metric = (k: string) =>
-      results.map((r) => r.metrics?.[k]).filter((v): v is number => typeof v === "number");
-    const kl = metric("reverseKl");
-    found.push({
+    found.push(withStats({
       experiment: exp,
       profile: r0.profile,
       objective: r0.config.training.objective,
@@ -70,18 +118,18 @@ function rows(out: string): Row[] {
       iterations: r0.iterations,
       batchSize: r0.config.training.batchSize,
       backend: r0.backend.name,
-      seeds: results.map((r) => r.seed),
       modes: r0.metrics?.modes ?? null,
-      modesCaptured: stat(metric("modesCaptured")),
-      highQualityFraction: stat(metric("highQualityFraction")),
-      reverseKl: { ...stat(kl), seeds: kl.length },
-      perSeed: results.map((r) => ({
-        seed: r.seed,
-        status: r.status,
-        metrics: r.metrics,
-        wallSeconds: r.wallSeconds,
-      })),
-    });
+      perSeed: results.map((r) => {
+        const last = r.fingerprints?.at(-1);
+        return {
+          seed: r.seed,
+          status: r.status,
+          metrics: r.metrics,
+          wallSeconds: r.wallSeconds,
+          ...(last ? { fingerprint: { step: last.step, hash: last.hash } } : {}),
+        };
+      }),
+    }));
   }
   return found;
 }
@@ -90,13 +138,19 @@ if (import.meta.main) {
   const { positionals, values } = parseArgs({
     args: Deno.args,
     allowPositionals: true,
-    options: { to: { type: "string", default: "benchmarks/results/mixtures.json" } },
+    options: {
+      to: { type: "string", default: "benchmarks/results/mixtures.json" },
+      merge: { type: "string" },
+    },
   });
   if (positionals.length !== 1) {
-    console.error("usage: benchmarks/mixtures_table.ts OUT_DIR [--to FILE]");
+    console.error("usage: benchmarks/mixtures_table.ts OUT_DIR [--to FILE] [--merge FILE]");
     Deno.exit(2);
   }
-  const table = rows(positionals[0]);
+  const earlier = values.merge
+    ? (JSON.parse(Deno.readTextFileSync(values.merge)) as { source: string; rows: Row[] })
+    : null;
+  const table = earlier ? mergeTables(rows(positionals[0]), earlier.rows) : rows(positionals[0]);
   const fmt = (s: Stat, scale = 1) =>
     s.mean === null
       ? "—"
@@ -113,7 +167,11 @@ if (import.meta.main) {
   Deno.writeTextFileSync(
     values.to!,
     JSON.stringify(
-      { source: `benchmarks/mixtures_table.ts ${positionals[0]}`, rows: table },
+      {
+        source: `benchmarks/mixtures_table.ts ${positionals[0]}` +
+          (earlier ? ` --merge ${values.merge} (which was: ${earlier.source})` : ""),
+        rows: table,
+      },
       null,
       2,
     ) +
