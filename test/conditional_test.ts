@@ -28,6 +28,7 @@ import { StepInputs } from "../src/train/inputs.ts";
 import { CONDITIONAL_TABLE1 } from "../src/metrics/table1.ts";
 import { renderRunPage } from "../src/report/run-page.ts";
 import { runExperiment } from "../src/train/run.ts";
+import { describeTracked } from "../src/cli/run-task.ts";
 import { fusedStepUnsupported } from "../src/train/steps/fused-mlp.ts";
 
 await selectBackend("wasm");
@@ -348,4 +349,29 @@ Deno.test("tracked class coverage changes no training number; the last point equ
     else Deno.env.set("XDG_CACHE_HOME", before);
     await Deno.remove(cache, { recursive: true });
   }
+});
+
+Deno.test("a tracked point's log line names its coverage beside Parzen, and leaves out what was not scored", () => {
+  const point = {
+    iteration: 12500,
+    epoch: 25,
+    learningRate: { generator: 0.0606, discriminator: 0.0606 },
+    wallSeconds: 600,
+    parzen: { mean: 101.25, se: 2.5, sigma: 0.1668 },
+    parzenDiagnostics: null,
+    classifierScore: null,
+    classesCovered: null,
+    coverage: { perClass: [], mean: 0.8125, min: 0.375, covered: 9 },
+    fakePixelStd: 0.3,
+    scoreSeconds: 12.25,
+  };
+  assert.equal(
+    describeTracked(point),
+    "tracked at epoch 25 (iteration 12500); Parzen 101.3 ± 2.5 (σ 0.167); " +
+      "class coverage 0.813 (worst class 0.375), 9 labels in control; lr 0.0606; 12.3 s",
+  );
+  assert.equal(
+    describeTracked({ ...point, parzen: null, coverage: null }),
+    "tracked at epoch 25 (iteration 12500); lr 0.0606; 12.3 s",
+  );
 });
