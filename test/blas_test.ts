@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { unrunnableCoreMessage } from "../src/backend/blas-probe.ts";
 import { openBlas, openBlasUnavailableReason } from "../src/backend/openblas.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
@@ -224,6 +225,77 @@ Deno.test("without --allow-ffi: auto falls back to plain wasm; asking for OpenBL
   ]);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /wasm\+openblas: Deno runs without --allow-ffi/);
+});
+
+Deno.test("a forced OpenBLAS kernel family that fails its probe product is refused in one line", () => {
+  const sigill = { success: false, code: 132, signal: "SIGILL" as const };
+  assert.equal(
+    unrunnableCoreMessage("SkylakeX", "SkylakeX", sigill),
+    "OPENBLAS_CORETYPE=SkylakeX makes OpenBLAS use its SkylakeX kernels, and a product on " +
+      "them is stopped by SIGILL on this CPU (an instruction it lacks): unset " +
+      "OPENBLAS_CORETYPE or name a family this CPU supports " +
+      "(docs/performance.md#openblas-and-this-machines-cpu)",
+  );
+  assert.match(
+    unrunnableCoreMessage("zen", "Zen", { success: false, code: 1, signal: null }),
+    /^OPENBLAS_CORETYPE=zen makes OpenBLAS use its Zen kernels, and a product on them exits with 1 on this CPU \(a crash\)/,
+  );
+  assert.equal(unrunnableCoreMessage("Zen", "Zen", { success: true, code: 0, signal: null }), "");
+});
+
+Deno.test({
+  name: "OPENBLAS_CORETYPE=SkylakeX: used where the CPU runs it, refused in one line (exit 2, " +
+    "nothing written) where it would die of SIGILL",
+  ignore,
+  async fn() {
+    const path = "libopenblas.so.0";
+    const env = { OPENBLAS_CORETYPE: "SkylakeX" };
+    const probe = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        "--no-config",
+        `import { probeProduct } from "${
+          new URL("../src/backend/blas-probe.ts", import.meta.url).href
+        }"; console.log(JSON.stringify(probeProduct("${path}")))`,
+      ],
+      env,
+      stdout: "piped",
+    }).output();
+    const status = JSON.parse(new TextDecoder().decode(probe.stdout));
+    const out = Deno.makeTempDirSync();
+    const r = await runBench(
+      [
+        "gaussian-moments",
+        "--backend",
+        "wasm+openblas",
+        "--set",
+        "training.budget.iterations=2",
+        "--out",
+        out,
+      ],
+      env,
+    );
+    if (status.success) {
+      assert.equal(r.code, 0, r.stderr);
+      const result = JSON.parse(
+        Deno.readTextFileSync(join(out, "gaussian-moments/seed-1/result.json")),
+      );
+      assert.equal(result.backend.blas.core, "SkylakeX");
+    } else {
+      assert.equal(status.signal, "SIGILL");
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(
+        r.stderr.split("\n")[0],
+        `error: --backend wasm+openblas: ${unrunnableCoreMessage("SkylakeX", "SkylakeX", status)}`,
+      );
+      assert.deepEqual([...Deno.readDirSync(out)], []);
+      // auto with a family forced does not fall back to plain wasm unseen
+      const auto = await runBench(["gaussian-moments", "--out", out], env);
+      assert.equal(auto.code, 2, auto.stderr);
+      assert.match(auto.stderr, /^error: --backend auto: OPENBLAS_CORETYPE=SkylakeX makes/);
+      assert.deepEqual([...Deno.readDirSync(out)], []);
+    }
+  },
 });
 
 Deno.test({

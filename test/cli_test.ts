@@ -5,6 +5,7 @@ import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
 import { parseCommand, UsageError } from "../src/cli/args.ts";
 import { formatDuration } from "../src/cli/progress.ts";
+import { ENV_VARIABLES } from "../src/cli/workers.ts";
 import { nearest } from "../src/util/nearest.ts";
 import { type Output, runBench, runDeno } from "./helpers.ts";
 
@@ -29,6 +30,13 @@ function run(command: string, args: string[]): Promise<Output> {
   if (command === "bench") return runBench(args);
   return runDeno(["run", ...PERMISSIONS[command], `src/cli/${command}.ts`, ...args]);
 }
+
+Deno.test("the bench and verify tasks grant exactly the environment variables ganbench reads, as workers do", () => {
+  for (const name of ["bench", "verify"] as const) {
+    const granted = denoJson.tasks[name].command.match(/--allow-env=(\S+)/)?.[1].split(",");
+    assert.deepEqual(granted, ENV_VARIABLES, name);
+  }
+});
 
 Deno.test("every task has a description in deno.json", () => {
   for (const [name, task] of Object.entries(denoJson.tasks)) {

@@ -12,6 +12,7 @@
  * them before.
  */
 import { BlasHelpers, rowBounds, rowSlice } from "./blas-threads.ts";
+import { unrunnableCoreReason } from "./blas-probe.ts";
 
 /**
  * How the threads share a product: "rows" (./blas-threads.ts), where the count changes no
@@ -130,6 +131,12 @@ export function openBlas(): OpenBlas | null {
   const cString = (p: Deno.PointerValue) => p ? new Deno.UnsafePointerView(p).getCString() : "";
   const config = cString(s.openblas_get_config()).trim();
   const core = cString(s.openblas_get_corename()).trim();
+  const unsupported = unrunnableCoreReason(path, core);
+  if (unsupported) {
+    lib.close();
+    loadError = unsupported;
+    return null;
+  }
   // OpenBLAS's own threads would change numbers with their count; ours do not
   s.openblas_set_num_threads(1);
   let helpers: BlasHelpers | null = null;

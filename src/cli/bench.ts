@@ -9,7 +9,8 @@
  * Exit 1: a run failed, or with --check a stability band was missed; exit 3: data, files,
  * checkpoints or a run folder in use (src/cli/exit.ts, docs/exit-codes.md).
  */
-import { openBlas } from "../backend/openblas.ts";
+import { forcedCoreType } from "../backend/blas-probe.ts";
+import { openBlas, openBlasUnavailableReason } from "../backend/openblas.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend/info.ts";
 import { ConfigError } from "../config/errors.ts";
 import { listConfigs } from "../config/load.ts";
@@ -244,6 +245,13 @@ function parseFlags(args: string[]): Flags | null {
     throw new UsageError(
       `--backend: found "${v.backend}"; expected one of ${BACKEND_CHOICES.join(", ")}`,
     );
+  }
+  // refused before any run folder is made, not as each run's failure; auto with a kernel
+  // family forced was meant to run on OpenBLAS, not to fall back to plain wasm unseen
+  const wantsOpenBlas = v.backend === "wasm+openblas" ||
+    (v.backend === "auto" && forcedCoreType() !== "");
+  if (wantsOpenBlas && !openBlas()) {
+    throw new UsageError(`--backend ${v.backend}: ${openBlasUnavailableReason()}`);
   }
   if (!(TRAIN_STEP_CHOICES as readonly string[]).includes(v["train-step"])) {
     throw new UsageError(

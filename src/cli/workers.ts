@@ -168,17 +168,21 @@ async function collect(
 }
 
 /**
- * The environment variables ganbench reads (the bench task grants exactly these; TF.js and
- * the npm packages need none).
+ * The environment variables ganbench reads, each one where it is read (the bench and verify
+ * tasks grant exactly these: test/cli_test.ts; TF.js and the npm packages need none). A
+ * worker gets the ones its parent may read.
  */
-const ENV_VARIABLES = [
+export const ENV_VARIABLES = [
   "HOME",
   "XDG_CACHE_HOME",
   "GANBENCH_TFD",
+  "GANBENCH_CIFAR10",
   "PYLEARN2_DATA_PATH",
   "GANBENCH_OPENBLAS",
+  "OPENBLAS_CORETYPE",
   "GANBENCH_FAULT",
   "GANBENCH_DEBUG",
+  "GANBENCH_PROGRESS",
 ];
 
 /** This process's permissions as `deno run` flags, so a worker may do what its parent may. */
