@@ -134,7 +134,11 @@ Deno.test("--jobs 2 gives the numbers of --jobs 1; a stage waits for the one it 
     /^needs tfd-mlp-pretrain, which was skipped \(.*not publicly distributed/,
   );
   assert.ok(summary.runs[0].peakRssGB! > 0, "workers report their peak memory");
-  assert.match(b.stdout, /^ {2}tfd-mlp-pretrain\+[0-9a-f]{8}\/seed-1 +skipped: .*not publicly/m);
+  // the data error's hint follows what was found after "; ", on the summary's one line
+  assert.match(
+    b.stdout,
+    /^ {2}tfd-mlp-pretrain\+[0-9a-f]{8}\/seed-1 +skipped: .*: expected .*; found nothing there; TFD is not publicly/m,
+  );
   Deno.removeSync(one, { recursive: true });
   Deno.removeSync(two, { recursive: true });
 });

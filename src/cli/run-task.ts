@@ -173,7 +173,7 @@ async function runClaimed(task: Task, ctx: TaskContext, guard: RunGuard): Promis
       // data absent where the user pointed: a mistake to report, not a skip
       const flag = givenDataFlag(resolved.config.data.kind, ctx.data);
       if (flag) throw new DataError(flag, e.expected, `${e.found} (${e.file})`);
-      return await skip(e.message.replace(/\s*\n\s*/g, " "));
+      return await skip(e.message.replace(/\s*\n\s*/g, "; "));
     }
     throw e;
   }
