@@ -168,8 +168,10 @@ if (import.meta.main) {
     values.to!,
     JSON.stringify(
       {
-        source: `benchmarks/mixtures_table.ts ${positionals[0]}` +
-          (earlier ? ` --merge ${values.merge} (which was: ${earlier.source})` : ""),
+        // the commands that made the table, oldest first
+        source: (earlier ? `${earlier.source}; then ` : "") +
+          `benchmarks/mixtures_table.ts ${positionals[0]}` +
+          (earlier ? ` --merge ${values.merge}` : ""),
         rows: table,
       },
       null,
