@@ -14,13 +14,13 @@
  * (a few minutes: the CIFAR-10 models are large).
  */
 import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { type History, STEP_SERIES } from "../src/record/history.ts";
 import { readResult } from "../src/record/result.ts";
 import { resultPath } from "../src/record/run-folder.ts";
 import { tfdFixture } from "../test/fixtures.ts";
+import { parseCommand, runMain, UsageError } from "../src/cli/args.ts";
 import { runBench, runDirOf, setsOf } from "../test/helpers.ts";
 
 export interface GoldenCase {
@@ -205,34 +205,34 @@ export function goldenDifferences(was: GoldenRecord, now: GoldenRecord): string[
   return out;
 }
 
+const USAGE = `usage: deno task golden [--record] [--only NAME,...] [--keep DIR]
+
+Runs every golden case and compares it with test/golden/fingerprints.json; --record rewrites the
+file (with --only: only those cases); --keep DIR keeps each case's run folder under DIR.
+cases: ${GOLDEN_CASES.map((c) => c.name).join(", ")}
+
+exit codes: 0 every case equal (or recorded), 1 a case differs, 2 bad flag
+`;
+
 async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
+  const parsed = parseCommand({
+    name: "golden",
+    usage: USAGE,
     options: {
       record: { type: "boolean", default: false },
       only: { type: "string" },
       keep: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
     },
-  });
-  if (values.help) {
-    console.log(
-      "usage: deno task golden [--record] [--only NAME,...] [--keep DIR]\n\n" +
-        "Runs every golden case and compares it with test/golden/fingerprints.json;\n" +
-        "--record rewrites the file (with --only: only those cases); --keep DIR keeps each\n" +
-        "case's run folder under DIR.\n" +
-        `cases: ${GOLDEN_CASES.map((c) => c.name).join(", ")}`,
-    );
-    return 0;
-  }
+  }, args);
+  if (parsed === null) return 0;
+  const { values } = parsed;
   const only = values.only?.split(",");
   const unknown = only?.filter((name) => !GOLDEN_CASES.some((c) => c.name === name)) ?? [];
   if (unknown.length) {
-    console.error(
-      `golden: --only: no case ${unknown.map((n) => `"${n}"`).join(", ")}; cases: ` +
+    throw new UsageError(
+      `--only: no case ${unknown.map((n) => `"${n}"`).join(", ")}; cases: ` +
         GOLDEN_CASES.map((c) => c.name).join(", "),
     );
-    return 2;
   }
   const recorded = readGolden();
   // --record --only NAME re-records those cases and keeps the others as they were
@@ -262,4 +262,4 @@ async function main(args: string[]): Promise<number> {
   return differ ? 1 : 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runMain("golden", () => main(Deno.args));

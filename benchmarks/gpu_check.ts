@@ -13,7 +13,8 @@
  * a device machine; docs/performance.md §GPU check.
  */
 import { fileURLToPath } from "node:url";
-import type { BackendChoice } from "../src/backend/info.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../src/backend/info.ts";
+import { parseCommand, positiveInteger, runMain, UsageError } from "../src/cli/args.ts";
 import { join } from "node:path";
 import {
   type AdapterLike,
@@ -208,22 +209,60 @@ async function runStage(
   return outcome;
 }
 
-async function main(): Promise<void> {
-  const flag = (name: string) => Deno.args.includes(name);
-  const option = (name: string) => {
-    const at = Deno.args.indexOf(name);
-    return at >= 0 ? Deno.args[at + 1] : undefined;
-  };
-  const stage = option("--stage");
-  const backend = (option("--backend") ?? "webgpu") as BackendChoice;
-  const sizes = option("--sgemm-sizes")?.split(",").map(Number) ?? SGEMM_SIZES;
+const SCRIPT = "benchmarks/gpu_check.ts";
+const USAGE = `usage: deno run -A ${SCRIPT} [--budget-s S] [--allow-fallback] [--synthetic-cifar]
+       [--backend B] [--sgemm-sizes N,...]
+
+The GPU check: one JSON report of whether navigator.gpu finds a hardware adapter (which one, its
+features and key limits) and, on one, the webgpu backend's sgemm GFLOP/s and the it/s of
+mnist-mlp and cifar10-conv. Each stage is a child process under its own time limit, all inside
+the budget; a stage that hangs is killed and the report keeps what it printed so far.
+benchmarks/gpu-check.sh runs it on a GPU machine.
+
+  --budget-s S       seconds for the whole check (default 270)
+  --allow-fallback   run the stages on a software adapter too
+  --synthetic-cifar  time cifar10-conv on random full-size batches when CIFAR-10 is absent
+  --backend B        ${
+  BACKEND_CHOICES.join(" | ")
+} (default webgpu; another runs every stage off the GPU)
+  --sgemm-sizes N,.. the sgemm sizes (default ${SGEMM_SIZES.join(",")})
+
+exit codes: 0 reported (whatever the stages found), 2 bad flag
+`;
+
+async function main(args: string[]): Promise<number> {
+  const parsed = parseCommand({
+    name: SCRIPT,
+    usage: USAGE,
+    options: {
+      "budget-s": { type: "string", default: "270" },
+      "allow-fallback": { type: "boolean", default: false },
+      "synthetic-cifar": { type: "boolean", default: false },
+      backend: { type: "string", default: "webgpu" },
+      "sgemm-sizes": { type: "string" },
+      // a stage's own process (the check starts them; not for users)
+      stage: { type: "string" },
+      "synthetic-cifar-dir": { type: "string" },
+    },
+  }, args);
+  if (parsed === null) return 0;
+  const { values } = parsed;
+  const stage = values.stage;
+  if (!(BACKEND_CHOICES as readonly string[]).includes(values.backend)) {
+    throw new UsageError(
+      `--backend: found "${values.backend}"; expected one of ${BACKEND_CHOICES.join(", ")}`,
+    );
+  }
+  const backend = values.backend as BackendChoice;
+  const sizes = values["sgemm-sizes"]?.split(",").map((n) => positiveInteger("--sgemm-sizes", n)) ??
+    SGEMM_SIZES;
   if (stage) {
     if (stage === "adapter") await adapterStage();
     else if (stage === "sgemm") await sgemmStage(backend, sizes);
-    else await trainStage(stage, backend, option("--synthetic-cifar-dir") ?? null);
+    else await trainStage(stage, backend, values["synthetic-cifar-dir"] ?? null);
     Deno.exit(0); // a GPU device left open can keep the process alive
   }
-  const budget = Number(option("--budget-s") ?? 270);
+  const budget = positiveInteger("--budget-s", values["budget-s"]);
   const started = performance.now();
   const left = () => budget - (performance.now() - started) / 1000;
   const report: GpuCheckReport = {
@@ -251,7 +290,7 @@ async function main(): Promise<void> {
   report.adapter = (adapterStageOutcome.results[0] as AdapterReport | undefined) ?? null;
   if (report.adapter) adapterStageOutcome.results = []; // reported once, above
   const kind = report.adapter?.kind ?? "none";
-  const go = kind === "hardware" || (kind === "fallback" && flag("--allow-fallback")) ||
+  const go = kind === "hardware" || (kind === "fallback" && values["allow-fallback"]) ||
     backend !== "webgpu";
   const common = ["--backend", backend, "--sgemm-sizes", sizes.join(",")];
   for (const [name, limit] of Object.entries(STAGE_LIMITS_S)) {
@@ -266,7 +305,7 @@ async function main(): Promise<void> {
     } else {
       const iterations = TRAIN_ITERATIONS[name];
       const warmup = iterations ? trainWarmup(iterations) : null;
-      const cifar = flag("--synthetic-cifar") && name.startsWith("cifar10")
+      const cifar = values["synthetic-cifar"] && name.startsWith("cifar10")
         ? await Deno.makeTempDir({ prefix: "ganbench-gpu-check-cifar-" })
         : null;
       const args = ["--stage", name, ...common, ...(cifar ? ["--synthetic-cifar-dir", cifar] : [])];
@@ -276,6 +315,7 @@ async function main(): Promise<void> {
   }
   report.totalSeconds = (performance.now() - started) / 1000;
   console.log(JSON.stringify(report, null, 2));
+  return 0;
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) await runMain(SCRIPT, () => main(Deno.args));

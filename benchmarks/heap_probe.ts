@@ -14,6 +14,7 @@
  * slightly, so its heap sizes need not be the benchmark's.
  */
 import { selectBackend } from "../src/backend/select.ts";
+import { orExit, parseOrExit, positiveInteger, UsageError } from "../src/cli/args.ts";
 import { tf } from "../src/backend/tf.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { runExperiment } from "../src/train/run.ts";
@@ -29,9 +30,40 @@ interface EngineHooks {
   gradients(f: () => unknown, xs: unknown, dy: unknown, allow: unknown): unknown;
 }
 
-const [name, iterationsText] = Deno.args.filter((a) => !a.startsWith("--"));
-const flag = (f: string) => Deno.args.includes(`--${f}`);
-const iterations = Number(iterationsText ?? 3);
+const SCRIPT = "benchmarks/heap_probe.ts";
+const USAGE = `usage: deno run -A ${SCRIPT} CONFIG [ITERATIONS] [--smoke] [--smaps] [--trace] [--gc]
+
+Where a model's memory goes, phase by phase: trains CONFIG as benchmarks/train_step.ts does
+(wasm+openblas, 1 BLAS thread, no draw worker) for ITERATIONS iterations (default 3) with every
+allocation on the wasm heap labelled iteration|phase|kernel, and prints per iteration the live
+and total heap, VmHWM and RssAnon, each growth of the heap and the labels live at the peak.
+
+  --smoke  the config's smoke profile, figures and evaluation included
+  --smaps  the largest mappings after the last iteration
+  --trace  every allocation and free of 8 MiB or more, with its address
+  --gc     a collection after every iteration (with --v8-flags=--expose-gc)
+
+exit codes: 0 probed, 1 the run failed, 2 bad flag, argument or config
+`;
+const { name, iterations, values } = orExit(SCRIPT, () => {
+  const { positionals, values } = parseOrExit({
+    name: SCRIPT,
+    usage: USAGE,
+    options: {
+      smoke: { type: "boolean", default: false },
+      smaps: { type: "boolean", default: false },
+      trace: { type: "boolean", default: false },
+      gc: { type: "boolean", default: false },
+    },
+    positionals: { max: 2, what: "arguments (CONFIG ITERATIONS)" },
+  }, Deno.args);
+  if (positionals.length === 0) throw new UsageError("give CONFIG, e.g. cifar10-conv");
+  const iterations = positionals[1] === undefined
+    ? 3
+    : positiveInteger("ITERATIONS", positionals[1]);
+  return { name: positionals[0], iterations, values };
+});
+const flag = (f: "smoke" | "smaps" | "trace" | "gc") => values[f];
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 const statusMiB = (field: string) =>
   Number(

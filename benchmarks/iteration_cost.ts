@@ -9,70 +9,111 @@
  * appends it to the `rows` of FILE (benchmarks/results/iteration-cost.json).
  */
 import process from "node:process";
-import { parseArgs } from "node:util";
+import {
+  nonNegativeInteger,
+  parseCommand,
+  positiveInteger,
+  runMain,
+  UsageError,
+} from "../src/cli/args.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { runExperiment } from "../src/train/run.ts";
-import type { BackendChoice } from "../src/backend/info.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../src/backend/info.ts";
+import { writeFileAtomic } from "../src/util/atomic.ts";
 
-const { positionals, values } = parseArgs({
-  args: Deno.args,
-  allowPositionals: true,
-  options: { seed: { type: "string", default: "1" }, to: { type: "string" } },
-});
-if (positionals.length !== 4) {
-  console.error("usage: iteration_cost.ts EXPERIMENT PROFILE BACKEND ITERATIONS [--seed N]");
-  Deno.exit(2);
-}
-const [experiment, profile, backend, iterations] = positionals;
-const resolved = loadConfig(experiment, {
-  profile,
-  overrides: [`training.budget={"iterations":${Number(iterations)}}`],
-});
+const SCRIPT = "benchmarks/iteration_cost.ts";
+const USAGE =
+  `usage: deno run -A ${SCRIPT} EXPERIMENT PROFILE BACKEND ITERATIONS [--seed N] [--to FILE]
+
+What one training iteration of a config costs (docs/mixtures.md §What an iteration costs): one
+run of ITERATIONS iterations on one BLAS thread, the training loop's CPU and wall seconds per
+iteration between its first and last progress reports. Prints one JSON line.
+
+  --seed N    the run's seed (default 1)
+  --to FILE   also append the line to the rows of FILE (benchmarks/results/iteration-cost.json)
+
+exit codes: 0 measured, 1 the run failed, 2 bad flag, argument or config, 3 data or files
+`;
+
 const cpuSeconds = () => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1e6;
 };
 const loadAverage = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 type Mark = { iteration: number; wall: number; cpu: number };
-let first: Mark | null = null, last: Mark | null = null;
-const started = new Date().toISOString();
-const loadBefore = loadAverage();
-const result = await runExperiment(resolved, {
-  seed: Number(values.seed),
-  backend: backend as BackendChoice,
-  blasThreads: 1,
-  onFigure: () => Promise.resolve(),
-  onCheckpoint: () => Promise.resolve(),
-  onProgress: (p) => {
-    const mark = { iteration: p.iteration, wall: performance.now() / 1000, cpu: cpuSeconds() };
-    if (!first) first = mark;
-    else last = mark;
-  },
-});
-if (!first || !last) throw new Error("fewer than 2 iterations: nothing to time");
-const f: Mark = first, l: Mark = last;
-const n = l.iteration - f.iteration;
-const line = {
-  experiment,
-  profile,
-  backend,
-  batchSize: resolved.config.training.batchSize,
-  trainStep: result.trainStep,
-  timedIterations: n,
-  cpuSecondsPerIteration: Number(((l.cpu - f.cpu) / n).toPrecision(3)),
-  wallSecondsPerIteration: Number(((l.wall - f.wall) / n).toPrecision(3)),
-  loadAverage: { before: loadBefore, after: loadAverage() },
-  startedAt: started,
-  status: result.status,
-};
-console.log(JSON.stringify(line));
-if (values.to) {
-  let file: { rows: unknown[] } = { rows: [] };
-  try {
-    file = JSON.parse(Deno.readTextFileSync(values.to));
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+
+async function main(args: string[]): Promise<number> {
+  const parsed = parseCommand({
+    name: SCRIPT,
+    usage: USAGE,
+    options: { seed: { type: "string", default: "1" }, to: { type: "string" } },
+    positionals: { max: 4, what: "arguments (EXPERIMENT PROFILE BACKEND ITERATIONS)" },
+  }, args);
+  if (parsed === null) return 0;
+  const { positionals, values } = parsed;
+  if (positionals.length !== 4) {
+    throw new UsageError(
+      `give EXPERIMENT PROFILE BACKEND ITERATIONS, found ${positionals.length} argument(s)`,
+    );
   }
-  file.rows.push(line);
-  Deno.writeTextFileSync(values.to, JSON.stringify(file, null, 2) + "\n");
+  const [experiment, profile, backend, iterationsText] = positionals;
+  if (!(BACKEND_CHOICES as readonly string[]).includes(backend)) {
+    throw new UsageError(
+      `BACKEND: found "${backend}"; expected one of ${BACKEND_CHOICES.join(", ")}`,
+    );
+  }
+  const iterations = positiveInteger("ITERATIONS", iterationsText);
+  if (iterations < 2) {
+    throw new UsageError(`ITERATIONS: found "${iterations}"; expected at least 2 to time`);
+  }
+  const seed = nonNegativeInteger("--seed", values.seed);
+  const resolved = loadConfig(experiment, {
+    profile,
+    overrides: [`training.budget={"iterations":${iterations}}`],
+  });
+  let first: Mark | null = null, last: Mark | null = null;
+  const started = new Date().toISOString();
+  const loadBefore = loadAverage();
+  const result = await runExperiment(resolved, {
+    seed,
+    backend: backend as BackendChoice,
+    blasThreads: 1,
+    onFigure: () => Promise.resolve(),
+    onCheckpoint: () => Promise.resolve(),
+    onProgress: (p) => {
+      const mark = { iteration: p.iteration, wall: performance.now() / 1000, cpu: cpuSeconds() };
+      if (!first) first = mark;
+      else last = mark;
+    },
+  });
+  if (!first || !last) throw new Error("fewer than 2 progress reports: nothing to time");
+  const f: Mark = first, l: Mark = last;
+  const n = l.iteration - f.iteration;
+  const line = {
+    experiment,
+    profile,
+    backend,
+    batchSize: resolved.config.training.batchSize,
+    trainStep: result.trainStep,
+    timedIterations: n,
+    cpuSecondsPerIteration: Number(((l.cpu - f.cpu) / n).toPrecision(3)),
+    wallSecondsPerIteration: Number(((l.wall - f.wall) / n).toPrecision(3)),
+    loadAverage: { before: loadBefore, after: loadAverage() },
+    startedAt: started,
+    status: result.status,
+  };
+  console.log(JSON.stringify(line));
+  if (values.to) {
+    let file: { rows: unknown[] } = { rows: [] };
+    try {
+      file = JSON.parse(Deno.readTextFileSync(values.to));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    file.rows.push(line);
+    await writeFileAtomic(values.to, JSON.stringify(file, null, 2) + "\n");
+  }
+  return 0;
 }
+
+if (import.meta.main) await runMain(SCRIPT, () => main(Deno.args));

@@ -8,9 +8,9 @@
  * TF.js's engine, the tape and the harness's own JavaScript.
  */
 import { tf } from "../src/backend/tf.ts";
-import type { BackendChoice } from "../src/backend/info.ts";
+import { runMain } from "../src/cli/args.ts";
 import { trainWarmup } from "./gpu_check_report.ts";
-import { measureTrainStep } from "./train_step.ts";
+import { measureTrainStep, parseStepArgs } from "./train_step.ts";
 
 interface KernelTime {
   calls: number;
@@ -40,13 +40,25 @@ function timeKernels(backendName: string): Map<string, KernelTime> {
   return totals;
 }
 
-if (import.meta.main) {
-  const [name, backend, threadsText, iterationsText] = Deno.args;
-  const iterations = Number(iterationsText);
+const SCRIPT = "benchmarks/kernel_profile.ts";
+const USAGE = `usage: deno run -A ${SCRIPT} CONFIG BACKEND BLAS_THREADS ITERATIONS
+
+Where a training step's time goes, by TF.js kernel: trains as benchmarks/train_step.ts does and,
+from the first iteration after the warm-up, times every kernel call of the active backend.
+Prints one line per kernel, the costliest first: calls and seconds per iteration and the share
+of the iterations' wall time.
+
+exit codes: 0 measured, 1 the run failed, 2 bad flag, argument or config, 3 data or files
+`;
+
+async function main(args: string[]): Promise<number> {
+  const parsed = parseStepArgs({ name: SCRIPT, usage: USAGE, options: {} }, args);
+  if (parsed === null) return 0;
+  const { config: name, backend, blasThreads, iterations } = parsed;
   const warmup = trainWarmup(iterations);
   let totals = new Map<string, KernelTime>();
   let start = NaN, end = NaN;
-  await measureTrainStep(name, backend as BackendChoice, Number(threadsText), iterations, {
+  await measureTrainStep(name, backend, blasThreads, iterations, {
     onIteration: (i, now) => {
       if (i === warmup) {
         totals = timeKernels(tf.getBackend());
@@ -62,7 +74,7 @@ if (import.meta.main) {
   const rows = [...totals].filter(([, t]) => t.calls > 0).sort((a, b) => b[1].ms - a[1].ms);
   const inKernels = rows.reduce((s, [, t]) => s + t.ms, 0);
   console.log(
-    `${name} on ${backend}, ${threadsText} BLAS threads: ${timed} iterations timed, ` +
+    `${name} on ${backend}, ${blasThreads} BLAS threads: ${timed} iterations timed, ` +
       `${(wallMs / timed / 1000).toFixed(3)} s each, ${(100 * inKernels / wallMs).toFixed(1)}% ` +
       "in kernels",
   );
@@ -74,4 +86,7 @@ if (import.meta.main) {
         `${(100 * t.ms / wallMs).toFixed(1)}%`.padStart(8),
     );
   }
+  return 0;
 }
+
+if (import.meta.main) await runMain(SCRIPT, () => main(Deno.args));

@@ -9,10 +9,10 @@
  * A run folder (and its checkpoints) may be lost with a machine; these summaries are what
  * docs/results.md's tables are built from.
  */
-import { parseArgs } from "node:util";
 import { basename, dirname, join } from "node:path";
 import { forecastOf, type ScoredPoint } from "./lr_forecast.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
+import { parseCommand, runMain, UsageError } from "../src/cli/args.ts";
 
 interface Summary {
   experiment: string;
@@ -258,10 +258,25 @@ function statTime(path: string): number | null {
   }
 }
 
-if (import.meta.main) {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
+const USAGE = "usage: deno task long-run RUN_DIR... [--to DIR]\n" +
+  "       deno task long-run --table SUMMARY.json...\n" +
+  "       deno task long-run --seeds [--every EPOCHS] SUMMARY.json...\n" +
+  "       deno task long-run --forecast [--from EPOCH] [--at E1,E2,...] SUMMARY.json...\n\n" +
+  "Writes DIR/<experiment>-long-seed-N.json for each run folder (…/<experiment>/seed-N):\n" +
+  "its tracked scores, segments and check fingerprints (default DIR benchmarks/results).\n" +
+  "--table prints a summary's tracked points as a Markdown table (docs/results.md).\n" +
+  "--seeds prints the summaries' Parzen estimates side by side every EPOCHS epochs\n" +
+  "(default 50), with the mean ± std over the seeds of each config.\n" +
+  "--forecast fits Parzen = a + b·lr to the tracked points from EPOCH on (default 250,\n" +
+  "where the momentum ramp ends), checks the fit on its later points, and extends it to\n" +
+  "the epochs E (default 750,1000,2000; benchmarks/lr_forecast.ts): a forecast, not a score." +
+  "\n\nexit codes: 0 written or printed, 1 a folder that is no run, 2 bad flag or value\n";
+
+async function main(args: string[]): Promise<number> {
+  const parsed = parseCommand({
+    name: "long-run",
+    usage: USAGE,
+    positionals: { max: Infinity, what: "run folders or summaries" },
     options: {
       to: { type: "string", default: "benchmarks/results" },
       table: { type: "boolean", default: false },
@@ -270,56 +285,42 @@ if (import.meta.main) {
       forecast: { type: "boolean", default: false },
       from: { type: "string", default: "250" },
       at: { type: "string", default: "750,1000,2000" },
-      help: { type: "boolean", short: "h", default: false },
     },
-  });
+  }, args);
+  if (parsed === null) return 0;
+  const { values, positionals } = parsed;
   if (values.seeds) {
     const every = Number(values.every);
     if (!Number.isInteger(every) || every < 1) {
-      console.error(`--every: expected a whole number of epochs ≥ 1, found "${values.every}"`);
-      Deno.exit(2);
+      throw new UsageError(
+        `--every: expected a whole number of epochs ≥ 1, found "${values.every}"`,
+      );
     }
     const summaries = positionals.map((p) => JSON.parse(Deno.readTextFileSync(p)) as Summary);
     console.log(seedsTable(summaries, every));
-    Deno.exit(0);
+    return 0;
   }
   if (values.forecast) {
     const from = Number(values.from);
     const at = values.at.split(",").map(Number);
     if (!Number.isFinite(from) || from < 0) {
-      console.error(`--from: expected an epoch ≥ 0, found "${values.from}"`);
-      Deno.exit(2);
+      throw new UsageError(`--from: expected an epoch ≥ 0, found "${values.from}"`);
     }
     if (at.some((e) => !Number.isFinite(e) || e <= 0)) {
-      console.error(`--at: expected epochs > 0 separated by commas, found "${values.at}"`);
-      Deno.exit(2);
+      throw new UsageError(`--at: expected epochs > 0 separated by commas, found "${values.at}"`);
     }
     const summaries = positionals.map((p) => JSON.parse(Deno.readTextFileSync(p)) as Summary);
     console.log(forecastTable(summaries, from, at));
-    Deno.exit(0);
+    return 0;
   }
   if (values.table) {
     for (const path of positionals) {
       console.log(trackedTable(JSON.parse(Deno.readTextFileSync(path))));
     }
-    Deno.exit(0);
+    return 0;
   }
-  if (values.help || positionals.length === 0) {
-    console.log(
-      "usage: deno task long-run RUN_DIR... [--to DIR]\n" +
-        "       deno task long-run --table SUMMARY.json...\n" +
-        "       deno task long-run --seeds [--every EPOCHS] SUMMARY.json...\n" +
-        "       deno task long-run --forecast [--from EPOCH] [--at E1,E2,...] SUMMARY.json...\n\n" +
-        "Writes DIR/<experiment>-long-seed-N.json for each run folder (…/<experiment>/seed-N):\n" +
-        "its tracked scores, segments and check fingerprints (default DIR benchmarks/results).\n" +
-        "--table prints a summary's tracked points as a Markdown table (docs/results.md).\n" +
-        "--seeds prints the summaries' Parzen estimates side by side every EPOCHS epochs\n" +
-        "(default 50), with the mean ± std over the seeds of each config.\n" +
-        "--forecast fits Parzen = a + b·lr to the tracked points from EPOCH on (default 250,\n" +
-        "where the momentum ramp ends), checks the fit on its later points, and extends it to\n" +
-        "the epochs E (default 750,1000,2000; benchmarks/lr_forecast.ts): a forecast, not a score.",
-    );
-    Deno.exit(values.help ? 0 : 2);
+  if (positionals.length === 0) {
+    throw new UsageError("give run folders (…/<experiment>/seed-N), or summaries with a flag");
   }
   try {
     Deno.mkdirSync(values.to, { recursive: true });
@@ -331,7 +332,7 @@ if (import.meta.main) {
         ? `long-run: --to ${values.to}: the task writes only under benchmarks/results`
         : `long-run: --to ${values.to}: ${e instanceof Error ? e.message : e}`,
     );
-    Deno.exit(2);
+    return 2;
   }
   for (const dir of positionals) {
     let s: Summary;
@@ -339,7 +340,7 @@ if (import.meta.main) {
       s = summarize(dir);
     } catch (e) {
       console.error(`long-run: ${e instanceof Error ? e.message : e}`);
-      Deno.exit(1);
+      return 1;
     }
     const out = join(values.to, `${s.experiment}-long-seed-${s.seed}.json`);
     await writeFileAtomic(out, JSON.stringify(s, null, 2) + "\n");
@@ -354,4 +355,7 @@ if (import.meta.main) {
           : ""),
     );
   }
+  return 0;
 }
+
+if (import.meta.main) await runMain("long-run", () => main(Deno.args));

@@ -6,9 +6,9 @@
  * beside it. Writes benchmarks/results/memory.json. Memory does not depend on timing, so this
  * may run on a loaded machine; the CIFAR-10 models need the data set (`deno task data`).
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { collectVersions } from "../src/backend/versions.ts";
+import { parseCommand, runMain, UsageError } from "../src/cli/args.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 import type { TrainStepResult } from "./train_step.ts";
 import { MODELS } from "./vs_pytorch.ts";
@@ -40,21 +40,41 @@ async function lastJson(cmd: string, args: string[]): Promise<Record<string, unk
 
 const fmt = (v: unknown) => typeof v === "number" && Number.isFinite(v) ? v.toFixed(0) : "—";
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
+const USAGE = `usage: deno task perf:memory [--only NAME,...] [--torch] [--out FILE]
+
+Peak memory (VmHWM) of benchmarks/train_step.ts per model, wasm+openblas, 1 BLAS thread, no
+draw worker, each model in its own process; memory does not depend on timing, so this may run
+on a loaded machine. The CIFAR-10 models need the data set (deno task data).
+
+  --only NAME,...  these models only (${MODELS.map((m) => m.config).join(", ")})
+  --torch          the same model and update in PyTorch beside each (python3-torch)
+  --out FILE       default benchmarks/results/memory.json
+
+exit codes: 0 written (a model that failed is a row with its error), 2 bad flag
+`;
+
+async function main(args: string[]): Promise<number> {
+  const parsed = parseCommand({
+    name: "perf:memory",
+    usage: USAGE,
     options: {
       only: { type: "string" },
       torch: { type: "boolean", default: false },
       out: { type: "string", default: join(here, "results", "memory.json") },
     },
-  });
+  }, args);
+  if (parsed === null) return 0;
+  const { values } = parsed;
   const only = values.only?.split(",");
-  const models = MODELS.filter((m) => !only || only.includes(m.config));
-  if (!models.length) {
-    console.error(`perf:memory: --only matched none of ${MODELS.map((m) => m.config).join(", ")}`);
-    Deno.exit(2);
+  const unknown = only?.filter((name) => !MODELS.some((m) => m.config === name)) ?? [];
+  if (unknown.length) {
+    throw new UsageError(
+      `--only: found "${unknown.join(",")}"; expected names from ${
+        MODELS.map((m) => m.config).join(", ")
+      }`,
+    );
   }
+  const models = MODELS.filter((m) => !only || only.includes(m.config));
   const rows: Row[] = [];
   for (const { config, iterations } of models) {
     console.error(`${config}: ${iterations} iterations, ganbench …`);
@@ -114,6 +134,7 @@ async function main(): Promise<void> {
   }
   console.log(lines.join("\n"));
   console.error(`wrote ${values.out}`);
+  return 0;
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) await runMain("perf:memory", () => main(Deno.args));

@@ -9,11 +9,11 @@
  * file are kept. `--estimates-only` runs nothing: it recomputes the estimates and ratios of
  * the file's measured rows with the model as it is now (after a change to the model).
  */
-import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { listConfigs, loadConfig } from "../src/config/load.ts";
 import { estimateMemory } from "../src/cli/memory-model.ts";
+import { parseCommand, runMain, UsageError } from "../src/cli/args.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -96,25 +96,36 @@ function reestimate(row: Measured): Measured {
   return { ...row, estimatedGB: round(estimatedGB), ratio: round(row.measuredGB / estimatedGB) };
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
+const USAGE = `usage: deno task memory-model [--only NAME,...] [--to FILE] [--estimates-only]
+
+Runs each config's smoke profile alone under /usr/bin/time -v and writes its peak RSS beside the
+memory model's estimate (default FILE: benchmarks/results/memory-model.json).
+
+  --only NAME,...   these configs only (the file's other rows are kept)
+  --estimates-only  measure nothing: recompute the estimates of the rows in FILE
+
+exit codes: 0 written, 2 bad flag or config name
+`;
+
+async function main(args: string[]): Promise<number> {
+  const parsed = parseCommand({
+    name: "memory-model",
+    usage: USAGE,
     options: {
       only: { type: "string" },
       "estimates-only": { type: "boolean", default: false },
       to: { type: "string", default: join(ROOT, "benchmarks/results/memory-model.json") },
-      help: { type: "boolean", short: "h", default: false },
     },
-  });
-  if (values.help) {
-    console.log(
-      "usage: deno task memory-model [--only NAME,...] [--to FILE] [--estimates-only]\n" +
-        "Runs each config's smoke profile alone under /usr/bin/time -v and writes its peak RSS\n" +
-        "beside the memory model's estimate (default FILE: benchmarks/results/memory-model.json).",
-    );
-    Deno.exit(0);
-  }
+  }, args);
+  if (parsed === null) return 0;
+  const { values } = parsed;
   const names = values.only ? values.only.split(",") : listConfigs();
+  const unknown = names.filter((n) => !listConfigs().includes(n));
+  if (unknown.length) {
+    throw new UsageError(
+      `--only: found "${unknown.join(",")}"; expected configs from ${listConfigs().join(", ")}`,
+    );
+  }
   let previous: MemoryModelTable | null = null;
   if (values.only || values["estimates-only"]) {
     try {
@@ -158,4 +169,7 @@ if (import.meta.main) {
   };
   await writeFileAtomic(values.to, JSON.stringify(table, null, 2) + "\n");
   console.log(`ratio measured / estimated: ${table.ratio.min}–${table.ratio.max} → ${values.to}`);
+  return 0;
 }
+
+if (import.meta.main) await runMain("memory-model", () => main(Deno.args));

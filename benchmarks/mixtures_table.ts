@@ -8,8 +8,9 @@
  * gone with another machine) that OUT_DIR lacks, for rows of the same experiment, profile,
  * backend, iterations and batch size.
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { parseCommand, runMain, UsageError } from "../src/cli/args.ts";
+import { writeFileAtomic } from "../src/util/atomic.ts";
 
 interface Row {
   experiment: string;
@@ -134,23 +135,43 @@ function rows(out: string): Row[] {
   return found;
 }
 
-if (import.meta.main) {
-  const { positionals, values } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
+const SCRIPT = "benchmarks/mixtures_table.ts";
+const USAGE = `usage: deno run -A ${SCRIPT} OUT_DIR [--to FILE] [--merge FILE]
+
+The mode-collapse table of docs/mixtures.md from the runs under OUT_DIR
+(OUT_DIR/<experiment>/seed-N/result.json): per experiment and profile, the mean and sample std
+over seeds of modes captured, the high-quality fraction and the reverse KL.
+
+  --to FILE      where to write the table (default benchmarks/results/mixtures.json)
+  --merge FILE   add the seeds of a table written earlier that OUT_DIR lacks
+
+exit codes: 0 written, 2 bad flag or argument, 3 a file that cannot be read or written
+`;
+
+async function main(args: string[]): Promise<number> {
+  const parsed = parseCommand({
+    name: SCRIPT,
+    usage: USAGE,
     options: {
       to: { type: "string", default: "benchmarks/results/mixtures.json" },
       merge: { type: "string" },
     },
-  });
-  if (positionals.length !== 1) {
-    console.error("usage: benchmarks/mixtures_table.ts OUT_DIR [--to FILE] [--merge FILE]");
-    Deno.exit(2);
-  }
+    positionals: { max: 1, what: "folder of runs" },
+  }, args);
+  if (parsed === null) return 0;
+  const { positionals, values } = parsed;
+  if (positionals.length !== 1) throw new UsageError("give the folder of runs (OUT_DIR)");
   const earlier = values.merge
     ? (JSON.parse(Deno.readTextFileSync(values.merge)) as { source: string; rows: Row[] })
     : null;
-  const table = earlier ? mergeTables(rows(positionals[0]), earlier.rows) : rows(positionals[0]);
+  const found = rows(positionals[0]);
+  // an empty table would overwrite a committed one with nothing
+  if (found.length === 0) {
+    throw new UsageError(
+      `found no run under ${positionals[0]} (expected <experiment>/seed-N/result.json)`,
+    );
+  }
+  const table = earlier ? mergeTables(found, earlier.rows) : found;
   const fmt = (s: Stat, scale = 1) =>
     s.mean === null
       ? "—"
@@ -164,13 +185,13 @@ if (import.meta.main) {
       } (${r.reverseKl.seeds} seeds)`,
     );
   }
-  Deno.writeTextFileSync(
-    values.to!,
+  await writeFileAtomic(
+    values.to,
     JSON.stringify(
       {
         // the commands that made the table, oldest first
         source: (earlier ? `${earlier.source}; then ` : "") +
-          `benchmarks/mixtures_table.ts ${positionals[0]}` +
+          `${SCRIPT} ${positionals[0]}` +
           (earlier ? ` --merge ${values.merge}` : ""),
         rows: table,
       },
@@ -180,4 +201,7 @@ if (import.meta.main) {
       "\n",
   );
   console.log(`→ ${values.to}`);
+  return 0;
 }
+
+if (import.meta.main) await runMain(SCRIPT, () => main(Deno.args));

@@ -4,8 +4,9 @@
  * dimensions (the paper's MNIST evaluation; the best of two) and prints one JSON line.
  * Run by benchmarks/perf.ts.
  */
-import type { BackendChoice } from "../src/backend/info.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../src/backend/info.ts";
 import { selectBackend } from "../src/backend/select.ts";
+import { orExit, parseOrExit, positiveInteger, UsageError } from "../src/cli/args.ts";
 import { parzenLogLikelihoods } from "../src/metrics/parzen.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { peakRssMiB } from "./train_step.ts";
@@ -21,10 +22,38 @@ export interface ParzenStepResult {
   peakRssMiB: number;
 }
 
+const SCRIPT = "benchmarks/parzen_step.ts";
+const USAGE = `usage: deno run -A ${SCRIPT} BACKEND [BLAS_THREADS]
+
+One Parzen measurement in its own process: times one σ on 10,000 test points × 10,000 centres ×
+784 dimensions (the paper's MNIST evaluation; the best of two) on BACKEND with BLAS_THREADS
+threads (default 1) and prints one JSON line. Run by deno task perf:report.
+
+exit codes: 0 measured, 2 bad flag or argument
+`;
+
 if (import.meta.main) {
-  const info = await selectBackend(Deno.args[0] as BackendChoice, {
-    blasThreads: Number(Deno.args[1] ?? 1),
+  const { backend, blasThreads } = orExit(SCRIPT, () => {
+    const { positionals } = parseOrExit({
+      name: SCRIPT,
+      usage: USAGE,
+      options: {},
+      positionals: { max: 2, what: "arguments (BACKEND BLAS_THREADS)" },
+    }, Deno.args);
+    const [backend, threads] = positionals;
+    if (!(BACKEND_CHOICES as readonly (string | undefined)[]).includes(backend)) {
+      throw new UsageError(
+        `BACKEND: found ${backend === undefined ? "nothing" : `"${backend}"`}; expected one of ${
+          BACKEND_CHOICES.join(", ")
+        }`,
+      );
+    }
+    return {
+      backend: backend as BackendChoice,
+      blasThreads: threads === undefined ? 1 : positiveInteger("BLAS_THREADS", threads),
+    };
   });
+  const info = await selectBackend(backend, { blasThreads });
   const centres = new Rng(1).stream("bench").at(0).uniform(N * DIM);
   const points = new Rng(2).stream("bench").at(0).uniform(N * DIM);
   let best = Infinity;

@@ -14,9 +14,9 @@
  * 6. The paper suite's estimated wall time (3 seeds) from the measured rates.
  * Writes benchmarks/results/perf.json (atomically) and prints a Markdown summary.
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { openBlas } from "../src/backend/openblas.ts";
+import { parseOrExit } from "../src/cli/args.ts";
 import { queryWebGpuAdapter, selectBackend } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
 import { collectVersions } from "../src/backend/versions.ts";
@@ -27,13 +27,26 @@ import { writeFileAtomic } from "../src/util/atomic.ts";
 import type { ParzenStepResult } from "./parzen_step.ts";
 import type { TrainStepResult } from "./train_step.ts";
 
-const { values: flags } = parseArgs({
-  args: Deno.args,
+const USAGE = `usage: deno task perf:report [--quick] [--out FILE]
+
+The performance report: everything measured in one run on this machine, so that ratios compare
+like with like: the sgemm 1024³ ceiling on every CPU path, the paper models' train-step
+throughput on each path (each in its own process), one Parzen σ on MNIST's 10,000 × 10,000 × 784,
+and the TF.js tensor count over a long mnist-mlp run. Run it with nothing else on the machine.
+
+  --quick     fewer iterations (a check that the report runs, not a measurement)
+  --out FILE  default benchmarks/results/perf.json
+
+exit codes: 0 written, 2 bad flag
+`;
+const { values: flags } = parseOrExit({
+  name: "perf:report",
+  usage: USAGE,
   options: {
     quick: { type: "boolean", default: false },
     out: { type: "string", default: join(import.meta.dirname!, "results", "perf.json") },
   },
-});
+}, Deno.args);
 const quick = flags.quick;
 const cores = navigator.hardwareConcurrency;
 const blas = openBlas();

@@ -8,10 +8,19 @@
  * measureTrainStep in its own child process.
  */
 import { blasCounters, wasmHeapBytes } from "../src/backend/wasm-kernels.ts";
-import type { BackendChoice } from "../src/backend/info.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../src/backend/info.ts";
 import { tf } from "../src/backend/tf.ts";
+import {
+  type CommandSpec,
+  type OptionSpec,
+  parseCommand,
+  positiveInteger,
+  runMain,
+  UsageError,
+  type Values,
+} from "../src/cli/args.ts";
 import { loadConfig } from "../src/config/load.ts";
-import type { TrainStepChoice } from "../src/train/steps/names.ts";
+import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../src/train/steps/names.ts";
 import { runExperiment } from "../src/train/run.ts";
 import { trainWarmup } from "./gpu_check_report.ts";
 
@@ -187,24 +196,99 @@ export async function measureTrainStep(
   };
 }
 
-if (import.meta.main) {
-  const [name, backend, threadsText, iterationsText] = Deno.args;
-  const trackAt = Deno.args.indexOf("--track-tensors");
-  const stepAt = Deno.args.indexOf("--train-step");
-  const prefetchAt = Deno.args.indexOf("--prefetch-draws");
-  const out = await measureTrainStep(
-    name,
-    backend as BackendChoice,
-    Number(threadsText),
-    Number(iterationsText),
-    {
-      trackEvery: trackAt >= 0 ? Number(Deno.args[trackAt + 1]) : 0,
-      trainStep: (stepAt >= 0 ? Deno.args[stepAt + 1] : "auto") as TrainStepChoice,
-      prefetchDraws: prefetchAt >= 0 ? Deno.args[prefetchAt + 1] === "on" : undefined,
-    },
-  );
-  console.log(JSON.stringify(out));
+/** The arguments train_step.ts and kernel_profile.ts share: CONFIG BACKEND BLAS_THREADS ITERATIONS. */
+export interface StepArgs<O extends Record<string, OptionSpec>> {
+  config: string;
+  backend: BackendChoice;
+  blasThreads: number;
+  iterations: number;
+  values: Values<O>;
 }
+
+/**
+ * A step script's arguments, with its own flags; null when --help was answered. Throws
+ * UsageError for a bad one (runMain turns it into the shared two lines, exit 2).
+ */
+export function parseStepArgs<const O extends Record<string, OptionSpec>>(
+  spec: CommandSpec<O>,
+  args: string[],
+): StepArgs<O> | null {
+  const parsed = parseCommand({
+    ...spec,
+    positionals: { max: 4, what: "arguments (CONFIG BACKEND BLAS_THREADS ITERATIONS)" },
+  }, args);
+  if (parsed === null) return null;
+  const { positionals, values } = parsed;
+  if (positionals.length !== 4) {
+    throw new UsageError(
+      `give CONFIG BACKEND BLAS_THREADS ITERATIONS, found ${positionals.length} argument(s)`,
+    );
+  }
+  const [config, backend, threads, iterations] = positionals;
+  if (!(BACKEND_CHOICES as readonly string[]).includes(backend)) {
+    throw new UsageError(
+      `BACKEND: found "${backend}"; expected one of ${BACKEND_CHOICES.join(", ")}`,
+    );
+  }
+  return {
+    config,
+    backend: backend as BackendChoice,
+    blasThreads: positiveInteger("BLAS_THREADS", threads),
+    iterations: positiveInteger("ITERATIONS", iterations),
+    values,
+  };
+}
+
+const SCRIPT = "benchmarks/train_step.ts";
+const USAGE = `usage: deno run -A ${SCRIPT} CONFIG BACKEND BLAS_THREADS ITERATIONS
+       [--track-tensors K] [--train-step ${TRAIN_STEP_CHOICES.join("|")}] [--prefetch-draws on|off]
+
+One training-throughput measurement in its own process (so its peak RSS is its own): trains
+CONFIG's paper model for ITERATIONS iterations with evaluation reduced to a minimum, times the
+iterations after a warm-up, and prints one JSON line. Run by deno task perf:report, perf:torch
+and perf:memory.
+
+  --track-tensors K   count TF.js tensors every K iterations (memory flat or not)
+  --train-step S      ${TRAIN_STEP_CHOICES.join(" | ")} (default auto)
+  --prefetch-draws X  on | off: draw the next step's noise in a worker (default: the config's)
+
+exit codes: 0 measured, 1 the run failed, 2 bad flag, argument or config, 3 data or files
+`;
+
+async function main(args: string[]): Promise<number> {
+  const parsed = parseStepArgs({
+    name: SCRIPT,
+    usage: USAGE,
+    options: {
+      "track-tensors": { type: "string" },
+      "train-step": { type: "string", default: "auto" },
+      "prefetch-draws": { type: "string" },
+    },
+  }, args);
+  if (parsed === null) return 0;
+  const { config, backend, blasThreads, iterations, values } = parsed;
+  const step = values["train-step"];
+  if (!(TRAIN_STEP_CHOICES as readonly string[]).includes(step)) {
+    throw new UsageError(
+      `--train-step: found "${step}"; expected one of ${TRAIN_STEP_CHOICES.join(", ")}`,
+    );
+  }
+  const prefetch = values["prefetch-draws"];
+  if (prefetch !== undefined && prefetch !== "on" && prefetch !== "off") {
+    throw new UsageError(`--prefetch-draws: found "${prefetch}"; expected on or off`);
+  }
+  const out = await measureTrainStep(config, backend, blasThreads, iterations, {
+    trackEvery: values["track-tensors"] === undefined
+      ? 0
+      : positiveInteger("--track-tensors", values["track-tensors"]),
+    trainStep: step as TrainStepChoice,
+    prefetchDraws: prefetch === undefined ? undefined : prefetch === "on",
+  });
+  console.log(JSON.stringify(out));
+  return 0;
+}
+
+if (import.meta.main) await runMain(SCRIPT, () => main(Deno.args));
 
 /** Image experiments carry the paper's evaluation extras; a benchmark switches them off. */
 function resolved0(name: string): boolean {

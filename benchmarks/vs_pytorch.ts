@@ -11,10 +11,10 @@
  * interpreter); when it is missing and this runs as root, the task installs it with
  * apt-get. Tests never need it. On a shared machine only the ratios of one run compare.
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { openBlas } from "../src/backend/openblas.ts";
 import { collectVersions } from "../src/backend/versions.ts";
+import { parseCommand, positiveInteger, runMain, UsageError } from "../src/cli/args.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 import type { TrainStepResult } from "./train_step.ts";
 
@@ -78,11 +78,10 @@ async function ensureTorch(): Promise<string> {
     r = await probe();
   }
   if (r.code !== 0) {
-    console.error(
-      `perf:torch: ${python} cannot import torch; install Debian's python3-torch ` +
+    throw new UsageError(
+      `${python} cannot import torch; install Debian's python3-torch ` +
         "(apt-get install -y python3-torch) or set GANBENCH_PYTHON",
     );
-    Deno.exit(2);
   }
   return r.stdout;
 }
@@ -132,43 +131,38 @@ const USAGE = `usage: deno task perf:torch [--threads N] [--rounds R] [--only NA
   --threads N    BLAS / torch threads on both sides (default 1)
   --rounds R     alternating rounds (default 2)
   --only NAMES   some of ${MODELS.map((m) => m.config).join(", ")}
-  --out FILE     the JSON written (default benchmarks/results/vs-pytorch.json)`;
+  --out FILE     the JSON written (default benchmarks/results/vs-pytorch.json)
 
-async function main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        threads: { type: "string", default: "1" },
-        rounds: { type: "string", default: "2" },
-        only: { type: "string" },
-        out: { type: "string", default: join(here, "results", "vs-pytorch.json") },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    console.error(`perf:torch: ${(e as Error).message}\n${USAGE}`);
-    Deno.exit(2);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
-  const threads = Number(values.threads), rounds = Number(values.rounds);
-  if (!Number.isInteger(threads) || threads < 1 || !Number.isInteger(rounds) || rounds < 1) {
-    console.error("perf:torch: --threads and --rounds take positive integers");
-    Deno.exit(2);
-  }
+exit codes: 0 written, 2 bad flag, or OpenBLAS or PyTorch missing
+`;
+
+async function main(args: string[]): Promise<number> {
+  const parsed = parseCommand({
+    name: "perf:torch",
+    usage: USAGE,
+    options: {
+      threads: { type: "string", default: "1" },
+      rounds: { type: "string", default: "2" },
+      only: { type: "string" },
+      out: { type: "string", default: join(here, "results", "vs-pytorch.json") },
+    },
+  }, args);
+  if (parsed === null) return 0;
+  const { values } = parsed;
+  const threads = positiveInteger("--threads", values.threads);
+  const rounds = positiveInteger("--rounds", values.rounds);
   const only = values.only?.split(",");
-  const models = MODELS.filter((m) => !only || only.includes(m.config));
-  if (!models.length) {
-    console.error(`perf:torch: --only matched none of ${MODELS.map((m) => m.config).join(", ")}`);
-    Deno.exit(2);
+  const unknown = only?.filter((name) => !MODELS.some((m) => m.config === name)) ?? [];
+  if (unknown.length) {
+    throw new UsageError(
+      `--only: found "${unknown.join(",")}"; expected names from ${
+        MODELS.map((m) => m.config).join(", ")
+      }`,
+    );
   }
+  const models = MODELS.filter((m) => !only || only.includes(m.config));
   if (!openBlas()) {
-    console.error("perf:torch: ganbench's side needs OpenBLAS (apt-get install libopenblas0)");
-    Deno.exit(2);
+    throw new UsageError("ganbench's side needs OpenBLAS (apt-get install libopenblas0)");
   }
   const torchVersion = await ensureTorch();
   // both sides get the same thread count, OpenBLAS's and OpenMP's alike; OpenMP's threads
@@ -264,6 +258,7 @@ async function main(): Promise<void> {
   }
   console.log(lines.join("\n"));
   console.error(`wrote ${values.out}`);
+  return 0;
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) await runMain("perf:torch", () => main(Deno.args));

@@ -11,8 +11,9 @@ Deno.test("golden --only with a case that does not exist is a usage error naming
   const stderr = new TextDecoder().decode(out.stderr);
   assert.match(
     stderr,
-    /^golden: --only: no case "mnist-tutorial\/openblas"; cases: gaussian-moments, /,
+    /^error: --only: no case "mnist-tutorial\/openblas"; cases: gaussian-moments, /,
   );
-  assert.match(stderr, /mnist-tutorial\/openblas-fused, mnist-tutorial\/openblas-autodiff/);
+  assert.match(stderr, /mnist-tutorial\/openblas-fused, mnist-tutorial\/openblas-autodiff, /);
+  assert.ok(stderr.endsWith('\nrun "deno task golden --help" for usage\n'), stderr);
   assert.equal(new TextDecoder().decode(out.stdout), "", "no case ran");
 });

@@ -39,7 +39,7 @@ export type Values<O extends Record<string, OptionSpec>> =
   & { [K in keyof O as O[K] extends { default: unknown } ? never : K]?: Value<O[K]> };
 
 export interface CommandSpec<O extends Record<string, OptionSpec>> {
-  /** The task name, e.g. "bench" (messages say `deno task bench --help`). */
+  /** The task's name, e.g. "bench", or a script's path (see invocation). */
   name: string;
   /** The full --help text. */
   usage: string;
@@ -125,10 +125,55 @@ export function parseCommand<const O extends Record<string, OptionSpec>>(
   return { values: { ...values } as Values<O>, positionals, tokens: tokens as Token[] };
 }
 
+/**
+ * `take()` at a script's top level: a UsageError thrown in it exits 2 with the shared two
+ * lines, as runMain does for a command's main.
+ */
+export function orExit<T>(name: string, take: () => T): T {
+  try {
+    return take();
+  } catch (e) {
+    if (e instanceof UsageError) Deno.exit(usageFailure(name, e));
+    throw e;
+  }
+}
+
+/** parseCommand at a script's top level: exits 0 once --help or --version is answered. */
+export function parseOrExit<const O extends Record<string, OptionSpec>>(
+  spec: CommandSpec<O>,
+  args: string[],
+): Parsed<O> {
+  return orExit(spec.name, () => parseCommand(spec, args) ?? Deno.exit(0));
+}
+
+/** A flag's or argument's value as a whole number ≥ 1 (`what` names it in the message). */
+export function positiveInteger(what: string, text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`${what}: found "${text}"; expected an integer ≥ 1`);
+  }
+  return Number(text);
+}
+
+/** A flag's or argument's value as a whole number ≥ 0 (a seed, for one). */
+export function nonNegativeInteger(what: string, text: string): number {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`${what}: found "${text}"; expected a non-negative integer`);
+  }
+  return Number(text);
+}
+
+/**
+ * How a user runs a command, for messages: a task's name ("bench") is run as `deno task bench`;
+ * a script without a task of its own is named by its path ("benchmarks/mixtures_table.ts").
+ */
+export function invocation(name: string): string {
+  return name.endsWith(".ts") ? `deno run -A ${name}` : `deno task ${name}`;
+}
+
 /** Prints a usage error as the shared two lines and returns its exit code (2). */
 export function usageFailure(name: string, e: UsageError): number {
   console.error(`error: ${e.message}`);
-  console.error(`run "deno task ${name} --help" for usage`);
+  console.error(`run "${invocation(name)} --help" for usage`);
   return EXIT_USAGE;
 }
 

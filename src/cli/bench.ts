@@ -18,7 +18,14 @@ import { discriminatorBatchesPerIteration, spanIterations } from "../config/span
 import type { DataSources } from "../data/registry.ts";
 import type { Checkpoint } from "../record/checkpoint.ts";
 import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/steps/names.ts";
-import { parseCommand, runMain, UsageError, usageFailure } from "./args.ts";
+import {
+  nonNegativeInteger,
+  parseCommand,
+  positiveInteger,
+  runMain,
+  UsageError,
+  usageFailure,
+} from "./args.ts";
 import { EMIT_KINDS, type EmitKind, planArgs } from "./emit.ts";
 import { bandNotes } from "./band-notes.ts";
 import { listing, planTasks, type Task } from "./plan.ts";
@@ -297,33 +304,22 @@ function defaultBlasThreads(jobs: number): number {
   return Math.max(1, Math.floor(navigator.hardwareConcurrency / jobs));
 }
 
-function positiveInteger(flag: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`${flag}: found "${text}"; expected an integer ≥ 1`);
-  }
-  return Number(text);
-}
-
 /** `--seed N`, or `--seeds 1,2,3` / `--seeds N` (seeds 1…N); undefined when neither. */
 function parseSeeds(seed: string | undefined, seeds: string | undefined): number[] | undefined {
-  const integer = (text: string, flag: string) => {
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
-      throw new UsageError(`${flag}: found "${text}"; expected a non-negative integer`);
-    }
-    return Number(text);
-  };
   if (seed !== undefined && seeds !== undefined) {
     throw new UsageError("give --seed or --seeds, not both");
   }
-  if (seeds === undefined) return seed === undefined ? undefined : [integer(seed, "--seed")];
+  if (seeds === undefined) {
+    return seed === undefined ? undefined : [nonNegativeInteger("--seed", seed)];
+  }
   if (!seeds.includes(",")) {
-    const n = integer(seeds, "--seeds");
+    const n = nonNegativeInteger("--seeds", seeds);
     if (n < 1) {
       throw new UsageError(`--seeds: found "${seeds}"; expected a count ≥ 1 or a list like 1,2,3`);
     }
     return Array.from({ length: n }, (_, i) => i + 1);
   }
-  const list = seeds.split(",").map((t) => integer(t.trim(), "--seeds"));
+  const list = seeds.split(",").map((t) => nonNegativeInteger("--seeds", t.trim()));
   if (new Set(list).size !== list.length) {
     throw new UsageError(`--seeds: "${seeds}" repeats a seed`);
   }
