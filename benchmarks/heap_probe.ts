@@ -177,18 +177,22 @@ const memory = () =>
     statusMiB("VmHWM").toFixed(0)
   }, ` +
   `RssAnon ${statusMiB("RssAnon").toFixed(0)} MiB`;
-const resolved = flag("smoke") ? loadConfig(name, { profile: "smoke" }) : loadConfig(name, {
-  overrides: [
-    `training.budget={"iterations":${iterations}}`,
-    `training.logEvery=${iterations}`,
-    `training.checkpointEvery=${iterations}`,
-    `training.fingerprintEvery=${iterations}`,
-    "metrics.samples=100",
-    "metrics.parzen=null",
-    "metrics.classifier=null",
-    "metrics.nearestTraining=null",
-  ],
-});
+const resolved = orExit(
+  SCRIPT,
+  () =>
+    flag("smoke") ? loadConfig(name, { profile: "smoke" }) : loadConfig(name, {
+      overrides: [
+        `training.budget={"iterations":${iterations}}`,
+        `training.logEvery=${iterations}`,
+        `training.checkpointEvery=${iterations}`,
+        `training.fingerprintEvery=${iterations}`,
+        "metrics.samples=100",
+        "metrics.parzen=null",
+        "metrics.classifier=null",
+        "metrics.nearestTraining=null",
+      ],
+    }),
+);
 await runExperiment(resolved, {
   seed: 1,
   backend: "wasm+openblas",

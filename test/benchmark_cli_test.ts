@@ -128,6 +128,19 @@ Deno.test("benchmark scripts: a bad argument is named with what is allowed", asy
   }
 });
 
+Deno.test("benchmark scripts: a config that does not exist is one line, exit 2, before any training", async () => {
+  for (const args of [["heap_probe.ts", "nosuch"], ["train_step.ts", "nosuch", "wasm", "1", "5"]]) {
+    const r = await runDeno(["run", "-A", `benchmarks/${args[0]}`, ...args.slice(1)]);
+    assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+    const lines = r.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(
+      lines[0],
+      /^error: .*configs\/nosuch\.json: unknown experiment; found no experiment named "nosuch"/,
+    );
+  }
+});
+
 Deno.test("mixtures_table.ts: a folder without runs writes nothing over the table", async () => {
   const dir = Deno.makeTempDirSync();
   const to = join(dir, "table.json");

@@ -7,7 +7,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
 import { nearest } from "../util/nearest.ts";
-import { EXIT, reportError, setDebug } from "./exit.ts";
+import { EXIT, isExpected, reportError, setDebug } from "./exit.ts";
 
 export const VERSION: string = denoJson.version;
 
@@ -126,14 +126,16 @@ export function parseCommand<const O extends Record<string, OptionSpec>>(
 }
 
 /**
- * `take()` at a script's top level: a UsageError thrown in it exits 2 with the shared two
- * lines, as runMain does for a command's main.
+ * `take()` at a script's top level, as runMain runs a command's main: a UsageError exits 2 with
+ * the shared two lines, another expected error (a bad config, missing data) with its one line
+ * and exit code; a defect still throws.
  */
 export function orExit<T>(name: string, take: () => T): T {
   try {
     return take();
   } catch (e) {
     if (e instanceof UsageError) Deno.exit(usageFailure(name, e));
+    if (isExpected(e)) Deno.exit(reportError(e));
     throw e;
   }
 }
