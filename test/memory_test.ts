@@ -1,14 +1,69 @@
 /**
  * Memory over a longer run, in a process of its own (benchmarks/train_step.ts, so the
  * resident set is the run's alone): mnist-tutorial's autodiff step with Adam and the
- * alternating update, sampled every 25 iterations after a garbage collection.
+ * alternating update, sampled every 25 iterations after a garbage collection. And what keeps
+ * the resident set flat without one: a step's draws go into arrays kept for their stream
+ * (StepInputs), not into fresh ones.
  */
 import assert from "node:assert/strict";
 import { openBlas } from "../src/backend/openblas.ts";
+import { selectBackend } from "../src/backend/select.ts";
 import type { TrainStepResult } from "../benchmarks/train_step.ts";
+import { loadConfig } from "../src/config/load.ts";
+import { sampleNoise } from "../src/data/noise.ts";
+import { openRealData } from "../src/data/real-data.ts";
+import { disposeNetwork } from "../src/models/network.ts";
+import { Rng } from "../src/rng/streams.ts";
+import { dropoutMasksFrom } from "../src/train/dropout.ts";
+import { faultTransforms } from "../src/train/faults.ts";
+import { StepInputs } from "../src/train/inputs.ts";
+import { buildModels } from "../src/train/models.ts";
 import { runDeno } from "./helpers.ts";
 
 const ignore = openBlas() === null;
+
+Deno.test("StepInputs draws each stream into one array at every step, with that step's numbers", async () => {
+  await selectBackend("wasm");
+  const resolved = loadConfig("mnist-mlp");
+  const { config } = resolved;
+  // 64 rows a batch: 50,000 = 781 × 64 + 16, so each epoch ends with a short batch
+  const real = openRealData(config.data, new Rng(5), 64);
+  const { G, D } = buildModels(resolved, new Rng(5), real, undefined);
+  try {
+    const inputs = new StepInputs(config, new Rng(5), real, G, D, faultTransforms(null));
+    const last = real.batchesPerEpoch! - 1;
+    const steps = [last - 3, last - 2, last - 1, last, last + 1, last + real.batchesPerEpoch!];
+    const drawn = steps.map((t) => {
+      const rows = real.rowsAt(t);
+      const z = inputs.noise("train/z", t, rows);
+      const masks = inputs.dropoutMasks("D/dropout/real", t, rows)!;
+      const batch = inputs.realArrays(t);
+      // what the allocating draws give at t, compared before the next step draws over them
+      const rng = new Rng(5);
+      assert.deepEqual(z, sampleNoise(config.noise, rng.stream("train/z").at(t), rows), `z ${t}`);
+      assert.deepEqual(masks, dropoutMasksFrom(rng, inputs.maskPlan!, "D/dropout/real", t, rows));
+      assert.deepEqual(batch.values, real.batch(t).values, `real batch ${t}`);
+      return { rows, arrays: [z, ...masks.filter((m) => m !== null), batch.values] };
+    });
+    const full = drawn.filter((d) => d.rows === 64), short = drawn.filter((d) => d.rows === 16);
+    assert.deepEqual([full.length, short.length], [4, 2]);
+    for (const group of [full, short]) {
+      for (const d of group) {
+        d.arrays.forEach((a, i) =>
+          assert.ok(a === group[0].arrays[i], `array ${i}, ${d.rows} rows`)
+        );
+      }
+    }
+    assert.ok(full[0].arrays.every((a, i) => a !== short[0].arrays[i]), "one per length");
+    // every step drew afresh into the arrays of the one before
+    for (const kind of ["noise", "dropout", "real"] as const) {
+      assert.equal(inputs.draws.counts[kind].repeats, 0, kind);
+    }
+  } finally {
+    disposeNetwork(G);
+    disposeNetwork(D);
+  }
+});
 
 Deno.test({
   name:

@@ -34,11 +34,11 @@ export class FusedSimultaneousStep implements TrainStep {
 
   async run(t: number, record: boolean): Promise<Scalars> {
     const drawn = await this.#draws.take(t);
-    const { real, inputs } = this.parts;
-    const b = real.batch(t);
+    const { inputs } = this.parts;
+    const b = inputs.realArrays(t);
     const out = this.#step.step({
       rows: b.rows,
-      real: inputs.draws.see("real", "real", b.values),
+      real: b.values,
       ...inputs.simultaneousInputs(t, b.rows, drawn),
       epoch: b.epoch,
     }, record); // max column norms included
