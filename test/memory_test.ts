@@ -3,7 +3,7 @@
  * resident set is the run's alone): mnist-tutorial's autodiff step with Adam and the
  * alternating update, sampled every 25 iterations after a garbage collection. And what keeps
  * the resident set flat without one: a step's draws go into arrays kept for their stream
- * (StepInputs), not into fresh ones.
+ * (StepInputs) or sent back to the draw worker, not into fresh ones.
  */
 import assert from "node:assert/strict";
 import { openBlas } from "../src/backend/openblas.ts";
@@ -18,6 +18,7 @@ import { dropoutMasksFrom } from "../src/train/dropout.ts";
 import { faultTransforms } from "../src/train/faults.ts";
 import { StepInputs } from "../src/train/inputs.ts";
 import { buildModels } from "../src/train/models.ts";
+import { type DrawJob, DrawPrefetcher, type DrawReply } from "../src/train/prefetch.ts";
 import { runDeno } from "./helpers.ts";
 
 const ignore = openBlas() === null;
@@ -62,6 +63,32 @@ Deno.test("StepInputs draws each stream into one array at every step, with that 
   } finally {
     disposeNetwork(G);
     disposeNetwork(D);
+  }
+});
+
+Deno.test("the draw worker draws into the arrays sent back to it: two steps' worth in all", async () => {
+  const noise = { kind: "uniform", dim: 100, low: -1, high: 1 } as const;
+  const plan = [{ units: 784, rule: { keep: 0.8, scale: 1.25 } }, null];
+  const jobsOf = (t: number): DrawJob[] => [
+    { kind: "noise", stream: "train/z", step: t, rows: 100, noise },
+    { kind: "masks", stream: "D/dropout/real", step: t, rows: 100, plan },
+  ];
+  const prefetch = new DrawPrefetcher(9, jobsOf);
+  try {
+    let spent: DrawReply["results"] | undefined;
+    for (let t = 0; t < 8; t++) {
+      const results = await prefetch.take(t, spent);
+      // the arrays sent back left this thread with the request
+      assert.ok(spent?.flat().every((a) => a === null || a.length === 0) ?? true, `step ${t}`);
+      const rng = new Rng(9);
+      assert.deepEqual(results[0][0], sampleNoise(noise, rng.stream("train/z").at(t), 100));
+      assert.deepEqual(results[1], dropoutMasksFrom(rng, plan, "D/dropout/real", t, 100));
+      spent = results;
+    }
+    // the step being trained and the one drawn ahead: a noise array and a mask array each
+    assert.equal(prefetch.arraysMade, 4);
+  } finally {
+    prefetch.close();
   }
 });
 

@@ -42,6 +42,8 @@ export class FusedSimultaneousStep implements TrainStep {
       ...inputs.simultaneousInputs(t, b.rows, drawn),
       epoch: b.epoch,
     }, record); // max column norms included
+    // the update has read every array: the worker may draw into its own again
+    this.#draws.done(drawn);
     if (!out) return {};
     return Object.fromEntries(
       [...STEP_SERIES, ...SIGNAL_SERIES].map((k) => [k, tf.scalar(out[k])]),
