@@ -135,3 +135,96 @@ Deno.test("normal draws its words in bulk exactly as four nextUint32 per pair wo
   const hexBits = bits(d.normal(5, 0, 1)).map((x) => x.toString(16).padStart(8, "0"));
   assert.deepEqual(hexBits, ["bff81377", "bef35f33", "3f13d9e5", "be39fb14", "be740a37"]);
 });
+
+type Draw = ReturnType<ReturnType<Rng["stream"]>["at"]>;
+
+/** uniform and bernoulli as they were before the draw-into variants: all n words, then map. */
+function uniformFromWords(d: Draw, n: number, low: number, high: number) {
+  const bits = d.uint32s(n);
+  return Float32Array.from(bits, (w) => low + (high - low) * ((w >>> 8) / 2 ** 24));
+}
+function bernoulliFromWords(d: Draw, n: number, p: number, one: number) {
+  const bits = d.uint32s(n);
+  return Float32Array.from(bits, (w) => one * +((w >>> 8) / 2 ** 24 < p));
+}
+
+Deno.test("the draw-into variants give the allocating draws' numbers and stop where they do", () => {
+  const bits = (x: Float32Array) => [...new Uint32Array(x.buffer, x.byteOffset, x.length)];
+  // across the 4,096-word chunks, odd and even, from any position in a block, at counters
+  // below and above 2^32
+  const ns = [0, 1, 2, 3, 4, 5, 2047, 2049, 4095, 4096, 4097, 8193, 78400];
+  for (const step of [0, 7, 2 ** 32 + 3]) {
+    for (const n of ns) {
+      for (const skip of [0, 1, 3]) {
+        const cursors = () => {
+          const a = new Rng(6).stream("D/dropout/real/h0").at(step);
+          const b = new Rng(6).stream("D/dropout/real/h0").at(step);
+          for (let i = 0; i < skip; i++) assert.equal(a.nextUint32(), b.nextUint32());
+          return [a, b];
+        };
+        const at = `n ${n}, skip ${skip}, step ${step}`;
+        // an array holding earlier values, as a reused one does
+        const dirty = () => new Float32Array(n).fill(Number.NaN);
+        let [a, b] = cursors();
+        let out = dirty();
+        assert.equal(a.uniformInto(out, -1.5, 2), out, "fills the array it is given");
+        assert.deepEqual(bits(out), bits(uniformFromWords(b, n, -1.5, 2)), `uniform, ${at}`);
+        assert.deepEqual([...a.uint32s(6)], [...b.uint32s(6)], `after uniform, ${at}`);
+        [a, b] = cursors();
+        assert.deepEqual(bits(a.uniform(n, -1.5, 2)), bits(uniformFromWords(b, n, -1.5, 2)));
+        [a, b] = cursors();
+        out = dirty();
+        a.normalInto(out, 0.5, 1.5);
+        assert.deepEqual(bits(out), bits(normalWordByWord(b, n)), `normal, ${at}`);
+        assert.deepEqual([...a.uint32s(6)], [...b.uint32s(6)], `after normal, ${at}`);
+        [a, b] = cursors();
+        out = dirty();
+        a.bernoulliInto(out, 0.8, 1.25);
+        assert.deepEqual(bits(out), bits(bernoulliFromWords(b, n, 0.8, 1.25)), `bernoulli, ${at}`);
+        assert.deepEqual([...a.uint32s(6)], [...b.uint32s(6)], `after bernoulli, ${at}`);
+        [a, b] = cursors();
+        assert.deepEqual(
+          bits(a.bernoulli(n, 0.8, 1.25)),
+          bits(bernoulliFromWords(b, n, 0.8, 1.25)),
+        );
+      }
+    }
+  }
+});
+
+Deno.test("uniform, normal and bernoulli draw the numbers of the base commit (pinned)", () => {
+  const hexBits = (x: Float32Array) =>
+    [...new Uint32Array(x.buffer)].map((v) => v.toString(16).padStart(8, "0"));
+  // from b5dc7d2's Draw, which drew all n words into a new array first
+  const d = new Rng(11).stream("train/z").at(5);
+  d.nextUint32();
+  assert.deepEqual(hexBits(d.uniform(5, -1.5, 2)), [
+    "3fc2d38a",
+    "be94864a",
+    "3ec49867",
+    "3fbeaf18",
+    "bf69f52e",
+  ]);
+  assert.deepEqual(hexBits(d.bernoulli(6, 0.5, 2)), [
+    "40000000",
+    "00000000",
+    "00000000",
+    "40000000",
+    "40000000",
+    "00000000",
+  ]);
+  // long draws, one after another on a cursor two words into a block: an FNV-1a hash of the bits
+  for (const [n, hash] of [[4097, "f5e0faab"], [78400, "f9156dce"]] as const) {
+    const e = new Rng(3).stream("D/dropout/real/h0").at(2 ** 32 + 7);
+    e.nextUint32();
+    e.nextUint32();
+    const out = new Float32Array(n);
+    const drawn = [e.uniformInto(out, -1, 1).slice(), e.normal(n + 1, 0, 1)];
+    drawn.push(e.bernoulliInto(out, 0.8, 1.25));
+    let h = 0x811c9dc5;
+    for (const a of drawn) {
+      for (const w of new Uint32Array(a.buffer)) h = Math.imul(h ^ w, 0x01000193);
+    }
+    assert.equal((h >>> 0).toString(16), hash, `n ${n}`);
+  }
+});

@@ -6,6 +6,12 @@ export type GaussianData = Extract<DataConfig, { kind: "gaussian" }>;
 
 export const GAUSSIAN_DATA_DIM = 1;
 
-export function sampleGaussian(data: GaussianData, draw: Draw, n: number): Float32Array {
-  return draw.normal(n, data.mean, data.std);
+/** n samples; into `out` (n long) when given, else a new array. */
+export function sampleGaussian(
+  data: GaussianData,
+  draw: Draw,
+  n: number,
+  out: Float32Array = new Float32Array(n),
+): Float32Array {
+  return draw.normalInto(out, data.mean, data.std);
 }

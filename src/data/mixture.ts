@@ -35,16 +35,24 @@ export function mixtureCentres(data: MixtureData): [number, number][] {
   return out;
 }
 
-/** n samples: a uniform mode index each, then N(centre, std²·I); mode indices drawn first. */
-export function sampleMixture(data: MixtureData, draw: Draw, n: number): Float32Array {
+/**
+ * n samples: a uniform mode index each, then N(centre, std²·I); mode indices drawn first.
+ * Into `out` (2n long) when given, else a new array: the noise is drawn there and its centre
+ * added in place, the same float32 sums as adding it to a separate noise array.
+ */
+export function sampleMixture(
+  data: MixtureData,
+  draw: Draw,
+  n: number,
+  out: Float32Array = new Float32Array(2 * n),
+): Float32Array {
   const centres = mixtureCentres(data);
   const modes = Int32Array.from({ length: n }, () => draw.nextBelow(centres.length));
-  const noise = draw.normal(2 * n, 0, data.std);
-  const out = new Float32Array(2 * n);
+  draw.normalInto(out, 0, data.std);
   for (let i = 0; i < n; i++) {
     const [cx, cy] = centres[modes[i]];
-    out[2 * i] = cx + noise[2 * i];
-    out[2 * i + 1] = cy + noise[2 * i + 1];
+    out[2 * i] = cx + out[2 * i];
+    out[2 * i + 1] = cy + out[2 * i + 1];
   }
   return out;
 }

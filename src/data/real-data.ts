@@ -39,7 +39,8 @@ export interface RealData {
   imageShape: [number, number, number] | null;
   /** Batches per epoch; null for an endless sampler. */
   batchesPerEpoch: number | null;
-  batch(step: number): RealBatch;
+  /** Batch `step`; its values into `out` (rowsAt(step) × dim long) when given, else a new array. */
+  batch(step: number, out?: Float32Array): RealBatch;
   /** The rows of batch(step), without drawing it (the last batch of an epoch may be short). */
   rowsAt(step: number): number;
   /** Per-pixel means of the training split (for sigmoid-output bias init). */
@@ -85,12 +86,20 @@ export function openRealData(
       dim: mixture ? MIXTURE_DIM : GAUSSIAN_DATA_DIM,
       imageShape: null,
       batchesPerEpoch: null,
-      batch: (step) => ({
-        values: mixture ? sampleMixture(mixture, stream.at(step), batchSize) : sampleGaussian(
-          data as Extract<DataConfig, { kind: "gaussian" }>,
-          stream.at(step),
-          batchSize,
-        ),
+      batch: (step, out) => ({
+        values: mixture
+          ? sampleMixture(
+            mixture,
+            stream.at(step),
+            batchSize,
+            batchOut(out, batchSize * MIXTURE_DIM),
+          )
+          : sampleGaussian(
+            data as Extract<DataConfig, { kind: "gaussian" }>,
+            stream.at(step),
+            batchSize,
+            batchOut(out, batchSize * GAUSSIAN_DATA_DIM),
+          ),
         rows: batchSize,
         epoch: 0,
         indices: null,
@@ -162,12 +171,13 @@ export function openRealData(
     dim,
     imageShape: dataset.shape,
     batchesPerEpoch: perEpoch,
-    batch(step) {
+    batch(step, out) {
       const epoch = Math.floor(step / perEpoch);
       const first = (step % perEpoch) * batchSize;
       const rows = Math.min(batchSize, n - first);
       const indices = order(epoch).subarray(first, first + rows);
-      const values = new Float32Array(rows * dim);
+      // every value is written, so a reused array needs no clearing
+      const values = batchOut(out, rows * dim);
       for (let r = 0; r < rows; r++) rowInto(indices[r], values, r * dim);
       return { values, rows, epoch, indices };
     },
@@ -238,6 +248,14 @@ export function openRealData(
       files: dataset.files,
     },
   };
+}
+
+/** `out` when given (checked to hold `length` values), else a new array. */
+function batchOut(out: Float32Array | undefined, length: number): Float32Array {
+  if (out && out.length !== length) {
+    throw new RangeError(`a batch of ${length} values drawn into an array of ${out.length}`);
+  }
+  return out ?? new Float32Array(length);
 }
 
 function loadImageData(

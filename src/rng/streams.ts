@@ -10,8 +10,13 @@ import { philox4x32, philox4x32Blocks } from "./philox.ts";
 const TWO_POW_32 = 4294967296;
 const TWO_POW_M24 = 1 / 16777216;
 const TWO_POW_M53 = 1 / 9007199254740992;
-/** Words per bulk draw of Draw.normal (a multiple of 4: whole pairs; 16 KB, in L1). */
-const NORMAL_CHUNK = 4096;
+/** Words per bulk draw (a multiple of 4: whole pairs for Draw.normal; 16 KB, in L1). */
+const CHUNK = 4096;
+/**
+ * The words of the chunk a draw is turning into values, shared by every draw so that none
+ * allocates its own: a draw runs to its end without yielding (a worker has its module's own).
+ */
+const scratch = new Uint32Array(CHUNK);
 
 export class Rng {
   readonly #keys = new Map<string, [number, number]>();
@@ -105,29 +110,41 @@ export class Draw {
 
   /** n draws from U[low, high). */
   uniform(n: number, low = 0, high = 1): Float32Array {
-    const out = new Float32Array(n), bits = this.uint32s(n);
-    const span = high - low;
-    for (let i = 0; i < n; i++) out[i] = low + span * ((bits[i] >>> 8) * TWO_POW_M24);
+    return this.uniformInto(new Float32Array(n), low, high);
+  }
+
+  /** Fills `out` with draws from U[low, high): the numbers uniform(out.length) gives. */
+  uniformInto(out: Float32Array, low = 0, high = 1): Float32Array {
+    const n = out.length, span = high - low;
+    for (let start = 0; start < n; start += CHUNK) {
+      const m = Math.min(CHUNK, n - start);
+      this.#fill(scratch, m);
+      for (let k = 0; k < m; k++) out[start + k] = low + span * ((scratch[k] >>> 8) * TWO_POW_M24);
+    }
     return out;
   }
 
   /**
    * n draws from N(mean, std²) by the Box–Muller transform on 53-bit uniforms: per pair of
    * outputs, u1 = 1 − nextFloat53() then u2 = nextFloat53() (four words; an odd n draws the
-   * last pair whole). The words come from the bulk generator, NORMAL_CHUNK at a time: the
-   * same words in the same order as four nextUint32 calls per pair, so the same numbers.
+   * last pair whole). The words come from the bulk generator, CHUNK at a time: the same words
+   * in the same order as four nextUint32 calls per pair, so the same numbers.
    */
   normal(n: number, mean = 0, std = 1): Float32Array {
-    const out = new Float32Array(n);
-    const bits = new Uint32Array(Math.min(NORMAL_CHUNK, 2 * n + 2));
-    for (let start = 0; start < n; start += NORMAL_CHUNK / 2) {
-      const end = Math.min(n, start + NORMAL_CHUNK / 2);
+    return this.normalInto(new Float32Array(n), mean, std);
+  }
+
+  /** Fills `out` with draws from N(mean, std²): the numbers normal(out.length) gives. */
+  normalInto(out: Float32Array, mean = 0, std = 1): Float32Array {
+    const n = out.length;
+    for (let start = 0; start < n; start += CHUNK / 2) {
+      const end = Math.min(n, start + CHUNK / 2);
       const words = 2 * (end - start + ((end - start) & 1));
-      this.#fill(bits, words);
+      this.#fill(scratch, words);
       for (let i = start, k = 0; i < end; i += 2, k += 4) {
         // (0, 1]: log stays finite
-        const u1 = 1 - ((bits[k] >>> 5) * 67108864 + (bits[k + 1] >>> 6)) * TWO_POW_M53;
-        const u2 = ((bits[k + 2] >>> 5) * 67108864 + (bits[k + 3] >>> 6)) * TWO_POW_M53;
+        const u1 = 1 - ((scratch[k] >>> 5) * 67108864 + (scratch[k + 1] >>> 6)) * TWO_POW_M53;
+        const u2 = ((scratch[k + 2] >>> 5) * 67108864 + (scratch[k + 3] >>> 6)) * TWO_POW_M53;
         const r = Math.sqrt(-2 * Math.log(u1));
         out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
         if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
@@ -138,9 +155,18 @@ export class Draw {
 
   /** n independent Bernoulli(p) draws as 0 or `one` (e.g. dropout masks: 0 or 1/keep). */
   bernoulli(n: number, p: number, one = 1): Float32Array {
-    const out = new Float32Array(n), bits = this.uint32s(n);
-    // arithmetic, not a branch: the outcome is random, so a branch mispredicts (6× slower)
-    for (let i = 0; i < n; i++) out[i] = one * +((bits[i] >>> 8) * TWO_POW_M24 < p);
+    return this.bernoulliInto(new Float32Array(n), p, one);
+  }
+
+  /** Fills `out` with Bernoulli(p) draws as 0 or `one`: the numbers bernoulli(out.length) gives. */
+  bernoulliInto(out: Float32Array, p: number, one = 1): Float32Array {
+    const n = out.length;
+    for (let start = 0; start < n; start += CHUNK) {
+      const m = Math.min(CHUNK, n - start);
+      this.#fill(scratch, m);
+      // arithmetic, not a branch: the outcome is random, so a branch mispredicts (6× slower)
+      for (let k = 0; k < m; k++) out[start + k] = one * +((scratch[k] >>> 8) * TWO_POW_M24 < p);
+    }
     return out;
   }
 

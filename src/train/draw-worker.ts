@@ -11,6 +11,17 @@ import type { DrawJob, DrawReply, DrawRequest } from "./prefetch.ts";
 import { dropoutMasksFrom } from "./dropout.ts";
 
 let rng: Rng | null = null;
+/** Arrays the main thread sent back, by length, to draw into before allocating any. */
+const spare = new Map<number, Float32Array[]>();
+/** Arrays allocated for the request being drawn. */
+let made = 0;
+
+function arrayOf(length: number): Float32Array {
+  const reused = spare.get(length)?.pop();
+  if (reused) return reused;
+  made++;
+  return new Float32Array(length);
+}
 
 function run(job: DrawJob, transfer: ArrayBuffer[]): (Float32Array | null)[] {
   const keep = (a: Float32Array | null) => {
@@ -18,15 +29,24 @@ function run(job: DrawJob, transfer: ArrayBuffer[]): (Float32Array | null)[] {
     return a;
   };
   if (job.kind === "noise") {
-    return [keep(sampleNoise(job.noise, rng!.stream(job.stream).at(job.step), job.rows))];
+    const z = arrayOf(job.rows * job.noise.dim);
+    return [keep(sampleNoise(job.noise, rng!.stream(job.stream).at(job.step), job.rows, z))];
   }
-  return dropoutMasksFrom(rng!, job.plan, job.stream, job.step, job.rows).map(keep);
+  return dropoutMasksFrom(rng!, job.plan, job.stream, job.step, job.rows, (_, n) => arrayOf(n))
+    .map(keep);
 }
 
 self.onmessage = (e: MessageEvent<DrawRequest>) => {
-  const { id, seed, jobs } = e.data;
+  const { id, seed, jobs, spent } = e.data;
   if (!rng || rng.seed !== seed) rng = new Rng(seed);
+  for (const a of spent) {
+    const list = spare.get(a.length);
+    if (list) list.push(a);
+    else spare.set(a.length, [a]);
+  }
   const transfer: ArrayBuffer[] = [];
-  const reply: DrawReply = { id, results: jobs.map((job) => run(job, transfer)) };
+  made = 0;
+  const results = jobs.map((job) => run(job, transfer));
+  const reply: DrawReply = { id, results, made };
   self.postMessage(reply, transfer);
 };

@@ -33,6 +33,7 @@ export function dropoutMaskPlan(net: Network, spec: DropoutSpec): MaskPlan {
 /**
  * Per layer: a rows × units mask of 0 or `scale`, or null where no dropout applies. Pure:
  * the same (seed, stream, step) gives the same masks here and in src/train/draw-worker.ts.
+ * `out(layer, length)`, when given, supplies each layer's array to draw into.
  */
 export function dropoutMasksFrom(
   rng: Rng,
@@ -40,10 +41,15 @@ export function dropoutMasksFrom(
   stream: string,
   step: number,
   rows: number,
+  out: (layer: number, length: number) => Float32Array = (_, length) => new Float32Array(length),
 ): (Float32Array | null)[] {
   return plan.map((layer, i) => {
     if (!layer) return null;
     const { keep, scale } = layer.rule;
-    return rng.stream(`${stream}/h${i}`).at(step).bernoulli(rows * layer.units, keep, scale);
+    return rng.stream(`${stream}/h${i}`).at(step).bernoulliInto(
+      out(i, rows * layer.units),
+      keep,
+      scale,
+    );
   });
 }

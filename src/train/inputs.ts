@@ -1,16 +1,19 @@
 /**
  * The random inputs of training step t, each from its own named stream: noise z, D's and G's
  * dropout masks and the real batch. Each draw is shown to the draw monitor. (A frozen stream, for the
- * canary tests, draws step 0's numbers at every step.)
+ * canary tests, draws step 0's numbers at every step.) The arrays it draws are its own
+ * (./draw-buffers.ts): each is drawn into again at its stream's next draw, which comes in a later
+ * step, after the step that read it has made its tensors or run its fused update.
  */
 import { tf } from "../backend/tf.ts";
 import type { ResolvedConfig } from "../config/load.ts";
 import { conditionWidth, drawLabels, labelsAt, oneHot } from "../data/labels.ts";
 import { sampleNoise } from "../data/noise.ts";
-import type { RealData } from "../data/real-data.ts";
+import type { RealBatch, RealData } from "../data/real-data.ts";
 import type { Network } from "../models/network.ts";
 import type { Rng } from "../rng/streams.ts";
 import { dropoutMaskPlan, dropoutMasksFrom, type MaskPlan } from "./dropout.ts";
+import { DrawBuffers } from "./draw-buffers.ts";
 import { DrawMonitor } from "./draw-monitor.ts";
 import type { FaultTransforms } from "./faults.ts";
 import type { Masks } from "./objectives.ts";
@@ -28,6 +31,7 @@ export class StepInputs {
   readonly gMaskPlan: MaskPlan | null;
   /** A conditional run's classes (docs/conditional.md); 0 unconditioned. */
   readonly classes: number;
+  readonly #buffers = new DrawBuffers();
 
   constructor(
     readonly config: ResolvedConfig["config"],
@@ -60,6 +64,7 @@ export class StepInputs {
       this.config.noise,
       this.rng.stream(stream).at(this.faults.noiseStep(step)),
       rows,
+      this.#buffers.of(stream, rows * this.config.noise.dim),
     );
     return this.draws.see("noise", stream, z);
   }
@@ -95,7 +100,14 @@ export class StepInputs {
   ): MaskValues | null {
     if (!plan) return null;
     const masks = drawn ??
-      dropoutMasksFrom(this.rng, plan, stream, this.faults.maskStep(step), rows);
+      dropoutMasksFrom(
+        this.rng,
+        plan,
+        stream,
+        this.faults.maskStep(step),
+        rows,
+        (i, length) => this.#buffers.of(`${stream}/h${i}`, length),
+      );
     return masks.map((m, i) => m && this.draws.see("dropout", `${stream}/h${i}`, m));
   }
 
@@ -146,10 +158,20 @@ export class StepInputs {
     };
   }
 
+  /** Step t's real batch as an array (this object's: see above), shown to the draw monitor. */
+  realArrays(step: number): RealBatch {
+    const b = this.real.batch(
+      step,
+      this.#buffers.of("real", this.real.rowsAt(step) * this.real.dim),
+    );
+    this.draws.see("real", "real", b.values);
+    return b;
+  }
+
   /** Step t's real batch as a tensor; in a conditional run, its rows' labels one-hot. */
   realBatch(step: number) {
-    const b = this.real.batch(step);
-    const x = tf.tensor2d(this.draws.see("real", "real", b.values), [b.rows, this.real.dim]);
+    const b = this.realArrays(step);
+    const x = tf.tensor2d(b.values, [b.rows, this.real.dim]);
     return { x, rows: b.rows, epoch: b.epoch, labels: this.classes ? this.realLabels(b) : null };
   }
 

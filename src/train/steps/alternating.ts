@@ -15,7 +15,8 @@ export class AutodiffAlternatingStep implements TrainStep {
   readonly name = "autodiff";
   /**
    * With unrolling: the last D step's real batch and its real-row masks, which the G steps'
-   * unrolled D steps train on (drawn once: a second read would count as a repeated draw).
+   * unrolled D steps train on (drawn once: a second read would count as a repeated draw). The
+   * masks are StepInputs' own arrays, which only the next D step draws into again.
    */
   #lastReal: { x: Tensor; masks: MaskValues | null } | null = null;
 

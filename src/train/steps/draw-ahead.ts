@@ -8,6 +8,8 @@ import { DrawPrefetcher, type DrawReply } from "../prefetch.ts";
 
 export class DrawAhead {
   #prefetch: DrawPrefetcher | null = null;
+  /** The last step's draws, once it is done with them: sent back with the next request. */
+  #spent: DrawReply["results"] | undefined;
 
   constructor(readonly inputs: StepInputs) {}
 
@@ -19,7 +21,17 @@ export class DrawAhead {
 
   /** Iteration t's draws from the worker, or undefined when the step draws them itself. */
   async take(t: number): Promise<DrawReply["results"] | undefined> {
-    return await this.#prefetch?.take(t);
+    const spent = this.#spent;
+    this.#spent = undefined;
+    return await this.#prefetch?.take(t, spent);
+  }
+
+  /**
+   * The step has read `drawn` (what take gave it) and made its tensors of them: the worker
+   * draws a later step into those arrays, which leave this thread with the next request.
+   */
+  done(drawn: DrawReply["results"] | undefined): void {
+    this.#spent = drawn;
   }
 
   close(): void {

@@ -33,14 +33,13 @@ export class FusedAlternatingStep implements TrainStep {
     let epoch = 0;
     for (let k = 0; k < dSteps; k++) {
       const t = it * dSteps + k;
-      const b = real.batch(t);
-      epoch = real.batchesPerEpoch ? Math.floor(t / real.batchesPerEpoch) : 0;
       // the autodiff step's order of draws: real batch, noise, then the masks
-      const x = inputs.draws.see("real", "real", b.values);
+      const b = inputs.realArrays(t);
+      epoch = real.batchesPerEpoch ? Math.floor(t / real.batchesPerEpoch) : 0;
       const z = inputs.noise("train/z/d", t, b.rows);
       const out = this.#step.discriminatorStep({
         rows: b.rows,
-        real: x,
+        real: b.values,
         z,
         realMasks: inputs.dropoutMasks("D/dropout/real", t, b.rows),
         fakeMasks: inputs.dropoutMasks("D/dropout/fake", t, b.rows),

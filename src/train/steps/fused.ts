@@ -34,14 +34,16 @@ export class FusedSimultaneousStep implements TrainStep {
 
   async run(t: number, record: boolean): Promise<Scalars> {
     const drawn = await this.#draws.take(t);
-    const { real, inputs } = this.parts;
-    const b = real.batch(t);
+    const { inputs } = this.parts;
+    const b = inputs.realArrays(t);
     const out = this.#step.step({
       rows: b.rows,
-      real: inputs.draws.see("real", "real", b.values),
+      real: b.values,
       ...inputs.simultaneousInputs(t, b.rows, drawn),
       epoch: b.epoch,
     }, record); // max column norms included
+    // the update has read every array: the worker may draw into its own again
+    this.#draws.done(drawn);
     if (!out) return {};
     return Object.fromEntries(
       [...STEP_SERIES, ...SIGNAL_SERIES].map((k) => [k, tf.scalar(out[k])]),

@@ -29,7 +29,7 @@ export class AutodiffSimultaneousStep implements TrainStep {
   async run(t: number, record: boolean): Promise<Scalars> {
     const drawn = await this.#draws.take(t);
     const { inputs, players, objectives } = this.parts;
-    return tf.tidy(() => {
+    const scalars = tf.tidy(() => {
       const { x, rows, epoch, labels: realLabels } = inputs.realBatch(t);
       const arrays = inputs.simultaneousInputs(t, rows, drawn);
       const z = inputs.noiseTensor(arrays.z, rows);
@@ -46,6 +46,9 @@ export class AutodiffSimultaneousStep implements TrainStep {
         unrollSteps(this.parts),
       );
     });
+    // the tensors made of the drawn arrays are disposed: the worker may draw into them again
+    this.#draws.done(drawn);
+    return scalars;
   }
 
   drawAhead(seed: number, first: number): void {
