@@ -16,6 +16,7 @@ const PERMISSIONS: Record<string, string[]> = {
   report: ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys=homedir"],
   serve: ["--allow-read", "--allow-net"],
   data: ["--allow-read", "--allow-write", "--allow-env", "--allow-net"],
+  schema: ["--allow-read", "--allow-write=configs/schema.json"],
 };
 const COMMANDS = ["bench", ...Object.keys(PERMISSIONS)];
 
@@ -91,6 +92,11 @@ Deno.test("a bad flag: one line naming it and the nearest flag, a pointer to --h
       'cannot download "tfd": expected mnist or cifar10 (TFD is not publicly distributed)',
     ],
     ["data", ["mnist", "cifar10"], 'unexpected argument "cifar10": at most 1 data set to download'],
+    [
+      "schema",
+      ["configs/x.json"],
+      'unexpected argument "configs/x.json" (this command takes flags only)',
+    ],
   ];
   const outputs = await runAll(cases.map(([c, args]) => [c, args]));
   outputs.forEach((r, i) => {

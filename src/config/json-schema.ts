@@ -53,8 +53,3 @@ export function configJsonSchema(): Record<string, Json> {
 export function configJsonSchemaText(): string {
   return JSON.stringify(configJsonSchema(), null, 2) + "\n";
 }
-
-if (import.meta.main) {
-  Deno.writeTextFileSync(SCHEMA_FILE, configJsonSchemaText());
-  console.log(`wrote ${SCHEMA_FILE.pathname}`);
-}
