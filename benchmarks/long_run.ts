@@ -14,7 +14,7 @@ import { forecastOf, type ScoredPoint } from "./lr_forecast.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 import { parseCommand, runMain, UsageError } from "../src/cli/args.ts";
 
-interface Summary {
+export interface Summary {
   experiment: string;
   seed: number;
   configHash: string;
@@ -258,6 +258,31 @@ function statTime(path: string): number | null {
   }
 }
 
+/**
+ * Why writing `next` over the summary already at `path` would lose what it holds, or null: a
+ * summary of another run (another first segment's start: a rerun from scratch, say on a new
+ * machine) or of the same run further along (an older copy of its folder) is kept.
+ */
+export function overwriteProblem(
+  path: string,
+  existing: Pick<Summary, "segments" | "iterationsDone"> | null,
+  next: Pick<Summary, "segments" | "iterationsDone">,
+): string | null {
+  if (!existing) return null;
+  const started = (s: Pick<Summary, "segments">) =>
+    (s.segments[0] as { startedAt?: string } | undefined)?.startedAt ?? "an unknown time";
+  if (started(existing) !== started(next)) {
+    return `${path} holds another run's summary (started ${started(existing)}, ` +
+      `${existing.iterationsDone} iterations); this run started ${started(next)}: ` +
+      "write it elsewhere with --to DIR";
+  }
+  if (existing.iterationsDone > next.iterationsDone) {
+    return `${path} is further along (${existing.iterationsDone} iterations) than this run ` +
+      `folder (${next.iterationsDone}): an older copy of the run?`;
+  }
+  return null;
+}
+
 const USAGE = "usage: deno task long-run RUN_DIR... [--to DIR]\n" +
   "       deno task long-run --table SUMMARY.json...\n" +
   "       deno task long-run --seeds [--every EPOCHS] SUMMARY.json...\n" +
@@ -270,7 +295,8 @@ const USAGE = "usage: deno task long-run RUN_DIR... [--to DIR]\n" +
   "--forecast fits Parzen = a + b·lr to the tracked points from EPOCH on (default 250,\n" +
   "where the momentum ramp ends), checks the fit on its later points, and extends it to\n" +
   "the epochs E (default 750,1000,2000; benchmarks/lr_forecast.ts): a forecast, not a score." +
-  "\n\nexit codes: 0 written or printed, 1 a folder that is no run, 2 bad flag or value\n";
+  "\n\nexit codes: 0 written or printed, 1 a folder that is no run or a summary kept (of another\n" +
+  "run, or further along), 2 bad flag or value\n";
 
 async function main(args: string[]): Promise<number> {
   const parsed = parseCommand({
@@ -343,6 +369,17 @@ async function main(args: string[]): Promise<number> {
       return 1;
     }
     const out = join(values.to, `${s.experiment}-long-seed-${s.seed}.json`);
+    let existing: Summary | null = null;
+    try {
+      existing = JSON.parse(Deno.readTextFileSync(out));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    const problem = overwriteProblem(out, existing, s);
+    if (problem) {
+      console.error(`long-run: ${problem}`);
+      return 1;
+    }
     await writeFileAtomic(out, JSON.stringify(s, null, 2) + "\n");
     // deno-lint-ignore no-explicit-any
     const lastScore = (s.tracked as any[]).at(-1);

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { forecastTable, seedsTable, trackedTable } from "../benchmarks/long_run.ts";
+import {
+  forecastTable,
+  overwriteProblem,
+  seedsTable,
+  trackedTable,
+} from "../benchmarks/long_run.ts";
 
 const uniform = { kind: "uniform", dim: 100, low: -1, high: 1 };
 const normal = { kind: "normal", dim: 100, std: 1 };
@@ -131,5 +136,28 @@ Deno.test("long-run --table: a conditional run's class coverage gets its two col
       "| 25 | 150.3 ± 2.0 | 0.200 |  (σ ) |  |  |  |  | 0.1000 | 1.0 |",
       "| 50 | 151.0 ± 2.0 | 0.200 |  (σ ) |  |  | 0.813 | 9 | 0.1000 | 1.0 |",
     ].join("\n"),
+  );
+});
+
+Deno.test("long-run keeps a summary of another run, or of the same run further along", () => {
+  const run = (startedAt: string, iterationsDone: number) => ({
+    segments: [{ fromIteration: 0, toIteration: iterationsDone, startedAt }],
+    iterationsDone,
+  });
+  const path = "benchmarks/results/mnist-mlp-long-seed-1.json";
+  const first = run("2026-12-02T12:36:41.136Z", 170_000);
+  assert.equal(overwriteProblem(path, null, first), null);
+  // the same run, summarised again further along: written
+  assert.equal(overwriteProblem(path, first, run("2026-12-02T12:36:41.136Z", 180_000)), null);
+  assert.equal(overwriteProblem(path, first, first), null);
+  assert.equal(
+    overwriteProblem(path, first, run("2026-12-07T22:39:02.000Z", 61_435)),
+    `${path} holds another run's summary (started 2026-12-02T12:36:41.136Z, 170000 iterations); ` +
+      "this run started 2026-12-07T22:39:02.000Z: write it elsewhere with --to DIR",
+  );
+  assert.equal(
+    overwriteProblem(path, first, run("2026-12-02T12:36:41.136Z", 90_000)),
+    `${path} is further along (170000 iterations) than this run folder (90000): ` +
+      "an older copy of the run?",
   );
 });
