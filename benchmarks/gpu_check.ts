@@ -14,7 +14,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { BACKEND_CHOICES, type BackendChoice } from "../src/backend/info.ts";
-import { parseCommand, positiveInteger, runMain, UsageError } from "../src/cli/args.ts";
+import { oneOf, parseCommand, positiveInteger, runMain } from "../src/cli/args.ts";
 import { join } from "node:path";
 import {
   type AdapterLike,
@@ -248,12 +248,7 @@ async function main(args: string[]): Promise<number> {
   if (parsed === null) return 0;
   const { values } = parsed;
   const stage = values.stage;
-  if (!(BACKEND_CHOICES as readonly string[]).includes(values.backend)) {
-    throw new UsageError(
-      `--backend: found "${values.backend}"; expected one of ${BACKEND_CHOICES.join(", ")}`,
-    );
-  }
-  const backend = values.backend as BackendChoice;
+  const backend: BackendChoice = oneOf("--backend", values.backend, BACKEND_CHOICES);
   const sizes = values["sgemm-sizes"]?.split(",").map((n) => positiveInteger("--sgemm-sizes", n)) ??
     SGEMM_SIZES;
   if (stage) {

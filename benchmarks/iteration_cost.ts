@@ -11,6 +11,7 @@
 import process from "node:process";
 import {
   nonNegativeInteger,
+  oneOf,
   parseCommand,
   positiveInteger,
   runMain,
@@ -18,7 +19,7 @@ import {
 } from "../src/cli/args.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { runExperiment } from "../src/train/run.ts";
-import { BACKEND_CHOICES, type BackendChoice } from "../src/backend/info.ts";
+import { BACKEND_CHOICES } from "../src/backend/info.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 
 const SCRIPT = "benchmarks/iteration_cost.ts";
@@ -56,12 +57,8 @@ async function main(args: string[]): Promise<number> {
       `give EXPERIMENT PROFILE BACKEND ITERATIONS, found ${positionals.length} argument(s)`,
     );
   }
-  const [experiment, profile, backend, iterationsText] = positionals;
-  if (!(BACKEND_CHOICES as readonly string[]).includes(backend)) {
-    throw new UsageError(
-      `BACKEND: found "${backend}"; expected one of ${BACKEND_CHOICES.join(", ")}`,
-    );
-  }
+  const [experiment, profile, backendText, iterationsText] = positionals;
+  const backend = oneOf("BACKEND", backendText, BACKEND_CHOICES);
   const iterations = positiveInteger("ITERATIONS", iterationsText);
   if (iterations < 2) {
     throw new UsageError(`ITERATIONS: found "${iterations}"; expected at least 2 to time`);
@@ -76,7 +73,7 @@ async function main(args: string[]): Promise<number> {
   const loadBefore = loadAverage();
   const result = await runExperiment(resolved, {
     seed,
-    backend: backend as BackendChoice,
+    backend,
     blasThreads: 1,
     onFigure: () => Promise.resolve(),
     onCheckpoint: () => Promise.resolve(),

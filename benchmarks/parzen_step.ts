@@ -4,9 +4,9 @@
  * dimensions (the paper's MNIST evaluation; the best of two) and prints one JSON line.
  * Run by benchmarks/perf.ts.
  */
-import { BACKEND_CHOICES, type BackendChoice } from "../src/backend/info.ts";
+import { BACKEND_CHOICES } from "../src/backend/info.ts";
 import { selectBackend } from "../src/backend/select.ts";
-import { orExit, parseOrExit, positiveInteger, UsageError } from "../src/cli/args.ts";
+import { oneOf, orExit, parseOrExit, positiveInteger } from "../src/cli/args.ts";
 import { parzenLogLikelihoods } from "../src/metrics/parzen.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { peakRssMiB } from "./train_step.ts";
@@ -41,15 +41,8 @@ if (import.meta.main) {
       positionals: { max: 2, what: "arguments (BACKEND BLAS_THREADS)" },
     }, Deno.args);
     const [backend, threads] = positionals;
-    if (!(BACKEND_CHOICES as readonly (string | undefined)[]).includes(backend)) {
-      throw new UsageError(
-        `BACKEND: found ${backend === undefined ? "nothing" : `"${backend}"`}; expected one of ${
-          BACKEND_CHOICES.join(", ")
-        }`,
-      );
-    }
     return {
-      backend: backend as BackendChoice,
+      backend: oneOf("BACKEND", backend, BACKEND_CHOICES),
       blasThreads: threads === undefined ? 1 : positiveInteger("BLAS_THREADS", threads),
     };
   });

@@ -12,6 +12,7 @@ import { BACKEND_CHOICES, type BackendChoice } from "../src/backend/info.ts";
 import { tf } from "../src/backend/tf.ts";
 import {
   type CommandSpec,
+  oneOf,
   type OptionSpec,
   parseCommand,
   positiveInteger,
@@ -225,14 +226,9 @@ export function parseStepArgs<const O extends Record<string, OptionSpec>>(
     );
   }
   const [config, backend, threads, iterations] = positionals;
-  if (!(BACKEND_CHOICES as readonly string[]).includes(backend)) {
-    throw new UsageError(
-      `BACKEND: found "${backend}"; expected one of ${BACKEND_CHOICES.join(", ")}`,
-    );
-  }
   return {
     config,
-    backend: backend as BackendChoice,
+    backend: oneOf("BACKEND", backend, BACKEND_CHOICES),
     blasThreads: positiveInteger("BLAS_THREADS", threads),
     iterations: positiveInteger("ITERATIONS", iterations),
     values,
@@ -267,21 +263,15 @@ async function main(args: string[]): Promise<number> {
   }, args);
   if (parsed === null) return 0;
   const { config, backend, blasThreads, iterations, values } = parsed;
-  const step = values["train-step"];
-  if (!(TRAIN_STEP_CHOICES as readonly string[]).includes(step)) {
-    throw new UsageError(
-      `--train-step: found "${step}"; expected one of ${TRAIN_STEP_CHOICES.join(", ")}`,
-    );
-  }
-  const prefetch = values["prefetch-draws"];
-  if (prefetch !== undefined && prefetch !== "on" && prefetch !== "off") {
-    throw new UsageError(`--prefetch-draws: found "${prefetch}"; expected on or off`);
-  }
+  const step = oneOf("--train-step", values["train-step"], TRAIN_STEP_CHOICES);
+  const prefetch = values["prefetch-draws"] === undefined
+    ? undefined
+    : oneOf("--prefetch-draws", values["prefetch-draws"], ["on", "off"]);
   const out = await measureTrainStep(config, backend, blasThreads, iterations, {
     trackEvery: values["track-tensors"] === undefined
       ? 0
       : positiveInteger("--track-tensors", values["track-tensors"]),
-    trainStep: step as TrainStepChoice,
+    trainStep: step,
     prefetchDraws: prefetch === undefined ? undefined : prefetch === "on",
   });
   console.log(JSON.stringify(out));

@@ -148,6 +148,17 @@ export function parseOrExit<const O extends Record<string, OptionSpec>>(
   return orExit(spec.name, () => parseCommand(spec, args) ?? Deno.exit(0));
 }
 
+/** `text` when it is one of `choices`, else a UsageError naming what was found and them. */
+export function oneOf<const C extends readonly string[]>(
+  what: string,
+  text: string | undefined,
+  choices: C,
+): C[number] {
+  if (text !== undefined && choices.includes(text)) return text;
+  const found = text === undefined ? "nothing" : `"${text}"`;
+  throw new UsageError(`${what}: found ${found}; expected one of ${choices.join(", ")}`);
+}
+
 /** A flag's or argument's value as a whole number ≥ 1 (`what` names it in the message). */
 export function positiveInteger(what: string, text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {

@@ -20,6 +20,7 @@ import type { Checkpoint } from "../record/checkpoint.ts";
 import { TRAIN_STEP_CHOICES, type TrainStepChoice } from "../train/steps/names.ts";
 import {
   nonNegativeInteger,
+  oneOf,
   parseCommand,
   positiveInteger,
   runMain,
@@ -239,20 +240,14 @@ function parseFlags(args: string[]): Flags | null {
       "--continue already resumes the runs that have a checkpoint: drop --resume",
     );
   }
-  if (v.emit !== undefined && !(EMIT_KINDS as readonly string[]).includes(v.emit)) {
-    throw new UsageError(`--emit: found "${v.emit}"; expected one of ${EMIT_KINDS.join(", ")}`);
-  }
+  if (v.emit !== undefined) oneOf("--emit", v.emit, EMIT_KINDS);
   if (v.shards !== undefined && v.emit === undefined) {
     throw new UsageError("--shards N sizes an emitted script: add --emit slurm|github-actions");
   }
   if (v.emit !== undefined && v.shard !== undefined) {
     throw new UsageError("--emit writes every shard's job: drop --shard");
   }
-  if (!(BACKEND_CHOICES as readonly string[]).includes(v.backend)) {
-    throw new UsageError(
-      `--backend: found "${v.backend}"; expected one of ${BACKEND_CHOICES.join(", ")}`,
-    );
-  }
+  oneOf("--backend", v.backend, BACKEND_CHOICES);
   // refused before any run folder is made, not as each run's failure; auto with a kernel
   // family forced was meant to run on OpenBLAS, not to fall back to plain wasm unseen
   const wantsOpenBlas = v.backend === "wasm+openblas" ||
@@ -260,11 +255,7 @@ function parseFlags(args: string[]): Flags | null {
   if (wantsOpenBlas && !openBlas()) {
     throw new UsageError(`--backend ${v.backend}: ${openBlasUnavailableReason()}`);
   }
-  if (!(TRAIN_STEP_CHOICES as readonly string[]).includes(v["train-step"])) {
-    throw new UsageError(
-      `--train-step: found "${v["train-step"]}"; expected one of ${TRAIN_STEP_CHOICES.join(", ")}`,
-    );
-  }
+  oneOf("--train-step", v["train-step"], TRAIN_STEP_CHOICES);
   return {
     experiments: suite ? null : parsed.positionals,
     planOnly,
