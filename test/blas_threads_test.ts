@@ -4,7 +4,13 @@
  * and the convolutions run (the thread count is then no part of a result's identity).
  */
 import assert from "node:assert/strict";
-import { MIN_FLOPS_PER_RANGE, ROW_ALIGN, rowBounds } from "../src/backend/blas-threads.ts";
+import {
+  im2colBounds,
+  MIN_ENTRIES_PER_IM2COL_RANGE,
+  MIN_FLOPS_PER_RANGE,
+  ROW_ALIGN,
+  rowBounds,
+} from "../src/backend/blas-threads.ts";
 import {
   chunkRows,
   convBackpropFilter,
@@ -128,61 +134,92 @@ const CONV: ConvGeometry = {
   padLeft: 4,
 };
 
-Deno.test({
-  name: "convolutions (forward, input and filter gradients): 1 and 2 threads give the same bits",
-  ignore,
-  async fn() {
-    // the kernels run on the wasm heap: every array there, allocated before any view is taken
-    // (an allocation may grow the heap, detaching the views before it)
-    await selectBackend("wasm+openblas");
-    const g = CONV, positions = g.batch * g.outHeight * g.outWidth;
-    const window = g.filterHeight * g.filterWidth * g.inChannels;
-    const sizes = {
-      x: g.batch * g.inHeight * g.inWidth * g.inChannels,
-      filter: window * g.outChannels,
-      dy: positions * g.outChannels,
-      y: positions * g.outChannels,
-      cols: chunkRows(window) * window,
-    };
-    const arrays = {
-      x: new HeapArray(),
-      filter: new HeapArray(),
-      dy: new HeapArray(),
-      y: new HeapArray(),
-      dx: new HeapArray(),
-      df: new HeapArray(),
-      cols: new HeapArray(),
-    };
-    const length = { ...sizes, dx: sizes.x, df: sizes.filter };
-    const views = () => {
-      for (const [name, a] of Object.entries(arrays)) a.view(length[name as keyof typeof length]);
-      return Object.fromEntries(
-        Object.entries(arrays).map((
-          [name, a],
-        ) => [name, a.view(length[name as keyof typeof length])]),
-      ) as Record<keyof typeof arrays, Float32Array>;
-    };
-    const none = () => {};
-    const run = () => {
-      const v = views();
-      v.x.set(values(sizes.x, 1));
-      v.filter.set(values(sizes.filter, 2));
-      v.dy.set(values(sizes.dy, 3));
-      convForward(blas!, none, v.x, v.filter, g, v.y, v.cols);
-      convBackpropInput(blas!, none, v.dy, v.filter, g, v.dx, v.cols);
-      convBackpropFilter(blas!, none, v.x, v.dy, g, v.df, v.cols);
-      const all = new Float32Array(v.y.length + v.dx.length + v.df.length);
-      all.set(v.y);
-      all.set(v.dx, v.y.length);
-      all.set(v.df, v.y.length + v.dx.length);
-      return all;
-    };
-    const [one, two] = atThreads([1, 2], run);
-    for (const a of Object.values(arrays)) a.free();
-    assert.equal(differing(one, two), 0);
-    assert.ok(one.some((v) => v !== 0));
-  },
+/** cifar10-conv's D layer 2 (8×8 filter, pad 3, 16×16×32 in), batch 20: three im2col chunks. */
+const CONV_CHUNKED: ConvGeometry = {
+  ...CONV,
+  batch: 20,
+  inHeight: 16,
+  inWidth: 16,
+  inChannels: 32,
+  outHeight: 15,
+  outWidth: 15,
+  padTop: 3,
+  padLeft: 3,
+};
+
+Deno.test("im2col rows are cut evenly, never into too little copying", () => {
+  const big = (4 * MIN_ENTRIES_PER_IM2COL_RANGE) / 256; // rows of 256: 4 ranges' worth
+  assert.deepEqual(im2colBounds(0, big, 256, 1), [0, big]);
+  assert.deepEqual(im2colBounds(100, 100 + big, 256, 2), [100, 100 + big / 2, 100 + big]);
+  const window = 192;
+  assert.deepEqual(im2colBounds(0, 6534, window, 4), [0, 1634, 3267, 4901, 6534]);
+  // 6534 rows of 192 are 4.8 ranges' worth; half as many rows make 2 ranges at most
+  assert.deepEqual(im2colBounds(0, 3267, window, 4), [0, 1634, 3267]);
+  assert.deepEqual(im2colBounds(0, 1000, window, 4), [0, 1000]);
+  assert.deepEqual(im2colBounds(5, 5, window, 4), [5, 5]);
 });
+
+for (const g of [CONV, CONV_CHUNKED]) {
+  Deno.test({
+    name: `convolutions (forward, input and filter gradients), ${g.inHeight}×${g.inWidth}×` +
+      `${g.inChannels} batch ${g.batch}: 1, 2 and 4 threads give the same bits`,
+    ignore,
+    fn: () => convolutionsAtThreads(g),
+  });
+}
+
+async function convolutionsAtThreads(g: ConvGeometry) {
+  // the kernels run on the wasm heap: every array there, allocated before any view is taken
+  // (an allocation may grow the heap, detaching the views before it)
+  await selectBackend("wasm+openblas");
+  const positions = g.batch * g.outHeight * g.outWidth;
+  const window = g.filterHeight * g.filterWidth * g.inChannels;
+  const sizes = {
+    x: g.batch * g.inHeight * g.inWidth * g.inChannels,
+    filter: window * g.outChannels,
+    dy: positions * g.outChannels,
+    y: positions * g.outChannels,
+    cols: chunkRows(window) * window,
+  };
+  const arrays = {
+    x: new HeapArray(),
+    filter: new HeapArray(),
+    dy: new HeapArray(),
+    y: new HeapArray(),
+    dx: new HeapArray(),
+    df: new HeapArray(),
+    cols: new HeapArray(),
+  };
+  const length = { ...sizes, dx: sizes.x, df: sizes.filter };
+  const views = () => {
+    for (const [name, a] of Object.entries(arrays)) a.view(length[name as keyof typeof length]);
+    return Object.fromEntries(
+      Object.entries(arrays).map((
+        [name, a],
+      ) => [name, a.view(length[name as keyof typeof length])]),
+    ) as Record<keyof typeof arrays, Float32Array>;
+  };
+  const none = () => {};
+  const run = () => {
+    const v = views();
+    v.x.set(values(sizes.x, 1));
+    v.filter.set(values(sizes.filter, 2));
+    v.dy.set(values(sizes.dy, 3));
+    convForward(blas!, none, v.x, v.filter, g, v.y, v.cols);
+    convBackpropInput(blas!, none, v.dy, v.filter, g, v.dx, v.cols);
+    convBackpropFilter(blas!, none, v.x, v.dy, g, v.df, v.cols);
+    const all = new Float32Array(v.y.length + v.dx.length + v.df.length);
+    all.set(v.y);
+    all.set(v.dx, v.y.length);
+    all.set(v.df, v.y.length + v.dx.length);
+    return all;
+  };
+  const [one, two, four] = atThreads([1, 2, 4], run);
+  for (const a of Object.values(arrays)) a.free();
+  assert.equal(differing(one, two), 0);
+  assert.equal(differing(one, four), 0);
+  assert.ok(one.some((v) => v !== 0));
+}
 
 Deno.test({
   name: "setThreads: the count is recorded, and refused when not a positive integer",

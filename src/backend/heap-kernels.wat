@@ -128,17 +128,16 @@
             (if (i32.or (i32.or (i32.lt_s (local.get $iy) (i32.const 0))
                                 (i32.ge_s (local.get $iy) (local.get $H)))
                         (i32.eqz (local.get $inside)))
-              (then (memory.fill (local.get $o) (i32.const 0) (local.get $rowBytes)))
+              (then (call $zeroBytes (local.get $o) (local.get $rowBytes)))
               (else
-                (memory.fill (local.get $o) (i32.const 0) (local.get $lead))
-                (memory.copy
+                (call $zeroBytes (local.get $o) (local.get $lead))
+                (call $copyBytes
                   (i32.add (local.get $o) (local.get $lead))
                   (call $inputAt (local.get $x) (local.get $b) (local.get $iy)
                     (i32.add (local.get $ix0) (local.get $kx0)) (local.get $H) (local.get $W)
                     (local.get $C))
                   (local.get $inside))
-                (memory.fill (i32.add (i32.add (local.get $o) (local.get $lead)) (local.get $inside))
-                  (i32.const 0)
+                (call $zeroBytes (i32.add (i32.add (local.get $o) (local.get $lead)) (local.get $inside))
                   (i32.sub (local.get $rowBytes) (i32.add (local.get $lead) (local.get $inside))))))
             (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))
             (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
@@ -146,7 +145,50 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rows))))
 
-  ;; The reverse of im2col for the input gradient: adds rows [r0, r1) of cols (the gradient with
+  ;; im2col's copies and fills are mostly short (a window row of a 3-channel image is 96 bytes),
+  ;; where a call to memory.copy or memory.fill costs more than the bytes it moves: below
+  ;; 512 bytes they are four-lane loads and stores, then single entries; all are whole entries.
+  (func $copyBytes (param $dst i32) (param $src i32) (param $n i32)
+    (local $end i32) (local $end16 i32)
+    (if (i32.ge_u (local.get $n) (i32.const 512))
+      (then (memory.copy (local.get $dst) (local.get $src) (local.get $n)) (return)))
+    (local.set $end (i32.add (local.get $dst) (local.get $n)))
+    (local.set $end16 (i32.add (local.get $dst) (i32.and (local.get $n) (i32.const -16))))
+    (block $simd_done
+      (loop $simd
+        (br_if $simd_done (i32.ge_u (local.get $dst) (local.get $end16)))
+        (v128.store align=4 (local.get $dst) (v128.load align=4 (local.get $src)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $simd)))
+    (block $rest_done
+      (loop $rest
+        (br_if $rest_done (i32.ge_u (local.get $dst) (local.get $end)))
+        (i32.store (local.get $dst) (i32.load (local.get $src)))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (br $rest))))
+
+  (func $zeroBytes (param $dst i32) (param $n i32)
+    (local $end i32) (local $end16 i32)
+    (if (i32.ge_u (local.get $n) (i32.const 512))
+      (then (memory.fill (local.get $dst) (i32.const 0) (local.get $n)) (return)))
+    (local.set $end (i32.add (local.get $dst) (local.get $n)))
+    (local.set $end16 (i32.add (local.get $dst) (i32.and (local.get $n) (i32.const -16))))
+    (block $simd_done
+      (loop $simd
+        (br_if $simd_done (i32.ge_u (local.get $dst) (local.get $end16)))
+        (v128.store align=4 (local.get $dst) (v128.const i32x4 0 0 0 0))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $simd)))
+    (block $rest_done
+      (loop $rest
+        (br_if $rest_done (i32.ge_u (local.get $dst) (local.get $end)))
+        (i32.store (local.get $dst) (i32.const 0))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (br $rest))))
+
+    ;; The reverse of im2col for the input gradient: adds rows [r0, r1) of cols (the gradient with
   ;; respect to the im2col matrix) into dx, row by row, window row by window row, in the order the
   ;; JavaScript loop it replaced did, so every sum is the same (four lanes at a time: each lane
   ;; is its own entry of dx).
