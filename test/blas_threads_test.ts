@@ -4,13 +4,7 @@
  * and the convolutions run (the thread count is then no part of a result's identity).
  */
 import assert from "node:assert/strict";
-import {
-  im2colBounds,
-  MIN_ENTRIES_PER_IM2COL_RANGE,
-  MIN_FLOPS_PER_RANGE,
-  ROW_ALIGN,
-  rowBounds,
-} from "../src/backend/blas-threads.ts";
+import { MIN_FLOPS_PER_RANGE, ROW_ALIGN, rowBounds } from "../src/backend/blas-threads.ts";
 import {
   chunkRows,
   convBackpropFilter,
@@ -146,18 +140,6 @@ const CONV_CHUNKED: ConvGeometry = {
   padTop: 3,
   padLeft: 3,
 };
-
-Deno.test("im2col rows are cut evenly, never into too little copying", () => {
-  const big = (4 * MIN_ENTRIES_PER_IM2COL_RANGE) / 256; // rows of 256: 4 ranges' worth
-  assert.deepEqual(im2colBounds(0, big, 256, 1), [0, big]);
-  assert.deepEqual(im2colBounds(100, 100 + big, 256, 2), [100, 100 + big / 2, 100 + big]);
-  const window = 192;
-  assert.deepEqual(im2colBounds(0, 6534, window, 4), [0, 1634, 3267, 4901, 6534]);
-  // 6534 rows of 192 are 4.8 ranges' worth; half as many rows make 2 ranges at most
-  assert.deepEqual(im2colBounds(0, 3267, window, 4), [0, 1634, 3267]);
-  assert.deepEqual(im2colBounds(0, 1000, window, 4), [0, 1000]);
-  assert.deepEqual(im2colBounds(5, 5, window, 4), [5, 5]);
-});
 
 for (const g of [CONV, CONV_CHUNKED]) {
   Deno.test({

@@ -15,8 +15,7 @@
  * pointers and blocks until every helper is done, so the memory they point to stays put.
  */
 import { Worker } from "node:worker_threads";
-import { CONTROL, JOB, STATE } from "./blas-control.ts";
-import type { WindowGeometry } from "./heap-kernels.ts";
+import { CONTROL, STATE } from "./blas-control.ts";
 
 /** Row boundaries are multiples of this: a multiple of OpenBLAS's panel widths checked. */
 export const ROW_ALIGN = 24;
@@ -53,25 +52,6 @@ export function rowBounds(M: number, N: number, K: number, threads: number): num
   const bounds = [0];
   for (let p = 1; p < parts; p++) bounds.push(Math.round((p * units) / parts) * ROW_ALIGN);
   bounds.push(M);
-  return bounds;
-}
-
-/** An im2col is split only into ranges of at least this many entries (a hand-off costs ~50 µs). */
-export const MIN_ENTRIES_PER_IM2COL_RANGE = 1 << 18;
-
-/**
- * The row boundaries [r0, …, r1] of im2col rows of `window` entries each on `threads`
- * threads: as even as whole rows allow, no range under MIN_ENTRIES_PER_IM2COL_RANGE.
- */
-export function im2colBounds(r0: number, r1: number, window: number, threads: number): number[] {
-  const n = r1 - r0;
-  const parts = Math.max(
-    1,
-    Math.min(threads, n, Math.floor((n * window) / MIN_ENTRIES_PER_IM2COL_RANGE)),
-  );
-  const bounds = [r0];
-  for (let p = 1; p < parts; p++) bounds.push(r0 + Math.round((p * n) / parts));
-  bounds.push(r1);
   return bounds;
 }
 
@@ -140,9 +120,10 @@ export class BlasHelpers {
    */
   run(p: RowProduct, bounds: number[], own: (i0: number, i1: number) => void): void {
     const f = CONTROL.ints;
-    this.#handOut(bounds, own, ({ ints, floats, pointers }, i0, i1) => {
-      const s = rowSlice(p, i0, i1);
-      ints[f.kind] = JOB.gemm;
+    const started: Helper[] = [];
+    for (let r = 1; r + 1 < bounds.length; r++) {
+      const h = this.#helpers[r - 1], s = rowSlice(p, bounds[r], bounds[r + 1]);
+      const { ints, floats, pointers } = h;
       ints[f.order] = 101;
       ints[f.transA] = p.transA ? 112 : 111;
       ints[f.transB] = p.transB ? 112 : 111;
@@ -157,89 +138,15 @@ export class BlasHelpers {
       pointers[0] = address(s.A);
       pointers[1] = address(p.B);
       pointers[2] = address(s.C);
-    });
-  }
-
-  /**
-   * Rows [bounds[0], bounds.at(-1)) of the im2col matrix of x (NHWC, geometry g) into cols
-   * from entry 0 (heap-kernels.ts's im2colOnHeap): range 0 by `own` on this thread, range r
-   * by helper r − 1 with the same wasm kernel. A copy: the split changes no entry.
-   */
-  im2col(
-    x: Float32Array,
-    g: WindowGeometry,
-    bounds: number[],
-    cols: Float32Array,
-    own: (i0: number, i1: number) => void,
-  ): void {
-    const f = CONTROL.ints, K = g.filterHeight * g.filterWidth * g.inChannels;
-    const positions = g.outHeight * g.outWidth;
-    const imageEntries = g.inHeight * g.inWidth * g.inChannels;
-    const geometry = [
-      g.inHeight,
-      g.inWidth,
-      g.inChannels,
-      g.outHeight,
-      g.outWidth,
-      g.filterHeight,
-      g.filterWidth,
-      g.strideHeight,
-      g.strideWidth,
-      g.padTop,
-      g.padLeft,
-    ];
-    const r0 = bounds[0], r1 = bounds[bounds.length - 1];
-    if (x.length < Math.ceil(r1 / positions) * imageEntries || cols.length < (r1 - r0) * K) {
-      throw new RangeError(`im2col rows [${r0}, ${r1}): arrays of ${x.length} and ${cols.length}`);
-    }
-    this.#handOut(bounds, own, ({ ints, pointers }, i0, i1) => {
-      const b0 = Math.floor(i0 / positions), b1 = Math.ceil(i1 / positions);
-      const images = x.subarray(b0 * imageEntries, b1 * imageEntries);
-      const rows = cols.subarray((i0 - r0) * K, (i1 - r0) * K);
-      ints[f.kind] = JOB.im2col;
-      ints[f.r0] = i0 - b0 * positions;
-      ints[f.r1] = i1 - b0 * positions;
-      ints[f.imageEntries] = images.length;
-      ints[f.colsEntries] = rows.length;
-      ints.set(geometry, f.geometry);
-      pointers[0] = address(images);
-      pointers[1] = address(rows);
-    });
-  }
-
-  /**
-   * Ranges 1 … of `bounds` to the helpers (`fill` writes a range's job into a helper's
-   * control block), range 0 by `own` here; returns when every helper is done.
-   */
-  #handOut(
-    bounds: number[],
-    own: (i0: number, i1: number) => void,
-    fill: (h: Helper, i0: number, i1: number) => void,
-  ): void {
-    if (bounds.length - 2 > this.#helpers.length) {
-      throw new RangeError(`${bounds.length - 1} ranges for ${this.#helpers.length} helpers`);
-    }
-    const started: Helper[] = [];
-    for (let r = 1; r + 1 < bounds.length; r++) {
-      const h = this.#helpers[r - 1];
-      fill(h, bounds[r], bounds[r + 1]);
-      Atomics.store(h.ints, 0, STATE.job);
-      Atomics.notify(h.ints, 0);
+      Atomics.store(ints, 0, STATE.job);
+      Atomics.notify(ints, 0);
       started.push(h);
     }
-    let failed = 0;
-    try {
-      own(bounds[0], bounds[1]);
-    } finally {
-      // the helpers write into memory that must stay put until they are done
-      for (const { ints } of started) {
-        let state;
-        while ((state = Atomics.load(ints, 0)) === STATE.job) Atomics.wait(ints, 0, STATE.job);
-        if (state === STATE.failed) failed++;
-        Atomics.store(ints, 0, STATE.idle);
-      }
+    own(bounds[0], bounds[1]);
+    for (const { ints } of started) {
+      while (Atomics.load(ints, 0) !== STATE.done) Atomics.wait(ints, 0, STATE.job);
+      Atomics.store(ints, 0, STATE.idle);
     }
-    if (failed) throw new Error(`${failed} BLAS helper thread(s) failed their part of a job`);
   }
 
   /** Stops the helpers (each finishes waiting and exits). */

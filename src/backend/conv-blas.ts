@@ -15,7 +15,7 @@
  */
 import { tf } from "./tf.ts";
 import type { OpenBlas } from "./openblas.ts";
-import { col2imAddOnHeap, HeapArray, type WindowGeometry } from "./heap-kernels.ts";
+import { col2imAddOnHeap, HeapArray, im2colOnHeap, type WindowGeometry } from "./heap-kernels.ts";
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = Parameters<typeof tf.registerKernel>[0]["kernelFunc"];
@@ -111,7 +111,7 @@ export function convForward(
   let seconds = 0;
   for (let r0 = 0; r0 < n; r0 += rows) {
     const r1 = Math.min(n, r0 + rows);
-    blas.im2col(x, g, r0, r1, cols);
+    im2colOnHeap(x, g, r0, r1, cols);
     const t0 = performance.now();
     blas.sgemm(false, false, r1 - r0, N, K, cols, filter, y.subarray(r0 * N, r1 * N));
     seconds += performance.now() - t0;
@@ -157,7 +157,7 @@ export function convBackpropFilter(
   let seconds = 0;
   for (let r0 = 0; r0 < n; r0 += rows) {
     const r1 = Math.min(n, r0 + rows);
-    blas.im2col(x, g, r0, r1, cols);
+    im2colOnHeap(x, g, r0, r1, cols);
     const t0 = performance.now();
     blas.gemm(
       true,

@@ -11,9 +11,8 @@
  * threads (`setThreads(n, "openblas")`) remain only to continue or re-run what was made on
  * them before.
  */
-import { BlasHelpers, im2colBounds, rowBounds, rowSlice } from "./blas-threads.ts";
+import { BlasHelpers, rowBounds, rowSlice } from "./blas-threads.ts";
 import { unrunnableCoreReason } from "./blas-probe.ts";
-import { im2colOnHeap, type WindowGeometry } from "./heap-kernels.ts";
 
 /**
  * How the threads share a product: "rows" (./blas-threads.ts), where the count changes no
@@ -98,12 +97,6 @@ export interface OpenBlas {
     beta: number,
     C: Float32Array,
   ): void;
-  /**
-   * Rows [r0, r1) of the im2col matrix of x into `cols` from entry 0 (heap-kernels.ts's
-   * im2colOnHeap; both arrays on the wasm heap), split over the same threads as the
-   * products: a copy, so the split changes no entry.
-   */
-  im2col(x: Float32Array, g: WindowGeometry, r0: number, r1: number, cols: Float32Array): void;
   /** y ← alpha·x + y over the first `n` entries. */
   saxpy(n: number, alpha: number, x: Float32Array, y: Float32Array): void;
   /**
@@ -188,14 +181,6 @@ export function openBlas(): OpenBlas | null {
       gemm(transA, transB, M, N, K, 1, A, B, 0, C);
     },
     gemm,
-    im2col(x, g, r0, r1, cols) {
-      const window = g.filterHeight * g.filterWidth * g.inChannels;
-      const own = (i0: number, i1: number) =>
-        im2colOnHeap(x, g, i0, i1, cols.subarray((i0 - r0) * window));
-      const bounds = helpers ? im2colBounds(r0, r1, window, helpers.count + 1) : [r0, r1];
-      if (bounds.length > 2) helpers!.im2col(x, g, bounds, cols, own);
-      else own(r0, r1);
-    },
     saxpy(n, alpha, x, y) {
       if (x.length < n || y.length < n) {
         throw new RangeError(`saxpy of ${n}: an operand is too short`);
