@@ -49,6 +49,7 @@ Deno.test("the benchmark scripts are the ones this test knows", () => {
     ["mixtures_table.ts", "benchmarks/mixtures_table.ts"],
     ["parzen_step.ts", "benchmarks/parzen_step.ts"],
     ["perf.ts", "perf:report"],
+    ["sample_dropout.ts", "benchmarks/sample_dropout.ts"],
     ["train_step.ts", "benchmarks/train_step.ts"],
     ["vs_pytorch.ts", "perf:torch"],
   ]);
@@ -116,6 +117,12 @@ Deno.test("benchmark scripts: a bad argument is named with what is allowed", asy
     ],
     ["long_run.ts", [], "give run folders (…/<experiment>/seed-N), or summaries with a flag"],
     ["gpu_check.ts", ["--budget-s", "soon"], '--budget-s: found "soon"; expected an integer ≥ 1'],
+    ["sample_dropout.ts", [], "give RUN_DIR, a run folder"],
+    [
+      "sample_dropout.ts",
+      ["x", "--milestone", "0"],
+      '--milestone: found "0"; expected an integer ≥ 1',
+    ],
   ];
   for (const [file, args, message] of cases) {
     const r = await runDeno(["run", "-A", `benchmarks/${file}`, ...args]);
@@ -138,6 +145,17 @@ Deno.test("benchmark scripts: a config that does not exist is one line, exit 2, 
       lines[0],
       /^error: .*configs\/nosuch\.json: unknown experiment; found no experiment named "nosuch"/,
     );
+  }
+});
+
+Deno.test("sample_dropout.ts: a folder that holds no run is one line, exit 3", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ganbench-sample-dropout-" });
+  try {
+    const r = await runDeno(["run", "-A", "benchmarks/sample_dropout.ts", dir]);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stderr, `error: ${dir}: no readable result.json (a run folder has one)\n`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -22,6 +22,7 @@ import { openRealData } from "../src/data/real-data.ts";
 import { classCoverage, coverageMetrics } from "../src/metrics/class-coverage.ts";
 import { cacheClassifier, mnistClassifierSpec } from "../src/metrics/classifier.ts";
 import { buildNetwork, disposeNetwork, forward, networkParams } from "../src/models/network.ts";
+import { generate } from "../src/models/generate.ts";
 import { modelShapes } from "../src/models/shapes.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { StepInputs } from "../src/train/inputs.ts";
@@ -374,4 +375,29 @@ Deno.test("a tracked point's log line names its coverage beside Parzen, and leav
     describeTracked({ ...point, parzen: null, coverage: null }),
     "tracked at epoch 25 (iteration 12500); lr 0.0606; 12.3 s",
   );
+});
+
+Deno.test("generate with masks: each batch's masks on its layers' inputs, as a training step applies them (by hand)", async () => {
+  const net = buildNetwork(new Rng(1), "T", 2, [
+    { type: "dense", units: 2, activation: "linear" },
+    { type: "dense", units: 1, activation: "linear" },
+  ], { kind: "uniform", irange: 0.1 });
+  const params = networkParams(net);
+  const set = (i: number, values: number[]) =>
+    params[i].variable.assign(tf.tensor(values, params[i].variable.shape));
+  set(0, [1, 0, 0, 1]); // h = x
+  set(1, [0, 0]);
+  set(2, [1, 10]); // y = h1 + 10·h2
+  set(3, [0]);
+  const z = new Float32Array([1, 2, 3, 4, 5, 6]); // three rows, two a batch
+  const asked: [number, number][] = [];
+  const masks = (b: number, rows: number) => {
+    asked.push([b, rows]);
+    // layer 0's input untouched; layer 1's: batch 0 keeps h1 only (scale 2), batch 1 keeps h2
+    return [null, new Float32Array(b === 0 ? [2, 0, 2, 0] : [0, 2])];
+  };
+  assert.deepEqual(Array.from(await generate(net, z, 2, 2)), [21, 43, 65]);
+  assert.deepEqual(Array.from(await generate(net, z, 2, 2, undefined, masks)), [2, 6, 120]);
+  assert.deepEqual(asked, [[0, 2], [1, 1]]);
+  disposeNetwork(net);
 });

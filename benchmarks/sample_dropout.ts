@@ -1,0 +1,157 @@
+/**
+ * The Parzen protocol on a run's generator sampled two ways: as every metric samples it (no
+ * dropout: the inverted-dropout "mean network") and with G's training dropout on, a fresh mask
+ * per sample from the `eval/g-dropout` stream. A diagnostic for configs whose G has dropout
+ * (the conditional GAN, docs/conditional.md §4): beside the protocol's number, never instead.
+ */
+import { selectBackend } from "../src/backend/select.ts";
+import { tf } from "../src/backend/tf.ts";
+import { invocation, orExit, parseOrExit, positiveInteger, UsageError } from "../src/cli/args.ts";
+import { loadConfig, type ResolvedConfig } from "../src/config/load.ts";
+import { conditionWidth, cyclicLabels, withOneHot } from "../src/data/labels.ts";
+import { sampleNoise } from "../src/data/noise.ts";
+import { openRealData } from "../src/data/real-data.ts";
+import { DIAGNOSTIC_SIGMA_GRIDS, PAPER_SIGMAS, parzenEstimates } from "../src/metrics/parzen.ts";
+import { generate } from "../src/models/generate.ts";
+import { networkTensors } from "../src/models/network.ts";
+import type { Result } from "../src/record/result.ts";
+import { readCheckpoint, readMilestone } from "../src/record/run-folder.ts";
+import { Rng } from "../src/rng/streams.ts";
+import { dropoutMaskPlan, dropoutMasksFrom } from "../src/train/dropout.ts";
+import { assignFrom, buildModels } from "../src/train/models.ts";
+
+const SCRIPT = "benchmarks/sample_dropout.ts";
+const USAGE = `usage: ${invocation(SCRIPT)} RUN_DIR [--milestone N] [--samples N] [--json]
+
+Scores a run's generator (its latest checkpoint, or the milestone kept at iteration N) with
+the Parzen protocol twice: sampled as every metric samples it (no dropout) and with G's
+training dropout on (a fresh mask per sample, stream eval/g-dropout). Both use the run's own
+eval/z noise and labels, so the first equals the run's own score. For configs whose G has
+dropout (generator.dropout), e.g. mnist-cgan.
+
+  --milestone N  the milestone kept at iteration N instead of checkpoints/latest.ckpt
+  --samples N    samples of each kind (default: the config's metrics.parzen.samples)
+  --json         one JSON line instead of the table
+
+exit codes: 0 scored, 1 scoring failed, 2 bad flag or argument, 3 no run, checkpoint or G dropout there
+`;
+
+const { dir, milestone, samples, json } = orExit(SCRIPT, () => {
+  const { positionals, values } = parseOrExit({
+    name: SCRIPT,
+    usage: USAGE,
+    options: {
+      milestone: { type: "string" },
+      samples: { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+    positionals: { max: 1, what: "arguments (RUN_DIR)" },
+  }, Deno.args);
+  if (positionals.length === 0) throw new UsageError("give RUN_DIR, a run folder");
+  return {
+    dir: positionals[0],
+    milestone: values.milestone === undefined
+      ? null
+      : positiveInteger("--milestone", values.milestone),
+    samples: values.samples === undefined ? null : positiveInteger("--samples", values.samples),
+    json: values.json,
+  };
+});
+
+function refuse(message: string): never {
+  console.error(`error: ${message}`);
+  Deno.exit(3);
+}
+
+let result: Result;
+try {
+  result = JSON.parse(Deno.readTextFileSync(`${dir}/result.json`));
+} catch {
+  refuse(`${dir}: no readable result.json (a run folder has one)`);
+}
+const checkpoint = milestone === null ? readCheckpoint(dir) : readMilestone(dir, milestone);
+if (!checkpoint) {
+  refuse(`${dir}: no ${milestone === null ? "checkpoints/latest.ckpt" : `milestone ${milestone}`}`);
+}
+const base = loadConfig(result.experiment, { profile: result.profile });
+// the run's own resolved config (a variant's --set included)
+const resolved = { ...base, config: result.config } as ResolvedConfig;
+const { config } = resolved;
+const dropout = config.generator.dropout;
+if (!dropout) refuse(`${result.experiment}: G has no dropout (generator.dropout) to sample with`);
+const parzen = config.metrics.kind === "image-stats" ? config.metrics.parzen : null;
+if (!parzen) refuse(`${result.experiment}: no Parzen protocol (metrics.parzen) to score with`);
+
+await selectBackend("wasm+openblas");
+const rng = new Rng(result.seed);
+const real = openRealData(config.data, rng, config.training.batchSize);
+const { G, D } = buildModels(resolved, rng, real, undefined);
+assignFrom(checkpoint, networkTensors(G));
+const n = samples ?? parzen.samples, zDim = config.noise.dim, classes = conditionWidth(config);
+const z = sampleNoise(config.noise, rng.stream("eval/z").at(0), n);
+const input = classes ? withOneHot(z, zDim, cyclicLabels(n, classes), classes) : z;
+const width = zDim + classes, batch = 1000;
+const plan = dropoutMaskPlan(G, dropout);
+
+const held = real.heldOut!;
+const unit = (a: Float32Array) => real.toUnit ? a.map(real.toUnit) : a;
+const validation = unit(held.firstRows("validation", parzen.validation ?? held.validation.count));
+const test = unit(held.test.images);
+
+async function score(withDropout: boolean) {
+  const masks = withDropout
+    ? (b: number, rows: number) => dropoutMasksFrom(rng, plan, "eval/g-dropout", b, rows)
+    : undefined;
+  const out = await generate(G, input, width, batch, undefined, masks);
+  let sum = 0, squares = 0;
+  for (const v of out) {
+    sum += v;
+    squares += v * v;
+  }
+  const mean = sum / out.length;
+  const estimates = await parzenEstimates(unit(out), validation, test, real.dim, {
+    protocol: PAPER_SIGMAS,
+    ...DIAGNOSTIC_SIGMA_GRIDS,
+  });
+  const brief = (k: keyof typeof estimates) => ({
+    mean: estimates[k].mean,
+    se: estimates[k].se,
+    sigma: estimates[k].sigma,
+  });
+  return {
+    dropout: withDropout,
+    parzen: brief("protocol"),
+    fine: brief("fine"),
+    pixelMean: mean,
+    pixelStd: Math.sqrt(squares / out.length - mean * mean),
+  };
+}
+
+try {
+  const rows = [await score(false), await score(true)];
+  const iteration = milestone ?? result.iterations;
+  if (json) {
+    console.log(
+      JSON.stringify({ run: dir, experiment: result.experiment, iteration, samples: n, rows }),
+    );
+  } else {
+    const f = (x: number, d = 1) => x.toFixed(d);
+    console.log(`${dir} (${result.experiment}, seed ${result.seed}), ${n} samples of each kind`);
+    console.log("| G sampled | Parzen (nats) | σ | fine-grid Parzen | pixel mean / std |");
+    console.log("| --- | ---: | ---: | ---: | ---: |");
+    for (const r of rows) {
+      console.log(
+        `| ${r.dropout ? "with its training dropout" : "without dropout (the metrics')"} | ` +
+          `${f(r.parzen.mean)} ± ${f(r.parzen.se)} | ${f(r.parzen.sigma, 3)} | ` +
+          `${f(r.fine.mean)} (σ ${f(r.fine.sigma, 3)}) | ${f(r.pixelMean, 3)} / ${
+            f(r.pixelStd, 3)
+          } |`,
+      );
+    }
+  }
+} catch (e) {
+  console.error(`error: scoring failed: ${(e as Error).message}`);
+  Deno.exit(1);
+} finally {
+  tf.dispose([...networkTensors(G).map(([, v]) => v), ...networkTensors(D).map(([, v]) => v)]);
+}
