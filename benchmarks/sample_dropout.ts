@@ -11,7 +11,14 @@ import { loadConfig, type ResolvedConfig } from "../src/config/load.ts";
 import { conditionWidth, cyclicLabels, withOneHot } from "../src/data/labels.ts";
 import { sampleNoise } from "../src/data/noise.ts";
 import { openRealData } from "../src/data/real-data.ts";
+import {
+  classify,
+  disposeClassifier,
+  mnistClassifierSpec,
+  trainedClassifier,
+} from "../src/metrics/classifier.ts";
 import { DIAGNOSTIC_SIGMA_GRIDS, PAPER_SIGMAS, parzenEstimates } from "../src/metrics/parzen.ts";
+import { classScores } from "../src/metrics/sample-scores.ts";
 import { generate } from "../src/models/generate.ts";
 import { networkTensors } from "../src/models/network.ts";
 import type { Result } from "../src/record/result.ts";
@@ -24,7 +31,8 @@ const SCRIPT = "benchmarks/sample_dropout.ts";
 const USAGE = `usage: ${invocation(SCRIPT)} RUN_DIR [--milestone N] [--samples N] [--json]
 
 Scores a run's generator (its latest checkpoint, or the milestone kept at iteration N) with
-the Parzen protocol twice: sampled as every metric samples it (no dropout) and with G's
+the Parzen protocol (and on MNIST the harness classifier: its score, and for a conditional G the
+share of samples it calls by their label) twice: sampled as every metric samples it (no dropout) and with G's
 training dropout on (a fresh mask per sample, stream eval/g-dropout). Both use the run's own
 eval/z noise and labels, so the first equals the run's own score. For configs whose G has
 dropout (generator.dropout), e.g. mnist-cgan.
@@ -94,6 +102,11 @@ const width = zDim + classes, batch = 1000;
 const plan = dropoutMaskPlan(G, dropout);
 
 const held = real.heldOut!;
+const labels = classes ? cyclicLabels(n, classes) : null;
+// the harness classifier (MNIST: cached once per machine) for the samples' classes
+const classifier = config.data.kind === "mnist" && real.dataset
+  ? await trainedClassifier(real.dataset, mnistClassifierSpec())
+  : null;
 const unit = (a: Float32Array) => real.toUnit ? a.map(real.toUnit) : a;
 const validation = unit(held.firstRows("validation", parzen.validation ?? held.validation.count));
 const test = unit(held.test.images);
@@ -118,12 +131,28 @@ async function score(withDropout: boolean) {
     se: estimates[k].se,
     sigma: estimates[k].sigma,
   });
+  let classifierScore = null, labelAgreement = null;
+  if (classifier) {
+    const { probs } = await classify(classifier, unit(out), real.dim);
+    classifierScore = classScores(probs, 10).score;
+    if (labels) {
+      let agree = 0;
+      for (let i = 0; i < n; i++) {
+        const p = probs.subarray(10 * i, 10 * i + 10);
+        agree += +(p.indexOf(Math.max(...p)) === labels[i]);
+      }
+      labelAgreement = agree / n;
+    }
+  }
   return {
     dropout: withDropout,
     parzen: brief("protocol"),
     fine: brief("fine"),
     pixelMean: mean,
     pixelStd: Math.sqrt(squares / out.length - mean * mean),
+    classifierScore,
+    /** A conditional G's samples the classifier calls by their label (null otherwise). */
+    labelAgreement,
   };
 }
 
@@ -137,15 +166,18 @@ try {
   } else {
     const f = (x: number, d = 1) => x.toFixed(d);
     console.log(`${dir} (${result.experiment}, seed ${result.seed}), ${n} samples of each kind`);
-    console.log("| G sampled | Parzen (nats) | σ | fine-grid Parzen | pixel mean / std |");
-    console.log("| --- | ---: | ---: | ---: | ---: |");
+    console.log(
+      "| G sampled | Parzen (nats) | σ | fine-grid Parzen | pixel mean / std | classifier score " +
+        "| by their label |",
+    );
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of rows) {
       console.log(
         `| ${r.dropout ? "with its training dropout" : "without dropout (the metrics')"} | ` +
           `${f(r.parzen.mean)} ± ${f(r.parzen.se)} | ${f(r.parzen.sigma, 3)} | ` +
-          `${f(r.fine.mean)} (σ ${f(r.fine.sigma, 3)}) | ${f(r.pixelMean, 3)} / ${
-            f(r.pixelStd, 3)
-          } |`,
+          `${f(r.fine.mean)} (σ ${f(r.fine.sigma, 3)}) | ${f(r.pixelMean, 3)} / ` +
+          `${f(r.pixelStd, 3)} | ${r.classifierScore === null ? "" : f(r.classifierScore, 2)} | ` +
+          `${r.labelAgreement === null ? "" : f(r.labelAgreement, 3)} |`,
       );
     }
   }
@@ -153,5 +185,6 @@ try {
   console.error(`error: scoring failed: ${(e as Error).message}`);
   Deno.exit(1);
 } finally {
+  if (classifier) disposeClassifier(classifier);
   tf.dispose([...networkTensors(G).map(([, v]) => v), ...networkTensors(D).map(([, v]) => v)]);
 }
