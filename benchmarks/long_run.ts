@@ -105,19 +105,22 @@ export function trackedTable(s: Summary): string {
   const tracked = s.tracked as TrackedRow[];
   // a conditional model's coverage gets its columns; the others' tables stay as they were
   const conditional = tracked.some((p) => p.coverage);
+  // so does the Parzen estimate with G sampled with its dropout, where a point has it
+  const gDropout = tracked.some((p) => p.parzenWithGDropout);
   const rows = tracked.map((p) =>
     `| ${Math.round(p.epoch)} | ${n(p.parzen?.mean, 1)} ± ${n(p.parzen?.se, 1)} | ${
       n(p.parzen?.sigma, 3)
-    } | ${n(p.parzenDiagnostics?.fine.mean, 1)} (σ ${n(p.parzenDiagnostics?.fine.sigma, 3)}) | ${
-      n(p.classifierScore, 2)
-    } | ${p.classesCovered ?? ""} |${
+    } | ${n(p.parzenDiagnostics?.fine.mean, 1)} (σ ${n(p.parzenDiagnostics?.fine.sigma, 3)}) |${
+      gDropout ? ` ${n(p.parzenWithGDropout?.mean, 1)} ± ${n(p.parzenWithGDropout?.se, 1)} |` : ""
+    } ${n(p.classifierScore, 2)} | ${p.classesCovered ?? ""} |${
       conditional ? ` ${n(p.coverage?.mean, 3)} | ${p.coverage?.covered ?? ""} |` : ""
     } ${n(p.learningRate.generator, 4)} | ${n(p.scoreSeconds, 1)} |`
   );
   const coverageHead = conditional ? " class coverage | labels in control |" : "";
+  const gDropoutHead = gDropout ? " Parzen, G with its dropout |" : "";
   return [
-    `| epoch | Parzen (nats) | σ | fine-grid Parzen | classifier score | classes |${coverageHead} lr | scoring (s) |`,
-    `| ---: | ---: | ---: | ---: | ---: | ---: |${
+    `| epoch | Parzen (nats) | σ | fine-grid Parzen |${gDropoutHead} classifier score | classes |${coverageHead} lr | scoring (s) |`,
+    `| ---: | ---: | ---: | ---: |${gDropout ? " ---: |" : ""} ---: | ---: |${
       conditional ? " ---: | ---: |" : ""
     } ---: | ---: |`,
     ...rows,
@@ -243,6 +246,7 @@ interface TrackedRow {
   epoch: number;
   parzen: { mean: number; se: number; sigma: number } | null;
   parzenDiagnostics: { fine: { mean: number; sigma: number } } | null;
+  parzenWithGDropout?: { mean: number; se: number } | null;
   classifierScore: number | null;
   classesCovered: number | null;
   coverage?: { mean: number; covered: number } | null;

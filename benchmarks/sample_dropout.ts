@@ -8,8 +8,7 @@ import { selectBackend } from "../src/backend/select.ts";
 import { tf } from "../src/backend/tf.ts";
 import { invocation, orExit, parseOrExit, positiveInteger, UsageError } from "../src/cli/args.ts";
 import { loadConfig, type ResolvedConfig } from "../src/config/load.ts";
-import { conditionWidth, cyclicLabels, withOneHot } from "../src/data/labels.ts";
-import { sampleNoise } from "../src/data/noise.ts";
+import { conditionWidth, cyclicLabels } from "../src/data/labels.ts";
 import { openRealData } from "../src/data/real-data.ts";
 import {
   classify,
@@ -19,12 +18,11 @@ import {
 } from "../src/metrics/classifier.ts";
 import { DIAGNOSTIC_SIGMA_GRIDS, PAPER_SIGMAS, parzenEstimates } from "../src/metrics/parzen.ts";
 import { classScores } from "../src/metrics/sample-scores.ts";
-import { generate } from "../src/models/generate.ts";
 import { networkTensors } from "../src/models/network.ts";
 import type { Result } from "../src/record/result.ts";
 import { readCheckpoint, readMilestone } from "../src/record/run-folder.ts";
 import { Rng } from "../src/rng/streams.ts";
-import { dropoutMaskPlan, dropoutMasksFrom } from "../src/train/dropout.ts";
+import { sampleGenerator } from "../src/train/evaluate.ts";
 import { assignFrom, buildModels } from "../src/train/models.ts";
 
 const SCRIPT = "benchmarks/sample_dropout.ts";
@@ -95,14 +93,9 @@ const rng = new Rng(result.seed);
 const real = openRealData(config.data, rng, config.training.batchSize);
 const { G, D } = buildModels(resolved, rng, real, undefined);
 assignFrom(checkpoint, networkTensors(G));
-const n = samples ?? parzen.samples, zDim = config.noise.dim, classes = conditionWidth(config);
-const z = sampleNoise(config.noise, rng.stream("eval/z").at(0), n);
-const input = classes ? withOneHot(z, zDim, cyclicLabels(n, classes), classes) : z;
-const width = zDim + classes, batch = 1000;
-const plan = dropoutMaskPlan(G, dropout);
-
-const held = real.heldOut!;
+const n = samples ?? parzen.samples, classes = conditionWidth(config);
 const labels = classes ? cyclicLabels(n, classes) : null;
+const held = real.heldOut!;
 // the harness classifier (MNIST: cached once per machine) for the samples' classes
 const classifier = config.data.kind === "mnist" && real.dataset
   ? await trainedClassifier(real.dataset, mnistClassifierSpec())
@@ -112,10 +105,8 @@ const validation = unit(held.firstRows("validation", parzen.validation ?? held.v
 const test = unit(held.test.images);
 
 async function score(withDropout: boolean) {
-  const masks = withDropout
-    ? (b: number, rows: number) => dropoutMasksFrom(rng, plan, "eval/g-dropout", b, rows)
-    : undefined;
-  const out = await generate(G, input, width, batch, undefined, masks);
+  // the run's own samples (eval/z, its labels), as its evaluation draws them
+  const out = await sampleGenerator(G, config, rng, n, undefined, withDropout);
   let sum = 0, squares = 0;
   for (const v of out) {
     sum += v;

@@ -285,6 +285,14 @@ Deno.test("a tiny mnist-cgan run repeats bit for bit with its seed and differs w
   assert.deepEqual(a.metrics, b.metrics);
   assert.notDeepEqual(a.fingerprints, c.fingerprints);
   assert.ok(a.history.dLoss.every(Number.isFinite));
+  // G has dropout: Parzen is also scored with G sampled with it, beside the protocol's number
+  const m = c.metrics;
+  assert.ok([m.parzenMeanWithGDropout, m.parzenSeWithGDropout].every(Number.isFinite), `${m}`);
+  assert.notEqual(m.parzenMeanWithGDropout, m.parzenMean);
+  assert.ok(!("parzenMeanWithGDropout" in a.metrics)); // no Parzen asked for
+  const noGDropout = await run(2, [parzen, "generator.dropout=null"]);
+  assert.ok(Number.isFinite(noGDropout.metrics.parzenMean));
+  assert.ok(!("parzenMeanWithGDropout" in noGDropout.metrics));
   // Parzen is compared with the conditional paper's row, and the run page says so
   assert.deepEqual(
     [c.parzen!.paper!.mean, c.parzen!.paper!.se],
@@ -400,4 +408,30 @@ Deno.test("generate with masks: each batch's masks on its layers' inputs, as a t
   assert.deepEqual(Array.from(await generate(net, z, 2, 2, undefined, masks)), [2, 6, 120]);
   assert.deepEqual(asked, [[0, 2], [1, 1]]);
   disposeNetwork(net);
+});
+
+Deno.test("tracked Parzen with G's dropout changes no training number; the last point equals the final one", async () => {
+  const overrides = [
+    'training.budget={"iterations":4}',
+    "metrics.samples=100",
+    'metrics.parzen={"samples":100,"validation":50,"trainingSetReference":false}',
+    "metrics.classifier=null",
+    "metrics.classCoverage=null",
+  ];
+  const track = 'metrics.track={"every":{"iterations":2},"parzen":true,"classifier":false}';
+  const run = (extra: string[]) =>
+    runExperiment(loadConfig("mnist-cgan", { overrides: [...overrides, ...extra] }), {
+      seed: 5,
+      backend: "wasm",
+    });
+  const plain = await run([]), tracked = await run([track]);
+  assert.deepEqual(tracked.fingerprints, plain.fingerprints);
+  assert.equal(JSON.stringify(tracked.metrics), JSON.stringify(plain.metrics));
+  const last = tracked.tracked!.at(-1)!.parzenWithGDropout!;
+  assert.deepEqual([last.mean, last.se, last.sigma], [
+    plain.metrics.parzenMeanWithGDropout,
+    plain.metrics.parzenSeWithGDropout,
+    plain.metrics.parzenSigmaWithGDropout,
+  ]);
+  assert.notEqual(tracked.tracked![0].parzenWithGDropout!.mean, last.mean);
 });

@@ -115,7 +115,7 @@ Deno.test("long-run: a folder that is no run, and --to outside benchmarks/result
   Deno.removeSync(dir, { recursive: true });
 });
 
-Deno.test("long-run --table: a conditional run's class coverage gets its two columns, others none", () => {
+Deno.test("long-run --table: a conditional run's class coverage gets its two columns, G's dropout Parzen one, others none", () => {
   const plain = summary(1, "a", uniform, [[25, 150.25]]);
   const head = "| epoch | Parzen (nats) | σ | fine-grid Parzen | classifier score | classes |";
   assert.equal(
@@ -135,6 +135,18 @@ Deno.test("long-run --table: a conditional run's class coverage gets its two col
       "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       "| 25 | 150.3 ± 2.0 | 0.200 |  (σ ) |  |  |  |  | 0.1000 | 1.0 |",
       "| 50 | 151.0 ± 2.0 | 0.200 |  (σ ) |  |  | 0.813 | 9 | 0.1000 | 1.0 |",
+    ].join("\n"),
+  );
+  // a point scored with G sampled with its dropout adds that column after the fine grid's
+  Object.assign(conditional.tracked[0], { parzenWithGDropout: { mean: 160.25, se: 1.5 } });
+  assert.equal(
+    trackedTable(conditional as never),
+    [
+      "| epoch | Parzen (nats) | σ | fine-grid Parzen | Parzen, G with its dropout | classifier score " +
+      "| classes | class coverage | labels in control | lr | scoring (s) |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| 25 | 150.3 ± 2.0 | 0.200 |  (σ ) | 160.3 ± 1.5 |  |  |  |  | 0.1000 | 1.0 |",
+      "| 50 | 151.0 ± 2.0 | 0.200 |  (σ ) |  ±  |  |  | 0.813 | 9 | 0.1000 | 1.0 |",
     ].join("\n"),
   );
 });

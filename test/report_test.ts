@@ -451,6 +451,7 @@ Deno.test("the page links the whole history and the tracked scores as CSV, exact
     wallSeconds: 1.25,
     parzen: { mean: -40.5, se: 1.5, sigma: 0.2 },
     parzenDiagnostics: null,
+    parzenWithGDropout: { mean: 12.25, se: 1.75, sigma: 0.2 },
     classifierScore: null,
     classesCovered: null,
     fakePixelStd: 0.125,
@@ -493,9 +494,9 @@ Deno.test("the page links the whole history and the tracked scores as CSV, exact
   );
   assert.equal(
     link("tracked.csv"),
-    "iteration,epoch,generatorLearningRate,discriminatorLearningRate,wallSeconds,parzenMean,parzenSe,parzenSigma,classifierScore,classesCovered,coverageMean,coverageMin,coverageClassesCovered,fakePixelStd,scoreSeconds\n" +
-      "2,0.5,0.1,0.05,1.25,-40.5,1.5,0.2,,,,,,0.125,0.5\n" +
-      "4,1,0.1,0.05,2.5,,,,,,0.5,0.25,1,0.25,0.75\n",
+    "iteration,epoch,generatorLearningRate,discriminatorLearningRate,wallSeconds,parzenMean,parzenSe,parzenSigma,parzenMeanWithGDropout,parzenSeWithGDropout,classifierScore,classesCovered,coverageMean,coverageMin,coverageClassesCovered,fakePixelStd,scoreSeconds\n" +
+      "2,0.5,0.1,0.05,1.25,-40.5,1.5,0.2,12.25,1.75,,,,,,0.125,0.5\n" +
+      "4,1,0.1,0.05,2.5,,,,,,,,0.5,0.25,1,0.25,0.75\n",
   );
   // a conditional run's coverage is drawn against epochs (a gap where a point has none)
   assert.deepEqual(chartCsvRows(html, "Class coverage through training"), [

@@ -55,6 +55,10 @@ export const RESULT_METRICS: Record<
     "parzenMean",
     "parzenSe",
     "parzenSigma",
+    // configs whose G has dropout: the same estimate, G sampled with it (docs/conditional.md §4)
+    "parzenMeanWithGDropout",
+    "parzenSeWithGDropout",
+    "parzenSigmaWithGDropout",
     "classifierTestAccuracy",
     "classEntropy",
     "classKlToUniform",

@@ -67,6 +67,12 @@ export interface TrackedPoint {
   wallSeconds: number;
   parzen: ParzenBrief | null;
   parzenDiagnostics: { fine: ParzenBrief; logspace15: ParzenBrief } | null;
+  /**
+   * The protocol estimate with G sampled with its training dropout on (configs whose G has
+   * dropout; docs/conditional.md §4): beside `parzen`, never instead of it. Null where not
+   * scored, absent in results from before it was.
+   */
+  parzenWithGDropout?: ParzenBrief | null;
   classifierScore: number | null;
   classesCovered: number | null;
   /**

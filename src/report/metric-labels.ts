@@ -56,6 +56,23 @@ const RESULT_LABELS: Record<string, MetricLabel> = {
     unit: "",
     meaning: "the kernel width with the highest log-likelihood on the validation images",
   },
+  parzenMeanWithGDropout: {
+    label: "Parzen log-likelihood, G sampled with its dropout",
+    unit: "nats",
+    meaning:
+      "the same estimate on samples drawn with G's training dropout on (a fresh mask per sample): beside the Parzen log-likelihood, never instead of it; configs whose G has dropout",
+    se: "parzenSeWithGDropout",
+  },
+  parzenSeWithGDropout: {
+    label: "Parzen log-likelihood, G sampled with its dropout, standard error",
+    unit: "nats",
+    meaning: "standard error of that mean over the test images",
+  },
+  parzenSigmaWithGDropout: {
+    label: "Parzen window width σ, G sampled with its dropout",
+    unit: "",
+    meaning: "the kernel width with the highest log-likelihood on the validation images",
+  },
   fakePixelMean: {
     label: "generated pixels, mean",
     unit: "",

@@ -36,32 +36,48 @@ import {
 import { trainingSetReference } from "../metrics/parzen-reference.ts";
 import { classScores, frechetDistance, meanAndCovariance } from "../metrics/sample-scores.ts";
 import { generate } from "../models/generate.ts";
+import { dropoutMaskPlan, dropoutMasksFrom } from "./dropout.ts";
 import type { Network } from "../models/network.ts";
 import type { Rng } from "../rng/streams.ts";
 import type { RealData } from "../data/real-data.ts";
-import type { Histogram1d, ParzenReport, PixelHistogram, TrackedPoint } from "../record/result.ts";
+import type {
+  Histogram1d,
+  ParzenBrief,
+  ParzenReport,
+  PixelHistogram,
+  TrackedPoint,
+} from "../record/result.ts";
 import type { Classifier } from "../metrics/classifier.ts";
 import { type ImageMetricsConfig, trackedScores } from "../config/schema.ts";
 import { mapFloats } from "../util/map-floats.ts";
 
 /**
- * `n` samples of G (no dropout) from the eval/z stream, as one flat array. A conditional G
- * makes sample i for class i mod classes (docs/conditional.md), so each class has n/classes.
+ * `n` samples of G from the eval/z stream, as one flat array. A conditional G makes sample i
+ * for class i mod classes (docs/conditional.md), so each class has n/classes. No dropout
+ * unless `withGDropout` (G's training dropout, a fresh mask per sample from eval/g-dropout).
  */
-function sampleGenerator(
+export function sampleGenerator(
   G: Network,
   config: ResolvedConfig["config"],
   rng: Rng,
   n: number,
   signal?: AbortSignal,
+  withGDropout = false,
 ) {
   const z = sampleNoise(config.noise, rng.stream("eval/z").at(0), n);
+  const spec = config.generator.dropout;
+  if (withGDropout && !spec) throw new Error("G has no dropout (generator.dropout) to sample with");
+  const plan = withGDropout && spec ? dropoutMaskPlan(G, spec) : null;
+  const masks = plan
+    ? (b: number, rows: number) => dropoutMasksFrom(rng, plan, "eval/g-dropout", b, rows)
+    : undefined;
   return generateFor(
     G,
     config,
     z,
     config.conditional ? cyclicLabels(n, conditionWidth(config)) : null,
     signal,
+    masks,
   );
 }
 
@@ -72,11 +88,38 @@ function generateFor(
   z: Float32Array,
   labels: Int32Array | null,
   signal?: AbortSignal,
+  masks?: Parameters<typeof generate>[5],
 ) {
-  if (!labels) return generate(G, z, config.noise.dim, 1000, signal);
+  if (!labels) return generate(G, z, config.noise.dim, 1000, signal, masks);
   const classes = conditionWidth(config);
   const input = withOneHot(z, config.noise.dim, labels, classes);
-  return generate(G, input, config.noise.dim + classes, 1000, signal);
+  return generate(G, input, config.noise.dim + classes, 1000, signal, masks);
+}
+
+/**
+ * The Parzen protocol on `samples` drawn with G's dropout on (sampleGenerator's
+ * withGDropout): the protocol's σ grid and splits, beside its number, never instead of it.
+ */
+async function parzenWithGDropout(
+  G: Network,
+  config: Config,
+  rng: Rng,
+  real: RealData,
+  spec: ParzenSpec,
+  signal: AbortSignal | undefined,
+): Promise<ParzenBrief> {
+  const samples = await sampleGenerator(G, config, rng, spec.samples, signal, true);
+  const held = real.heldOut!;
+  const validRows = Math.min(spec.validation ?? held.validation.count, held.validation.count);
+  const e = await parzenEstimates(
+    toUnit(real, samples),
+    toUnit(real, held.firstRows("validation", validRows)),
+    toUnit(real, held.test.images),
+    real.dim,
+    { protocol: PAPER_SIGMAS },
+    { signal },
+  );
+  return { mean: e.protocol.mean, se: e.protocol.se, sigma: e.protocol.sigma };
 }
 
 export interface Evaluation {
@@ -168,6 +211,15 @@ export async function evaluate(
       parzenSe: parzen.se,
       parzenSigma: parzen.sigma,
     });
+    if (config.generator.dropout) {
+      onPhase("evaluating: Parzen window, G sampled with its dropout");
+      const d = await parzenWithGDropout(G, config, rng, real, spec.parzen, signal);
+      Object.assign(metrics, {
+        parzenMeanWithGDropout: d.mean,
+        parzenSeWithGDropout: d.se,
+        parzenSigmaWithGDropout: d.sigma,
+      });
+    }
   }
   if (spec.classifier) {
     onPhase("evaluating: classifier scores");
@@ -365,6 +417,7 @@ export class Tracker {
       TrackedPoint,
       | "parzen"
       | "parzenDiagnostics"
+      | "parzenWithGDropout"
       | "classifierScore"
       | "classesCovered"
       | "coverage"
@@ -387,6 +440,7 @@ export class Tracker {
     const generated = (rows: number) => pool.subarray(0, rows * G.outputDim);
     let parzen: TrackedPoint["parzen"] = null;
     let parzenDiagnostics: TrackedPoint["parzenDiagnostics"] = null;
+    let withGDropout: ParzenBrief | null = null;
     if (scores.parzen) {
       const report = await parzenReport(config, this.real, generated(spec.parzen!.samples), {
         ...spec.parzen!,
@@ -394,6 +448,16 @@ export class Tracker {
       }, signal);
       parzen = { mean: report.mean, se: report.se, sigma: report.sigma };
       parzenDiagnostics = report.diagnostics ?? null;
+      if (config.generator.dropout) {
+        withGDropout = await parzenWithGDropout(
+          G,
+          config,
+          this.rng,
+          this.real,
+          spec.parzen!,
+          signal,
+        );
+      }
     }
     let classifierScore = null, classesCovered = null;
     if (scores.classifier) {
@@ -423,6 +487,7 @@ export class Tracker {
       ...at,
       parzen,
       parzenDiagnostics,
+      ...(config.generator.dropout ? { parzenWithGDropout: withGDropout } : {}),
       classifierScore,
       classesCovered,
       coverage: covered,
