@@ -19,7 +19,6 @@ import {
 import { DIAGNOSTIC_SIGMA_GRIDS, PAPER_SIGMAS, parzenEstimates } from "../src/metrics/parzen.ts";
 import { classScores } from "../src/metrics/sample-scores.ts";
 import { networkTensors } from "../src/models/network.ts";
-import type { Result } from "../src/record/result.ts";
 import { readCheckpoint, readMilestone } from "../src/record/run-folder.ts";
 import { Rng } from "../src/rng/streams.ts";
 import { sampleGenerator } from "../src/train/evaluate.ts";
@@ -28,18 +27,19 @@ import { assignFrom, buildModels } from "../src/train/models.ts";
 const SCRIPT = "benchmarks/sample_dropout.ts";
 const USAGE = `usage: ${invocation(SCRIPT)} RUN_DIR [--milestone N] [--samples N] [--json]
 
-Scores a run's generator (its latest checkpoint, or the milestone kept at iteration N) with
-the Parzen protocol (and on MNIST the harness classifier: its score, and for a conditional G the
-share of samples it calls by their label) twice: sampled as every metric samples it (no dropout) and with G's
-training dropout on (a fresh mask per sample, stream eval/g-dropout). Both use the run's own
-eval/z noise and labels, so the first equals the run's own score. For configs whose G has
-dropout (generator.dropout), e.g. mnist-cgan.
+Scores a run's generator (its latest checkpoint, finished or not, or the milestone kept at
+iteration N) twice: sampled as every metric samples it (no dropout) and with G's training
+dropout on (a fresh mask per sample, stream eval/g-dropout). Each with the Parzen protocol and,
+on MNIST, the harness classifier (its score; for a conditional G the share of samples it calls
+by their label). Both use the run's own eval/z noise and labels, so the first equals the run's
+own score. For configs whose G has dropout (generator.dropout), e.g. mnist-cgan; runs since 8
+December 2026 record the second Parzen number themselves (parzenMeanWithGDropout).
 
   --milestone N  the milestone kept at iteration N instead of checkpoints/latest.ckpt
   --samples N    samples of each kind (default: the config's metrics.parzen.samples)
   --json         one JSON line instead of the table
 
-exit codes: 0 scored, 1 scoring failed, 2 bad flag or argument, 3 no run, checkpoint or G dropout there
+exit codes: 0 scored, 1 scoring failed, 2 bad flag or argument, 3 no checkpoint, or no G dropout
 `;
 
 const { dir, milestone, samples, json } = orExit(SCRIPT, () => {
@@ -69,27 +69,22 @@ function refuse(message: string): never {
   Deno.exit(3);
 }
 
-let result: Result;
-try {
-  result = JSON.parse(Deno.readTextFileSync(`${dir}/result.json`));
-} catch {
-  refuse(`${dir}: no readable result.json (a run folder has one)`);
-}
 const checkpoint = milestone === null ? readCheckpoint(dir) : readMilestone(dir, milestone);
 if (!checkpoint) {
   refuse(`${dir}: no ${milestone === null ? "checkpoints/latest.ckpt" : `milestone ${milestone}`}`);
 }
-const base = loadConfig(result.experiment, { profile: result.profile });
-// the run's own resolved config (a variant's --set included)
-const resolved = { ...base, config: result.config } as ResolvedConfig;
+const header = checkpoint.header;
+if (!header.config) refuse(`${dir}: its checkpoint is from before checkpoints held the config`);
+// the run's own resolved config (a variant's --set included), from its checkpoint
+const resolved = { ...loadConfig(header.experiment), config: header.config } as ResolvedConfig;
 const { config } = resolved;
 const dropout = config.generator.dropout;
-if (!dropout) refuse(`${result.experiment}: G has no dropout (generator.dropout) to sample with`);
+if (!dropout) refuse(`${header.experiment}: G has no dropout (generator.dropout) to sample with`);
 const parzen = config.metrics.kind === "image-stats" ? config.metrics.parzen : null;
-if (!parzen) refuse(`${result.experiment}: no Parzen protocol (metrics.parzen) to score with`);
+if (!parzen) refuse(`${header.experiment}: no Parzen protocol (metrics.parzen) to score with`);
 
 await selectBackend("wasm+openblas");
-const rng = new Rng(result.seed);
+const rng = new Rng(header.seed);
 const real = openRealData(config.data, rng, config.training.batchSize);
 const { G, D } = buildModels(resolved, rng, real, undefined);
 assignFrom(checkpoint, networkTensors(G));
@@ -149,14 +144,16 @@ async function score(withDropout: boolean) {
 
 try {
   const rows = [await score(false), await score(true)];
-  const iteration = milestone ?? result.iterations;
+  const iteration = header.iteration;
   if (json) {
     console.log(
-      JSON.stringify({ run: dir, experiment: result.experiment, iteration, samples: n, rows }),
+      JSON.stringify({ run: dir, experiment: header.experiment, iteration, samples: n, rows }),
     );
   } else {
     const f = (x: number, d = 1) => x.toFixed(d);
-    console.log(`${dir} (${result.experiment}, seed ${result.seed}), ${n} samples of each kind`);
+    console.log(
+      `${dir} (${header.experiment}, seed ${header.seed}, iteration ${header.iteration}), ${n} samples of each kind`,
+    );
     console.log(
       "| G sampled | Parzen (nats) | σ | fine-grid Parzen | pixel mean / std | classifier score " +
         "| by their label |",

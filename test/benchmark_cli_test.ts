@@ -148,12 +148,12 @@ Deno.test("benchmark scripts: a config that does not exist is one line, exit 2, 
   }
 });
 
-Deno.test("sample_dropout.ts: a folder that holds no run is one line, exit 3", async () => {
+Deno.test("sample_dropout.ts: a folder without a checkpoint is one line, exit 3", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ganbench-sample-dropout-" });
   try {
     const r = await runDeno(["run", "-A", "benchmarks/sample_dropout.ts", dir]);
     assert.equal(r.code, 3, r.stderr);
-    assert.equal(r.stderr, `error: ${dir}: no readable result.json (a run folder has one)\n`);
+    assert.equal(r.stderr, `error: ${dir}: no checkpoints/latest.ckpt\n`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
