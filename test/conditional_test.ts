@@ -360,7 +360,7 @@ Deno.test("tracked class coverage changes no training number; the last point equ
   }
 });
 
-Deno.test("a tracked point's log line names its coverage beside Parzen, and leaves out what was not scored", () => {
+Deno.test("a tracked point's log line names its coverage and G-dropout Parzen beside Parzen, and leaves out what was not scored", () => {
   const point = {
     iteration: 12500,
     epoch: 25,
@@ -377,6 +377,12 @@ Deno.test("a tracked point's log line names its coverage beside Parzen, and leav
   assert.equal(
     describeTracked(point),
     "tracked at epoch 25 (iteration 12500); Parzen 101.3 ± 2.5 (σ 0.167); " +
+      "class coverage 0.813 (worst class 0.375), 9 labels in control; lr 0.0606; 12.3 s",
+  );
+  assert.equal(
+    describeTracked({ ...point, parzenWithGDropout: { mean: 160.25, se: 1.5, sigma: 0.2 } }),
+    "tracked at epoch 25 (iteration 12500); Parzen 101.3 ± 2.5 (σ 0.167); " +
+      "with G's dropout 160.3 ± 1.5; " +
       "class coverage 0.813 (worst class 0.375), 9 labels in control; lr 0.0606; 12.3 s",
   );
   assert.equal(

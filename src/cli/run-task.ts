@@ -250,6 +250,10 @@ export function describeTracked(p: TrackedPoint): string {
       })`,
     );
   }
+  if (p.parzenWithGDropout) {
+    const d = p.parzenWithGDropout;
+    parts.push(`with G's dropout ${d.mean.toFixed(1)} ± ${d.se.toFixed(1)}`);
+  }
   if (p.classifierScore !== null) {
     parts.push(`classifier score ${p.classifierScore.toFixed(2)}, ${p.classesCovered} classes`);
   }
