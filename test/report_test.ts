@@ -262,12 +262,26 @@ Deno.test("the run page shows each stability band with its value and verdict, an
 });
 
 /** The rows of the CSV linked beside the chart titled `title` (plain fields only). */
+/** A CSV line's fields: split at commas outside double quotes, "" inside them a quote. */
+function csvFields(line: string): string[] {
+  const fields = [""];
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted && c === '"' && line[i + 1] === '"') fields[fields.length - 1] += line[++i];
+    else if (c === '"') quoted = !quoted;
+    else if (c === "," && !quoted) fields.push("");
+    else fields[fields.length - 1] += c;
+  }
+  return fields;
+}
+
 function chartCsvRows(html: string, title: string): string[][] {
   const figure = html.split("<figure ").find((f) => f.includes(`-title">${title}</title>`));
   assert.ok(figure, `no chart titled ${title}`);
   const b64 = /href="data:text\/csv;base64,([^"]+)"/.exec(figure!)![1];
   const text = new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
-  return text.trimEnd().split("\n").map((line) => line.split(","));
+  return text.trimEnd().split("\n").map(csvFields);
 }
 
 /** A finished 1-D run made into an MNIST-like result with a Parzen estimate beside Table 1. */
@@ -506,12 +520,18 @@ Deno.test("the page links the whole history and the tracked scores as CSV, exact
   ]);
   // the tracked Parzen curve is drawn; a smoke run's chart leaves Table 1's line out
   const rows = chartCsvRows(html, "Parzen log-likelihood through training");
-  assert.deepEqual(rows, [["epoch", "Parzen log-likelihood", "+ SE", "− SE"], [
-    "0.5",
-    "-40.5",
-    "-39",
-    "-42",
-  ], ["1", "", "", ""]]);
+  // with the estimate of G sampled with its dropout beside it, where a point has one
+  assert.deepEqual(rows, [
+    [
+      "epoch",
+      "Parzen log-likelihood",
+      "+ SE",
+      "− SE",
+      "Parzen log-likelihood, G sampled with its dropout",
+    ],
+    ["0.5", "-40.5", "-39", "-42", "12.25"],
+    ["1", "", "", "", ""],
+  ]);
 });
 
 Deno.test("the index's Table 1 adds Mirza & Osindero's row beside a conditional MNIST run, and only then", async () => {

@@ -440,6 +440,14 @@ function trackedCharts(r: Result, charts: ChartSet): string[] {
         data: points(epochs, mean.map((m, i) => m === null || se[i] === null ? null : m - se[i]!)),
       },
     ];
+    if (t.some((p) => p.parzenWithGDropout)) {
+      series.push({
+        label: metricLabel("parzenMeanWithGDropout").label,
+        color: COLORS.generated,
+        dash: "6 2",
+        data: points(epochs, t.map((p) => p.parzenWithGDropout?.mean ?? null)),
+      });
+    }
     const paper = r.parzen?.paper;
     // beside a run that cannot be compared, the paper's line would only flatten the curve
     if (paper && !notComparable(r)) {
