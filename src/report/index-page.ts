@@ -16,6 +16,7 @@ import { bandsVerdict, numberCell, valueWithSe } from "./run-page.ts";
 /** Metrics shown in the index, in this order, when an experiment's runs have them. */
 export const KEY_METRICS = [
   "parzenMean",
+  "parzenMeanWithGDropout",
   "classifierScore",
   "classesCovered",
   "frechetDistance",
